@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expr.h - jq expressions answered on raw bytes when they are simple,
+ * by libjq otherwise.
+ *
+ * sz_expr_compile() always compiles the program with libjq (so a program
+ * jq rejects is rejected, with jq's message) and, when the program is one
+ * of the simple forms below, also builds a plan that evaluates it on the
+ * record's bytes without parsing it into jq values. Every answer of the
+ * plan equals jq 1.6's, errors included (same messages); the tests in
+ * tests/cases/ compare the two.
+ *
+ * Simple forms:
+ *   predicates  path | literal | operand OP literal | literal OP operand
+ *               (OP one of == != < <= > >=), combined with `and`, `or`,
+ *               `| not`, parentheses, and wrapped in `select(...)`
+ *   paths       `.`, `.name`, `."name"`, `.["name"]`, `.[N]`, chained
+ *   projections `{name, name: path, "name": path, ...}` (for sz-map)
+ * Literals are JSON numbers, JSON strings, true, false and null.
+ */
+#ifndef SZ_EXPR_H
+#define SZ_EXPR_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "jqx.h"
+#include "json.h"
+
+typedef struct sz_node sz_node;
+
+typedef struct sz_expr {
+	sz_jq jq;		/* always compiled */
+	sz_node *plan;		/* raw-bytes plan, or NULL */
+	int kind;		/* what the plan is: see SZ_PLAN_* */
+	sz_buf tmp;		/* scratch for decoding */
+	sz_buf err;		/* last runtime error message */
+	sz_buf jqerr;
+} sz_expr;
+
+enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT };
+
+/* Answers of evaluation. */
+enum {
+	SZ_EXPR_ERROR = -1,	/* jq runtime error: message in e->err.p */
+	SZ_EXPR_FALSE = 0,
+	SZ_EXPR_TRUE = 1,
+	SZ_EXPR_EMPTY = 2	/* (sz_expr_key) no output */
+};
+
+/*
+ * Compile `src` with variables v. `fast` 0 disables the raw plan (for
+ * testing and for --no-fast). Returns 0, or -1 with jq's message in err.
+ */
+int sz_expr_compile(sz_expr *e, const char *src, const sz_jqvars *v,
+    int fast, sz_buf *err);
+void sz_expr_free(sz_expr *e);
+/* Does the expression run on raw bytes? */
+int sz_expr_is_fast(const sz_expr *e);
+
+/*
+ * As a filter: does the program yield at least one value that is neither
+ * false nor null on the record rec[0..n) (valid JSON)? SZ_EXPR_TRUE,
+ * SZ_EXPR_FALSE or SZ_EXPR_ERROR.
+ */
+int sz_expr_test(sz_expr *e, const char *rec, size_t n);
+
+/*
+ * As a mapping: append each output, compact JSON followed by '\n', to out.
+ * Returns the number of outputs (>= 0) or SZ_EXPR_ERROR; on error, out
+ * holds the outputs produced before the error.
+ */
+long sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+
+/*
+ * As a key: the canonical text (json.h) of the program's first output,
+ * appended to out. SZ_EXPR_TRUE when there is one, SZ_EXPR_EMPTY when the
+ * program yields nothing, SZ_EXPR_ERROR on a runtime error. With a path
+ * plan the key is taken from the record's bytes, so numbers keep their
+ * exact decimal value; through libjq numbers are doubles.
+ */
+int sz_expr_key(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+
+/*
+ * As a key's raw value (for event times and the like): the first output's
+ * JSON text, appended to out. Same answers as sz_expr_key.
+ */
+int sz_expr_value(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+
+/* Append v[0..n) (valid JSON) to out without white space outside
+ * strings; strings with invalid UTF-8 are rewritten as jq would (U+FFFD). */
+int sz_json_compact(const char *v, size_t n, sz_buf *out);
+
+#endif

@@ -1,0 +1,1312 @@
+/* SPDX-License-Identifier: MIT */
+/* json.c - JSON on raw bytes: validation, lookup, decoding, canonical text;
+ * see json.h. */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* Defined in buf.c (one UTF-8 reader for the whole library); to be moved
+ * into buf.h. */
+size_t sz_utf8_unit(const char *p, const char *end, int *ok);
+
+typedef unsigned char uchar;
+
+/* ---- byte classes --------------------------------------------------- */
+
+/* JSON white space. */
+static const uchar is_ws[256] = {
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1
+};
+
+/* Bytes that end a run of plain string bytes: '"', '\\' and controls. */
+static const uchar is_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1
+};
+
+static const uchar is_hex[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1
+};
+
+#define IS_DIGIT(c) ((uchar)((c) - '0') < 10)
+
+/*
+ * "unexpected character 'x'" for printable ASCII, "unexpected byte 0xNN"
+ * for any other byte: 256 static messages built at compile time.
+ */
+#define PRINTABLE(c) ((c) > 0x20 && (c) < 0x7f)
+#define HEXDIGIT(d) ((d) < 10 ? '0' + (d) : 'a' + (d) - 10)
+#define SEL(c, a, b) (PRINTABLE(c) ? (a) : (b))
+#define UNEXP(c) { 'u', 'n', 'e', 'x', 'p', 'e', 'c', 't', 'e', 'd', ' ', \
+	SEL(c, 'c', 'b'), SEL(c, 'h', 'y'), SEL(c, 'a', 't'), \
+	SEL(c, 'r', 'e'), SEL(c, 'a', ' '), SEL(c, 'c', '0'), \
+	SEL(c, 't', 'x'), SEL(c, 'e', HEXDIGIT((c) >> 4)), \
+	SEL(c, 'r', HEXDIGIT((c) & 15)), SEL(c, ' ', 0), SEL(c, '\'', 0), \
+	SEL(c, (c), 0), SEL(c, '\'', 0), 0 }
+#define UNEXP4(c) UNEXP(c), UNEXP((c) + 1), UNEXP((c) + 2), UNEXP((c) + 3)
+#define UNEXP16(c) UNEXP4(c), UNEXP4((c) + 4), UNEXP4((c) + 8), \
+	UNEXP4((c) + 12)
+#define UNEXP64(c) UNEXP16(c), UNEXP16((c) + 16), UNEXP16((c) + 32), \
+	UNEXP16((c) + 48)
+static const char unexpected[256][25] = {
+	UNEXP64(0), UNEXP64(64), UNEXP64(128), UNEXP64(192)
+};
+
+/* ---- scanning helpers ----------------------------------------------- */
+
+static inline const uchar *
+skip_ws(const uchar *s, const uchar *e)
+{
+	while (s < e && is_ws[*s])
+		s++;
+	return s;
+}
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SZ_SWAR 1
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+#if defined(SZ_SWAR) && defined(__SSE2__)
+#include <emmintrin.h>
+#define SZ_SSE2 1
+#endif
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Bit i set when s[i] is '"', '\\' or below 0x20 (SSE2), i < 16. */
+#ifdef SZ_SSE2
+static ALWAYS_INLINE unsigned
+special16(const uchar *s)
+{
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+	const __m128i c = _mm_set1_epi8(0x1F);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+	    _mm_cmpeq_epi8(_mm_max_epu8(x, c), c)));
+}
+
+/* Bit i set when s[i] is not an ASCII digit, i < 16. */
+static ALWAYS_INLINE unsigned
+nondigit16(const uchar *s)
+{
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	__m128i x = _mm_sub_epi8(
+	    _mm_loadu_si128((const __m128i *)(const void *)s), zero);
+
+	return ~(unsigned)_mm_movemask_epi8(
+	    _mm_cmpeq_epi8(_mm_max_epu8(x, nine), nine)) & 0xFFFF;
+}
+#endif
+
+/*
+ * Skip plain string bytes (not '"', '\\' or below 0x20) from s; returns
+ * the first other byte or e. [lo, e) must be readable, lo <= s. With
+ * SSE2, sixteen bytes at a time; fewer than sixteen before e are read as
+ * the last sixteen of [lo, e) when there are that many. Else eight at a
+ * time: a word has a special byte iff one of the three zero-byte tests
+ * fires, and the lowest flagged byte is the first special one (borrows
+ * only run upwards).
+ */
+static ALWAYS_INLINE const uchar *
+skip_plain(const uchar *s, const uchar *e, const uchar *lo)
+{
+#ifdef SZ_SSE2
+	unsigned bits;
+
+	while (e - s >= 16) {
+		if ((bits = special16(s)) != 0)
+			return s + __builtin_ctz(bits);
+		s += 16;
+	}
+	if (e - lo >= 16) {
+		bits = special16(e - 16) >> (16 - (e - s));
+		return bits != 0 ? s + __builtin_ctz(bits) : e;
+	}
+#elif defined(SZ_SWAR)
+	(void)lo;
+	while (e - s >= 8) {
+		uint64_t x, q, b, m;
+
+		memcpy(&x, s, 8);
+		q = x ^ (ONES * '"');
+		b = x ^ (ONES * '\\');
+		m = (((q - ONES) & ~q) | ((b - ONES) & ~b) |
+		    ((x - ONES * 0x20) & ~x)) & HIGHS;
+		if (m != 0)
+			return s + (__builtin_ctzll(m) >> 3);
+		s += 8;
+	}
+#else
+	(void)lo;
+#endif
+	while (s < e && !is_special[*s])
+		s++;
+	return s;
+}
+
+/*
+ * Skip ASCII digits from s; returns the first other byte or e; like
+ * skip_plain. Without SSE2, eight bytes at a time: a byte is a digit iff
+ * its high nibble is 3 both as it is and after adding 6; a carry out of a
+ * non-digit byte only disturbs the bytes above it, so the lowest flagged
+ * byte is the first non-digit.
+ */
+static ALWAYS_INLINE const uchar *
+skip_digits(const uchar *s, const uchar *e, const uchar *lo)
+{
+#ifdef SZ_SSE2
+	unsigned bits;
+
+	while (e - s >= 16) {
+		if ((bits = nondigit16(s)) != 0)
+			return s + __builtin_ctz(bits);
+		s += 16;
+	}
+	if (e - lo >= 16) {
+		bits = nondigit16(e - 16) >> (16 - (e - s));
+		return bits != 0 ? s + __builtin_ctz(bits) : e;
+	}
+#elif defined(SZ_SWAR)
+	(void)lo;
+	while (e - s >= 8) {
+		uint64_t x, m;
+
+		memcpy(&x, s, 8);
+		m = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) |
+		    (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
+		m = ((m >> 4) + ONES * 0x0F) & (ONES * 0x10);
+		if (m != 0)
+			return s + (__builtin_ctzll(m) >> 3);
+		s += 8;
+	}
+#else
+	(void)lo;
+#endif
+	while (s < e && IS_DIGIT(*s))
+		s++;
+	return s;
+}
+
+/*
+ * Scan a string from just past its opening quote. Returns the byte after
+ * the closing quote, or NULL with *why and *at saying what is wrong where.
+ */
+static ALWAYS_INLINE const uchar *
+scan_string(const uchar *s, const uchar *e, const uchar *lo,
+    const char **why, const uchar **at)
+{
+	int i;
+
+	for (;;) {
+		s = skip_plain(s, e, lo);
+		if (s == e) {
+			*why = "unterminated string";
+			break;
+		}
+		if (*s == '"')
+			return s + 1;
+		if (*s != '\\') {
+			*why = "control character in string";
+			break;
+		}
+		if (e - s < 2) {
+			*why = "unterminated string";
+			s = e;
+			break;
+		}
+		switch (s[1]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+		case 'r': case 't':
+			s += 2;
+			continue;
+		case 'u':
+			for (i = 2; i < 6; i++) {
+				if (s + i == e) {
+					*why = "unterminated string";
+					*at = e;
+					return NULL;
+				}
+				if (!is_hex[s[i]]) {
+					*why = "invalid \\u escape in string";
+					*at = s;
+					return NULL;
+				}
+			}
+			s += 6;
+			continue;
+		default:
+			*why = "invalid escape in string";
+			break;
+		}
+		break;
+	}
+	*at = s;
+	return NULL;
+}
+
+/* Scan a number (RFC 8259 grammar); like scan_string. */
+static ALWAYS_INLINE const uchar *
+scan_number(const uchar *s, const uchar *e, const uchar *lo,
+    const char **why, const uchar **at)
+{
+	if (*s == '-')
+		s++;
+	if (s == e)
+		goto bad;
+	if (*s == '0') {
+		s++;
+		if (s < e && IS_DIGIT(*s))
+			goto bad;	/* leading zero */
+	} else if (IS_DIGIT(*s)) {
+		s = skip_digits(s + 1, e, lo);
+	} else {
+		goto bad;
+	}
+	if (s < e && *s == '.') {
+		s++;
+		if (s == e || !IS_DIGIT(*s))
+			goto bad;
+		s = skip_digits(s + 1, e, lo);
+	}
+	if (s < e && (*s | 0x20) == 'e') {
+		s++;
+		if (s < e && (*s == '+' || *s == '-'))
+			s++;
+		if (s == e || !IS_DIGIT(*s))
+			goto bad;
+		s = skip_digits(s + 1, e, lo);
+	}
+	return s;
+bad:
+	*why = "invalid number";
+	*at = s;
+	return NULL;
+}
+
+/* ---- validation ----------------------------------------------------- */
+
+#define STACK_WORDS (SZ_JSON_MAX_DEPTH / 64 + 1)
+
+/*
+ * A state machine over three states (value, key, after a value) with the
+ * open containers kept as one bit each (1: object); no recursion, so stack
+ * use is fixed. Accepts exactly RFC 8259 JSON texts, except that bytes in
+ * strings need not be valid UTF-8. White space is looked for only where a
+ * token did not come, so compact input costs no white-space tests.
+ */
+int
+sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)
+{
+	const uchar *s = (const uchar *)p, *e = s + n, *lo = s, *t;
+	uint64_t objs[STACK_WORDS];
+	unsigned depth = 0;
+	int in_obj = 0;
+	const char *why;
+
+	if (s == e || (is_ws[*s] && (s = skip_ws(s, e)) == e)) {
+		why = "empty input";
+		goto fail;
+	}
+value:	/* s < e, at the first byte of a value or white space before it */
+	if (*s == '"') {	/* the commonest values first */
+		if ((t = scan_string(s + 1, e, lo, &why, &s)) == NULL)
+			goto fail;
+		s = t;
+		goto after;
+	}
+	if (IS_DIGIT(*s) || *s == '-') {
+		if ((t = scan_number(s, e, lo, &why, &s)) == NULL)
+			goto fail;
+		s = t;
+		goto after;
+	}
+	switch (*s) {
+	case 't':
+		if (e - s >= 4 && memcmp(s, "true", 4) == 0) {
+			s += 4;
+			goto after;
+		}
+		goto literal;
+	case 'f':
+		if (e - s >= 5 && memcmp(s, "false", 5) == 0) {
+			s += 5;
+			goto after;
+		}
+		goto literal;
+	case 'n':
+		if (e - s >= 4 && memcmp(s, "null", 4) == 0) {
+			s += 4;
+			goto after;
+		}
+		goto literal;
+	case '{':
+		if (depth == SZ_JSON_MAX_DEPTH)
+			goto deep;
+		objs[depth >> 6] |= (uint64_t)1 << (depth & 63);
+		depth++;
+		in_obj = 1;
+		s++;
+		if (s < e && *s == '"')
+			goto key;
+		s = skip_ws(s, e);
+		if (s < e && *s == '}') {
+			s++;
+			goto close;
+		}
+		goto key;
+	case '[':
+		if (depth == SZ_JSON_MAX_DEPTH)
+			goto deep;
+		objs[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
+		depth++;
+		in_obj = 0;
+		s = skip_ws(s + 1, e);
+		if (s == e)
+			goto eof;
+		if (*s == ']') {
+			s++;
+			goto close;
+		}
+		goto value;
+	case ' ': case '\t': case '\n': case '\r':
+		s = skip_ws(s + 1, e);
+		if (s == e)
+			goto eof;
+		goto value;
+	default:
+		why = unexpected[*s];
+		goto fail;
+	}
+key:	/* inside an object, before a member's name */
+	if (s == e)
+		goto eof;
+	if (*s != '"') {
+		if (is_ws[*s]) {
+			s = skip_ws(s + 1, e);
+			goto key;
+		}
+		why = "expected a string as object key";
+		goto fail;
+	}
+	if ((t = scan_string(s + 1, e, lo, &why, &s)) == NULL)
+		goto fail;
+	s = t;
+	if (s < e && *s == ':') {
+		s++;
+	} else {
+		s = skip_ws(s, e);
+		if (s == e)
+			goto eof;
+		if (*s != ':') {
+			why = "expected ':' after object key";
+			goto fail;
+		}
+		s++;
+	}
+	if (s == e)
+		goto eof;
+	goto value;
+close:	/* a container just ended */
+	depth--;
+	in_obj = depth > 0 &&
+	    (objs[(depth - 1) >> 6] >> ((depth - 1) & 63) & 1);
+after:	/* just past a value */
+	if (depth == 0) {
+		s = skip_ws(s, e);
+		if (s != e) {
+			why = "trailing characters after the value";
+			goto fail;
+		}
+		return 0;
+	}
+	if (s == e)
+		goto eof;
+	if (*s == ',') {
+		s++;
+		if (in_obj)
+			goto key;
+		if (s == e)
+			goto eof;
+		goto value;
+	}
+	if (*s == (in_obj ? '}' : ']')) {
+		s++;
+		goto close;
+	}
+	if (is_ws[*s]) {
+		s = skip_ws(s + 1, e);
+		goto after;
+	}
+	why = in_obj ? "expected ',' or '}' after an object member" :
+	    "expected ',' or ']' after an array element";
+	goto fail;
+deep:
+	why = "nesting deeper than 1024";
+	goto fail;
+literal:
+	why = "invalid literal";
+	goto fail;
+eof:
+	why = "unexpected end of input";
+fail:
+	if (reason != NULL)
+		*reason = why;
+	if (off != NULL)
+		*off = (size_t)(s - (const uchar *)p);
+	return -1;
+}
+
+/* ---- walking valid values ------------------------------------------- */
+
+const char *
+sz_json_ws(const char *p, const char *end)
+{
+	return (const char *)skip_ws((const uchar *)p, (const uchar *)end);
+}
+
+const char *
+sz_jtype_name(sz_jtype t)
+{
+	switch (t) {
+	case SZ_JNULL: return "null";
+	case SZ_JFALSE: case SZ_JTRUE: return "boolean";
+	case SZ_JNUMBER: return "number";
+	case SZ_JSTRING: return "string";
+	case SZ_JARRAY: return "array";
+	case SZ_JOBJECT: return "object";
+	}
+	return "unknown";
+}
+
+sz_jtype
+sz_json_type(const char *p, const char *end)
+{
+	p = sz_json_ws(p, end);
+	if (p == end)
+		return SZ_JNULL;
+	switch (*p) {
+	case 'n': return SZ_JNULL;
+	case 'f': return SZ_JFALSE;
+	case 't': return SZ_JTRUE;
+	case '"': return SZ_JSTRING;
+	case '[': return SZ_JARRAY;
+	case '{': return SZ_JOBJECT;
+	default: return SZ_JNUMBER;
+	}
+}
+
+/* Past the closing quote of a valid string whose body starts at s;
+ * [lo, e) is readable. */
+static inline const uchar *
+skip_string(const uchar *s, const uchar *e, const uchar *lo)
+{
+	for (;;) {
+		s = skip_plain(s, e, lo);
+		if (s == e)
+			return e;
+		if (*s == '"')
+			return s + 1;
+		s += (*s == '\\' && e - s >= 2) ? 2 : 1;
+	}
+}
+
+/*
+ * Past the valid value at s (no leading white space, s < e). Containers
+ * are skipped by counting brackets outside strings: no recursion.
+ */
+static const uchar *
+skip_value(const uchar *s, const uchar *e)
+{
+	const uchar *lo = s;
+
+	size_t depth;
+
+	switch (*s) {
+	case '"':
+		return skip_string(s + 1, e, lo);
+	case '[':
+	case '{':
+		depth = 0;
+		while (s < e) {
+			switch (*s++) {
+			case '"':
+				s = skip_string(s, e, lo);
+				break;
+			case '[': case '{':
+				depth++;
+				break;
+			case ']': case '}':
+				if (--depth == 0)
+					return s;
+				break;
+			}
+		}
+		return e;
+	case 't': case 'n':
+		return e - s >= 4 ? s + 4 : e;
+	case 'f':
+		return e - s >= 5 ? s + 5 : e;
+	default:
+		s++;
+		while (s < e && (IS_DIGIT(*s) || *s == '.' || *s == 'e' ||
+		    *s == 'E' || *s == '+' || *s == '-'))
+			s++;
+		return s;
+	}
+}
+
+const char *
+sz_json_skip(const char *p, const char *end)
+{
+	const uchar *s = skip_ws((const uchar *)p, (const uchar *)end);
+
+	if (s == (const uchar *)end)
+		return end;
+	return (const char *)skip_value(s, (const uchar *)end);
+}
+
+void
+sz_json_trim(const char **p, size_t *n)
+{
+	const uchar *s = (const uchar *)*p, *e = s + *n;
+
+	s = skip_ws(s, e);
+	while (e > s && is_ws[e[-1]])
+		e--;
+	*p = (const char *)s;
+	*n = (size_t)(e - s);
+}
+
+/* ---- decoding strings ----------------------------------------------- */
+
+static unsigned
+hex4(const uchar *s)
+{
+	unsigned v = 0, i, c;
+
+	for (i = 0; i < 4; i++) {
+		c = s[i];
+		v <<= 4;
+		if (c <= '9')
+			v |= c - '0';
+		else
+			v |= (c | 0x20) - 'a' + 10;
+	}
+	return v & 0xFFFF;
+}
+
+static size_t
+put_utf8(uint32_t cp, uchar *o)
+{
+	if (cp < 0x80) {
+		o[0] = (uchar)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (uchar)(0xC0 | cp >> 6);
+		o[1] = (uchar)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (uchar)(0xE0 | cp >> 12);
+		o[1] = (uchar)(0x80 | (cp >> 6 & 0x3F));
+		o[2] = (uchar)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (uchar)(0xF0 | cp >> 18);
+	o[1] = (uchar)(0x80 | (cp >> 12 & 0x3F));
+	o[2] = (uchar)(0x80 | (cp >> 6 & 0x3F));
+	o[3] = (uchar)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * Decode one escape or one non-ASCII UTF-8 unit at *sp (inside a string
+ * body ending at e) into o[0..4); advances *sp and returns the number of
+ * bytes written. Invalid UTF-8, lone surrogates and (on bytes that were
+ * not validated) truncated escapes all give U+FFFD.
+ */
+static size_t
+decode_one(const uchar **sp, const uchar *e, uchar *o)
+{
+	const uchar *s = *sp;
+	uint32_t cp, lo;
+	size_t u;
+	int ok;
+
+	if (*s != '\\') {
+		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
+		*sp = s + u;
+		if (!ok)
+			return put_utf8(0xFFFD, o);
+		memcpy(o, s, u);
+		return u;
+	}
+	if (e - s < 2) {
+		*sp = e;
+		return put_utf8(0xFFFD, o);
+	}
+	*sp = s + 2;
+	switch (s[1]) {
+	case 'b': *o = '\b'; return 1;
+	case 'f': *o = '\f'; return 1;
+	case 'n': *o = '\n'; return 1;
+	case 'r': *o = '\r'; return 1;
+	case 't': *o = '\t'; return 1;
+	case 'u': break;
+	default: *o = s[1]; return 1;	/* '"', '\\', '/' */
+	}
+	if (e - s < 6) {
+		*sp = e;
+		return put_utf8(0xFFFD, o);
+	}
+	cp = hex4(s + 2);
+	*sp = s + 6;
+	if (cp >= 0xD800 && cp <= 0xDBFF && e - s >= 12 && s[6] == '\\' &&
+	    s[7] == 'u') {
+		lo = hex4(s + 8);
+		if (lo >= 0xDC00 && lo <= 0xDFFF) {
+			*sp = s + 12;
+			return put_utf8(0x10000 + ((cp - 0xD800) << 10) +
+			    (lo - 0xDC00), o);
+		}
+	}
+	if (cp >= 0xD800 && cp <= 0xDFFF)
+		cp = 0xFFFD;
+	return put_utf8(cp, o);
+}
+
+int
+sz_json_unescape(const char *str, size_t n, sz_buf *out)
+{
+	const uchar *s = (const uchar *)str + 1, *e, *run;
+	uchar o[4];
+	size_t len0 = out->len, k;
+
+	e = n >= 2 ? (const uchar *)str + n - 1 : s;
+	while (s < e) {
+		run = s;
+		while (s < e && *s < 0x80 && *s != '\\')
+			s++;
+		if (s > run && sz_buf_add(out, run, (size_t)(s - run)) != 0)
+			goto fail;
+		if (s == e)
+			break;
+		k = decode_one(&s, e, o);
+		if (sz_buf_add(out, o, k) != 0)
+			goto fail;
+	}
+	/* Make sure an empty result still has its NUL. */
+	if (sz_buf_reserve(out, 0) != 0)
+		goto fail;
+	return 0;
+fail:
+	out->len = len0;
+	if (out->p != NULL)
+		out->p[len0] = '\0';
+	return -1;
+}
+
+int
+sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
+{
+	const uchar *s = (const uchar *)str + 1, *e, *q = (const uchar *)k;
+	const uchar *qe = q + kn;
+	uchar o[4];
+	size_t m;
+
+	e = n >= 2 ? (const uchar *)str + n - 1 : s;
+	/* The usual case: no escapes, ASCII, same length. */
+	if ((size_t)(e - s) == kn && memcmp(s, k, kn) == 0) {
+		while (s < e && *s < 0x80 && *s != '\\')
+			s++;
+		if (s == e)
+			return 1;
+		s = (const uchar *)str + 1;
+	}
+	while (s < e) {
+		if (*s < 0x80 && *s != '\\') {
+			if (q == qe || *q != *s)
+				return 0;
+			s++;
+			q++;
+			continue;
+		}
+		m = decode_one(&s, e, o);
+		if ((size_t)(qe - q) < m || memcmp(q, o, m) != 0)
+			return 0;
+		q += m;
+	}
+	return q == qe;
+}
+
+/* A decoded string, read one byte at a time. */
+struct dec {
+	const uchar *s, *e;
+	uchar o[4];
+	size_t i, n;
+};
+
+static int
+dec_next(struct dec *d)
+{
+	if (d->i < d->n)
+		return d->o[d->i++];
+	if (d->s >= d->e)
+		return -1;
+	if (*d->s < 0x80 && *d->s != '\\')
+		return *d->s++;
+	d->n = decode_one(&d->s, d->e, d->o);
+	d->i = 1;
+	return d->o[0];
+}
+
+int
+sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct dec da, db;
+	int x, y;
+
+	da.s = (const uchar *)a + 1;
+	da.e = an >= 2 ? (const uchar *)a + an - 1 : da.s;
+	db.s = (const uchar *)b + 1;
+	db.e = bn >= 2 ? (const uchar *)b + bn - 1 : db.s;
+	da.i = da.n = db.i = db.n = 0;
+	do {
+		x = dec_next(&da);
+		y = dec_next(&db);
+		if (x != y)
+			return x < y ? -1 : 1;
+	} while (x >= 0);
+	return 0;
+}
+
+/* ---- lookup --------------------------------------------------------- */
+
+int
+sz_json_get(const char *v, size_t n, const sz_step *step,
+    const char **out, size_t *outn, sz_jtype *errtype)
+{
+	const uchar *s = (const uchar *)v, *e = s + n, *k, *ke, *val, *ve;
+	const uchar *found = NULL, *found_end = NULL;
+	sz_jtype t = sz_json_type(v, v + n);
+	long long i, count;
+
+	if (t == SZ_JNULL)
+		return SZ_GET_NULL;
+	s = skip_ws(s, e);
+	if (step->kind == SZ_STEP_KEY && t == SZ_JOBJECT) {
+		s = skip_ws(s + 1, e);
+		while (s < e && *s == '"') {
+			k = s;
+			ke = skip_string(s + 1, e, k);
+			s = skip_ws(ke, e);
+			s = skip_ws(s + 1, e);	/* ':' */
+			if (s == e)
+				break;
+			val = s;
+			ve = skip_value(s, e);
+			if (sz_json_str_eq((const char *)k, (size_t)(ke - k),
+			    step->key, step->keylen)) {
+				found = val;
+				found_end = ve;
+			}
+			s = skip_ws(ve, e);
+			if (s == e || *s != ',')
+				break;
+			s = skip_ws(s + 1, e);
+		}
+	} else if (step->kind == SZ_STEP_INDEX && t == SZ_JARRAY) {
+		i = step->index;
+		if (i < 0) {
+			count = 0;
+			s = skip_ws(s + 1, e);
+			while (s < e && *s != ']') {
+				count++;
+				s = skip_ws(skip_value(s, e), e);
+				if (s < e && *s == ',')
+					s = skip_ws(s + 1, e);
+			}
+			i += count;
+			if (i < 0)
+				return SZ_GET_NULL;
+			s = skip_ws((const uchar *)v, e);
+		}
+		s = skip_ws(s + 1, e);
+		while (s < e && *s != ']') {
+			ve = skip_value(s, e);
+			if (i-- == 0) {
+				found = s;
+				found_end = ve;
+				break;
+			}
+			s = skip_ws(ve, e);
+			if (s < e && *s == ',')
+				s = skip_ws(s + 1, e);
+		}
+	} else {
+		if (errtype != NULL)
+			*errtype = t;
+		return SZ_GET_ERROR;
+	}
+	if (found == NULL)
+		return SZ_GET_NULL;
+	*out = (const char *)found;
+	*outn = (size_t)(found_end - found);
+	return SZ_GET_FOUND;
+}
+
+int
+sz_json_path(const char *v, size_t n, const sz_step *steps, size_t nsteps,
+    const char **out, size_t *outn, sz_jtype *errtype)
+{
+	size_t i;
+	int r;
+
+	sz_json_trim(&v, &n);
+	for (i = 0; i < nsteps; i++) {
+		r = sz_json_get(v, n, &steps[i], &v, &n, errtype);
+		if (r != SZ_GET_FOUND)
+			return r;
+	}
+	*out = v;
+	*outn = n;
+	return SZ_GET_FOUND;
+}
+
+/* ---- numbers -------------------------------------------------------- */
+
+/*
+ * The parts of a number literal: the digits of its integer and fraction
+ * parts, its sign and its exponent, saturated far beyond any exponent
+ * whose value matters (sizes of real inputs stay below 2^61).
+ */
+struct num {
+	const uchar *ip, *fp;	/* integer / fraction digits */
+	size_t il, fl;
+	int neg;
+	int64_t exp;
+};
+
+#define EXP_SAT ((int64_t)3 << 61)
+
+static void
+num_parse(const uchar *s, const uchar *e, struct num *m)
+{
+	int eneg = 0;
+
+	m->neg = s < e && *s == '-';
+	s += m->neg;
+	m->ip = s;
+	while (s < e && IS_DIGIT(*s))
+		s++;
+	m->il = (size_t)(s - m->ip);
+	m->fp = s;
+	m->fl = 0;
+	if (s < e && *s == '.') {
+		m->fp = ++s;
+		while (s < e && IS_DIGIT(*s))
+			s++;
+		m->fl = (size_t)(s - m->fp);
+	}
+	m->exp = 0;
+	if (s < e && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < e && (*s == '+' || *s == '-'))
+			eneg = *s++ == '-';
+		for (; s < e && IS_DIGIT(*s); s++)
+			m->exp = m->exp <= (EXP_SAT - 9) / 10 ?
+			    m->exp * 10 + (*s - '0') : EXP_SAT;
+		if (eneg)
+			m->exp = -m->exp;
+	}
+}
+
+/* Digit i of the concatenated integer and fraction digits. */
+static inline uchar
+num_digit(const struct num *m, size_t i)
+{
+	return i < m->il ? m->ip[i] : m->fp[i - m->il];
+}
+
+/*
+ * The significant digits of m: [*first, *last] in the concatenation, and
+ * the exponent E of the value M * 10^E. Returns 0 for zero.
+ */
+static int
+num_sig(const struct num *m, size_t *first, size_t *last, int64_t *e)
+{
+	size_t a = 0, b = m->il + m->fl;
+
+	while (a < b && num_digit(m, a) == '0')
+		a++;
+	if (a == b)
+		return 0;
+	while (num_digit(m, b - 1) == '0')
+		b--;
+	*first = a;
+	*last = b - 1;
+	/* value = digits[a..b) * 10^(exp - fl + (il + fl - b)) */
+	*e = m->exp - (int64_t)m->fl + (int64_t)(m->il + m->fl - b);
+	return 1;
+}
+
+/* Write "e" and v in decimal at o; returns the length (at most 21). */
+static size_t
+put_exp(char *o, int64_t v)
+{
+	char t[24];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	o[len++] = 'e';
+	if (v < 0)
+		o[len++] = '-';
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	while (n > 0)
+		o[len++] = t[--n];
+	return len;
+}
+
+/* Enough significant digits that cutting the rest (with a sticky 1 in
+ * their place) cannot change how strtod rounds. */
+#define NUM_DIGITS 800
+
+/*
+ * The number is rewritten as "-"? DIGITS "e" EXP with at most
+ * NUM_DIGITS + 1 digits and a bounded exponent, so a fixed buffer holds it
+ * whatever the literal's length, and no radix character is involved
+ * (strtod's only locale-dependent part).
+ */
+double
+sz_json_num(const char *str, size_t n)
+{
+	const uchar *s = (const uchar *)str, *e = s + n;
+	char buf[NUM_DIGITS + 32], *o = buf;
+	struct num m;
+	size_t a, z, i, nd;
+	int64_t ex;
+	double d;
+
+	/* Fast path: a short integer is exact in a double. */
+	if (n > 0 && n <= 16) {
+		uint64_t u = 0;
+		const uchar *q = s + (*s == '-');
+
+		for (i = 0; q + i < e && IS_DIGIT(q[i]); i++)
+			u = u * 10 + (uint64_t)(q[i] - '0');
+		if (i > 0 && i <= 15 && q + i == e)
+			return *s == '-' ? -(double)u : (double)u;
+	}
+	num_parse(s, e, &m);
+	if (!num_sig(&m, &a, &z, &ex))
+		return m.neg ? -0.0 : 0.0;
+	if (m.neg)
+		*o++ = '-';
+	nd = z - a + 1;
+	if (nd > NUM_DIGITS) {
+		ex += (int64_t)(nd - NUM_DIGITS - 1);
+		for (i = 0; i < NUM_DIGITS; i++)
+			*o++ = (char)num_digit(&m, a + i);
+		*o++ = '1';	/* the last digit is not zero */
+	} else {
+		for (i = a; i <= z; i++)
+			*o++ = (char)num_digit(&m, i);
+	}
+	/* Beyond +-100000 the result is infinite or zero anyway. */
+	if (ex > 100000)
+		ex = 100000;
+	if (ex < -100000)
+		ex = -100000;
+	o += put_exp(o, ex);
+	*o = '\0';
+	d = strtod(buf, NULL);
+	if (isinf(d))
+		d = d > 0 ? DBL_MAX : -DBL_MAX;
+	return d;
+}
+
+/* ---- canonical text ------------------------------------------------- */
+
+/* One object member while its object is being written. */
+struct member {
+	const char *k;		/* the decoded name (see raw) */
+	size_t koff, klen;	/* unless raw: k is keys.p + koff */
+	int raw;		/* the name is its literal's body */
+	const uchar *v, *ve;	/* the value */
+	size_t ord;		/* position in the object */
+};
+
+/*
+ * State shared by the whole canonical walk. Members and decoded names of
+ * the objects being written are kept as stacks in growable arrays; they
+ * are addressed by index and offset because nested objects may move them.
+ */
+struct canon {
+	sz_buf *out;
+	sz_buf keys;		/* decoded names that had escapes */
+	sz_buf tmp;		/* one decoded string value */
+	struct member *m;
+	size_t nm, am;
+};
+
+#define CANON_EXP_MAX ((int64_t)1 << 62)
+
+static int
+canon_number(struct canon *c, const uchar *s, const uchar *e)
+{
+	struct num m;
+	size_t a, z, nd, i;
+	int64_t ex;
+	char t[24];
+	sz_buf *out = c->out;
+
+	num_parse(s, e, &m);
+	if (!num_sig(&m, &a, &z, &ex))
+		return sz_buf_addc(out, '0');
+	if (ex > CANON_EXP_MAX)
+		ex = CANON_EXP_MAX;
+	if (ex < -CANON_EXP_MAX)
+		ex = -CANON_EXP_MAX;
+	nd = z - a + 1;
+	if (sz_buf_reserve(out, nd + 24) != 0)
+		return -1;
+	if (m.neg)
+		out->p[out->len++] = '-';
+	/* The digits lie in at most two runs: integer and fraction part. */
+	if (a < m.il) {
+		size_t r = (z < m.il ? z + 1 : m.il) - a;
+
+		memcpy(out->p + out->len, m.ip + a, r);
+		out->len += r;
+	}
+	if (z >= m.il) {
+		size_t f0 = a > m.il ? a - m.il : 0;
+
+		memcpy(out->p + out->len, m.fp + f0, z - m.il + 1 - f0);
+		out->len += z - m.il + 1 - f0;
+	}
+	out->p[out->len] = '\0';
+	if (ex >= 0 && nd <= 64 && (uint64_t)ex <= 64 - nd) {
+		for (i = 0; i < (size_t)ex; i++)
+			if (sz_buf_addc(out, '0') != 0)
+				return -1;
+		return 0;
+	}
+	return sz_buf_add(out, t, put_exp(t, ex));
+}
+
+/* Is the string body s[0..e) free of escapes and valid UTF-8, so that it
+ * is its own decoded form? */
+static int
+plain_body(const uchar *s, const uchar *e)
+{
+	size_t u;
+	int ok;
+
+	while (s < e) {
+		if (*s < 0x80) {
+			if (*s == '\\')
+				return 0;
+			s++;
+			continue;
+		}
+		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
+		if (!ok)
+			return 0;
+		s += u;
+	}
+	return 1;
+}
+
+static int
+canon_string(struct canon *c, const uchar *s, const uchar *e)
+{
+	/* Without escapes the decoded form is the body itself (add_jstr
+	 * turns invalid UTF-8 into U+FFFD as decoding would). */
+	if (memchr(s + 1, '\\', (size_t)(e - s - 2)) == NULL)
+		return sz_buf_add_jstr(c->out, (const char *)s + 1,
+		    (size_t)(e - s - 2));
+	sz_buf_reset(&c->tmp);
+	if (sz_json_unescape((const char *)s, (size_t)(e - s), &c->tmp) != 0)
+		return -1;
+	return sz_buf_add_jstr(c->out, c->tmp.p, c->tmp.len);
+}
+
+static int
+member_cmp(const void *pa, const void *pb)
+{
+	const struct member *a = pa, *b = pb;
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int r = n ? memcmp(a->k, b->k, n) : 0;
+
+	if (r != 0)
+		return r;
+	if (a->klen != b->klen)
+		return a->klen < b->klen ? -1 : 1;
+	return a->ord < b->ord ? -1 : a->ord > b->ord;
+}
+
+static int canon_value(struct canon *c, const uchar *s, const uchar *e,
+    unsigned depth);
+
+/*
+ * Write an object: collect its members, sort them by decoded name (ties
+ * by position), keep the last of each name, then write them. Only this
+ * object's members are on the stack while sorting.
+ */
+static int
+canon_object(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
+{
+	size_t base = c->nm, keys0 = c->keys.len, i, j, ord = 0;
+	const uchar *k, *ke;
+	struct member *m;
+	int r = -1;
+
+	s = skip_ws(s + 1, e);
+	while (s < e && *s == '"') {
+		if (c->nm == c->am) {
+			size_t na = c->am ? c->am * 2 : 16;
+
+			m = realloc(c->m, na * sizeof(*m));
+			if (m == NULL)
+				goto out;
+			c->m = m;
+			c->am = na;
+		}
+		m = &c->m[c->nm];
+		k = s;
+		ke = skip_string(s + 1, e, k);
+		m->raw = plain_body(k + 1, ke - 1);
+		if (m->raw) {
+			m->k = (const char *)k + 1;
+			m->klen = (size_t)(ke - k - 2);
+		} else {
+			m->koff = c->keys.len;
+			if (sz_json_unescape((const char *)k, (size_t)(ke - k),
+			    &c->keys) != 0)
+				goto out;
+			m->klen = c->keys.len - m->koff;
+		}
+		s = skip_ws(skip_ws(ke, e) + 1, e);	/* ':' */
+		m->v = s;
+		m->ve = skip_value(s, e);
+		m->ord = ord++;
+		c->nm++;
+		s = skip_ws(m->ve, e);
+		if (s < e && *s == ',')
+			s = skip_ws(s + 1, e);
+	}
+	/* Decoded names stay where they are until a nested object runs. */
+	for (i = base; i < c->nm; i++)
+		if (!c->m[i].raw)
+			c->m[i].k = c->keys.p + c->m[i].koff;
+	if (c->nm - base > 1)
+		qsort(c->m + base, c->nm - base, sizeof(*c->m), member_cmp);
+	for (i = j = base; i < c->nm; i++) {
+		if (i + 1 < c->nm && c->m[i].klen == c->m[i + 1].klen &&
+		    memcmp(c->m[i].k, c->m[i + 1].k, c->m[i].klen) == 0)
+			continue;	/* a later member has this name */
+		c->m[j++] = c->m[i];
+	}
+	c->nm = j;
+	if (sz_buf_addc(c->out, '{') != 0)
+		goto out;
+	for (i = base; i < j; i++) {
+		/* Nested objects may have moved c->keys: use the offset. */
+		const char *name = c->m[i].raw ? c->m[i].k :
+		    c->keys.p + c->m[i].koff;
+
+		if ((i > base && sz_buf_addc(c->out, ',') != 0) ||
+		    sz_buf_add_jstr(c->out, name, c->m[i].klen) != 0 ||
+		    sz_buf_addc(c->out, ':') != 0 ||
+		    canon_value(c, c->m[i].v, c->m[i].ve, depth + 1) != 0)
+			goto out;
+	}
+	r = sz_buf_addc(c->out, '}');
+out:
+	c->nm = base;
+	c->keys.len = keys0;
+	return r;
+}
+
+static int
+canon_array(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
+{
+	const uchar *ve;
+	int first = 1;
+
+	if (sz_buf_addc(c->out, '[') != 0)
+		return -1;
+	s = skip_ws(s + 1, e);
+	while (s < e && *s != ']') {
+		ve = skip_value(s, e);
+		if ((!first && sz_buf_addc(c->out, ',') != 0) ||
+		    canon_value(c, s, ve, depth + 1) != 0)
+			return -1;
+		first = 0;
+		s = skip_ws(ve, e);
+		if (s < e && *s == ',')
+			s = skip_ws(s + 1, e);
+	}
+	return sz_buf_addc(c->out, ']');
+}
+
+/* The value is s[0..e) exactly (no white space around it). */
+static int
+canon_value(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
+{
+	if (s == e || depth > SZ_JSON_MAX_DEPTH)
+		return -1;	/* not a valid value */
+	switch (*s) {
+	case 'n': return sz_buf_add(c->out, "null", 4);
+	case 't': return sz_buf_add(c->out, "true", 4);
+	case 'f': return sz_buf_add(c->out, "false", 5);
+	case '"': return canon_string(c, s, e);
+	case '[': return canon_array(c, s, e, depth);
+	case '{': return canon_object(c, s, e, depth);
+	default: return canon_number(c, s, e);
+	}
+}
+
+/*
+ * Appends the canonical text; on failure out's contents are as before.
+ * Recursion follows the nesting, which validation bounds at
+ * SZ_JSON_MAX_DEPTH; each level's frame is small.
+ */
+int
+sz_json_canon(const char *v, size_t n, sz_buf *out)
+{
+	struct canon c = { out, SZ_BUF_INIT, SZ_BUF_INIT, NULL, 0, 0 };
+	size_t len0 = out->len;
+	int r;
+
+	sz_json_trim(&v, &n);
+	r = canon_value(&c, (const uchar *)v, (const uchar *)v + n, 0);
+	if (r != 0) {
+		out->len = len0;
+		if (out->p != NULL)
+			out->p[len0] = '\0';
+	}
+	sz_buf_free(&c.keys);
+	sz_buf_free(&c.tmp);
+	free(c.m);
+	return r;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json.h - JSON on raw bytes: a validating scanner, zero-copy lookup of
+ * simple paths, string and number helpers, and a canonical text.
+ *
+ * Nothing here allocates except sz_json_canon (into a caller's sz_buf) and
+ * nothing prints. Every function that takes a value expects a slice that
+ * sz_json_validate accepted (or a sub-slice returned by these functions);
+ * behaviour on unvalidated bytes is defined only for sz_json_validate.
+ *
+ * Strings may hold bytes that are not valid UTF-8: like jq 1.6, the scanner
+ * accepts them and every decoding function reads them as U+FFFD.
+ */
+#ifndef SZ_JSON_H
+#define SZ_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Deepest nesting of arrays/objects accepted; deeper input is an error
+ * ("nesting deeper than 1024"), never a stack overflow. */
+#define SZ_JSON_MAX_DEPTH 1024
+
+typedef enum sz_jtype {
+	SZ_JNULL, SZ_JFALSE, SZ_JTRUE, SZ_JNUMBER, SZ_JSTRING, SZ_JARRAY,
+	SZ_JOBJECT
+} sz_jtype;
+
+/* jq's name of a type: "null", "boolean", "number", "string", "array",
+ * "object". */
+const char *sz_jtype_name(sz_jtype t);
+
+/*
+ * Validate that p[0..n) is exactly one JSON value (RFC 8259), optionally
+ * surrounded by JSON white space (space, tab, CR, LF). Returns 0 when valid.
+ * Otherwise returns -1, sets *reason to a static, human-readable sentence
+ * fragment (e.g. "unterminated string", "invalid number",
+ * "unexpected character 'x'", "nesting deeper than 1024",
+ * "trailing characters after the value", "empty input") and *off to the
+ * byte offset where the problem was found. reason/off may be NULL.
+ * The scanner is iterative: its stack use does not depend on the input.
+ */
+int sz_json_validate(const char *p, size_t n, const char **reason,
+    size_t *off);
+
+/* Skip JSON white space; returns the first other byte or end. */
+const char *sz_json_ws(const char *p, const char *end);
+
+/* Type of the valid value starting at p (leading white space allowed). */
+sz_jtype sz_json_type(const char *p, const char *end);
+
+/* Given a valid value starting at p (leading white space allowed), return
+ * the pointer just past it. */
+const char *sz_json_skip(const char *p, const char *end);
+
+/* Trim JSON white space around a slice: *p and *n are updated. */
+void sz_json_trim(const char **p, size_t *n);
+
+/*
+ * One step of a simple path, as in jq: `.key` / `."key"` / `.["key"]`
+ * (SZ_STEP_KEY) or `.[N]` (SZ_STEP_INDEX, N may be negative: counts from
+ * the end as in jq).
+ */
+typedef struct sz_step {
+	enum { SZ_STEP_KEY, SZ_STEP_INDEX } kind;
+	const char *key;	/* decoded UTF-8 key bytes (not a JSON literal) */
+	size_t keylen;
+	long long index;
+} sz_step;
+
+/* Results of a lookup. */
+enum {
+	SZ_GET_FOUND = 0,	/* *out / *outn hold the member's raw slice */
+	SZ_GET_NULL = 1,	/* jq yields null (missing key, index out of
+				   range, or the input is null) */
+	SZ_GET_ERROR = 2	/* jq raises an error: indexing a value of the
+				   wrong type; *errtype says the input type */
+};
+
+/*
+ * Apply one step to the valid value v[0..n) exactly as jq 1.6 does:
+ * - key on an object: the value of the *last* member whose decoded name
+ *   equals the key (escapes such as "\u0061" resolved), else SZ_GET_NULL;
+ * - key on null, index on null: SZ_GET_NULL;
+ * - index on an array: element i (i < 0 counts from the end), else
+ *   SZ_GET_NULL;
+ * - anything else: SZ_GET_ERROR with *errtype the type of v.
+ * The returned slice has no surrounding white space.
+ */
+int sz_json_get(const char *v, size_t n, const sz_step *step,
+    const char **out, size_t *outn, sz_jtype *errtype);
+
+/* Apply steps[0..nsteps) in turn (stopping at the first NULL or ERROR). */
+int sz_json_path(const char *v, size_t n, const sz_step *steps,
+    size_t nsteps, const char **out, size_t *outn, sz_jtype *errtype);
+
+/*
+ * Decode the valid JSON string literal s[0..n) (quotes included) into
+ * out (appending): escapes resolved, invalid UTF-8 and lone surrogates
+ * become U+FFFD (EF BF BD), as jq does. Returns 0, or -1 on allocation
+ * failure.
+ */
+int sz_json_unescape(const char *s, size_t n, sz_buf *out);
+
+/* Does the valid JSON string literal s[0..n) decode to exactly the bytes
+ * k[0..kn)? (No allocation.) */
+int sz_json_str_eq(const char *s, size_t n, const char *k, size_t kn);
+
+/* Compare the decoded contents of two valid JSON string literals by
+ * unsigned bytes (then length), as jq orders strings: <0, 0, >0. */
+int sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn);
+
+/* The valid JSON number literal s[0..n) as a double (strtod semantics,
+ * locale-independent; overflow gives +-DBL_MAX as jq 1.6 does). */
+double sz_json_num(const char *s, size_t n);
+
+/*
+ * Canonical text of the valid value v[0..n), appended to out. Two values
+ * get the same canonical text exactly when they are the same JSON value:
+ * - null, true, false as such;
+ * - a number by its exact decimal value: let the value be
+ *   (-1)^s * M * 10^E with M a positive integer without trailing zeros.
+ *   Zero (any sign, any spelling) is "0". If E >= 0 and M has at most
+ *   64 - E digits (the integer has at most 64 digits) it is written as a
+ *   plain integer ("-"? digits, e.g. 100, -42); otherwise as M "e" E
+ *   (e.g. 1.5 -> "15e-1", 1e100 -> "1e100", -0.25 -> "-25e-2").
+ *   Exponents beyond +-(2^62) saturate.
+ * - a string: its decoded contents (invalid UTF-8 as U+FFFD) in double
+ *   quotes, escaping only '"' as \" and '\' as \\, the controls 0x08,
+ *   0x09, 0x0A, 0x0C, 0x0D as \b \t \n \f \r and the other bytes below
+ *   0x20 as \u00XX (lower-case hex); every other character as raw UTF-8;
+ * - an array: "[" the elements' canonical texts joined by "," "]";
+ * - an object: duplicate names resolved as jq does (the last value wins),
+ *   members sorted by their decoded names compared as unsigned bytes,
+ *   written as "{" name ":" value joined by "," "}" with names in
+ *   string form as above.
+ * No white space anywhere. Returns 0, or -1 on allocation failure.
+ */
+int sz_json_canon(const char *v, size_t n, sz_buf *out);
+
+#endif

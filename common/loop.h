@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop.h - a small poll(2) event loop: descriptors, monotonic timers, a
+ * hook that runs before the loop sleeps, and signals delivered through a
+ * self-pipe.
+ *
+ * One iteration (sz_loop_once) polls without waiting; if nothing is ready
+ * it runs the before-sleep hook (where owners flush their output) and then
+ * waits until a descriptor is ready, the nearest timer is due, or a signal
+ * arrives. Callbacks run in the loop's thread. Timers are one-shot; a
+ * callback may add timers and change descriptors.
+ */
+#ifndef SZ_LOOP_H
+#define SZ_LOOP_H
+
+#include <poll.h>
+#include <stdint.h>
+
+typedef struct sz_loop sz_loop;
+typedef void (*sz_fd_fn)(sz_loop *l, int fd, short revents, void *ud);
+typedef void (*sz_timer_fn)(sz_loop *l, void *ud);
+typedef void (*sz_hook_fn)(sz_loop *l, void *ud);
+typedef void (*sz_sig_fn)(sz_loop *l, int signo, void *ud);
+
+struct sz_watch {
+	int fd;
+	short events;		/* 0: not polled for now */
+	sz_fd_fn fn;
+	void *ud;
+};
+
+struct sz_timer {
+	uint64_t id;		/* 0: free slot */
+	uint64_t when;		/* monotonic ns */
+	sz_timer_fn fn;
+	void *ud;
+};
+
+struct sz_loop {
+	struct sz_watch *w;
+	size_t nw, aw;
+	struct sz_timer *t;
+	size_t nt, at;
+	uint64_t next_id;
+	struct pollfd *pfd;
+	size_t apfd;
+	sz_hook_fn before_sleep;
+	void *before_sleep_ud;
+	sz_sig_fn on_signal;
+	void *on_signal_ud;
+	int sigfd;		/* read end of the self-pipe, or -1 */
+};
+
+/* Monotonic clock, nanoseconds. */
+uint64_t sz_now(void);
+/* Wall clock as RFC 3339 UTC with milliseconds, into buf (>= 32 bytes). */
+void sz_rfc3339(char *buf, size_t size);
+
+int sz_loop_init(sz_loop *l);
+void sz_loop_free(sz_loop *l);
+/* Watch fd for events (POLLIN/POLLOUT); events 0 stops polling it but
+ * keeps the entry. Adding an fd again replaces its entry. */
+int sz_loop_watch(sz_loop *l, int fd, short events, sz_fd_fn fn, void *ud);
+/* Change the events of a watched fd. */
+void sz_loop_events(sz_loop *l, int fd, short events);
+void sz_loop_unwatch(sz_loop *l, int fd);
+/* Call fn once at monotonic time `when` (ns). Returns an id (> 0) or 0 if
+ * memory ran out. */
+uint64_t sz_loop_timer(sz_loop *l, uint64_t when, sz_timer_fn fn, void *ud);
+void sz_loop_cancel(sz_loop *l, uint64_t id);
+void sz_loop_before_sleep(sz_loop *l, sz_hook_fn fn, void *ud);
+/* Run one iteration; `may_sleep` 0 never waits. Returns 0, or -1 with
+ * errno if poll failed. */
+int sz_loop_once(sz_loop *l, int may_sleep);
+
+/*
+ * Signals: INT, TERM, HUP, USR1, CHLD are caught (SIGPIPE ignored) and
+ * delivered to fn from the loop; a second INT or TERM while the first is
+ * still being handled ends the process at once with 128+signo. Call once.
+ */
+int sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud);
+/* Bit (1 << signo) set for each signal caught since the last call. Safe to
+ * call outside the loop (e.g. after a read returned EINTR). */
+unsigned sz_signals_take(void);
+/* Was a stop signal (INT or TERM) caught at any time? Its number, or 0. */
+int sz_signal_stop(void);
+/* Is any caught signal waiting to be taken? */
+int sz_signals_take_peek(void);
+
+#endif

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* opts.c - common options and value parsers; see opts.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+const char sz_opts_help[] =
+"Common options:\n"
+"      --on-error=POLICY  bad input: fail (default: exit 65), skip (warn and\n"
+"                         count), or dlq (write a dead letter)\n"
+"      --dlq=FILE         append dead letters to FILE (implies --on-error=dlq)\n"
+"      --max-record=SIZE  longest record accepted (default 64MiB)\n"
+"      --stats[=FILE]     at exit, write a JSON stats line to stderr or FILE\n"
+"      --stats-interval=DURATION\n"
+"                         also write the stats line every DURATION\n"
+"      --name=NAME        label this stage in messages and stats\n"
+"      --log=FORMAT       messages as text (default) or json\n"
+"  -u, --unbuffered       flush the output after every record\n"
+"  -h, --help             show this help and exit\n"
+"  -V, --version          show the version and exit\n";
+
+static const struct option common[] = {
+	{ "on-error", required_argument, NULL, SZ_OPT_ONERR },
+	{ "dlq", required_argument, NULL, SZ_OPT_DLQ },
+	{ "max-record", required_argument, NULL, SZ_OPT_MAXREC },
+	{ "stats", optional_argument, NULL, SZ_OPT_STATS },
+	{ "stats-interval", required_argument, NULL, SZ_OPT_STATSINT },
+	{ "name", required_argument, NULL, SZ_OPT_NAME },
+	{ "log", required_argument, NULL, SZ_OPT_LOG },
+	{ "unbuffered", no_argument, NULL, 'u' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+};
+#define NCOMMON (sizeof(common) / sizeof(common[0]))
+
+void
+sz_opts_init(sz_opts *o, const char *prog)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = prog;
+	o->name = prog;
+	o->max_record = (size_t)64 << 20;
+}
+
+static int
+usage_err(sz_opts *o, const char *fmt, const char *a, const char *b)
+{
+	snprintf(o->err, sizeof(o->err), fmt, a, b);
+	return '?';
+}
+
+int
+sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	struct option all[128];
+	char shorts[128];
+	size_t n = 0;
+	uint64_t v;
+	int c, idx = -1;
+
+	while (longopts != NULL && longopts[n].name != NULL && n < 100) {
+		all[n] = longopts[n];
+		n++;
+	}
+	memcpy(all + n, common, sizeof(common));
+	memset(all + n + NCOMMON, 0, sizeof(all[0]));
+	snprintf(shorts, sizeof(shorts), ":%shVu", shortopts ? shortopts : "");
+	opterr = 0;
+	for (;;) {
+		int prev = optind;
+
+		c = getopt_long(argc, argv, shorts, all, &idx);
+		switch (c) {
+		case 'h':
+			o->help = 1;
+			continue;
+		case 'V':
+			o->version = 1;
+			continue;
+		case 'u':
+			o->unbuffered = 1;
+			continue;
+		case SZ_OPT_ONERR:
+			if (strcmp(optarg, "fail") == 0)
+				o->on_error = SZ_ONERR_FAIL;
+			else if (strcmp(optarg, "skip") == 0)
+				o->on_error = SZ_ONERR_SKIP;
+			else if (strcmp(optarg, "dlq") == 0)
+				o->on_error = SZ_ONERR_DLQ;
+			else
+				return usage_err(o, "--on-error: '%s' is not "
+				    "fail, skip or dlq%s", optarg, "");
+			o->on_error_set = 1;
+			continue;
+		case SZ_OPT_DLQ:
+			o->dlq = optarg;
+			continue;
+		case SZ_OPT_MAXREC:
+			if (sz_parse_size("--max-record", optarg, &v, o->err,
+			    sizeof(o->err)))
+				return '?';
+			if (v == 0)
+				return usage_err(o, "--max-record: '%s' is not "
+				    "a positive size%s", optarg, "");
+			o->max_record = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : v;
+			continue;
+		case SZ_OPT_STATS:
+			o->stats = 1;
+			o->stats_file = optarg;
+			continue;
+		case SZ_OPT_STATSINT:
+			if (sz_parse_duration("--stats-interval", optarg,
+			    &o->stats_interval, o->err, sizeof(o->err)))
+				return '?';
+			if (o->stats_interval == 0)
+				return usage_err(o, "--stats-interval: '%s' "
+				    "must be longer than 0%s", optarg, "");
+			continue;
+		case SZ_OPT_NAME:
+			o->name = optarg;
+			continue;
+		case SZ_OPT_LOG:
+			if (strcmp(optarg, "json") == 0)
+				o->log_json = 1;
+			else if (strcmp(optarg, "text") == 0)
+				o->log_json = 0;
+			else
+				return usage_err(o, "--log: '%s' is not text "
+				    "or json%s", optarg, "");
+			continue;
+		case ':':
+			if (optopt)
+				snprintf(o->err, sizeof(o->err),
+				    "option requires an argument -- '%c'",
+				    optopt);
+			else
+				snprintf(o->err, sizeof(o->err),
+				    "option '%s' requires an argument",
+				    argv[prev < argc ? prev : argc - 1]);
+			return '?';
+		case '?':
+			if (optopt)
+				snprintf(o->err, sizeof(o->err),
+				    "invalid option -- '%c'", optopt);
+			else
+				snprintf(o->err, sizeof(o->err),
+				    "unrecognized option '%s'",
+				    argv[optind - 1]);
+			return '?';
+		case -1:
+			if (o->dlq != NULL && !o->on_error_set)
+				o->on_error = SZ_ONERR_DLQ;
+			if (o->on_error == SZ_ONERR_DLQ && o->dlq == NULL)
+				return usage_err(o, "--on-error=dlq needs "
+				    "--dlq=FILE%s%s", "", "");
+			return -1;
+		default:
+			return c;
+		}
+	}
+}
+
+const char *
+sz_opts_second(sz_opts *o, int argc, char **argv, const char *opt)
+{
+	if (optind >= argc) {
+		snprintf(o->err, sizeof(o->err),
+		    "option '%s' takes two arguments", opt);
+		return NULL;
+	}
+	return argv[optind++];
+}
+
+/* Parse a leading decimal number (no sign, no hex, no inf/nan). */
+static int
+decimal(const char *s, double *v, const char **rest)
+{
+	char *end;
+
+	if (!((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(*v))
+		return -1;
+	*rest = end;
+	return 0;
+}
+
+static int
+bad(char *err, size_t size, const char *opt, const char *s, const char *want)
+{
+	snprintf(err, size, "%s: '%s' is not %s", opt, s, want);
+	return -1;
+}
+
+int
+sz_parse_duration(const char *opt, const char *s, uint64_t *ns, char *err,
+    size_t errsize)
+{
+	static const struct { const char *u; double ns; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		{ "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 },
+	};
+	const char *want = "a duration (e.g. 250ms, 5s, 1m, 2h, 1d)";
+	const char *u;
+	double v;
+
+	if (decimal(s, &v, &u) < 0)
+		return bad(err, errsize, opt, s, want);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(u, units[i].u) == 0) {
+			double r = v * units[i].ns;
+
+			if (r >= 1.8e19)
+				return bad(err, errsize, opt, s,
+				    "a duration that fits (at most ~580 years)");
+			*ns = (uint64_t)(r + 0.5);
+			return 0;
+		}
+	return bad(err, errsize, opt, s, want);
+}
+
+int
+sz_parse_size(const char *opt, const char *s, uint64_t *bytes, char *err,
+    size_t errsize)
+{
+	static const struct { const char *u; double m; } units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1024.0 }, { "KiB", 1024.0 }, { "kB", 1e3 },
+		{ "M", 1048576.0 }, { "MiB", 1048576.0 }, { "MB", 1e6 },
+		{ "G", 1073741824.0 }, { "GiB", 1073741824.0 }, { "GB", 1e9 },
+		{ "TiB", 1099511627776.0 }, { "TB", 1e12 },
+	};
+	const char *want = "a size (e.g. 512, 64KiB, 16MiB, 1GiB)";
+	const char *u;
+	double v;
+
+	if (decimal(s, &v, &u) < 0)
+		return bad(err, errsize, opt, s, want);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(u, units[i].u) == 0) {
+			double r = v * units[i].m;
+
+			if (r >= 1.8e19)
+				return bad(err, errsize, opt, s,
+				    "a size that fits in 64 bits");
+			if (r != floor(r))
+				return bad(err, errsize, opt, s,
+				    "a whole number of bytes");
+			*bytes = (uint64_t)r;
+			return 0;
+		}
+	return bad(err, errsize, opt, s, want);
+}
+
+int
+sz_parse_rate(const char *opt, const char *s, double *per_sec, char *err,
+    size_t errsize)
+{
+	const char *want = "a rate (e.g. 1000/s, 2.5/s, 50/m, 10/h)";
+	const char *u;
+	double v;
+
+	if (decimal(s, &v, &u) < 0 || v <= 0)
+		return bad(err, errsize, opt, s, want);
+	if (strcmp(u, "/s") == 0)
+		*per_sec = v;
+	else if (strcmp(u, "/m") == 0)
+		*per_sec = v / 60;
+	else if (strcmp(u, "/h") == 0)
+		*per_sec = v / 3600;
+	else
+		return bad(err, errsize, opt, s, want);
+	return 0;
+}
+
+int
+sz_parse_count(const char *opt, const char *s, uint64_t min, uint64_t max,
+    uint64_t *v, char *err, size_t errsize)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*s < '0' || *s > '9')
+		goto fail;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (*end != '\0' || errno == ERANGE || x < min || x > max)
+		goto fail;
+	*v = x;
+	return 0;
+fail:
+	snprintf(err, errsize, "%s: '%s' is not a whole number from %llu to "
+	    "%llu", opt, s, (unsigned long long)min, (unsigned long long)max);
+	return -1;
+}
+
+int
+sz_parse_double(const char *opt, const char *s, double min, double max,
+    double *v, char *err, size_t errsize)
+{
+	const char *rest;
+
+	if (decimal(s, v, &rest) < 0 || *rest != '\0' || *v < min || *v > max) {
+		snprintf(err, errsize, "%s: '%s' is not a number from %g to %g",
+		    opt, s, min, max);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - the options every sz tool shares, and parsers for the values
+ * that options take (durations, sizes, rates, counts).
+ *
+ * A tool lists its own getopt_long options and lets sz_opts_getopt() add
+ * the common ones; sz_opts_getopt() answers each common option itself and
+ * hands the tool only its own. Parsers write an error message naming the
+ * option and the bad value into a caller's buffer and never exit.
+ */
+#ifndef SZ_OPTS_H
+#define SZ_OPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { SZ_ONERR_FAIL, SZ_ONERR_SKIP, SZ_ONERR_DLQ } sz_onerr;
+
+typedef struct sz_opts {
+	const char *prog;	/* "sz-NAME" */
+	const char *name;	/* --name, or prog */
+	sz_onerr on_error;
+	int on_error_set;
+	const char *dlq;	/* --dlq=FILE */
+	size_t max_record;	/* --max-record, default 64 MiB */
+	int stats;		/* --stats given */
+	const char *stats_file;	/* --stats=FILE, NULL: stderr */
+	uint64_t stats_interval;	/* ns, 0: none */
+	int unbuffered;		/* -u */
+	int log_json;		/* --log=json */
+	int help, version;
+	char err[512];		/* message of a usage error */
+} sz_opts;
+
+/* Codes of the common long options (beyond any character). */
+enum {
+	SZ_OPT_ONERR = 0x1000, SZ_OPT_DLQ, SZ_OPT_MAXREC, SZ_OPT_STATS,
+	SZ_OPT_STATSINT, SZ_OPT_NAME, SZ_OPT_LOG,
+	SZ_OPT_TOOL = 0x2000	/* tools number their long-only options from
+				   here */
+};
+
+/* The common options' lines of --help text. */
+extern const char sz_opts_help[];
+
+void sz_opts_init(sz_opts *o, const char *prog);
+
+/*
+ * getopt_long over the tool's options (`shortopts` without the common
+ * "hVu", `longopts` terminated by a zero entry) and the common ones, in
+ * GNU argument-permuting mode. Returns the next tool option as
+ * getopt_long would; common options are handled inside. Returns -1 at the
+ * end of options, and '?' on a usage error with o->err set (the message
+ * without the program name). After -1, check o->help / o->version.
+ */
+int sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
+    const struct option *longopts);
+
+/*
+ * For an option that takes two words (jq's --arg NAME VALUE): after
+ * getopt returned it with optarg = NAME, take VALUE from argv. Returns it,
+ * or NULL with o->err set when it is missing.
+ */
+const char *sz_opts_second(sz_opts *o, int argc, char **argv,
+    const char *opt);
+
+/* Value parsers: 0 on success, -1 with a message in err (naming `opt` and
+ * the value). */
+/* Durations: a decimal number and a unit: ns us ms s m h d (e.g. 250ms,
+ * 1.5s, 2h). Result in ns. */
+int sz_parse_duration(const char *opt, const char *s, uint64_t *ns,
+    char *err, size_t errsize);
+/* Sizes: a number with an optional unit B, KiB, MiB, GiB, TiB (powers of
+ * 1024) or kB, MB, GB (powers of 1000); "K", "M", "G" mean KiB, MiB, GiB. */
+int sz_parse_size(const char *opt, const char *s, uint64_t *bytes,
+    char *err, size_t errsize);
+/* Rates: N/s, N/m, N/h (N decimal, e.g. 2.5/s, 1e9/s). Result: events
+ * per second, > 0. */
+int sz_parse_rate(const char *opt, const char *s, double *per_sec,
+    char *err, size_t errsize);
+/* A whole number in [min, max]. */
+int sz_parse_count(const char *opt, const char *s, uint64_t min,
+    uint64_t max, uint64_t *v, char *err, size_t errsize);
+/* A decimal number in [min, max]. */
+int sz_parse_double(const char *opt, const char *s, double min, double max,
+    double *v, char *err, size_t errsize);
+
+#endif

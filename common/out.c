@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* out.c - buffered, checked output to a file descriptor; see out.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "out.h"
+
+static int
+init(sz_out *o, int fd)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	o->cap = SZ_OUT_BUFSIZE;
+	o->buf = malloc(o->cap);
+	if (o->buf == NULL) {
+		o->err = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sz_out_fd(sz_out *o, int fd)
+{
+	return init(o, fd);
+}
+
+int
+sz_out_open(sz_out *o, const char *path, int append)
+{
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC |
+	    (append ? O_APPEND : O_TRUNC);
+	int fd = open(path, flags, 0666);
+
+	if (fd < 0)
+		return -1;
+	if (init(o, fd)) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	o->owned = 1;
+	o->oflags = (flags & ~O_TRUNC) | O_APPEND;
+	o->path = strdup(path);
+	if (o->path == NULL) {
+		sz_out_close(o);
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sz_out_reopen(sz_out *o)
+{
+	int fd;
+
+	if (o->path == NULL)
+		return 0;
+	if (sz_out_flush(o) < 0)
+		return -1;
+	fd = open(o->path, o->oflags, 0666);
+	if (fd < 0) {
+		o->err = errno;
+		return -1;
+	}
+	if (close(o->fd) < 0 && !o->err)
+		o->err = errno;
+	o->fd = fd;
+	return o->err ? -1 : 0;
+}
+
+int
+sz_out_flush(sz_out *o)
+{
+	size_t off = 0;
+
+	if (o->err)
+		return -1;
+	while (off < o->len) {
+		ssize_t k = write(o->fd, o->buf + off, o->len - off);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && o->nonblock) {
+				memmove(o->buf, o->buf + off, o->len - off);
+				o->len -= off;
+				return 1;
+			}
+			o->err = errno;
+			return -1;
+		}
+		off += (size_t)k;
+	}
+	o->len = 0;
+	return 0;
+}
+
+int
+sz_out_write(sz_out *o, const void *p, size_t n)
+{
+	if (o->err)
+		return -1;
+	o->bytes += n;
+	if (o->len + n > o->cap) {
+		if (o->nonblock) {
+			/* Grow instead of blocking: the owner bounds what it
+			 * gives us by watching sz_out_pending(). */
+			size_t cap = o->cap;
+			char *nb;
+
+			while (cap < o->len + n)
+				cap *= 2;
+			if ((nb = realloc(o->buf, cap)) == NULL) {
+				o->err = ENOMEM;
+				return -1;
+			}
+			o->buf = nb;
+			o->cap = cap;
+		} else {
+			if (sz_out_flush(o) < 0)
+				return -1;
+			if (n >= o->cap) {
+				/* Too big to buffer: write it directly. */
+				const char *s = p;
+
+				while (n > 0) {
+					ssize_t k = write(o->fd, s, n);
+
+					if (k < 0) {
+						if (errno == EINTR)
+							continue;
+						o->err = errno;
+						return -1;
+					}
+					s += k;
+					n -= (size_t)k;
+				}
+				return 0;
+			}
+		}
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	return 0;
+}
+
+int
+sz_out_record(sz_out *o, const void *p, size_t n)
+{
+	if (o->err)
+		return -1;
+	if (o->len + n + 1 <= o->cap) {
+		/* The common case, kept short. */
+		memcpy(o->buf + o->len, p, n);
+		o->buf[o->len + n] = '\n';
+		o->len += n + 1;
+		o->bytes += n + 1;
+	} else if (sz_out_write(o, p, n) < 0 || sz_out_write(o, "\n", 1) < 0)
+		return -1;
+	o->records++;
+	if (o->unbuffered && sz_out_flush(o) < 0)
+		return -1;
+	return 0;
+}
+
+int
+sz_out_close(sz_out *o)
+{
+	int rc = 0;
+
+	if (o->buf != NULL) {
+		int was_nb = o->nonblock;
+
+		if (was_nb && o->len > 0) {
+			/* Finish the job blocking. */
+			int fl = fcntl(o->fd, F_GETFL);
+
+			if (fl >= 0)
+				(void)fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK);
+			o->nonblock = 0;
+		}
+		if (sz_out_flush(o) < 0)
+			rc = -1;
+	}
+	if (o->owned && o->fd >= 0) {
+		if (close(o->fd) < 0 && !o->err) {
+			o->err = errno;
+			rc = -1;
+		}
+		o->fd = -1;
+	}
+	free(o->buf);
+	o->buf = NULL;
+	free(o->path);
+	o->path = NULL;
+	if (o->err)
+		rc = -1;
+	return rc;
+}

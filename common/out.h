@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * out.h - buffered output to a file descriptor, with every write checked.
+ *
+ * Records are appended to a large buffer that is written out when it is
+ * full, when the owner flushes (the tool runtime flushes whenever its input
+ * has nothing ready, before it sleeps, on timers and at exit), or after
+ * every record when `unbuffered` is set. A failed write is remembered: the
+ * first error (an errno value) is kept in `err` and every later call fails
+ * at once, so a caller may check only at flush and close. EPIPE is reported
+ * like any other error; the caller decides to end quietly.
+ */
+#ifndef SZ_OUT_H
+#define SZ_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SZ_OUT_BUFSIZE (256 * 1024)
+
+typedef struct sz_out {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	int unbuffered;		/* flush after every record */
+	int nonblock;		/* fd is non-blocking: flush writes what it
+				   can and keeps the rest (see sz_out_flush) */
+	int owned;		/* close the fd at sz_out_close */
+	int err;		/* first errno of a failed write, or 0 */
+	uint64_t records;	/* records written with sz_out_record */
+	uint64_t bytes;		/* bytes given to the buffer */
+	char *path;		/* for sz_out_reopen; NULL for descriptors */
+	int oflags;		/* open(2) flags used for path */
+} sz_out;
+
+/* Write to an open descriptor (not closed at sz_out_close). */
+int sz_out_fd(sz_out *o, int fd);
+/*
+ * Open `path` for writing: truncated, or appended to when `append` is set
+ * (created with mode 0666 & ~umask). On failure returns -1 with errno set.
+ */
+int sz_out_open(sz_out *o, const char *path, int append);
+/* Close and open the same path again (for SIGHUP), always appending. */
+int sz_out_reopen(sz_out *o);
+
+/* Append bytes. Returns 0, or -1 with o->err set. */
+int sz_out_write(sz_out *o, const void *p, size_t n);
+/* Append one record: its bytes and a newline; flushes if unbuffered. */
+int sz_out_record(sz_out *o, const void *p, size_t n);
+/*
+ * Write the buffer out. Blocking descriptors: everything, retrying after
+ * EINTR and short writes. Non-blocking ones: as much as the descriptor
+ * takes; returns 1 if bytes remain (wait for POLLOUT), 0 when empty.
+ * Returns -1 with o->err set on error.
+ */
+int sz_out_flush(sz_out *o);
+/* Flush, close the descriptor if owned, free the buffer. Returns 0 or -1
+ * (with o->err) if any write or the close failed. */
+int sz_out_close(sz_out *o);
+/* Bytes waiting in the buffer. */
+static inline size_t sz_out_pending(const sz_out *o) { return o->len; }
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* report.c - stats, dead-letter and log texts; see report.h. */
+#include <string.h>
+
+#include "loop.h"
+#include "report.h"
+
+int
+sz_stats_json(sz_buf *b, const char *tool, const char *name,
+    const sz_stats *s, uint64_t now, const char *extra)
+{
+	double el = (double)(now - s->start) / 1e9;
+	double rate = el > 0 ? (double)s->in / el : 0;
+	int rc = 0;
+
+	rc |= sz_buf_adds(b, "{\"tool\":");
+	rc |= sz_buf_add_jstr(b, tool, strlen(tool));
+	rc |= sz_buf_adds(b, ",\"name\":");
+	rc |= sz_buf_add_jstr(b, name, strlen(name));
+	rc |= sz_buf_printf(b, ",\"in\":%llu,\"out\":%llu,\"dropped\":%llu,"
+	    "\"errors\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+	    "\"elapsed_s\":%.3f,\"rate\":%.1f",
+	    (unsigned long long)s->in, (unsigned long long)s->out,
+	    (unsigned long long)s->dropped, (unsigned long long)s->errors,
+	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
+	    el, rate);
+	if (extra != NULL)
+		rc |= sz_buf_adds(b, extra);
+	rc |= sz_buf_addc(b, '}');
+	return rc ? -1 : 0;
+}
+
+int
+sz_dead_json(sz_buf *b, const char *tool, const char *name, const sz_dead *d)
+{
+	char now[40];
+	int rc = 0;
+
+	sz_rfc3339(now, sizeof(now));
+	rc |= sz_buf_adds(b, "{\"tool\":");
+	rc |= sz_buf_add_jstr(b, tool, strlen(tool));
+	rc |= sz_buf_adds(b, ",\"name\":");
+	rc |= sz_buf_add_jstr(b, name, strlen(name));
+	rc |= sz_buf_adds(b, ",\"error\":");
+	rc |= sz_buf_add_jstr(b, d->error, strlen(d->error));
+	rc |= sz_buf_adds(b, ",\"error_kind\":");
+	rc |= sz_buf_add_jstr(b, d->kind, strlen(d->kind));
+	rc |= sz_buf_adds(b, ",\"file\":");
+	rc |= sz_buf_add_jstr(b, d->file, strlen(d->file));
+	rc |= sz_buf_printf(b, ",\"line\":%lu,\"attempts\":%u,\"time\":\"%s\","
+	    "\"record\":", d->line, d->attempts ? d->attempts : 1, now);
+	if (d->rec_is_json)
+		rc |= sz_buf_add(b, d->rec, d->n);
+	else
+		rc |= sz_buf_add_jstr(b, d->rec, d->n);
+	rc |= sz_buf_addc(b, '}');
+	return rc ? -1 : 0;
+}
+
+int
+sz_log_json(sz_buf *b, const char *level, const char *tool, const char *name,
+    const char *file, unsigned long line, const char *msg)
+{
+	char now[40];
+	int rc = 0;
+
+	sz_rfc3339(now, sizeof(now));
+	rc |= sz_buf_printf(b, "{\"time\":\"%s\",\"level\":\"%s\",\"tool\":",
+	    now, level);
+	rc |= sz_buf_add_jstr(b, tool, strlen(tool));
+	rc |= sz_buf_adds(b, ",\"name\":");
+	rc |= sz_buf_add_jstr(b, name, strlen(name));
+	if (file != NULL) {
+		rc |= sz_buf_adds(b, ",\"file\":");
+		rc |= sz_buf_add_jstr(b, file, strlen(file));
+		rc |= sz_buf_printf(b, ",\"line\":%lu", line);
+	}
+	rc |= sz_buf_adds(b, ",\"msg\":");
+	rc |= sz_buf_add_jstr(b, msg, strlen(msg));
+	rc |= sz_buf_addc(b, '}');
+	return rc ? -1 : 0;
+}

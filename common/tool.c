@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: MIT */
+/* tool.c - the runtime every sz tool runs on; see tool.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "tool.h"
+
+#define READ_SIZE (1024 * 1024)
+
+void
+sz_tool_init(sz_tool *t, const char *prog)
+{
+	memset(t, 0, sizeof(*t));
+	sz_opts_init(&t->o, prog);
+	sz_loop_init(&t->loop);
+	t->fd = -1;
+}
+
+/* Write a whole text to stderr; errors there have nowhere to go. */
+static void
+put_stderr(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(2, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+void
+sz_vmsg(sz_tool *t, const char *level, const char *file, unsigned long line,
+    const char *fmt, va_list ap)
+{
+	char text[4096];
+	sz_buf *b = &t->msg;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	sz_buf_reset(b);
+	if (t->o.log_json) {
+		if (sz_log_json(b, level, t->o.prog, t->o.name, file, line,
+		    text) < 0)
+			return;
+	} else {
+		int rc = sz_buf_adds(b, t->o.prog);
+
+		if (strcmp(t->o.name, t->o.prog) != 0)
+			rc |= sz_buf_printf(b, "[%s]", t->o.name);
+		rc |= sz_buf_adds(b, ": ");
+		if (file != NULL)
+			rc |= sz_buf_printf(b, "%s:%lu: ", file, line);
+		rc |= sz_buf_adds(b, text);
+		if (rc)
+			return;
+	}
+	if (sz_buf_addc(b, '\n') == 0)
+		put_stderr(b->p, b->len);
+}
+
+void
+sz_msg(sz_tool *t, const char *level, const char *file, unsigned long line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sz_vmsg(t, level, file, line, fmt, ap);
+	va_end(ap);
+}
+
+int
+sz_usage(sz_tool *t, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sz_msg(t, "error", NULL, 0, "%s", text);
+	if (!t->o.log_json) {
+		char hint[256];
+
+		n = snprintf(hint, sizeof(hint),
+		    "Try '%s --help' for more information.\n", t->o.prog);
+		put_stderr(hint, (size_t)n);
+	}
+	return SZ_EXIT_USAGE;
+}
+
+int
+sz_tool_options_done(sz_tool *t, int c, const char *usage)
+{
+	if (c == '?')
+		return sz_usage(t, "%s", t->o.err);
+	if (t->o.help) {
+		int rc = printf("%s\n%s", usage, sz_opts_help);
+
+		if (rc < 0 || fflush(stdout) == EOF || ferror(stdout)) {
+			sz_msg(t, "error", NULL, 0, "write error: %s",
+			    strerror(errno));
+			return SZ_EXIT_FAIL;
+		}
+		return SZ_EXIT_OK;
+	}
+	if (t->o.version) {
+		if (printf("%s (sz) %s\n", t->o.prog, SZ_VERSION) < 0 ||
+		    fflush(stdout) == EOF) {
+			sz_msg(t, "error", NULL, 0, "write error: %s",
+			    strerror(errno));
+			return SZ_EXIT_FAIL;
+		}
+		return SZ_EXIT_OK;
+	}
+	return -1;
+}
+
+int
+sz_fail(sz_tool *t, int status, const char *fmt, ...)
+{
+	char text[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (t->status == 0) {
+		t->status = status;
+		free(t->failmsg);
+		t->failmsg = strdup(text);
+	}
+	t->stopping = 1;
+	return -1;
+}
+
+/* A write to stdout failed: a vanished reader ends us quietly. */
+static int
+out_failed(sz_tool *t, sz_out *o)
+{
+	if (o == &t->out && o->err == EPIPE) {
+		t->epipe = 1;
+		t->stopping = 1;
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		return -1;
+	}
+	if (o == &t->out)
+		return sz_fail(t, SZ_EXIT_FAIL, "write error: %s",
+		    strerror(o->err));
+	return sz_fail(t, SZ_EXIT_FAIL, "write error on %s: %s",
+	    o->path ? o->path : "an output", strerror(o->err));
+}
+
+int
+sz_emit(sz_tool *t, const char *p, size_t n)
+{
+	if (sz_out_record(&t->out, p, n) < 0)
+		return out_failed(t, &t->out);
+	t->st.out++;
+	return 0;
+}
+
+int
+sz_emit_lines(sz_tool *t, const char *p, size_t n, uint64_t count)
+{
+	if (n == 0)
+		return 0;
+	if (sz_out_write(&t->out, p, n) < 0 ||
+	    (t->out.unbuffered && sz_out_flush(&t->out) < 0))
+		return out_failed(t, &t->out);
+	t->out.records += count;
+	t->st.out += count;
+	return 0;
+}
+
+int
+sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n)
+{
+	if (sz_out_record(o, p, n) < 0)
+		return out_failed(t, o);
+	return 0;
+}
+
+int
+sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    unsigned attempts, const char *error)
+{
+	sz_dead d = { error, kind, r->file, r->line, attempts, r->p, r->n,
+	    json };
+
+	t->st.errors++;
+	if (!t->have_dlq)
+		return 0;
+	sz_buf_reset(&t->scratch);
+	if (sz_dead_json(&t->scratch, t->o.prog, t->o.name, &d) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (sz_out_record(&t->dlq, t->scratch.p, t->scratch.len) < 0)
+		return out_failed(t, &t->dlq);
+	return 0;
+}
+
+int
+sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    const char *fmt, ...)
+{
+	char text[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	switch (t->o.on_error) {
+	case SZ_ONERR_SKIP:
+		t->st.errors++;
+		sz_msg(t, "warning", r->file, r->line, "%s (skipped)", text);
+		return 0;
+	case SZ_ONERR_DLQ:
+		return sz_dead_letter(t, r, kind, json, 1, text);
+	case SZ_ONERR_FAIL:
+	default:
+		t->st.errors++;
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", r->file, r->line,
+		    text);
+	}
+}
+
+int
+sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
+    int append)
+{
+	if (sz_out_open(o, path, append) < 0) {
+		sz_msg(t, "error", NULL, 0, "%s: %s: %s", opt, path,
+		    strerror(errno));
+		return SZ_EXIT_FAIL;
+	}
+	if (sz_tool_add_output(t, o) < 0) {
+		sz_out_close(o);
+		sz_msg(t, "error", NULL, 0, "%s: too many outputs", opt);
+		return SZ_EXIT_FAIL;
+	}
+	return 0;
+}
+
+int
+sz_tool_add_output(sz_tool *t, sz_out *o)
+{
+	if (t->nextra == SZ_MAX_OUTPUTS)
+		return -1;
+	o->unbuffered = o->unbuffered || t->o.unbuffered;
+	t->extra[t->nextra++] = o;
+	return 0;
+}
+
+int
+sz_tool_flush(sz_tool *t)
+{
+	int rc = 0;
+
+	if (sz_out_flush(&t->out) < 0)
+		rc = out_failed(t, &t->out);
+	if (t->have_dlq && sz_out_flush(&t->dlq) < 0)
+		rc = out_failed(t, &t->dlq);
+	for (int i = 0; i < t->nextra; i++)
+		if (t->extra[i]->buf != NULL && sz_out_flush(t->extra[i]) < 0)
+			rc = out_failed(t, t->extra[i]);
+	return rc;
+}
+
+void
+sz_input_pause(sz_tool *t)
+{
+	t->paused = 1;
+}
+
+void
+sz_input_resume(sz_tool *t)
+{
+	t->paused = 0;
+}
+
+void
+sz_tool_finish(sz_tool *t)
+{
+	t->finished = 1;
+}
+
+/* ---- stats --------------------------------------------------------- */
+
+static void
+write_stats(sz_tool *t, int to_stderr)
+{
+	sz_buf b = SZ_BUF_INIT;
+	sz_buf extra = SZ_BUF_INIT;
+
+	t->st.bytes_out = t->out.bytes;
+	if (t->proc && t->proc->stats)
+		t->proc->stats(t, &extra);
+	if (sz_stats_json(&b, t->o.prog, t->o.name, &t->st, sz_now(),
+	    extra.p) == 0 && sz_buf_addc(&b, '\n') == 0) {
+		if (!to_stderr && t->have_statsf) {
+			if (sz_out_write(&t->statsf, b.p, b.len) < 0 ||
+			    sz_out_flush(&t->statsf) < 0)
+				out_failed(t, &t->statsf);
+		} else
+			put_stderr(b.p, b.len);
+	}
+	sz_buf_free(&b);
+	sz_buf_free(&extra);
+}
+
+static void
+stats_tick(sz_loop *l, void *ud)
+{
+	sz_tool *t = ud;
+
+	write_stats(t, 0);
+	sz_loop_timer(l, sz_now() + t->o.stats_interval, stats_tick, t);
+}
+
+/* ---- input --------------------------------------------------------- */
+
+static void on_readable(sz_loop *l, int fd, short revents, void *ud);
+
+/* Open the next FILE operand; sets in_done after the last. */
+static void
+next_file(sz_tool *t)
+{
+	for (;;) {
+		if (t->fd >= 0) {
+			sz_loop_unwatch(&t->loop, t->fd);
+			if (t->fd != 0)
+				close(t->fd);
+			t->fd = -1;
+		}
+		if (t->fi >= t->nfiles) {
+			t->in_done = 1;
+			return;
+		}
+		const char *f = t->files[t->fi++];
+
+		if (strcmp(f, "-") == 0) {
+			t->fd = 0;
+			t->fname = "<stdin>";
+		} else {
+			t->fd = open(f, O_RDONLY | O_CLOEXEC);
+			t->fname = f;
+			if (t->fd < 0) {
+				sz_msg(t, "error", NULL, 0, "%s: %s", f,
+				    strerror(errno));
+				if (t->status == 0)
+					t->status = SZ_EXIT_FAIL;
+				continue;
+			}
+		}
+		sz_framer_init(&t->fr, t->fname, t->o.max_record);
+		t->need = 1;
+		if (sz_loop_watch(&t->loop, t->fd, POLLIN, on_readable, t) < 0) {
+			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+			return;
+		}
+		return;
+	}
+}
+
+static void
+on_readable(sz_loop *l, int fd, short revents, void *ud)
+{
+	sz_tool *t = ud;
+	ssize_t k;
+
+	(void)l;
+	(void)revents;
+	if (!t->need || t->stopping)
+		return;
+	k = read(fd, t->rbuf, t->rcap);
+	if (k < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		sz_msg(t, "error", NULL, 0, "%s: read error: %s", t->fname,
+		    strerror(errno));
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		sz_framer_finish(&t->fr);
+		sz_framer_feed(&t->fr, t->rbuf, 0);
+	} else if (k == 0) {
+		sz_framer_finish(&t->fr);
+		sz_framer_feed(&t->fr, t->rbuf, 0);
+	} else
+		sz_framer_feed(&t->fr, t->rbuf, (size_t)k);
+	t->need = 0;
+}
+
+/* Deliver the records in the read buffer until it is empty, the tool
+ * pauses, or the run stops. */
+static void
+pump(sz_tool *t)
+{
+	const char *reason;
+	size_t off;
+	sz_rec r;
+
+	while (!t->paused && !t->stopping && !t->need && !t->in_done) {
+		int k = sz_framer_next(&t->fr, &r);
+
+		switch (k) {
+		case SZ_FR_REC:
+			t->st.in++;
+			t->st.bytes_in += r.n + 1;
+			if (!t->proc->raw &&
+			    sz_json_validate(r.p, r.n, &reason, &off) < 0) {
+				sz_bad(t, &r, "parse", 0,
+				    "invalid JSON: %s at column %zu", reason,
+				    off + 1);
+				continue;
+			}
+			t->proc->record(t, &r);
+			break;
+		case SZ_FR_NEED:
+			t->need = 1;
+			break;
+		case SZ_FR_END:
+			next_file(t);
+			break;
+		case SZ_FR_TOOLONG:
+			t->st.in++;
+			t->st.errors++;
+			sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
+			    "--max-record (%zu bytes)", r.file, r.line,
+			    t->o.max_record);
+			break;
+		default:
+			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+			break;
+		}
+	}
+}
+
+/* ---- the run ------------------------------------------------------- */
+
+static void
+before_sleep(sz_loop *l, void *ud)
+{
+	sz_tool *t = ud;
+
+	(void)l;
+	if (t->proc->idle)
+		t->proc->idle(t);
+	sz_tool_flush(t);
+}
+
+static void
+on_signal(sz_loop *l, int s, void *ud)
+{
+	sz_tool *t = ud;
+
+	(void)l;
+	switch (s) {
+	case SIGINT:
+	case SIGTERM:
+		if (!t->stopsig)
+			t->stopsig = s;
+		break;
+	case SIGUSR1:
+		write_stats(t, 1);
+		break;
+	case SIGHUP:
+		if (t->have_dlq && sz_out_reopen(&t->dlq) < 0)
+			out_failed(t, &t->dlq);
+		if (t->have_statsf && sz_out_reopen(&t->statsf) < 0)
+			out_failed(t, &t->statsf);
+		for (int i = 0; i < t->nextra; i++)
+			if (t->extra[i]->path != NULL &&
+			    sz_out_reopen(t->extra[i]) < 0)
+				out_failed(t, t->extra[i]);
+		break;
+	case SIGCHLD:
+		if (t->proc->child)
+			t->proc->child(t);
+		break;
+	}
+}
+
+/* Call proc->end once; keep looping while it answers 1. */
+static void
+end_tool(sz_tool *t)
+{
+	int k;
+
+	if (t->ending)
+		return;
+	t->ending = 1;
+	k = t->proc->end ? t->proc->end(t) : 0;
+	if (k != 1)
+		t->finished = 1;
+}
+
+/* Set up stats and dead-letter outputs; 0 or an exit status. */
+static int
+setup(sz_tool *t)
+{
+	if (t->o.dlq != NULL) {
+		if (sz_out_open(&t->dlq, t->o.dlq, 1) < 0) {
+			sz_msg(t, "error", NULL, 0, "--dlq: %s: %s", t->o.dlq,
+			    strerror(errno));
+			return SZ_EXIT_FAIL;
+		}
+		t->have_dlq = 1;
+		t->dlq.unbuffered = t->o.unbuffered;
+	}
+	if (t->o.stats && t->o.stats_file != NULL) {
+		if (sz_out_open(&t->statsf, t->o.stats_file, 0) < 0) {
+			sz_msg(t, "error", NULL, 0, "--stats: %s: %s",
+			    t->o.stats_file, strerror(errno));
+			return SZ_EXIT_FAIL;
+		}
+		t->have_statsf = 1;
+	}
+	return 0;
+}
+
+int
+sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
+{
+	static char *dash[] = { "-" };
+	int rc;
+
+	t->proc = p;
+	t->ud = ud;
+	t->st.start = sz_now();
+	t->files = nfiles > 0 ? files : dash;
+	t->nfiles = nfiles > 0 ? nfiles : 1;
+	if (sz_out_fd(&t->out, 1) < 0) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	t->out.unbuffered = t->o.unbuffered;
+	t->rcap = READ_SIZE;
+	if ((t->rbuf = malloc(t->rcap)) == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	if ((rc = setup(t)) != 0)
+		goto done;
+	if (sz_loop_signals(&t->loop, on_signal, t) < 0) {
+		sz_msg(t, "error", NULL, 0, "signals: %s", strerror(errno));
+		rc = SZ_EXIT_FAIL;
+		goto done;
+	}
+	sz_loop_before_sleep(&t->loop, before_sleep, t);
+	if (t->o.stats_interval)
+		sz_loop_timer(&t->loop, sz_now() + t->o.stats_interval,
+		    stats_tick, t);
+	next_file(t);
+
+	while (!t->finished) {
+		if (t->stopsig && !t->stopping) {
+			if (p->drain_on_stop) {
+				t->paused = 0;
+				while (!t->need && !t->in_done && !t->stopping)
+					pump(t);
+			}
+			t->stopping = 1;
+		}
+		if (t->stopping || t->in_done) {
+			/* No more records: let the tool release what it
+			 * holds (not after an I/O failure). */
+			if (t->epipe || (t->status && t->status != SZ_EXIT_DATA
+			    && !t->in_done))
+				break;
+			end_tool(t);
+			if (t->finished)
+				break;
+		} else {
+			pump(t);
+			if (t->stopping || t->in_done)
+				continue;
+			if (!t->need && !t->paused)
+				continue;	/* more records are ready */
+		}
+		if (t->fd >= 0)
+			sz_loop_events(&t->loop, t->fd,
+			    t->need && !t->paused && !t->stopping ? POLLIN : 0);
+		if (sz_loop_once(&t->loop, 1) < 0) {
+			sz_fail(t, SZ_EXIT_FAIL, "poll: %s", strerror(errno));
+			break;
+		}
+	}
+	rc = 0;
+done:
+	if (!t->epipe)
+		sz_tool_flush(t);
+	if (t->have_dlq && sz_out_close(&t->dlq) < 0 && t->status == 0)
+		sz_fail(t, SZ_EXIT_FAIL, "--dlq: %s: %s", t->o.dlq,
+		    strerror(t->dlq.err));
+	for (int i = 0; i < t->nextra; i++)
+		if (t->extra[i]->buf != NULL && sz_out_close(t->extra[i]) < 0)
+			out_failed(t, t->extra[i]);
+	if (!t->epipe && sz_out_close(&t->out) < 0)
+		out_failed(t, &t->out);
+	if (rc == 0 && t->o.stats)
+		write_stats(t, 0);
+	if (t->have_statsf && sz_out_close(&t->statsf) < 0 && t->status == 0)
+		sz_fail(t, SZ_EXIT_FAIL, "--stats: %s: %s", t->o.stats_file,
+		    strerror(t->statsf.err));
+	if (t->failmsg != NULL)
+		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
+	if (rc == 0) {
+		rc = t->status;
+		if (t->stopsig && (rc == 0 || t->status == SZ_EXIT_FAIL))
+			rc = 128 + t->stopsig;
+	}
+	if (t->fd > 0)
+		close(t->fd);
+	sz_framer_free(&t->fr);
+	free(t->rbuf);
+	free(t->failmsg);
+	sz_buf_free(&t->msg);
+	sz_buf_free(&t->scratch);
+	sz_loop_free(&t->loop);
+	if (t->epipe) {
+		/* End as a writer to a closed pipe does. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	return rc;
+}

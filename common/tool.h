@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tool.h - the runtime of an sz tool: options, input files, the event
+ * loop, bad-input policy, dead letters, stats, signals and exit status.
+ *
+ * A tool is a struct of callbacks (sz_proc) over its own state. main()
+ * parses options with sz_opts_getopt() on t->o, sets up its state, and
+ * returns sz_tool_run(). The runtime reads the FILE operands in order,
+ * frames and validates records, and calls proc->record for each valid one;
+ * bad JSON and over-long records are handled here by the --on-error policy.
+ * At end of input, on SIGINT/SIGTERM and before exiting on bad input it
+ * calls proc->end so that the tool releases what it holds.
+ *
+ * Ownership: a record passed to proc->record is valid only during the
+ * call; a tool that keeps it copies it.
+ *
+ * This module is the one place in common/ that writes diagnostics: every
+ * message a tool prints goes through sz_msg() so that --name and --log=json
+ * apply everywhere. It never calls exit(): sz_tool_run returns the status.
+ */
+#ifndef SZ_TOOL_H
+#define SZ_TOOL_H
+
+#include <stdarg.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "loop.h"
+#include "opts.h"
+#include "out.h"
+#include "report.h"
+
+/* Exit statuses of the contract. */
+enum {
+	SZ_EXIT_OK = 0, SZ_EXIT_FAIL = 1, SZ_EXIT_USAGE = 2,
+	SZ_EXIT_DATA = 65, SZ_EXIT_UNAVAILABLE = 69, SZ_EXIT_TEMP = 75
+};
+
+typedef struct sz_tool sz_tool;
+
+typedef struct sz_proc {
+	/* One valid record. Return 0 to go on, -1 to stop (after sz_bad,
+	 * sz_fail or a failed sz_emit set the status). Required. */
+	int (*record)(sz_tool *t, const sz_rec *r);
+	/* End of input, a stop signal, or bad input under fail: write what
+	 * is held. Return 0 when done, 1 to keep the loop running until the
+	 * tool calls sz_tool_finish(), -1 on failure. May be NULL. */
+	int (*end)(sz_tool *t);
+	/* Add the tool's own stats members (",\"k\":v" each). May be NULL. */
+	void (*stats)(sz_tool *t, sz_buf *b);
+	/* SIGCHLD was caught. May be NULL. */
+	void (*child)(sz_tool *t);
+	/* The input has nothing ready and the tool is about to sleep:
+	 * hand on anything that must not wait (before outputs are
+	 * flushed). May be NULL. */
+	void (*idle)(sz_tool *t);
+	/* Do not validate records as JSON (tools that read other formats). */
+	int raw;
+	/* On a stop signal, deliver the records already read (still in the
+	 * read buffer) to record() before end(). */
+	int drain_on_stop;
+} sz_proc;
+
+#define SZ_MAX_OUTPUTS 16
+
+struct sz_tool {
+	sz_opts o;		/* common options; tools parse into it */
+	const sz_proc *proc;
+	void *ud;		/* the tool's state */
+	sz_out out;		/* standard output */
+	sz_stats st;
+	sz_loop loop;
+	int status;		/* exit status so far (first failure wins) */
+	int stopsig;		/* SIGINT/SIGTERM caught, or 0 */
+	int epipe;		/* stdout's reader went away */
+	int stopping;		/* no more records will be delivered */
+
+	/* Private to the runtime. */
+	sz_out dlq;
+	int have_dlq;
+	sz_out statsf;
+	int have_statsf;
+	sz_out *extra[SZ_MAX_OUTPUTS];
+	int nextra;
+	char **files;
+	int nfiles, fi;
+	int fd;			/* current input, -1 for none */
+	const char *fname;
+	char *rbuf;
+	size_t rcap;
+	sz_framer fr;
+	int need;		/* the framer wants data */
+	int paused;
+	int in_done;		/* every FILE read */
+	int ending;		/* proc->end answered 1 */
+	int finished;
+	sz_buf msg;
+	sz_buf scratch;
+	char *failmsg;		/* printed last, after the flush */
+};
+
+/* Set up t for tool `prog` ("sz-NAME"). */
+void sz_tool_init(sz_tool *t, const char *prog);
+
+/*
+ * After option parsing. `c` is the last value of sz_opts_getopt (-1 or
+ * '?'); `usage` is the tool's usage text (starting with "Usage: ...").
+ * Prints help/version/usage errors. Returns -1 to go on, or the status
+ * to return from main.
+ */
+int sz_tool_options_done(sz_tool *t, int c, const char *usage);
+/* Print "prog: msg" and the --help hint; returns 2. */
+int sz_usage(sz_tool *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Run the tool over files[0..nfiles) (none: standard input). Returns the
+ * exit status. */
+int sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles,
+    char **files);
+
+/* Write one record to stdout. Returns 0, or -1 (status set) on error. */
+int sz_emit(sz_tool *t, const char *p, size_t n);
+/* Write `count` records already joined as lines (each ending in '\n'). */
+int sz_emit_lines(sz_tool *t, const char *p, size_t n, uint64_t count);
+/* Write a record to one of the tool's own outputs (counted in no stat). */
+int sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n);
+
+/*
+ * Bad input at r: applies --on-error. `kind` is the dead letter's
+ * error_kind; `json` says whether r holds valid JSON (embedded as is in a
+ * dead letter) or not (embedded as a string). Returns 0 to go on (skip,
+ * dlq) or -1 (fail: status 65; the message is printed after the output is
+ * flushed).
+ */
+int sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Write a dead letter for r (as sz_bad does under dlq), counted in
+ * errors; returns 0 or -1. Without --dlq it does nothing but count. */
+int sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    unsigned attempts, const char *error);
+/* A failure during the run: message (printed after the flush), status.
+ * Returns -1. */
+int sz_fail(sz_tool *t, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A message now: "prog: [FILE:LINE: ]text" or a --log=json line. */
+void sz_msg(sz_tool *t, const char *level, const char *file,
+    unsigned long line, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void sz_vmsg(sz_tool *t, const char *level, const char *file,
+    unsigned long line, const char *fmt, va_list ap);
+
+/*
+ * Open one of the tool's own output files (--rejects=FILE, ...): it is
+ * flushed with stdout, reopened on SIGHUP, closed and checked at exit.
+ * `opt` names the option in messages. Returns 0, or the exit status (1)
+ * after printing why.
+ */
+int sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
+    int append);
+/* Register an output set up by the tool itself (e.g. a pipe to a child)
+ * so that it is flushed before sleeping. Returns 0 or -1 if full. */
+int sz_tool_add_output(sz_tool *t, sz_out *o);
+
+/* Stop delivering records until sz_input_resume(). */
+void sz_input_pause(sz_tool *t);
+void sz_input_resume(sz_tool *t);
+/* proc->end answered 1: the tool is now done. */
+void sz_tool_finish(sz_tool *t);
+/* Flush stdout and the tool's outputs now. Returns 0 or -1. */
+int sz_tool_flush(sz_tool *t);
+
+#endif

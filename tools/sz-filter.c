@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-filter - write, byte for byte, the records for which a jq
+ * expression yields a value that is neither false nor null (streamz
+ * Filter; with --rejects, Split).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr.h"
+#include "tool.h"
+
+struct filter {
+	sz_expr e;
+	int invert;		/* -v */
+	sz_out rejects;		/* --rejects=FILE */
+	int have_rejects;
+	uint64_t rejected;
+};
+
+static const char usage[] =
+"Usage: sz-filter [OPTION]... EXPR [FILE]...\n"
+"Write each NDJSON record for which the jq expression EXPR yields a value\n"
+"other than false and null, unchanged. 'select(P)' is the same as P.\n"
+"\n"
+"  -v, --invert           write the records EXPR does not select\n"
+"      --rejects=FILE     write the records not written to stdout to FILE\n"
+"      --no-fast          always evaluate EXPR with libjq\n"
+SZ_JQ_HELP;
+
+enum { OPT_REJECTS = SZ_OPT_TOOL, OPT_NOFAST };
+
+static const struct option longopts[] = {
+	{ "invert", no_argument, NULL, 'v' },
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+filter_record(sz_tool *t, const sz_rec *r)
+{
+	struct filter *f = t->ud;
+	int k = sz_expr_test(&f->e, r->p, r->n);
+
+	if (k == SZ_EXPR_ERROR)
+		return sz_bad(t, r, "jq", 1, "%s", f->e.err.p);
+	if (k ^ f->invert)
+		return sz_emit(t, r->p, r->n);
+	if (f->have_rejects) {
+		f->rejected++;
+		return sz_emit_to(t, &f->rejects, r->p, r->n);
+	}
+	t->st.dropped++;
+	return 0;
+}
+
+static void
+filter_stats(sz_tool *t, sz_buf *b)
+{
+	struct filter *f = t->ud;
+
+	sz_buf_printf(b, ",\"rejected\":%llu,\"fast\":%s",
+	    (unsigned long long)f->rejected,
+	    sz_expr_is_fast(&f->e) ? "true" : "false");
+}
+
+static const sz_proc filter_proc = {
+	.record = filter_record,
+	.stats = filter_stats,
+};
+
+/* 'select(P)' -> 'P' when the parentheses enclose the whole program;
+ * returns a new string or NULL. */
+static char *
+unselect(const char *src)
+{
+	const char *s = src, *e = src + strlen(src);
+	int depth = 0, instr = 0;
+
+	while (s < e && strchr(" \t\r\n", *s))
+		s++;
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		e--;
+	if (e - s < 8 || strncmp(s, "select(", 7) != 0 || e[-1] != ')')
+		return NULL;
+	for (const char *q = s + 6; q < e; q++) {
+		if (instr) {
+			if (*q == '\\' && q + 1 < e && q[1] == '(')
+				return NULL;	/* interpolation: give up */
+			if (*q == '\\')
+				q++;
+			else if (*q == '"')
+				instr = 0;
+		} else if (*q == '"')
+			instr = 1;
+		else if (*q == '#')
+			return NULL;
+		else if (*q == '(')
+			depth++;
+		else if (*q == ')' && --depth == 0 && q != e - 1)
+			return NULL;	/* select(A) ... (B) */
+	}
+	return depth == 0 ? strndup(s + 7, (size_t)(e - 1 - (s + 7))) : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct filter f;
+	sz_tool t;
+	sz_jqvars vars;
+	sz_buf err = SZ_BUF_INIT;
+	const char *rejects = NULL;
+	char *inner;
+	int c, fast = 1, rc;
+
+	memset(&f, 0, sizeof(f));
+	sz_tool_init(&t, "sz-filter");
+	sz_jqvars_init(&vars);
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "v", longopts)) != -1 &&
+	    c != '?') {
+		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
+			if (t.o.err[0]) {
+				c = '?';
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case 'v':
+			f.invert = 1;
+			break;
+		case OPT_REJECTS:
+			rejects = optarg;
+			break;
+		case OPT_NOFAST:
+			fast = 0;
+			break;
+		}
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if (optind >= argc) {
+		rc = sz_usage(&t, "missing EXPR");
+		goto out;
+	}
+	inner = unselect(argv[optind]);
+	if (sz_expr_compile(&f.e, inner ? inner : argv[optind], &vars, fast,
+	    &err) < 0) {
+		rc = sz_usage(&t, "cannot compile EXPR '%s':\n%s", argv[optind],
+		    err.p);
+		free(inner);
+		goto out;
+	}
+	free(inner);
+	optind++;
+	if (rejects != NULL) {
+		if ((rc = sz_tool_open(&t, &f.rejects, "--rejects", rejects,
+		    0)) != 0)
+			goto out;
+		f.have_rejects = 1;
+	}
+	rc = sz_tool_run(&t, &filter_proc, &f, argc - optind, argv + optind);
+out:
+	sz_expr_free(&f.e);
+	sz_jqvars_free(&vars);
+	sz_buf_free(&err);
+	return rc;
+}

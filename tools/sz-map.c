@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-map - run a jq program on each record and write each output as one
+ * compact JSON line (streamz Mapper; with -j N, AsyncMapper).
+ *
+ * With -j N the main thread reads records into chunks, N workers (each
+ * with its own compiled program) turn chunks into output text, and the
+ * main thread writes finished chunks in input order (or as they finish
+ * with --unordered). A record that fails yields no output; under
+ * --on-error=fail nothing of a later record is written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "tool.h"
+
+#define CHUNK_RECS 256
+#define CHUNK_BYTES (256 * 1024)
+
+/* A failed record inside a chunk. */
+struct cerr {
+	size_t rec;		/* index of the record */
+	size_t off;		/* output offset where its output would be */
+	char *msg;
+};
+
+/* Records handed to a worker, and what it made of them. */
+struct chunk {
+	struct chunk *next;	/* in flight, in input order */
+	struct chunk *qnext;	/* in the work queue */
+	sz_buf in;		/* the records' bytes */
+	size_t *off, *len;	/* each record in `in` */
+	const char **file;
+	unsigned long *line;
+	size_t n, cap;
+	sz_buf out;		/* output lines */
+	uint64_t lines;
+	struct cerr *errs;
+	size_t nerrs;
+	int done;
+	int oom;		/* a worker ran out of memory */
+};
+
+struct map {
+	sz_expr e;		/* the main thread's program */
+	const char *src;
+	const sz_jqvars *vars;
+	int fast;
+	int jobs, unordered;
+	sz_buf out;		/* single-threaded output of one record */
+	/* -j N */
+	pthread_t *th;
+	int nth;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *qhead, *qtail;	/* waiting for a worker */
+	struct chunk *fhead, *ftail;	/* in flight, input order */
+	int inflight, maxflight;
+	int quit;
+	int wake[2];		/* workers -> main: a chunk is done */
+	struct chunk *cur;	/* being filled */
+	int failed;
+	int ended;
+};
+
+static const char usage[] =
+"Usage: sz-map [OPTION]... EXPR [FILE]...\n"
+"Run the jq program EXPR on each NDJSON record and write each of its\n"
+"outputs as one compact JSON line; a record with no output is dropped.\n"
+"\n"
+"  -j, --jobs=N           run N workers (default 1), keeping input order\n"
+"      --unordered        with -j, write results as they finish\n"
+"      --no-fast          always evaluate EXPR with libjq\n"
+SZ_JQ_HELP;
+
+enum { OPT_UNORDERED = SZ_OPT_TOOL, OPT_NOFAST };
+
+static const struct option longopts[] = {
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "unordered", no_argument, NULL, OPT_UNORDERED },
+	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+/* ---- one thread ---------------------------------------------------- */
+
+static int
+map_record(sz_tool *t, const sz_rec *r)
+{
+	struct map *m = t->ud;
+	long k;
+
+	sz_buf_reset(&m->out);
+	k = sz_expr_map(&m->e, r->p, r->n, &m->out);
+	if (k < 0)
+		return sz_bad(t, r, "jq", 1, "%s", m->e.err.p);
+	if (k == 0)
+		t->st.dropped++;
+	return sz_emit_lines(t, m->out.p, m->out.len, (uint64_t)k);
+}
+
+/* ---- chunks -------------------------------------------------------- */
+
+static void
+chunk_free(struct chunk *c)
+{
+	if (c == NULL)
+		return;
+	sz_buf_free(&c->in);
+	sz_buf_free(&c->out);
+	free(c->off);
+	free(c->len);
+	free(c->file);
+	free(c->line);
+	for (size_t i = 0; i < c->nerrs; i++)
+		free(c->errs[i].msg);
+	free(c->errs);
+	free(c);
+}
+
+static int
+chunk_add(struct chunk *c, const sz_rec *r)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? 2 * c->cap : 64;
+		size_t *no = realloc(c->off, nc * sizeof(*no));
+
+		if (no == NULL)
+			return -1;
+		c->off = no;
+		if ((no = realloc(c->len, nc * sizeof(*no))) == NULL)
+			return -1;
+		c->len = no;
+		const char **nf = realloc(c->file, nc * sizeof(*nf));
+		if (nf == NULL)
+			return -1;
+		c->file = nf;
+		unsigned long *nl = realloc(c->line, nc * sizeof(*nl));
+		if (nl == NULL)
+			return -1;
+		c->line = nl;
+		c->cap = nc;
+	}
+	c->off[c->n] = c->in.len;
+	c->len[c->n] = r->n;
+	c->file[c->n] = r->file;
+	c->line[c->n] = r->line;
+	if (sz_buf_add(&c->in, r->p, r->n) < 0)
+		return -1;
+	c->n++;
+	return 0;
+}
+
+/* A worker's work on one chunk: outputs, and errors where they occur. */
+static void
+chunk_run(sz_expr *e, struct chunk *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		size_t mark = c->out.len;
+		long k = sz_expr_map(e, c->in.p + c->off[i], c->len[i],
+		    &c->out);
+
+		if (k >= 0) {
+			c->lines += (uint64_t)k;
+			continue;
+		}
+		c->out.len = mark;	/* a failed record writes nothing */
+		struct cerr *ne = realloc(c->errs,
+		    (c->nerrs + 1) * sizeof(*ne));
+		if (ne == NULL) {
+			c->oom = 1;
+			return;
+		}
+		c->errs = ne;
+		c->errs[c->nerrs].rec = i;
+		c->errs[c->nerrs].off = mark;
+		c->errs[c->nerrs].msg = strdup(e->err.p ? e->err.p : "error");
+		if (c->errs[c->nerrs].msg == NULL) {
+			c->oom = 1;
+			return;
+		}
+		c->nerrs++;
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct map *m = arg;
+	sz_expr e;
+	sz_buf err = SZ_BUF_INIT;
+	/* Compiled in main already, so this fails only for memory. */
+	int ok = sz_expr_compile(&e, m->src, m->vars, m->fast, &err) == 0;
+
+	sz_buf_free(&err);
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		struct chunk *c;
+
+		while (m->qhead == NULL && !m->quit)
+			pthread_cond_wait(&m->cv, &m->mu);
+		if (m->quit)
+			break;
+		c = m->qhead;
+		m->qhead = c->qnext;
+		if (m->qhead == NULL)
+			m->qtail = NULL;
+		pthread_mutex_unlock(&m->mu);
+		if (ok)
+			chunk_run(&e, c);
+		else
+			c->oom = 1;
+		pthread_mutex_lock(&m->mu);
+		c->done = 1;
+		(void)!write(m->wake[1], "", 1);
+	}
+	pthread_mutex_unlock(&m->mu);
+	if (ok)
+		sz_expr_free(&e);
+	return NULL;
+}
+
+/* Hand the chunk being filled to the workers. */
+static int
+submit(sz_tool *t)
+{
+	struct map *m = t->ud;
+	struct chunk *c = m->cur;
+
+	if (c == NULL || c->n == 0)
+		return 0;
+	m->cur = NULL;
+	pthread_mutex_lock(&m->mu);
+	c->qnext = NULL;
+	if (m->qtail)
+		m->qtail->qnext = c;
+	else
+		m->qhead = c;
+	m->qtail = c;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	if (m->ftail)
+		m->ftail->next = c;
+	else
+		m->fhead = c;
+	m->ftail = c;
+	if (++m->inflight >= m->maxflight)
+		sz_input_pause(t);
+	return 0;
+}
+
+/* Write a finished chunk: its output, with its errors where they were. */
+static int
+emit_chunk(sz_tool *t, struct chunk *c)
+{
+	struct map *m = t->ud;
+	size_t pos = 0;
+	uint64_t lines_left = c->lines;
+
+	if (c->oom) {
+		m->failed = 1;
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	}
+
+	for (size_t i = 0; i < c->nerrs; i++) {
+		struct cerr *er = &c->errs[i];
+		sz_rec r = { c->in.p + c->off[er->rec], c->len[er->rec],
+		    c->file[er->rec], c->line[er->rec] };
+		uint64_t nl = 0;
+
+		for (size_t k = pos; k < er->off; k++)
+			nl += c->out.p[k] == '\n';
+		if (sz_emit_lines(t, c->out.p + pos, er->off - pos, nl) < 0)
+			return -1;
+		lines_left -= nl;
+		pos = er->off;
+		if (sz_bad(t, &r, "jq", 1, "%s", er->msg) < 0) {
+			m->failed = 1;
+			return -1;
+		}
+	}
+	return sz_emit_lines(t, c->out.p + pos, c->out.len - pos, lines_left);
+}
+
+/* Remove c from the in-flight list. */
+static void
+unlink_chunk(struct map *m, struct chunk *c)
+{
+	struct chunk **pp = &m->fhead, *prev = NULL;
+
+	while (*pp != c) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	*pp = c->next;
+	if (m->ftail == c)
+		m->ftail = prev;
+	m->inflight--;
+}
+
+/* Write what the workers finished; in order unless --unordered. */
+static void
+collect(sz_tool *t)
+{
+	struct map *m = t->ud;
+	struct chunk *c, *next;
+
+	for (c = m->fhead; c != NULL && !m->failed && !t->epipe; c = next) {
+		int done;
+
+		next = c->next;
+		pthread_mutex_lock(&m->mu);
+		done = c->done;
+		pthread_mutex_unlock(&m->mu);
+		if (!done) {
+			if (!m->unordered)
+				break;
+			continue;
+		}
+		unlink_chunk(m, c);
+		int rc = emit_chunk(t, c);
+		chunk_free(c);
+		if (rc < 0)
+			break;
+	}
+	if (m->inflight < m->maxflight && !t->stopping)
+		sz_input_resume(t);
+	if (m->ended && (m->inflight == 0 || m->failed || t->epipe))
+		sz_tool_finish(t);
+}
+
+static void
+on_wake(sz_loop *l, int fd, short revents, void *ud)
+{
+	char junk[256];
+
+	(void)l;
+	(void)revents;
+	while (read(fd, junk, sizeof(junk)) > 0)
+		;
+	collect(ud);
+}
+
+static int
+par_record(sz_tool *t, const sz_rec *r)
+{
+	struct map *m = t->ud;
+
+	if (m->cur == NULL && (m->cur = calloc(1, sizeof(*m->cur))) == NULL)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (chunk_add(m->cur, r) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (m->cur->n >= CHUNK_RECS || m->cur->in.len >= CHUNK_BYTES)
+		return submit(t);
+	return 0;
+}
+
+static void
+par_idle(sz_tool *t)
+{
+	submit(t);
+}
+
+static int
+par_end(sz_tool *t)
+{
+	struct map *m = t->ud;
+
+	m->ended = 1;
+	if (m->failed || t->epipe)
+		return 0;
+	submit(t);
+	collect(t);
+	return m->inflight == 0 ? 0 : 1;
+}
+
+static int
+start_workers(struct map *m)
+{
+	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	m->maxflight = 2 * m->jobs + 2;
+	if ((m->th = calloc((size_t)m->jobs, sizeof(*m->th))) == NULL)
+		return -1;
+	for (int i = 0; i < m->jobs; i++) {
+		if (pthread_create(&m->th[i], NULL, worker, m) != 0)
+			return -1;
+		m->nth++;
+	}
+	return 0;
+}
+
+static void
+stop_workers(struct map *m)
+{
+	struct chunk *c;
+
+	if (m->th == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->quit = 1;
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	for (int i = 0; i < m->nth; i++)
+		pthread_join(m->th[i], NULL);
+	free(m->th);
+	while ((c = m->fhead) != NULL) {
+		m->fhead = c->next;
+		chunk_free(c);
+	}
+	chunk_free(m->cur);
+	close(m->wake[0]);
+	close(m->wake[1]);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
+}
+
+static void
+map_stats(sz_tool *t, sz_buf *b)
+{
+	struct map *m = t->ud;
+
+	sz_buf_printf(b, ",\"jobs\":%d,\"fast\":%s", m->jobs,
+	    sz_expr_is_fast(&m->e) ? "true" : "false");
+}
+
+static const sz_proc map_proc = {
+	.record = map_record,
+	.stats = map_stats,
+};
+
+static const sz_proc par_proc = {
+	.record = par_record,
+	.end = par_end,
+	.idle = par_idle,
+	.stats = map_stats,
+	.drain_on_stop = 0,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct map m;
+	sz_tool t;
+	sz_jqvars vars;
+	sz_buf err = SZ_BUF_INIT;
+	uint64_t jobs = 1;
+	int c, rc;
+
+	memset(&m, 0, sizeof(m));
+	m.fast = 1;
+	sz_tool_init(&t, "sz-map");
+	sz_jqvars_init(&vars);
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "j:", longopts)) != -1 &&
+	    c != '?') {
+		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
+			if (t.o.err[0]) {
+				c = '?';
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case 'j':
+			if (sz_parse_count("--jobs", optarg, 1, 256, &jobs,
+			    t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_UNORDERED:
+			m.unordered = 1;
+			break;
+		case OPT_NOFAST:
+			m.fast = 0;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if (optind >= argc) {
+		rc = sz_usage(&t, "missing EXPR");
+		goto out;
+	}
+	m.src = argv[optind++];
+	m.vars = &vars;
+	m.jobs = (int)jobs;
+	if (sz_expr_compile(&m.e, m.src, &vars, m.fast, &err) < 0) {
+		rc = sz_usage(&t, "cannot compile EXPR '%s':\n%s", m.src, err.p);
+		goto out;
+	}
+	if (m.jobs > 1) {
+		if (start_workers(&m) < 0) {
+			sz_msg(&t, "error", NULL, 0, "cannot start workers: %s",
+			    strerror(errno));
+			rc = SZ_EXIT_FAIL;
+			goto out;
+		}
+		t.ud = &m;
+		sz_loop_watch(&t.loop, m.wake[0], POLLIN, on_wake, &t);
+		rc = sz_tool_run(&t, &par_proc, &m, argc - optind,
+		    argv + optind);
+	} else
+		rc = sz_tool_run(&t, &map_proc, &m, argc - optind,
+		    argv + optind);
+out:
+	stop_workers(&m);
+	sz_expr_free(&m.e);
+	sz_buf_free(&m.out);
+	sz_jqvars_free(&vars);
+	sz_buf_free(&err);
+	return rc;
+}
