@@ -813,7 +813,7 @@ sz_json_get(const char *v, size_t n, const sz_step *step,
 		s = skip_ws(s + 1, e);
 		while (s < e && *s == '"') {
 			k = s;
-			ke = skip_string(s + 1, e, k);
+			ke = skip_string(s + 1, e, (const uchar *)v);
 			s = skip_ws(ke, e);
 			s = skip_ws(s + 1, e);	/* ':' */
 			if (s == e)
@@ -1176,7 +1176,7 @@ static int
 canon_object(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 {
 	size_t base = c->nm, keys0 = c->keys.len, i, j, ord = 0;
-	const uchar *k, *ke;
+	const uchar *k, *ke, *lo = s;
 	struct member *m;
 	int r = -1;
 
@@ -1193,7 +1193,7 @@ canon_object(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 		}
 		m = &c->m[c->nm];
 		k = s;
-		ke = skip_string(s + 1, e, k);
+		ke = skip_string(s + 1, e, lo);
 		m->raw = plain_body(k + 1, ke - 1);
 		if (m->raw) {
 			m->k = (const char *)k + 1;
