@@ -525,6 +525,52 @@ skip_string(const uchar *s, const uchar *e, const uchar *lo)
 }
 
 /*
+ * The first byte from s that is '"' or a bracket, or e; may stop early at
+ * 'Y', '_', 'y' or 0x7f too (the four brackets are the bytes that equal
+ * 0x59 once bits 0x26 are cleared, and so are those four).
+ */
+static ALWAYS_INLINE const uchar *
+skip_to_bracket(const uchar *s, const uchar *e, const uchar *lo)
+{
+#ifdef SZ_SSE2
+	const __m128i q = _mm_set1_epi8('"'), k = _mm_set1_epi8(0x59);
+	const __m128i mask = _mm_set1_epi8((char)0xD9);
+	unsigned bits;
+	__m128i x;
+
+	while (e - s >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)s);
+		bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, q),
+		    _mm_cmpeq_epi8(_mm_and_si128(x, mask), k)));
+		if (bits != 0)
+			return s + __builtin_ctz(bits);
+		s += 16;
+	}
+	if (e - lo >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+		bits = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, q),
+		    _mm_cmpeq_epi8(_mm_and_si128(x, mask), k))) >>
+		    (16 - (e - s));
+		return bits != 0 ? s + __builtin_ctz(bits) : e;
+	}
+#else
+	(void)lo;
+#endif
+	while (s < e && *s != '"' && (*s & 0xD9) != 0x59)
+		s++;
+	return s;
+}
+
+/* Bytes that can follow the first byte of a number. */
+static const uchar is_numch[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['.'] = 1, ['e'] = 1,
+	['E'] = 1, ['+'] = 1, ['-'] = 1
+};
+
+/*
  * Past the valid value at s (no leading white space, s < e). Containers
  * are skipped by counting brackets outside strings: no recursion.
  */
@@ -532,7 +578,6 @@ static const uchar *
 skip_value(const uchar *s, const uchar *e)
 {
 	const uchar *lo = s;
-
 	size_t depth;
 
 	switch (*s) {
@@ -540,8 +585,12 @@ skip_value(const uchar *s, const uchar *e)
 		return skip_string(s + 1, e, lo);
 	case '[':
 	case '{':
-		depth = 0;
-		while (s < e) {
+		depth = 1;
+		s++;
+		for (;;) {
+			s = skip_to_bracket(s, e, lo);
+			if (s == e)
+				return e;
 			switch (*s++) {
 			case '"':
 				s = skip_string(s, e, lo);
@@ -555,15 +604,13 @@ skip_value(const uchar *s, const uchar *e)
 				break;
 			}
 		}
-		return e;
 	case 't': case 'n':
 		return e - s >= 4 ? s + 4 : e;
 	case 'f':
 		return e - s >= 5 ? s + 5 : e;
 	default:
 		s++;
-		while (s < e && (IS_DIGIT(*s) || *s == '.' || *s == 'e' ||
-		    *s == 'E' || *s == '+' || *s == '-'))
+		while (s < e && is_numch[*s])
 			s++;
 		return s;
 	}
@@ -797,31 +844,65 @@ sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
 
 /* ---- lookup --------------------------------------------------------- */
 
+/* Is s[0..n) valid UTF-8? */
+static int
+utf8_valid(const uchar *s, size_t n)
+{
+	const uchar *e = s + n;
+	size_t u;
+	int ok;
+
+	while (s < e) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
+		if (!ok)
+			return 0;
+		s += u;
+	}
+	return 1;
+}
+
 int
 sz_json_get(const char *v, size_t n, const sz_step *step,
     const char **out, size_t *outn, sz_jtype *errtype)
 {
-	const uchar *s = (const uchar *)v, *e = s + n, *k, *ke, *val, *ve;
-	const uchar *found = NULL, *found_end = NULL;
+	const uchar *s = (const uchar *)v, *e = s + n, *lo = s, *k, *ke, *q;
+	const uchar *val, *ve, *found = NULL, *found_end = NULL;
 	sz_jtype t = sz_json_type(v, v + n);
 	long long i, count;
+	int match;
 
 	if (t == SZ_JNULL)
 		return SZ_GET_NULL;
 	s = skip_ws(s, e);
 	if (step->kind == SZ_STEP_KEY && t == SZ_JOBJECT) {
+		/* A name without escapes is its own decoded form if it is
+		 * valid UTF-8, which it is when it equals a valid key. */
+		int key_ok = utf8_valid((const uchar *)step->key, step->keylen);
+
 		s = skip_ws(s + 1, e);
 		while (s < e && *s == '"') {
-			k = s;
-			ke = skip_string(s + 1, e, (const uchar *)v);
+			k = s + 1;
+			q = skip_plain(k, e, lo);
+			if (q < e && *q == '"') {
+				ke = q + 1;
+				match = key_ok && (size_t)(q - k) == step->keylen &&
+				    memcmp(k, step->key, step->keylen) == 0;
+			} else {
+				ke = skip_string(q, e, lo);
+				match = sz_json_str_eq((const char *)s,
+				    (size_t)(ke - s), step->key, step->keylen);
+			}
 			s = skip_ws(ke, e);
 			s = skip_ws(s + 1, e);	/* ':' */
 			if (s == e)
 				break;
 			val = s;
 			ve = skip_value(s, e);
-			if (sz_json_str_eq((const char *)k, (size_t)(ke - k),
-			    step->key, step->keylen)) {
+			if (match) {
 				found = val;
 				found_end = ve;
 			}
@@ -1118,22 +1199,8 @@ canon_number(struct canon *c, const uchar *s, const uchar *e)
 static int
 plain_body(const uchar *s, const uchar *e)
 {
-	size_t u;
-	int ok;
-
-	while (s < e) {
-		if (*s < 0x80) {
-			if (*s == '\\')
-				return 0;
-			s++;
-			continue;
-		}
-		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
-		if (!ok)
-			return 0;
-		s += u;
-	}
-	return 1;
+	return memchr(s, '\\', (size_t)(e - s)) == NULL &&
+	    utf8_valid(s, (size_t)(e - s));
 }
 
 static int

@@ -393,13 +393,19 @@ on_readable(sz_loop *l, int fd, short revents, void *ud)
 		    strerror(errno));
 		if (t->status == 0)
 			t->status = SZ_EXIT_FAIL;
+		k = 0;
+	}
+	if (t->proc->chunk != NULL) {
+		/* Raw mode: the tool frames the bytes itself. */
+		if (t->proc->chunk(t, t->rbuf, (size_t)k, t->fname, k == 0) < 0)
+			t->stopping = 1;
+		else if (k == 0)
+			next_file(t);
+		return;
+	}
+	if (k == 0)
 		sz_framer_finish(&t->fr);
-		sz_framer_feed(&t->fr, t->rbuf, 0);
-	} else if (k == 0) {
-		sz_framer_finish(&t->fr);
-		sz_framer_feed(&t->fr, t->rbuf, 0);
-	} else
-		sz_framer_feed(&t->fr, t->rbuf, (size_t)k);
+	sz_framer_feed(&t->fr, t->rbuf, (size_t)k);
 	t->need = 0;
 }
 

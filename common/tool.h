@@ -54,6 +54,16 @@ typedef struct sz_proc {
 	 * hand on anything that must not wait (before outputs are
 	 * flushed). May be NULL. */
 	void (*idle)(sz_tool *t);
+	/*
+	 * Tools that read another format than NDJSON: when set, the runtime
+	 * does no framing or validation and hands over each read's bytes
+	 * (valid during the call), then, at the end of each FILE, one call
+	 * with n = 0 and eof = 1. `file` is "<stdin>" or the path. The tool
+	 * counts t->st.in and bytes_in itself. Return 0 or -1 as record().
+	 * With chunk set, record may be NULL; pausing is not supported.
+	 */
+	int (*chunk)(sz_tool *t, const char *p, size_t n, const char *file,
+	    int eof);
 	/* Do not validate records as JSON (tools that read other formats). */
 	int raw;
 	/* On a stop signal, deliver the records already read (still in the
