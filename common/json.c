@@ -85,8 +85,8 @@ skip_ws(const uchar *s, const uchar *e)
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* Bit i set when s[i] is '"', '\\' or below 0x20 (SSE2), i < 16. */
 #ifdef SZ_SSE2
+/* Bit i set when s[i] is '"', '\\' or below 0x20, i < 16. */
 static ALWAYS_INLINE unsigned
 special16(const uchar *s)
 {
@@ -300,6 +300,8 @@ bad:
 /* ---- validation ----------------------------------------------------- */
 
 #define STACK_WORDS (SZ_JSON_MAX_DEPTH / 64 + 1)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /*
  * A state machine over three states (value, key, after a value) with the
@@ -455,7 +457,7 @@ after:	/* just past a value */
 	    "expected ',' or ']' after an array element";
 	goto fail;
 deep:
-	why = "nesting deeper than 1024";
+	why = "nesting deeper than " STR(SZ_JSON_MAX_DEPTH);
 	goto fail;
 literal:
 	why = "invalid literal";
@@ -844,6 +846,21 @@ sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
 
 /* ---- lookup --------------------------------------------------------- */
 
+/* Is every byte of s[0..n) below 0x80? */
+static int
+ascii_only(const uchar *s, size_t n)
+{
+	uint64_t x, acc = 0;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&x, s, 8);
+		acc |= x;
+	}
+	while (n-- > 0)
+		acc |= *s++;
+	return (acc & HIGHS) == 0;
+}
+
 /* Is s[0..n) valid UTF-8? */
 static int
 utf8_valid(const uchar *s, size_t n)
@@ -880,7 +897,8 @@ sz_json_get(const char *v, size_t n, const sz_step *step,
 	s = skip_ws(s, e);
 	if (step->kind == SZ_STEP_KEY && t == SZ_JOBJECT) {
 		/* A name without escapes is its own decoded form if it is
-		 * valid UTF-8, which it is when it equals a valid key. */
+		 * valid UTF-8, which it is when it is ASCII or equals a valid
+		 * key; otherwise it is decoded. */
 		int key_ok = utf8_valid((const uchar *)step->key, step->keylen);
 
 		s = skip_ws(s + 1, e);
@@ -889,8 +907,15 @@ sz_json_get(const char *v, size_t n, const sz_step *step,
 			q = skip_plain(k, e, lo);
 			if (q < e && *q == '"') {
 				ke = q + 1;
-				match = key_ok && (size_t)(q - k) == step->keylen &&
-				    memcmp(k, step->key, step->keylen) == 0;
+				if ((size_t)(q - k) == step->keylen &&
+				    memcmp(k, step->key, step->keylen) == 0)
+					match = key_ok;
+				else if (ascii_only(k, (size_t)(q - k)))
+					match = 0;
+				else
+					match = sz_json_str_eq((const char *)s,
+					    (size_t)(ke - s), step->key,
+					    step->keylen);
 			} else {
 				ke = skip_string(q, e, lo);
 				match = sz_json_str_eq((const char *)s,
@@ -1154,10 +1179,11 @@ static int
 canon_number(struct canon *c, const uchar *s, const uchar *e)
 {
 	struct num m;
-	size_t a, z, nd, i;
+	size_t a, z, nd, tail, r;
 	int64_t ex;
-	char t[24];
+	char t[64];
 	sz_buf *out = c->out;
+	char *o;
 
 	num_parse(s, e, &m);
 	if (!num_sig(&m, &a, &z, &ex))
@@ -1167,31 +1193,34 @@ canon_number(struct canon *c, const uchar *s, const uchar *e)
 	if (ex < -CANON_EXP_MAX)
 		ex = -CANON_EXP_MAX;
 	nd = z - a + 1;
-	if (sz_buf_reserve(out, nd + 24) != 0)
+	/* An integer of at most 64 digits, or M "e" E. */
+	if (ex >= 0 && nd <= 64 && (uint64_t)ex <= 64 - nd) {
+		tail = (size_t)ex;
+		memset(t, '0', tail);
+	} else {
+		tail = put_exp(t, ex);
+	}
+	if (sz_buf_reserve(out, (size_t)m.neg + nd + tail) != 0)
 		return -1;
+	o = out->p + out->len;
 	if (m.neg)
-		out->p[out->len++] = '-';
+		*o++ = '-';
 	/* The digits lie in at most two runs: integer and fraction part. */
 	if (a < m.il) {
-		size_t r = (z < m.il ? z + 1 : m.il) - a;
-
-		memcpy(out->p + out->len, m.ip + a, r);
-		out->len += r;
+		r = (z < m.il ? z + 1 : m.il) - a;
+		memcpy(o, m.ip + a, r);
+		o += r;
 	}
 	if (z >= m.il) {
-		size_t f0 = a > m.il ? a - m.il : 0;
-
-		memcpy(out->p + out->len, m.fp + f0, z - m.il + 1 - f0);
-		out->len += z - m.il + 1 - f0;
+		r = a > m.il ? a - m.il : 0;
+		memcpy(o, m.fp + r, z - m.il + 1 - r);
+		o += z - m.il + 1 - r;
 	}
-	out->p[out->len] = '\0';
-	if (ex >= 0 && nd <= 64 && (uint64_t)ex <= 64 - nd) {
-		for (i = 0; i < (size_t)ex; i++)
-			if (sz_buf_addc(out, '0') != 0)
-				return -1;
-		return 0;
-	}
-	return sz_buf_add(out, t, put_exp(t, ex));
+	memcpy(o, t, tail);
+	o += tail;
+	*o = '\0';
+	out->len = (size_t)(o - out->p);
+	return 0;
 }
 
 /* Is the string body s[0..e) free of escapes and valid UTF-8, so that it

@@ -261,7 +261,7 @@ START_TEST(test_walk)
 	ck_assert_int_eq(sz_json_type(v, end), SZ_JOBJECT);
 	q = sz_json_skip(v, end);
 	ck_assert_str_eq(q, " \n");
-#define TYPE(lit) sz_json_type(lit, lit + sizeof(lit) - 1)
+#define TYPE(lit) sz_json_type(lit, &lit[sizeof(lit) - 1])
 	ck_assert_int_eq(TYPE("[]"), SZ_JARRAY);
 	ck_assert_int_eq(TYPE("\"x\""), SZ_JSTRING);
 	ck_assert_int_eq(TYPE("-1"), SZ_JNUMBER);
@@ -367,6 +367,9 @@ START_TEST(test_get_escaped_keys)
 	ck_path("{\"a\\u0000b\":5}", "5", KEY("a\0b"));
 	ck_path("{\"a\\u0000b\":5}", "NULL", KEY("a"));
 	ck_path("{\"\xff\":6}", "6", KEY("\xef\xbf\xbd"));
+	ck_path("{\"\xff\":6}", "NULL", KEY("\xff"));
+	ck_path("{\"\xef\xbf\xbd\":6}", "6", KEY("\xef\xbf\xbd"));
+	ck_path("{\"a\xe9\":6,\"b\":7}", "6", KEY("a\xef\xbf\xbd"));
 	ck_path("{\"\\/\":7}", "7", KEY("/"));
 }
 END_TEST

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csvin.c - CSV rows from a byte stream with libcsv; see csvin.h.
+ *
+ * How line numbers and row texts are kept: every chunk is cut after each
+ * CR and LF, and libcsv is fed one piece at a time. libcsv ends a row only
+ * at a CR or LF, so a row always ends at the end of a piece: the pieces
+ * fed since the row began are its text, and the line count kept between
+ * pieces says where it began.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvin.h"
+
+static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
+
+/* Spaces are data: libcsv trims none when this says no space is one. */
+static int
+no_space(unsigned char ch)
+{
+	(void)ch;
+	return 0;
+}
+
+int
+sz_csvin_init(sz_csvin *c, unsigned char delim, size_t max, int want_quoted,
+    sz_csv_fn fn, void *ud)
+{
+	memset(c, 0, sizeof(*c));
+	if (csv_init(&c->p, 0) != 0)
+		return -1;
+	csv_set_delim(&c->p, delim);
+	csv_set_space_func(&c->p, no_space);
+	/* Grow the field buffer in large steps, not libcsv's 128 bytes. */
+	csv_set_blk_size(&c->p, 64 * 1024);
+	c->fn = fn;
+	c->ud = ud;
+	c->max = max;
+	c->want_quoted = want_quoted;
+	sz_csvin_file(c, "<stdin>");
+	return 0;
+}
+
+void
+sz_csvin_file(sz_csvin *c, const char *file)
+{
+	/* Forget a row left unfinished by an error or a stop. */
+	csv_fini(&c->p, NULL, NULL, NULL);
+	c->file = file;
+	c->line = 1;
+	c->bom = 0;
+	c->cr = 0;
+	c->in_row = 0;
+	c->nomem = 0;
+	c->stop = 0;
+	c->nf = 0;
+	sz_buf_reset(&c->raw);
+	sz_buf_reset(&c->fields);
+}
+
+void
+sz_csvin_free(sz_csvin *c)
+{
+	csv_free(&c->p);
+	sz_buf_free(&c->raw);
+	sz_buf_free(&c->fields);
+	free(c->end);
+	free(c->quoted);
+	c->end = NULL;
+	c->quoted = NULL;
+	c->nf = c->af = c->aq = 0;
+}
+
+/* libcsv: a field ended. Keep a copy (libcsv reuses its buffer). */
+static void
+on_field(void *s, size_t n, void *ud)
+{
+	sz_csvin *c = ud;
+
+	if (c->nomem)
+		return;
+	if (c->nf == c->af) {
+		size_t na = c->af ? 2 * c->af : 64;
+		size_t *ne = realloc(c->end, na * sizeof(*ne));
+
+		if (ne == NULL) {
+			c->nomem = 1;
+			return;
+		}
+		c->end = ne;
+		c->af = na;
+	}
+	if (sz_buf_add(&c->fields, s, n) != 0) {
+		c->nomem = 1;
+		return;
+	}
+	c->end[c->nf++] = c->fields.len;
+}
+
+/*
+ * Which fields of the row text r[0..n) were quoted, exactly as libcsv
+ * decides it: a field is quoted when its first byte is the quote. A quoted
+ * field goes on until a quote that is followed by the delimiter (or ends
+ * the text); a doubled quote, or a quote followed by anything else, is
+ * data. An unquoted field ends at the next delimiter.
+ */
+static void
+find_quoted(const sz_csvin *c, const char *r, size_t n, unsigned char *q,
+    size_t nf)
+{
+	unsigned char delim = c->p.delim_char, quote = c->p.quote_char;
+	size_t s = 0, f = 0;
+
+	memset(q, 0, nf);
+	while (f < nf && s <= n) {
+		const char *e;
+
+		if (s < n && (unsigned char)r[s] == quote) {
+			size_t i = s + 1;
+
+			q[f] = 1;
+			for (;;) {
+				e = memchr(r + i, quote, n - i);
+				if (e == NULL || (size_t)(e - r) + 1 >= n)
+					return;	/* the last field */
+				i = (size_t)(e - r) + 1;
+				if ((unsigned char)r[i] == delim)
+					break;
+				if ((unsigned char)r[i] == quote)
+					i++;
+			}
+			s = i + 1;
+		} else {
+			e = memchr(r + s, delim, n - s);
+			if (e == NULL)
+				return;
+			s = (size_t)(e - r) + 1;
+		}
+		f++;
+	}
+}
+
+/* libcsv: a row ended at byte `ch` (CR or LF), or at the end of the file
+ * (-1). Hand it on. */
+static void
+on_row(int ch, void *ud)
+{
+	sz_csvin *c = ud;
+	sz_csvrow row;
+
+	c->in_row = 0;
+	if (c->nomem || c->stop) {
+		c->nf = 0;
+		return;
+	}
+	row.n = c->nf;
+	row.buf = c->fields.p ? c->fields.p : "";
+	row.end = c->end;
+	row.raw = c->raw.p ? c->raw.p : "";
+	row.rawlen = c->raw.len - (ch >= 0 && c->raw.len > 0);
+	row.file = c->file;
+	row.line = c->row_line;
+	row.quoted = NULL;
+	if (c->want_quoted) {
+		if (c->aq < c->nf) {
+			unsigned char *nq = realloc(c->quoted, c->af);
+
+			if (nq == NULL) {
+				c->nomem = 1;
+				return;
+			}
+			c->quoted = nq;
+			c->aq = c->af;
+		}
+		find_quoted(c, row.raw, row.rawlen, c->quoted, c->nf);
+		row.quoted = c->quoted;
+	}
+	if (c->fn(c->ud, &row) != 0)
+		c->stop = 1;
+	c->nf = 0;
+	sz_buf_reset(&c->fields);
+}
+
+/* The state after a call: what feed/finish answer. */
+static int
+status(sz_csvin *c)
+{
+	if (c->nomem || csv_error(&c->p) == CSV_ENOMEM ||
+	    csv_error(&c->p) == CSV_ETOOBIG)
+		return SZ_CSV_NOMEM;
+	return c->stop ? SZ_CSV_STOP : SZ_CSV_OK;
+}
+
+/* Feed bytes that are past the BOM. */
+static int
+feed(sz_csvin *c, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *e = memchr(p, '\n', n), *cr;
+		size_t k;
+		int term;
+
+		/* The first CR or LF (two fast scans, not a loop per byte). */
+		cr = memchr(p, '\r', e ? (size_t)(e - p) : n);
+		if (cr != NULL)
+			e = cr;
+		term = e != NULL;
+		if (e == NULL)
+			e = p + n;
+		k = (size_t)(e - p) + term;
+		if (c->cr) {
+			/* A CR ended a line unless this LF completes it. */
+			c->cr = 0;
+			if (*p != '\n')
+				c->line++;
+		}
+		if (!c->in_row && !(term && k == 1)) {
+			c->in_row = 1;
+			c->row_line = c->line;
+			sz_buf_reset(&c->raw);
+		}
+		if (c->in_row) {
+			if (c->raw.len + k - term > c->max) {
+				c->line_err = c->row_line;
+				return SZ_CSV_TOOLONG;
+			}
+			if (sz_buf_add(&c->raw, p, k) != 0)
+				return SZ_CSV_NOMEM;
+			if (csv_parse(&c->p, p, k, on_field, on_row, c) != k)
+				return SZ_CSV_NOMEM;
+			if (c->nomem || c->stop)
+				return status(c);
+		}
+		if (term) {
+			if (*e == '\n')
+				c->line++;
+			else
+				c->cr = 1;
+		}
+		p += k;
+		n -= k;
+	}
+	return SZ_CSV_OK;
+}
+
+int
+sz_csvin_feed(sz_csvin *c, const char *p, size_t n)
+{
+	if (c->bom >= 0) {
+		/* Match a BOM at the start of the file, byte by byte. */
+		while (n > 0 && (unsigned char)*p == bom[c->bom]) {
+			p++;
+			n--;
+			if (++c->bom == 3) {
+				c->bom = -1;
+				break;
+			}
+		}
+		if (n == 0)
+			return SZ_CSV_OK;
+		if (c->bom > 0) {
+			/* Not a BOM after all: its first bytes are data. */
+			int k = c->bom, rc;
+
+			c->bom = -1;
+			if ((rc = feed(c, (const char *)bom, (size_t)k)) != 0)
+				return rc;
+		}
+		c->bom = -1;
+	}
+	return feed(c, p, n);
+}
+
+int
+sz_csvin_finish(sz_csvin *c)
+{
+	int rc = SZ_CSV_OK;
+
+	if (c->bom > 0) {
+		int k = c->bom;
+
+		c->bom = -1;
+		rc = feed(c, (const char *)bom, (size_t)k);
+	}
+	if (rc == SZ_CSV_OK) {
+		if (csv_fini(&c->p, on_field, on_row, c) != 0)
+			return SZ_CSV_NOMEM;
+		rc = status(c);
+	}
+	return rc;
+}

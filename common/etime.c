@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* etime.c - event times from records; see etime.h. */
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "etime.h"
+#include "json.h"
+
+#define NS 1000000000LL
+
+static int
+digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int
+sz_etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	long long frac = 0, scale = NS / 10;
+	size_t i = 19;
+	struct tm tm;
+	time_t tt;
+
+	*reason = "not an RFC 3339 time (YYYY-MM-DDTHH:MM:SS[.F](Z|+HH:MM))";
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' ||
+	    s[16] != ':' || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+		return -1;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+	    digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
+	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return -1;
+	if (i < n && s[i] == '.') {
+		size_t f0 = ++i;
+
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			frac += (s[i] - '0') * scale;
+			scale /= 10;
+		}
+		if (i == f0)
+			return -1;
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z'))
+		i++;
+	else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		sign = s[i] == '-' ? -1 : 1;
+		if (n - i < 6 || s[i + 3] != ':' || digits(s + i + 1, 2, &oh) ||
+		    digits(s + i + 4, 2, &om))
+			return -1;
+		i += 6;
+	} else
+		return -1;
+	if (i != n)
+		return -1;
+	*reason = "invalid date or time in an RFC 3339 time";
+	if (mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
+	    sec > 60 || oh > 23 || om > 59)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	tt = timegm(&tm);
+	tt -= (time_t)sign * (oh * 3600 + om * 60);
+	*reason = "time out of range (1677 to 2262)";
+	if ((long long)tt > INT64_MAX / NS - 1 ||
+	    (long long)tt < INT64_MIN / NS + 1)
+		return -1;
+	*ns = (int64_t)tt * NS + frac;
+	return 0;
+}
+
+/* Seconds (scale 9) or milliseconds (scale 6) from a JSON number's
+ * digits, exactly, truncated toward zero at the nanosecond. */
+static int
+number(const char *s, size_t n, int64_t *ns, const char **reason)
+{
+	const char *p = s, *e = s + n, *ip, *fp = NULL;
+	size_t ni = 0, nf = 0;
+	long long ex = 0, x;
+	int neg = 0, exneg = 0;
+	unsigned long long acc = 0;
+	double v = sz_json_num(s, n);
+
+	*reason = "time out of range (1677 to 2262)";
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	ip = p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++, ni++;
+	if (p < e && *p == '.') {
+		fp = ++p;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++, nf++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (*p == '+' || *p == '-')
+			exneg = *p++ == '-';
+		for (; p < e; p++) {
+			if (ex < 100000)
+				ex = ex * 10 + (*p - '0');
+		}
+		if (exneg)
+			ex = -ex;
+	}
+	/* value = DIGITS * 10^x, DIGITS the integer and fraction digits */
+	x = ex - (long long)nf + (v >= 1e11 ? 6 : 9);
+	for (size_t k = 0; k < ni + nf; k++) {
+		int dgt = k < ni ? ip[k] - '0' : fp[k - ni] - '0';
+
+		if ((long long)(ni + nf - k) + x <= 0)
+			break;	/* below a nanosecond: truncated */
+		if (acc > (unsigned long long)INT64_MAX / 10)
+			return -1;
+		acc = acc * 10 + (unsigned)dgt;
+		if (acc > (unsigned long long)INT64_MAX)
+			return -1;
+	}
+	for (; x > 0 && acc != 0; x--) {
+		if (acc > (unsigned long long)INT64_MAX / 10)
+			return -1;
+		acc *= 10;
+	}
+	*ns = neg ? -(int64_t)acc : (int64_t)acc;
+	return 0;
+}
+
+int
+sz_etime_parse(const char *v, size_t n, int64_t *ns, const char **reason)
+{
+	sz_json_trim(&v, &n);
+	if (n > 0 && v[0] == '"') {
+		sz_buf b = SZ_BUF_INIT;
+		int rc;
+
+		if (memchr(v, '\\', n) == NULL)
+			return sz_etime_rfc3339(v + 1, n - 2, ns, reason);
+		b.cap = 64;	/* longer is no RFC 3339 time */
+		if (sz_json_unescape(v, n, &b) < 0) {
+			*reason = "not an RFC 3339 time";
+			rc = -1;
+		} else
+			rc = sz_etime_rfc3339(b.p, b.len, ns, reason);
+		sz_buf_free(&b);
+		return rc;
+	}
+	if (n > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')))
+		return number(v, n, ns, reason);
+	*reason = "not a time (an RFC 3339 string or a number)";
+	return -1;
+}

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-sample - keep a sample of the records: each with a probability (by a
+ * seeded generator, or by a hash of a key so that a key is kept in every
+ * run), every Nth, or a uniform reservoir of K written at the end.
+ *
+ * The generator and the hash are documented in man/sz-sample.1 so that
+ * other programs can reproduce the choice:
+ *   splitmix64: s += 0x9E3779B97F4A7C15, then mix(s);
+ *   mix(z):     z ^= z >> 30; z *= 0xBF58476D1CE4E5B9; z ^= z >> 27;
+ *               z *= 0x94D049BB133111EB; z ^= z >> 31;
+ *   key hash:   mix(FNV-1a 64 of the seed as 8 bytes little-endian, then
+ *               the canonical text of the key).
+ * A value x is kept when x < floor(p * 2^64) (p = 1 keeps everything).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "expr.h"
+#include "tool.h"
+
+enum mode { M_NONE, M_PROB, M_EVERY, M_RESERVOIR };
+
+/* One record kept by the reservoir. */
+struct slot {
+	uint64_t seq;		/* arrival number, from 0 */
+	char *p;
+	size_t n, cap;
+};
+
+struct sample {
+	enum mode mode;
+	double p;		/* -p */
+	uint64_t threshold;	/* keep when x < threshold */
+	int all;		/* p == 1 */
+	uint64_t every;		/* --every */
+	uint64_t left;		/* records to skip before the next kept one */
+	uint64_t k;		/* --reservoir */
+	struct slot *slots;
+	uint64_t nslots, aslots;
+	uint64_t seen;		/* records offered to the reservoir */
+	uint64_t seed, state;
+	int seeded;		/* --seed given */
+	const char *keysrc;	/* --key */
+	sz_expr key;
+	int have_key;
+	sz_buf kb;		/* seed bytes and canonical key */
+};
+
+static const char usage[] =
+"Usage: sz-sample -p PROBABILITY | --every N | --reservoir K [OPTION]...\n"
+"                 [FILE]...\n"
+"Write a sample of the NDJSON records, unchanged.\n"
+"\n"
+"  -p, --probability=P    keep each record with probability P (0 to 1)\n"
+"      --every=N          keep records 1, N+1, 2N+1, ...\n"
+"      --reservoir=K      keep a uniform sample of K records, written at the\n"
+"                         end of input in input order\n"
+"      --seed=N           seed of the generator and of the --key hash\n"
+"                         (default: random for -p and --reservoir, 0 for\n"
+"                         --key)\n"
+"      --key=EXPR         with -p: keep or drop by a hash of the value of\n"
+"                         the jq expression EXPR, the same in every run\n"
+SZ_JQ_HELP;
+
+enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED, OPT_KEY };
+
+static const struct option longopts[] = {
+	{ "probability", required_argument, NULL, 'p' },
+	{ "every", required_argument, NULL, OPT_EVERY },
+	{ "reservoir", required_argument, NULL, OPT_RESERVOIR },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "key", required_argument, NULL, OPT_KEY },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+/* ---- generator and hash -------------------------------------------- */
+
+static uint64_t
+mix(uint64_t z)
+{
+	z ^= z >> 30;
+	z *= UINT64_C(0xBF58476D1CE4E5B9);
+	z ^= z >> 27;
+	z *= UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+next_random(struct sample *s)
+{
+	s->state += UINT64_C(0x9E3779B97F4A7C15);
+	return mix(s->state);
+}
+
+static uint64_t
+fnv1a(const char *p, size_t n)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+/* A seed from the system when none was given. */
+static uint64_t
+random_seed(void)
+{
+	uint64_t v = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t k = read(fd, &v, sizeof(v));
+
+		close(fd);
+		if (k == (ssize_t)sizeof(v))
+			return v;
+	}
+	return mix(sz_now() ^ ((uint64_t)getpid() << 32));
+}
+
+/* ---- the modes ----------------------------------------------------- */
+
+static int
+keep(sz_tool *t, const sz_rec *r)
+{
+	return sz_emit(t, r->p, r->n);
+}
+
+static int
+drop(sz_tool *t)
+{
+	t->st.dropped++;
+	return 0;
+}
+
+static int
+prob_record(sz_tool *t, const sz_rec *r)
+{
+	struct sample *s = t->ud;
+
+	if (s->all || next_random(s) < s->threshold)
+		return keep(t, r);
+	return drop(t);
+}
+
+static int
+key_record(sz_tool *t, const sz_rec *r)
+{
+	struct sample *s = t->ud;
+	int k;
+
+	s->kb.len = 8;		/* the seed bytes stay */
+	k = sz_expr_key(&s->key, r->p, r->n, &s->kb);
+	if (k == SZ_EXPR_ERROR)
+		return sz_bad(t, r, "jq", 1, "%s", s->key.err.p);
+	if (k == SZ_EXPR_EMPTY)
+		return sz_bad(t, r, "jq", 1, "--key '%s' yielded no value",
+		    s->keysrc);
+	if (s->all || mix(fnv1a(s->kb.p, s->kb.len)) < s->threshold)
+		return keep(t, r);
+	return drop(t);
+}
+
+static int
+every_record(sz_tool *t, const sz_rec *r)
+{
+	struct sample *s = t->ud;
+
+	if (s->left > 0) {
+		s->left--;
+		return drop(t);
+	}
+	s->left = s->every - 1;
+	return keep(t, r);
+}
+
+static int
+slot_set(struct slot *sl, uint64_t seq, const sz_rec *r)
+{
+	if (sl->cap < r->n || sl->p == NULL) {
+		size_t cap = r->n < 64 ? 64 : r->n;
+		char *np = realloc(sl->p, cap);
+
+		if (np == NULL)
+			return -1;
+		sl->p = np;
+		sl->cap = cap;
+	}
+	memcpy(sl->p, r->p, r->n);
+	sl->n = r->n;
+	sl->seq = seq;
+	return 0;
+}
+
+static int
+reservoir_record(sz_tool *t, const sz_rec *r)
+{
+	struct sample *s = t->ud;
+	uint64_t i = s->seen++, j;
+
+	if (i < s->k) {
+		if (s->nslots == s->aslots) {
+			uint64_t na = s->aslots ? 2 * s->aslots : 64;
+			struct slot *ns;
+
+			if (na > s->k)
+				na = s->k;
+			ns = realloc(s->slots, na * sizeof(*ns));
+			if (ns == NULL)
+				return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+			memset(ns + s->aslots, 0,
+			    (na - s->aslots) * sizeof(*ns));
+			s->slots = ns;
+			s->aslots = na;
+		}
+		j = s->nslots++;
+	} else {
+		/* Record i + 1 replaces a kept one with probability k/(i+1). */
+		j = (uint64_t)(((unsigned __int128)next_random(s) * (i + 1)) >>
+		    64);
+		t->st.dropped++;
+		if (j >= s->k)
+			return 0;
+	}
+	if (slot_set(&s->slots[j], i, r) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct slot *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+reservoir_end(sz_tool *t)
+{
+	struct sample *s = t->ud;
+
+	qsort(s->slots, s->nslots, sizeof(*s->slots), by_seq);
+	for (uint64_t i = 0; i < s->nslots; i++)
+		if (sz_emit(t, s->slots[i].p, s->slots[i].n) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+sample_stats(sz_tool *t, sz_buf *b)
+{
+	struct sample *s = t->ud;
+
+	if (s->mode != M_EVERY)
+		sz_buf_printf(b, ",\"seed\":%llu", (unsigned long long)s->seed);
+}
+
+static const sz_proc prob_proc = {
+	.record = prob_record, .stats = sample_stats,
+};
+static const sz_proc key_proc = {
+	.record = key_record, .stats = sample_stats,
+};
+static const sz_proc every_proc = {
+	.record = every_record, .stats = sample_stats,
+};
+static const sz_proc reservoir_proc = {
+	.record = reservoir_record, .end = reservoir_end,
+	.stats = sample_stats, .drain_on_stop = 1,
+};
+
+/* ---- main ---------------------------------------------------------- */
+
+static int
+set_mode(sz_tool *t, struct sample *s, enum mode m)
+{
+	if (s->mode != M_NONE && s->mode != m) {
+		snprintf(t->o.err, sizeof(t->o.err), "give only one of -p, "
+		    "--every and --reservoir");
+		return '?';
+	}
+	s->mode = m;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sample s;
+	sz_tool t;
+	sz_jqvars vars;
+	sz_buf err = SZ_BUF_INIT;
+	const sz_proc *proc = NULL;
+	int c, rc;
+
+	memset(&s, 0, sizeof(s));
+	sz_tool_init(&t, "sz-sample");
+	sz_jqvars_init(&vars);
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "p:", longopts)) != -1 &&
+	    c != '?') {
+		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
+			if (t.o.err[0]) {
+				c = '?';
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case 'p':
+			if ((c = set_mode(&t, &s, M_PROB)) == 0 &&
+			    sz_parse_double("-p", optarg, 0, 1, &s.p,
+			    t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_EVERY:
+			if ((c = set_mode(&t, &s, M_EVERY)) == 0 &&
+			    sz_parse_count("--every", optarg, 1, UINT64_MAX,
+			    &s.every, t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_RESERVOIR:
+			if ((c = set_mode(&t, &s, M_RESERVOIR)) == 0 &&
+			    sz_parse_count("--reservoir", optarg, 1,
+			    UINT64_C(1) << 32, &s.k, t.o.err,
+			    sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_SEED:
+			if (sz_parse_count("--seed", optarg, 0, UINT64_MAX,
+			    &s.seed, t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			s.seeded = 1;
+			break;
+		case OPT_KEY:
+			s.keysrc = optarg;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if (s.mode == M_NONE) {
+		rc = sz_usage(&t, "give one of -p, --every and --reservoir");
+		goto out;
+	}
+	if (s.keysrc != NULL && s.mode != M_PROB) {
+		rc = sz_usage(&t, "--key goes with -p only");
+		goto out;
+	}
+	if (s.seeded && s.mode == M_EVERY) {
+		rc = sz_usage(&t, "--seed goes with -p or --reservoir");
+		goto out;
+	}
+	if (!s.seeded && s.keysrc == NULL)
+		s.seed = random_seed();
+	s.state = s.seed;
+	s.all = s.p >= 1;
+	s.threshold = s.all ? UINT64_MAX : (uint64_t)(s.p * 18446744073709551616.0);
+	switch (s.mode) {
+	case M_PROB:
+		proc = &prob_proc;
+		if (s.keysrc == NULL)
+			break;
+		if (sz_expr_compile(&s.key, s.keysrc, &vars, 1, &err) < 0) {
+			rc = sz_usage(&t, "cannot compile --key '%s':\n%s",
+			    s.keysrc, err.p);
+			goto out;
+		}
+		s.have_key = 1;
+		for (int i = 0; i < 8; i++)
+			if (sz_buf_addc(&s.kb, (char)(s.seed >> (8 * i))) < 0) {
+				sz_msg(&t, "error", NULL, 0, "out of memory");
+				rc = SZ_EXIT_FAIL;
+				goto out;
+			}
+		proc = &key_proc;
+		break;
+	case M_EVERY:
+		proc = &every_proc;
+		break;
+	case M_RESERVOIR:
+		proc = &reservoir_proc;
+		break;
+	case M_NONE:
+		break;
+	}
+	rc = sz_tool_run(&t, proc, &s, argc - optind, argv + optind);
+out:
+	if (s.have_key)
+		sz_expr_free(&s.key);
+	for (uint64_t i = 0; i < s.nslots; i++)
+		free(s.slots[i].p);
+	free(s.slots);
+	sz_buf_free(&s.kb);
+	sz_jqvars_free(&vars);
+	sz_buf_free(&err);
+	return rc;
+}

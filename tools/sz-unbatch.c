@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-unbatch - write each element of an array record as a record of its
+ * own, with the element's own bytes (streamz Unbatcher, Flatten); the
+ * inverse of sz-batch.
+ */
+#include <string.h>
+
+#include "json.h"
+#include "tool.h"
+
+struct unbatch {
+	int strict;		/* a record that is not an array is bad */
+	uint64_t arrays;	/* array records read */
+	uint64_t passed;	/* other records written unchanged */
+};
+
+static const char usage[] =
+"Usage: sz-unbatch [OPTION]... [FILE]...\n"
+"Write each element of each NDJSON array record as a record, with its own\n"
+"bytes; write other records unchanged.\n"
+"\n"
+"      --strict           a record that is not an array is bad input\n";
+
+enum { OPT_STRICT = SZ_OPT_TOOL };
+
+static const struct option longopts[] = {
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+unbatch_record(sz_tool *t, const sz_rec *r)
+{
+	struct unbatch *u = t->ud;
+	const char *p = r->p, *end = r->p + r->n;
+
+	p = sz_json_ws(p, end);
+	if (*p != '[') {
+		if (u->strict)
+			return sz_bad(t, r, "validation", 1, "not an array "
+			    "(%s)", sz_jtype_name(sz_json_type(p, end)));
+		u->passed++;
+		return sz_emit(t, r->p, r->n);
+	}
+	u->arrays++;
+	p = sz_json_ws(p + 1, end);
+	if (*p == ']')
+		return 0;
+	for (;;) {
+		const char *e = sz_json_skip(p, end);
+
+		if (sz_emit(t, p, (size_t)(e - p)) < 0)
+			return -1;
+		/* A valid array: white space, then ',' or ']'. */
+		p = sz_json_ws(e, end);
+		if (*p != ',')
+			return 0;
+		p = sz_json_ws(p + 1, end);
+	}
+}
+
+static void
+unbatch_stats(sz_tool *t, sz_buf *b)
+{
+	struct unbatch *u = t->ud;
+
+	sz_buf_printf(b, ",\"arrays\":%llu,\"passed\":%llu",
+	    (unsigned long long)u->arrays, (unsigned long long)u->passed);
+}
+
+static const sz_proc unbatch_proc = {
+	.record = unbatch_record,
+	.stats = unbatch_stats,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct unbatch u;
+	sz_tool t;
+	int c, rc;
+
+	memset(&u, 0, sizeof(u));
+	sz_tool_init(&t, "sz-unbatch");
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "", longopts)) != -1 &&
+	    c != '?') {
+		if (c == OPT_STRICT)
+			u.strict = 1;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		return rc;
+	return sz_tool_run(&t, &unbatch_proc, &u, argc - optind,
+	    argv + optind);
+}
