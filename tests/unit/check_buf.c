@@ -60,8 +60,9 @@ START_TEST(test_printf_grows)
 	ck_assert_int_eq(sz_buf_printf(&b, "%s>%05d", big, 7), 0);
 	ck_assert_uint_eq(b.len, 1 + 4999 + 1 + 5);
 	ck_assert_int_eq(b.p[0], '<');
-	for (i = 1; i < 5000; i++)
-		ck_assert_int_eq(b.p[i], 'x');
+	for (i = 1; i < 5000 && b.p[i] == 'x'; i++)
+		;
+	ck_assert_uint_eq(i, 5000);
 	ck_assert_str_eq(b.p + 5000, ">00007");
 	ck_assert_int_eq(sz_buf_printf(&b, "%s", ""), 0);
 	ck_assert_uint_eq(b.len, 5006);
@@ -72,13 +73,15 @@ END_TEST
 START_TEST(test_many_appends)
 {
 	sz_buf b = SZ_BUF_INIT;
-	size_t i;
+	size_t i, bad = 0;
 
 	for (i = 0; i < 100000; i++)
-		ck_assert_int_eq(sz_buf_addc(&b, (char)('a' + i % 26)), 0);
+		bad += sz_buf_addc(&b, (char)('a' + i % 26)) != 0;
+	ck_assert_uint_eq(bad, 0);
 	ck_assert_uint_eq(b.len, 100000);
 	for (i = 0; i < 100000; i++)
-		ck_assert_int_eq(b.p[i], 'a' + i % 26);
+		bad += b.p[i] != 'a' + (int)(i % 26);
+	ck_assert_uint_eq(bad, 0);
 	ck_assert_int_eq(b.p[b.len], '\0');
 	sz_buf_free(&b);
 }

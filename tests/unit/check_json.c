@@ -689,30 +689,30 @@ END_TEST
 START_TEST(test_canon_nested_names)
 {
 	sz_buf in = SZ_BUF_INIT, want = SZ_BUF_INIT, got = SZ_BUF_INIT;
-	int i, j;
+	int i, j, rc = 0;
 
-	ck_assert_int_eq(sz_buf_adds(&in, "{"), 0);
-	ck_assert_int_eq(sz_buf_adds(&want, "{"), 0);
+	rc |= sz_buf_adds(&in, "{");
+	rc |= sz_buf_adds(&want, "{");
 	for (i = 99; i >= 0; i--) {
-		ck_assert_int_eq(sz_buf_printf(&in, "%s\"\\u006b%02d\":{",
-		    i < 99 ? "," : "", i), 0);
+		rc |= sz_buf_printf(&in, "%s\"\\u006b%02d\":{",
+		    i < 99 ? "," : "", i);
 		for (j = 49; j >= 0; j--)
-			ck_assert_int_eq(sz_buf_printf(&in,
-			    "%s\"\\u006e%02d\":%d", j < 49 ? "," : "", j, j), 0);
-		ck_assert_int_eq(sz_buf_adds(&in, "}"), 0);
+			rc |= sz_buf_printf(&in, "%s\"\\u006e%02d\":%d",
+			    j < 49 ? "," : "", j, j);
+		rc |= sz_buf_adds(&in, "}");
 	}
-	ck_assert_int_eq(sz_buf_adds(&in, "}"), 0);
+	rc |= sz_buf_adds(&in, "}");
 	for (i = 0; i < 100; i++) {
-		ck_assert_int_eq(sz_buf_printf(&want, "%s\"k%02d\":{",
-		    i ? "," : "", i), 0);
+		rc |= sz_buf_printf(&want, "%s\"k%02d\":{", i ? "," : "", i);
 		for (j = 0; j < 50; j++)
-			ck_assert_int_eq(sz_buf_printf(&want, "%s\"n%02d\":%d",
-			    j ? "," : "", j, j), 0);
-		ck_assert_int_eq(sz_buf_adds(&want, "}"), 0);
+			rc |= sz_buf_printf(&want, "%s\"n%02d\":%d",
+			    j ? "," : "", j, j);
+		rc |= sz_buf_adds(&want, "}");
 	}
-	ck_assert_int_eq(sz_buf_adds(&want, "}"), 0);
+	rc |= sz_buf_adds(&want, "}");
+	rc |= sz_buf_adds(&got, "x");
+	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(sz_json_validate(in.p, in.len, NULL, NULL), 0);
-	ck_assert_int_eq(sz_buf_adds(&got, "x"), 0);
 	ck_assert_int_eq(sz_json_canon(in.p, in.len, &got), 0);
 	ck_assert_str_eq(got.p + 1, want.p);
 	sz_buf_free(&in);

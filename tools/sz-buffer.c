@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-buffer - a bounded queue between a fast producer and a slow consumer
+ * (streamz Buffer; DroppingBuffer and SlidingBuffer with --when-full).
+ *
+ * When standard output is a pipe or a socket it is made non-blocking (and
+ * restored at exit), so that the tool keeps reading while the consumer is
+ * slow: records go to the write buffer (at most 64 KiB, not counted) and,
+ * when that is full, to the queue (COUNT records, SIZE bytes). A full queue
+ * stops the reading (block), or drops the incoming record (drop-newest) or
+ * the oldest queued ones (drop-oldest). Standard output is then watched for
+ * POLLOUT, so a blocked consumer costs no CPU. Other outputs (a file, a
+ * terminal) are written as they are, and the queue is not used.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "tool.h"
+
+#define OUT_MAX (64 * 1024)	/* write buffer, not counted in the queue */
+
+enum when { W_BLOCK, W_DROP_NEWEST, W_DROP_OLDEST };
+
+struct buffer {
+	uint64_t count;		/* -n */
+	uint64_t max_bytes;	/* --max-bytes */
+	enum when when;
+	sz_queue q;
+	int nonblock;		/* stdout was made non-blocking */
+	int oflags;		/* its flags before */
+	int watching;		/* waiting for POLLOUT */
+	sz_buf held;		/* block: the record that did not fit */
+	int holding;
+	int ended;
+	uint64_t queued_max, queued_bytes_max;
+	sz_out dropped;
+	int have_dropped;
+};
+
+static const char usage[] =
+"Usage: sz-buffer [OPTION]... [FILE]...\n"
+"Pass NDJSON records on unchanged, holding up to COUNT records and SIZE\n"
+"bytes while the reader of standard output is slow.\n"
+"\n"
+"  -n, --count=COUNT      records held at most (default 1000)\n"
+"      --max-bytes=SIZE   bytes of records held at most (default 64MiB)\n"
+"      --when-full=POLICY block (stop reading; the default), drop-newest\n"
+"                         (drop incoming records) or drop-oldest (drop the\n"
+"                         oldest held records)\n"
+"      --dropped=FILE     write the dropped records to FILE\n";
+
+enum { OPT_MAXBYTES = SZ_OPT_TOOL, OPT_WHENFULL, OPT_DROPPED };
+
+static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'n' },
+	{ "max-bytes", required_argument, NULL, OPT_MAXBYTES },
+	{ "when-full", required_argument, NULL, OPT_WHENFULL },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void on_writable(sz_loop *l, int fd, short revents, void *ud);
+
+/* Does a record of n bytes go into the write buffer now? */
+static int
+fits_out(const sz_tool *t, size_t n)
+{
+	return t->out.len == 0 || t->out.len + n + 1 <= OUT_MAX;
+}
+
+static void
+watch(sz_tool *t, int on)
+{
+	struct buffer *bf = t->ud;
+
+	if (bf->watching == on)
+		return;
+	bf->watching = on;
+	if (sz_loop_watch(&t->loop, 1, on ? POLLOUT : 0, on_writable, t) < 0)
+		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+}
+
+static int
+drop(sz_tool *t, const char *p, size_t n)
+{
+	struct buffer *bf = t->ud;
+
+	t->st.dropped++;
+	if (bf->have_dropped)
+		return sz_emit_to(t, &bf->dropped, p, n);
+	return 0;
+}
+
+static int
+push(sz_tool *t, const char *p, size_t n, const char *file,
+    unsigned long line)
+{
+	struct buffer *bf = t->ud;
+
+	if (sz_queue_push(&bf->q, p, n, file, line) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (bf->q.count > bf->queued_max)
+		bf->queued_max = bf->q.count;
+	if (bf->q.bytes > bf->queued_bytes_max)
+		bf->queued_bytes_max = bf->q.bytes;
+	return 0;
+}
+
+/*
+ * Move queued records to the write buffer and write as much as standard
+ * output takes. Watches for POLLOUT while bytes remain; ends the run when
+ * everything is written after the end of input.
+ */
+static int
+drain(sz_tool *t)
+{
+	struct buffer *bf = t->ud;
+	sz_qitem *it;
+
+	for (;;) {
+		while ((it = sz_queue_head(&bf->q)) != NULL &&
+		    fits_out(t, it->n)) {
+			int rc;
+
+			it = sz_queue_pop(&bf->q);
+			rc = sz_emit(t, it->p, it->n);
+			free(it);
+			if (rc < 0)
+				return -1;
+		}
+		if (bf->holding && !sz_queue_full(&bf->q, bf->held.len)) {
+			bf->holding = 0;
+			if (push(t, bf->held.p, bf->held.len, NULL, 0) < 0)
+				return -1;
+			if (!t->stopping)
+				sz_input_resume(t);
+			continue;
+		}
+		if (t->out.len == 0)
+			break;
+		int k = sz_out_flush(&t->out);
+
+		if (k < 0)
+			return sz_tool_flush(t);	/* reports the error */
+		if (k == 1) {
+			watch(t, 1);
+			return 0;
+		}
+	}
+	watch(t, 0);
+	if (bf->ended)
+		sz_tool_finish(t);
+	return 0;
+}
+
+static void
+on_writable(sz_loop *l, int fd, short revents, void *ud)
+{
+	(void)l;
+	(void)fd;
+	(void)revents;
+	drain(ud);
+}
+
+static int
+buffer_record(sz_tool *t, const sz_rec *r)
+{
+	struct buffer *bf = t->ud;
+	sz_qitem *it;
+
+	if (!bf->nonblock)
+		return sz_emit(t, r->p, r->n);
+	t->out.nonblock = 1;	/* sz_tool_run set up t->out afresh */
+	if (bf->q.count == 0 && !bf->holding) {
+		if (!fits_out(t, r->n) && !bf->watching && drain(t) < 0)
+			return -1;
+		if (fits_out(t, r->n)) {
+			if (sz_emit(t, r->p, r->n) < 0)
+				return -1;
+			if (t->out.len > 0 && t->o.unbuffered)
+				watch(t, 1);	/* a short write left bytes */
+			return 0;
+		}
+	}
+	if (!sz_queue_full(&bf->q, r->n) || t->stopsig)
+		return push(t, r->p, r->n, r->file, r->line);
+	switch (bf->when) {
+	case W_DROP_NEWEST:
+		return drop(t, r->p, r->n);
+	case W_DROP_OLDEST:
+		while (sz_queue_full(&bf->q, r->n) &&
+		    (it = sz_queue_pop(&bf->q)) != NULL) {
+			int rc = drop(t, it->p, it->n);
+
+			free(it);
+			if (rc < 0)
+				return -1;
+		}
+		return push(t, r->p, r->n, r->file, r->line);
+	case W_BLOCK:
+	default:
+		sz_buf_reset(&bf->held);
+		if (sz_buf_add(&bf->held, r->p, r->n) < 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		bf->holding = 1;
+		sz_input_pause(t);
+		return 0;
+	}
+}
+
+static void
+buffer_idle(sz_tool *t)
+{
+	struct buffer *bf = t->ud;
+
+	if (bf->nonblock && !bf->watching) {
+		t->out.nonblock = 1;
+		drain(t);
+	}
+}
+
+static int
+buffer_end(sz_tool *t)
+{
+	struct buffer *bf = t->ud;
+
+	if (!bf->nonblock)
+		return 0;
+	t->out.nonblock = 1;
+	bf->ended = 1;
+	if (drain(t) < 0)
+		return -1;
+	return bf->q.count > 0 || bf->holding || t->out.len > 0 ? 1 : 0;
+}
+
+static void
+buffer_stats(sz_tool *t, sz_buf *b)
+{
+	struct buffer *bf = t->ud;
+
+	sz_buf_printf(b, ",\"queued\":%zu,\"queued_max\":%llu,"
+	    "\"queued_bytes_max\":%llu", bf->q.count,
+	    (unsigned long long)bf->queued_max,
+	    (unsigned long long)bf->queued_bytes_max);
+}
+
+static const sz_proc buffer_proc = {
+	.record = buffer_record,
+	.end = buffer_end,
+	.idle = buffer_idle,
+	.stats = buffer_stats,
+	.drain_on_stop = 1,
+};
+
+/* Make standard output non-blocking if it is a pipe or a socket. */
+static void
+setup_stdout(struct buffer *bf)
+{
+	struct stat st;
+
+	if (fstat(1, &st) < 0 || !(S_ISFIFO(st.st_mode) ||
+	    S_ISSOCK(st.st_mode)))
+		return;
+	if ((bf->oflags = fcntl(1, F_GETFL)) < 0)
+		return;
+	if (!(bf->oflags & O_NONBLOCK) &&
+	    fcntl(1, F_SETFL, bf->oflags | O_NONBLOCK) < 0)
+		return;
+	bf->nonblock = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buffer bf;
+	sz_tool t;
+	const char *dropped = NULL;
+	int c, rc;
+
+	memset(&bf, 0, sizeof(bf));
+	bf.count = 1000;
+	bf.max_bytes = (uint64_t)64 << 20;
+	sz_tool_init(&t, "sz-buffer");
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "n:", longopts)) != -1 &&
+	    c != '?') {
+		switch (c) {
+		case 'n':
+			if (sz_parse_count("--count", optarg, 1, SIZE_MAX,
+			    &bf.count, t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_MAXBYTES:
+			if (sz_parse_size("--max-bytes", optarg, &bf.max_bytes,
+			    t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			else if (bf.max_bytes == 0) {
+				snprintf(t.o.err, sizeof(t.o.err),
+				    "--max-bytes: '%s' is not a positive size",
+				    optarg);
+				c = '?';
+			}
+			break;
+		case OPT_WHENFULL:
+			if (strcmp(optarg, "block") == 0)
+				bf.when = W_BLOCK;
+			else if (strcmp(optarg, "drop-newest") == 0)
+				bf.when = W_DROP_NEWEST;
+			else if (strcmp(optarg, "drop-oldest") == 0)
+				bf.when = W_DROP_OLDEST;
+			else {
+				snprintf(t.o.err, sizeof(t.o.err), "--when-full:"
+				    " '%s' is not block, drop-newest or "
+				    "drop-oldest", optarg);
+				c = '?';
+			}
+			break;
+		case OPT_DROPPED:
+			dropped = optarg;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		return rc;
+	if (dropped != NULL && bf.when == W_BLOCK)
+		return sz_usage(&t, "--dropped goes with --when-full="
+		    "drop-newest or drop-oldest");
+	sz_queue_init(&bf.q, bf.count, bf.max_bytes > SIZE_MAX ? SIZE_MAX :
+	    (size_t)bf.max_bytes);
+	if (dropped != NULL) {
+		if ((rc = sz_tool_open(&t, &bf.dropped, "--dropped", dropped,
+		    0)) != 0)
+			return rc;
+		bf.have_dropped = 1;
+	}
+	setup_stdout(&bf);
+	rc = sz_tool_run(&t, &buffer_proc, &bf, argc - optind, argv + optind);
+	if (bf.nonblock)
+		(void)fcntl(1, F_SETFL, bf.oflags);
+	sz_queue_clear(&bf.q);
+	sz_buf_free(&bf.held);
+	return rc;
+}

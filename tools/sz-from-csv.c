@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-from-csv - read CSV with libcsv (a push parser, in constant memory)
+ * and write each row as one NDJSON object keyed by the header's names.
+ *
+ * The runtime hands over the raw bytes of each read (sz_proc.chunk);
+ * common/csvin.c cuts them into rows with their line numbers and texts.
+ * Each FILE has its own header row.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvin.h"
+#include "csvopt.h"
+#include "tool.h"
+
+struct fromcsv {
+	sz_csvin in;
+	int header;		/* the first row of each file names the
+				   columns (not --no-header) */
+	int infer;		/* --infer */
+	sz_columns cols;	/* --columns */
+	int have_cols;
+	int in_file;		/* a FILE has begun */
+	int have_keys;		/* keys known for the current FILE */
+	sz_buf keys;		/* each column's "name": back to back */
+	size_t *kend;		/* key i ends at keys.p[kend[i]] */
+	size_t nkeys, akeys;
+	sz_buf out;		/* the record being built */
+};
+
+static const char usage[] =
+"Usage: sz-from-csv [OPTION]... [FILE]...\n"
+"Read CSV (RFC 4180) and write each row as one NDJSON object whose keys\n"
+"are the names in the header row, in column order. Values are strings.\n"
+"\n"
+"  -d, --delimiter=C      field delimiter (default ','; '\\t' for TSV)\n"
+"      --columns=A,B,...  name the columns (renames the header's)\n"
+"      --no-header        the first row is data; the keys are the\n"
+"                         --columns names or 1, 2, ...\n"
+"      --infer            unquoted numbers, true and false as JSON\n"
+"                         values, unquoted empty fields as null\n";
+
+enum { OPT_COLUMNS = SZ_OPT_TOOL, OPT_NOHEADER, OPT_INFER };
+
+static const struct option longopts[] = {
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "columns", required_argument, NULL, OPT_COLUMNS },
+	{ "no-header", no_argument, NULL, OPT_NOHEADER },
+	{ "infer", no_argument, NULL, OPT_INFER },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* ---- keys ---------------------------------------------------------- */
+
+/* Add the key for a column named s[0..n) (written as a JSON string). */
+static int
+add_key(struct fromcsv *f, const char *s, size_t n)
+{
+	if (f->nkeys == f->akeys) {
+		size_t na = f->akeys ? 2 * f->akeys : 32;
+		size_t *ne = realloc(f->kend, na * sizeof(*ne));
+
+		if (ne == NULL)
+			return -1;
+		f->kend = ne;
+		f->akeys = na;
+	}
+	if (sz_buf_add_jstr(&f->keys, s, n) != 0 ||
+	    sz_buf_addc(&f->keys, ':') != 0)
+		return -1;
+	f->kend[f->nkeys++] = f->keys.len;
+	return 0;
+}
+
+static void
+reset_keys(struct fromcsv *f)
+{
+	sz_buf_reset(&f->keys);
+	f->nkeys = 0;
+	f->have_keys = 0;
+}
+
+/* Keys from --columns. */
+static int
+keys_from_columns(struct fromcsv *f)
+{
+	for (size_t i = 0; i < f->cols.n; i++)
+		if (add_key(f, f->cols.name[i], f->cols.len[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Keys 1, 2, ..., n. */
+static int
+keys_numbered(struct fromcsv *f, size_t n)
+{
+	char num[32];
+
+	for (size_t i = 0; i < n; i++) {
+		int k = snprintf(num, sizeof(num), "%zu", i + 1);
+
+		if (add_key(f, num, (size_t)k) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct name {
+	const char *p;
+	size_t n;
+	size_t col;
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const struct name *x = a, *y = b;
+	size_t n = x->n < y->n ? x->n : y->n;
+	int k = memcmp(x->p, y->p, n);
+
+	if (k != 0)
+		return k;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	return x->col < y->col ? -1 : 1;
+}
+
+/*
+ * Check the header row: every name non-empty and unique. Appends what is
+ * wrong to msg (empty when the header is good). Returns 0, -1 on memory.
+ */
+static int
+check_header(const sz_csvrow *r, sz_buf *msg)
+{
+	struct name *v = calloc(r->n, sizeof(*v));
+	int rc = 0;
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < r->n; i++) {
+		v[i].p = sz_csvrow_field(r, i, &v[i].n);
+		v[i].col = i + 1;
+		if (v[i].n == 0)
+			rc |= sz_buf_printf(msg, "%sempty column name (column "
+			    "%zu)", msg->len ? "; " : "", i + 1);
+	}
+	qsort(v, r->n, sizeof(*v), name_cmp);
+	for (size_t i = 0, j; i < r->n; i = j) {
+		for (j = i + 1; j < r->n && v[j].n == v[i].n &&
+		    memcmp(v[j].p, v[i].p, v[i].n) == 0; j++)
+			;
+		if (j - i < 2 || v[i].n == 0)
+			continue;
+		rc |= sz_buf_printf(msg, "%sduplicate column name ",
+		    msg->len ? "; " : "");
+		rc |= sz_buf_add_jstr(msg, v[i].p, v[i].n);
+		rc |= sz_buf_adds(msg, " (columns ");
+		for (size_t k = i; k < j; k++)
+			rc |= sz_buf_printf(msg, "%s%zu", k > i ? ", " : "",
+			    v[k].col);
+		rc |= sz_buf_addc(msg, ')');
+	}
+	free(v);
+	return rc ? -1 : 0;
+}
+
+/* The first row of a file: the header, or the first data row's shape.
+ * Returns 1 if the row is data, 0 if it was the header, -1 to stop. */
+static int
+first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
+{
+	int rc;
+
+	reset_keys(f);
+	f->have_keys = 1;
+	if (!f->header) {
+		rc = f->have_cols ? keys_from_columns(f) :
+		    keys_numbered(f, r->n);
+		return rc < 0 ? sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 1;
+	}
+	if (f->have_cols) {
+		if (r->n != f->cols.n)
+			return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header "
+			    "has %zu fields, --columns names %zu", r->file,
+			    r->line, r->n, f->cols.n);
+		return keys_from_columns(f) < 0 ?
+		    sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 0;
+	}
+	sz_buf_reset(&f->out);
+	if (check_header(r, &f->out) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (f->out.len > 0)
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", r->file, r->line,
+		    f->out.p);
+	for (size_t i = 0; i < r->n; i++) {
+		size_t n;
+		const char *s = sz_csvrow_field(r, i, &n);
+
+		if (add_key(f, s, n) != 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- values -------------------------------------------------------- */
+
+static int
+digits(const char *s, size_t n, size_t *i)
+{
+	size_t i0 = *i;
+
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9')
+		(*i)++;
+	return *i > i0;
+}
+
+/* Is s[0..n) exactly a JSON number? */
+static int
+is_number(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (!(i < n && s[i] >= '1' && s[i] <= '9') || !digits(s, n, &i))
+		return 0;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (!digits(s, n, &i))
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!digits(s, n, &i))
+			return 0;
+	}
+	return i == n;
+}
+
+/* Append field i of r as a JSON value. */
+static int
+add_value(struct fromcsv *f, const sz_csvrow *r, size_t i)
+{
+	size_t n;
+	const char *s = sz_csvrow_field(r, i, &n);
+
+	if (f->infer && !r->quoted[i]) {
+		if (n == 0)
+			return sz_buf_add(&f->out, "null", 4);
+		if ((n == 4 && memcmp(s, "true", 4) == 0) ||
+		    (n == 5 && memcmp(s, "false", 5) == 0) || is_number(s, n))
+			return sz_buf_add(&f->out, s, n);
+	}
+	return sz_buf_add_jstr(&f->out, s, n);
+}
+
+/* ---- callbacks ----------------------------------------------------- */
+
+/* A row from csvin: the header, a record, or bad input. */
+static int
+fromcsv_row(void *ud, const sz_csvrow *r)
+{
+	sz_tool *t = ud;
+	struct fromcsv *f = t->ud;
+	int rc = 0;
+
+	if (!f->have_keys && (rc = first_row(t, f, r)) <= 0)
+		return rc;
+	t->st.in++;
+	if (r->n != f->nkeys) {
+		sz_rec rec = { r->raw, r->rawlen, r->file, r->line };
+
+		return sz_bad(t, &rec, "parse", 0, "row has %zu field%s, "
+		    "expected %zu", r->n, r->n == 1 ? "" : "s", f->nkeys);
+	}
+	sz_buf_reset(&f->out);
+	rc = sz_buf_addc(&f->out, '{');
+	for (size_t i = 0; i < r->n; i++) {
+		size_t b = i ? f->kend[i - 1] : 0;
+
+		if (i)
+			rc |= sz_buf_addc(&f->out, ',');
+		rc |= sz_buf_add(&f->out, f->keys.p + b, f->kend[i] - b);
+		rc |= add_value(f, r, i);
+	}
+	rc |= sz_buf_addc(&f->out, '}');
+	if (rc)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	return sz_emit(t, f->out.p, f->out.len);
+}
+
+/* Bytes of a FILE (eof: its end). */
+static int
+fromcsv_chunk(sz_tool *t, const char *p, size_t n, const char *file, int eof)
+{
+	struct fromcsv *f = t->ud;
+	int rc;
+
+	if (!f->in_file) {
+		sz_csvin_file(&f->in, file);
+		f->in_file = 1;
+		f->have_keys = 0;
+	}
+	t->st.bytes_in += n;
+	rc = eof ? sz_csvin_finish(&f->in) : sz_csvin_feed(&f->in, p, n);
+	if (eof)
+		f->in_file = 0;
+	switch (rc) {
+	case SZ_CSV_OK:
+		return 0;
+	case SZ_CSV_TOOLONG:
+		t->st.in++;
+		t->st.errors++;
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
+		    "--max-record (%zu bytes)", file, f->in.line_err,
+		    t->o.max_record);
+	case SZ_CSV_NOMEM:
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	default:
+		return -1;	/* stopped: the status is set */
+	}
+}
+
+static const sz_proc fromcsv_proc = {
+	.chunk = fromcsv_chunk,
+	.raw = 1,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct fromcsv f;
+	sz_tool t;
+	unsigned char delim = ',';
+	int c, rc;
+
+	memset(&f, 0, sizeof(f));
+	f.header = 1;
+	sz_tool_init(&t, "sz-from-csv");
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "d:", longopts)) != -1 &&
+	    c != '?') {
+		switch (c) {
+		case 'd':
+			if (sz_csv_delim("-d", optarg, &delim, t.o.err,
+			    sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_COLUMNS:
+			sz_columns_free(&f.cols);
+			if (sz_csv_columns("--columns", optarg, &f.cols,
+			    t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			f.have_cols = c != '?';
+			break;
+		case OPT_NOHEADER:
+			f.header = 0;
+			break;
+		case OPT_INFER:
+			f.infer = 1;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if (sz_csvin_init(&f.in, delim, t.o.max_record, f.infer, fromcsv_row,
+	    &t) < 0) {
+		sz_msg(&t, "error", NULL, 0, "out of memory");
+		rc = SZ_EXIT_FAIL;
+		goto out;
+	}
+	rc = sz_tool_run(&t, &fromcsv_proc, &f, argc - optind, argv + optind);
+out:
+	sz_csvin_free(&f.in);
+	sz_columns_free(&f.cols);
+	sz_buf_free(&f.keys);
+	sz_buf_free(&f.out);
+	free(f.kend);
+	return rc;
+}
