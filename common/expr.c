@@ -238,8 +238,9 @@ parse_path(parser *p)
 	if (!parse_step(p, n))
 		return n;	/* `.` alone (or bad, flagged) */
 	for (;;) {
+		/* jq 1.6 has no `.a.[0]`: a bracket follows directly */
 		if (p->s + 1 < p->end && p->s[0] == '.' &&
-		    (is_ident0(p->s[1]) || p->s[1] == '"' || p->s[1] == '['))
+		    (is_ident0(p->s[1]) || p->s[1] == '"'))
 			p->s++;
 		else if (!(p->s < p->end && p->s[0] == '['))
 			break;
