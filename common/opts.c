@@ -72,7 +72,6 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 	snprintf(shorts, sizeof(shorts), ":%shVu", shortopts ? shortopts : "");
 	opterr = 0;
 	for (;;) {
-		int prev = optind;
 
 		c = getopt_long(argc, argv, shorts, all, &idx);
 		switch (c) {
@@ -134,24 +133,29 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 				    "or json%s", optarg, "");
 			continue;
 		case ':':
-			if (optopt)
-				snprintf(o->err, sizeof(o->err),
-				    "option requires an argument -- '%c'",
-				    optopt);
-			else
-				snprintf(o->err, sizeof(o->err),
-				    "option '%s' requires an argument",
-				    argv[prev < argc ? prev : argc - 1]);
-			return '?';
-		case '?':
-			if (optopt)
-				snprintf(o->err, sizeof(o->err),
+		case '?': {
+			/* The word at fault: a long option (up to '=') or a
+			 * cluster of short ones. */
+			const char *w = argv[optind - 1 < argc ? optind - 1 :
+			    argc - 1];
+			int len = (int)strcspn(w, "=");
+
+			if (strncmp(w, "--", 2) != 0)
+				snprintf(o->err, sizeof(o->err), c == ':' ?
+				    "option requires an argument -- '%c'" :
 				    "invalid option -- '%c'", optopt);
+			else if (c == ':')
+				snprintf(o->err, sizeof(o->err),
+				    "option '%.*s' requires an argument", len, w);
+			else if (optopt != 0)
+				snprintf(o->err, sizeof(o->err),
+				    "option '%.*s' does not take an argument",
+				    len, w);
 			else
 				snprintf(o->err, sizeof(o->err),
-				    "unrecognized option '%s'",
-				    argv[optind - 1]);
+				    "unrecognized option '%.*s'", len, w);
 			return '?';
+		}
 		case -1:
 			if (o->dlq != NULL && !o->on_error_set)
 				o->on_error = SZ_ONERR_DLQ;

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* check_opts.c - unit tests of common/opts.c: value parsers and the common
+ * options. TAP on stdout. */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opts.h"
+
+static char err[256];
+
+START_TEST(test_durations)
+{
+	static const struct { const char *s; uint64_t ns; } ok[] = {
+		{ "250ms", 250000000ull }, { "5s", 5000000000ull },
+		{ "1m", 60000000000ull }, { "2h", 7200000000000ull },
+		{ "1d", 86400000000000ull }, { "1.5s", 1500000000ull },
+		{ "0s", 0 }, { "10us", 10000 }, { "7ns", 7 }, { ".5s", 500000000ull },
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(sz_parse_duration("-t", ok[i].s, &v, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(v, ok[i].ns);
+	}
+	ck_assert_int_eq(sz_parse_duration("-t", "5", &v, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "-t: '5' is not a duration (e.g. 250ms, 5s, 1m, 2h, 1d)");
+	ck_assert_int_eq(sz_parse_duration("-t", "-1s", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_duration("-t", "1 s", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_duration("-t", "1sec", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_duration("-t", "", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_duration("-t", "1e30d", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_duration("-t", "infs", &v, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+	static const struct { const char *s; uint64_t b; } ok[] = {
+		{ "512", 512 }, { "64KiB", 65536 }, { "16MiB", 16777216 },
+		{ "1GiB", 1073741824ull }, { "1K", 1024 }, { "2kB", 2000 },
+		{ "3MB", 3000000 }, { "1.5KiB", 1536 }, { "10B", 10 },
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(sz_parse_size("--max-bytes", ok[i].s, &v, err,
+		    sizeof(err)), 0);
+		ck_assert_uint_eq(v, ok[i].b);
+	}
+	ck_assert_int_eq(sz_parse_size("--max-bytes", "12parsecs", &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "--max-bytes: '12parsecs' is not a size (e.g. 512, 64KiB, 16MiB, 1GiB)");
+	ck_assert_int_eq(sz_parse_size("--max-bytes", "1.5", &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "--max-bytes: '1.5' is not a whole number of bytes");
+	ck_assert_int_eq(sz_parse_size("--max-bytes", "-1", &v, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_size("--max-bytes", "99999999TiB", &v, err,
+	    sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_rates)
+{
+	double v;
+
+	ck_assert_int_eq(sz_parse_rate("RATE", "1000/s", &v, err, sizeof(err)), 0);
+	ck_assert(v == 1000);
+	ck_assert_int_eq(sz_parse_rate("RATE", "2.5/s", &v, err, sizeof(err)), 0);
+	ck_assert(v == 2.5);
+	ck_assert_int_eq(sz_parse_rate("RATE", "60/m", &v, err, sizeof(err)), 0);
+	ck_assert(v == 1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "7200/h", &v, err, sizeof(err)), 0);
+	ck_assert(v == 2);
+	ck_assert_int_eq(sz_parse_rate("RATE", "1e9/s", &v, err, sizeof(err)), 0);
+	ck_assert(v == 1e9);
+	ck_assert_int_eq(sz_parse_rate("RATE", "0/s", &v, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "RATE: '0/s' is not a rate (e.g. 1000/s, 2.5/s, 50/m, 10/h)");
+	ck_assert_int_eq(sz_parse_rate("RATE", "10", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "10/d", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "-1/s", &v, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_counts)
+{
+	uint64_t v;
+	double d;
+
+	ck_assert_int_eq(sz_parse_count("-n", "7", 1, 10, &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(sz_parse_count("-n", "0", 1, 10, &v, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "-n: '0' is not a whole number from 1 to 10");
+	ck_assert_int_eq(sz_parse_count("-n", "11", 1, 10, &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_count("-n", "3x", 1, 10, &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_count("-n", "-3", 0, 10, &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_count("-n", "99999999999999999999", 0,
+	    UINT64_MAX, &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_double("-p", "0.25", 0, 1, &d, err, sizeof(err)), 0);
+	ck_assert(d == 0.25);
+	ck_assert_int_eq(sz_parse_double("-p", "1.5", 0, 1, &d, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "-p: '1.5' is not a number from 0 to 1");
+}
+END_TEST
+
+/* Run sz_opts_getopt over a command line; returns the tool options seen
+ * as a string of characters, or "?" + the message. */
+static char seen[1024];
+
+static const struct option tool_long[] = {
+	{ "flag", no_argument, NULL, 'f' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *
+parse(sz_opts *o, int argc, char **argv)
+{
+	int c;
+	size_t n = 0;
+
+	optind = 0;	/* full re-initialisation of GNU getopt */
+	sz_opts_init(o, "sz-test");
+	while ((c = sz_opts_getopt(o, argc, argv, "f", tool_long)) != -1) {
+		if (c == '?') {
+			snprintf(seen, sizeof(seen), "?%s", o->err);
+			return seen;
+		}
+		seen[n++] = (char)c;
+	}
+	seen[n] = '\0';
+	return seen;
+}
+
+START_TEST(test_common_options)
+{
+	sz_opts o;
+	char *a1[] = { "sz-test", "-f", "--on-error=skip", "--name", "x",
+	    "--stats=st", "--max-record=1KiB", "-u", "EXPR", "--log=json",
+	    "--stats-interval=2s", "file", NULL };
+	char *a2[] = { "sz-test", "--dlq=d", "--stats", NULL };
+	char *a3[] = { "sz-test", "--on-error=dlq", NULL };
+	char *a4[] = { "sz-test", "--bogus", NULL };
+	char *a5[] = { "sz-test", "--name", NULL };
+	char *a6[] = { "sz-test", "-x", NULL };
+	char *a7[] = { "sz-test", "--", "--flag", NULL };
+	char *a8[] = { "sz-test", "--flag=3", NULL };
+	char *a9[] = { "sz-test", "--bogus=3", NULL };
+
+	ck_assert_str_eq(parse(&o, 12, a1), "f");
+	ck_assert_int_eq(o.on_error, SZ_ONERR_SKIP);
+	ck_assert_str_eq(o.name, "x");
+	ck_assert_int_eq(o.stats, 1);
+	ck_assert_str_eq(o.stats_file, "st");
+	ck_assert_uint_eq(o.max_record, 1024);
+	ck_assert_int_eq(o.unbuffered, 1);
+	ck_assert_int_eq(o.log_json, 1);
+	ck_assert_uint_eq(o.stats_interval, 2000000000ull);
+	/* permuted: the operands come last */
+	ck_assert_str_eq(a1[optind], "EXPR");
+	ck_assert_str_eq(a1[optind + 1], "file");
+
+	ck_assert_str_eq(parse(&o, 3, a2), "");
+	ck_assert_int_eq(o.on_error, SZ_ONERR_DLQ);	/* --dlq implies it */
+	ck_assert_str_eq(o.dlq, "d");
+	ck_assert_ptr_null(o.stats_file);
+	ck_assert_str_eq(parse(&o, 2, a3), "?--on-error=dlq needs --dlq=FILE");
+	ck_assert_str_eq(parse(&o, 2, a4), "?unrecognized option '--bogus'");
+	ck_assert_str_eq(parse(&o, 2, a5), "?option '--name' requires an argument");
+	ck_assert_str_eq(parse(&o, 2, a6), "?invalid option -- 'x'");
+	ck_assert_str_eq(parse(&o, 3, a7), "");
+	ck_assert_str_eq(parse(&o, 2, a8), "?option '--flag' does not take an argument");
+	ck_assert_str_eq(parse(&o, 2, a9), "?unrecognized option '--bogus'");
+	ck_assert_str_eq(a7[optind], "--flag");
+}
+END_TEST
+
+static Suite *
+opts_suite(void)
+{
+	Suite *s = suite_create("opts");
+	TCase *tc = tcase_create("opts");
+
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_sizes);
+	tcase_add_test(tc, test_rates);
+	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_common_options);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(opts_suite());
+	int failed;
+
+	srunner_set_tap(sr, "-");
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
