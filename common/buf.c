@@ -127,7 +127,6 @@ fail:
  * of the string; we keep them.) Shared with json.c; its prototype is
  * given here until buf.h declares it.
  */
-size_t sz_utf8_unit(const char *p, const char *end, int *ok);
 
 size_t
 sz_utf8_unit(const char *p, const char *end, int *ok)

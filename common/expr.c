@@ -864,7 +864,14 @@ sz_expr_test(sz_expr *e, const char *rec, size_t n)
 {
 	int k;
 
-	if (e->plan != NULL && e->kind != SZ_PLAN_PROJECT)
+	if (e->plan != NULL && e->kind == SZ_PLAN_PROJECT) {
+		/* An object is true; only an error says otherwise. */
+		sz_buf_reset(&e->tmp);
+		if (eval_project(e, e->plan, rec, n, &e->tmp) < 0)
+			return SZ_EXPR_ERROR;
+		return SZ_EXPR_TRUE;
+	}
+	if (e->plan != NULL)
 		return eval_pred(e, e->plan, rec, n);
 	k = run(e, rec, n, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
@@ -899,7 +906,7 @@ sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out)
 
 		if (e->kind == SZ_PLAN_PROJECT)
 			return eval_project(e, e->plan, rec, n, out);
-		if (e->kind == SZ_PLAN_PATH) {
+		if (e->kind == SZ_PLAN_PATH || e->plan->op == N_LIT) {
 			if (eval_val(e, e->plan, rec, n, &v) < 0)
 				return SZ_EXPR_ERROR;
 			if (sz_json_compact(v.p, v.n, out) < 0 ||

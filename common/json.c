@@ -11,7 +11,6 @@
 
 /* Defined in buf.c (one UTF-8 reader for the whole library); to be moved
  * into buf.h. */
-size_t sz_utf8_unit(const char *p, const char *end, int *ok);
 
 typedef unsigned char uchar;
 
@@ -739,6 +738,7 @@ decode_one(const uchar **sp, const uchar *e, uchar *o)
 	return put_utf8(cp, o);
 }
 
+/* Runs of ASCII are copied whole; on failure out is as it was. */
 int
 sz_json_unescape(const char *str, size_t n, sz_buf *out)
 {
@@ -770,6 +770,7 @@ fail:
 	return -1;
 }
 
+/* Decodes as it compares, stopping at the first difference. */
 int
 sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
 {
@@ -824,6 +825,7 @@ dec_next(struct dec *d)
 	return d->o[0];
 }
 
+/* Both strings are decoded a byte at a time, side by side. */
 int
 sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
@@ -882,6 +884,11 @@ utf8_valid(const uchar *s, size_t n)
 	return 1;
 }
 
+/*
+ * One pass over the members (all of them: the last equal name wins) or
+ * elements (two passes for a negative index: count, then find); values
+ * are skipped, not parsed. Nothing is read outside v[0..n).
+ */
 int
 sz_json_get(const char *v, size_t n, const sz_step *step,
     const char **out, size_t *outn, sz_jtype *errtype)

@@ -188,6 +188,8 @@ decimal(const char *s, double *v, const char **rest)
 
 	if (!((*s >= '0' && *s <= '9') || *s == '.'))
 		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return -1;	/* strtod would read hexadecimal */
 	errno = 0;
 	*v = strtod(s, &end);
 	if (end == s || errno == ERANGE || !isfinite(*v))

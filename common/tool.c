@@ -616,7 +616,7 @@ done:
 			out_failed(t, t->extra[i]);
 	if (!t->epipe && sz_out_close(&t->out) < 0)
 		out_failed(t, &t->out);
-	if (rc == 0 && t->o.stats)
+	if (rc == 0 && (t->o.stats || t->o.stats_interval))
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0 && t->status == 0)
 		sz_fail(t, SZ_EXIT_FAIL, "--stats: %s: %s", t->o.stats_file,

@@ -442,7 +442,7 @@ static const sz_proc par_proc = {
 	.end = par_end,
 	.idle = par_idle,
 	.stats = map_stats,
-	.drain_on_stop = 0,
+	.drain_on_stop = 1,	/* records read before SIGTERM are mapped */
 };
 
 int
