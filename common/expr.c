@@ -524,8 +524,28 @@ eval_val(sz_expr *e, const sz_node *n, const char *rec, size_t len, val *v)
 		v->n = n->litn;
 		return 0;
 	}
+	size_t i = 0;
+	const sz_jindex *ix;
+
 	sz_json_trim(&cur, &curn);
-	for (size_t i = 0; i < n->nsteps; i++) {
+	if (n->nsteps > 0 && n->steps[0].kind == SZ_STEP_KEY &&
+	    (ix = sz_json_index_of(rec, len)) != NULL) {
+		/* A top-level key from the index: the last one wins. */
+		int j = ix->n;
+
+		while (--j >= 0 && !sz_json_str_eq(ix->m[j].k, ix->m[j].kn,
+		    n->steps[0].key, n->steps[0].keylen))
+			;
+		if (j < 0) {
+			v->p = "null";
+			v->n = 4;
+			return 0;
+		}
+		cur = ix->m[j].v;
+		curn = ix->m[j].vn;
+		i = 1;
+	}
+	for (; i < n->nsteps; i++) {
 		sz_jtype t;
 		const char *o;
 		size_t on;

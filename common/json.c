@@ -312,11 +312,47 @@ bad:
 int
 sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)
 {
+	return sz_json_validate_index(p, n, reason, off, NULL);
+}
+
+static _Thread_local const char *ix_p;
+static _Thread_local size_t ix_n;
+static _Thread_local const sz_jindex *ix_cur;
+
+void
+sz_json_index_use(const char *p, size_t n, const sz_jindex *ix)
+{
+	ix_p = p;
+	ix_n = n;
+	ix_cur = ix;
+}
+
+const sz_jindex *
+sz_json_index_of(const char *p, size_t n)
+{
+	if (ix_cur != NULL && p == ix_p && n == ix_n && ix_cur->n >= 0)
+		return ix_cur;
+	return NULL;
+}
+
+/*
+ * The index is kept with three pointers: the name of the member being
+ * read (kst, ken) and the start of its value (vst); a top-level value is
+ * complete when `after` is reached at depth 1.
+ */
+int
+sz_json_validate_index(const char *p, size_t n, const char **reason,
+    size_t *off, sz_jindex *ix)
+{
 	const uchar *s = (const uchar *)p, *e = s + n, *lo = s, *t;
+	const uchar *kst = NULL, *ken = NULL, *vst = NULL;
 	uint64_t objs[STACK_WORDS];
 	unsigned depth = 0;
 	int in_obj = 0;
 	const char *why;
+
+	if (ix != NULL)
+		ix->n = -1;
 
 	if (s == e || (is_ws[*s] && (s = skip_ws(s, e)) == e)) {
 		why = "empty input";
@@ -357,6 +393,8 @@ value:	/* s < e, at the first byte of a value or white space before it */
 	case '{':
 		if (depth == SZ_JSON_MAX_DEPTH)
 			goto deep;
+		if (depth == 0 && ix != NULL)
+			ix->n = 0;
 		objs[depth >> 6] |= (uint64_t)1 << (depth & 63);
 		depth++;
 		in_obj = 1;
@@ -405,6 +443,10 @@ key:	/* inside an object, before a member's name */
 	}
 	if ((t = scan_string(s + 1, e, lo, &why, &s)) == NULL)
 		goto fail;
+	if (depth == 1) {
+		kst = s;
+		ken = t;
+	}
 	s = t;
 	if (s < e && *s == ':') {
 		s++;
@@ -420,12 +462,32 @@ key:	/* inside an object, before a member's name */
 	}
 	if (s == e)
 		goto eof;
+	if (depth == 1) {
+		if (is_ws[*s])
+			s = skip_ws(s, e);
+		vst = s;
+	}
 	goto value;
 close:	/* a container just ended */
 	depth--;
 	in_obj = depth > 0 &&
 	    (objs[(depth - 1) >> 6] >> ((depth - 1) & 63) & 1);
 after:	/* just past a value */
+	if (vst != NULL && depth == 1) {
+		/* a member of the top-level object is complete */
+		if (ix != NULL && ix->n >= 0) {
+			if (ix->n < SZ_JINDEX_MAX) {
+				sz_jmember *m = &ix->m[ix->n++];
+
+				m->k = (const char *)kst;
+				m->kn = (size_t)(ken - kst);
+				m->v = (const char *)vst;
+				m->vn = (size_t)(s - vst);
+			} else
+				ix->n = -1;
+		}
+		vst = NULL;
+	}
 	if (depth == 0) {
 		s = skip_ws(s, e);
 		if (s != e) {

@@ -45,6 +45,36 @@ const char *sz_jtype_name(sz_jtype t);
 int sz_json_validate(const char *p, size_t n, const char **reason,
     size_t *off);
 
+/*
+ * The members of a top-level object, found while validating (so that
+ * lookups of top-level keys need no second walk over the record).
+ * n is the number of members, or -1 when the value is not an object or
+ * has more than SZ_JINDEX_MAX members (then use sz_json_get).
+ */
+#define SZ_JINDEX_MAX 64
+typedef struct sz_jmember {
+	const char *k;		/* the name's literal, quotes included */
+	size_t kn;
+	const char *v;		/* the value, without white space */
+	size_t vn;
+} sz_jmember;
+typedef struct sz_jindex {
+	int n;
+	sz_jmember m[SZ_JINDEX_MAX];
+} sz_jindex;
+
+/* sz_json_validate that also fills *ix (which may be NULL). */
+int sz_json_validate_index(const char *p, size_t n, const char **reason,
+    size_t *off, sz_jindex *ix);
+
+/*
+ * The index of the record being handled in this thread, if p[0..n) is the
+ * slice that was indexed: set by the tool runtime around each record
+ * callback (sz_json_index_use), so that expression evaluation finds it.
+ */
+void sz_json_index_use(const char *p, size_t n, const sz_jindex *ix);
+const sz_jindex *sz_json_index_of(const char *p, size_t n);
+
 /* Skip JSON white space; returns the first other byte or end. */
 const char *sz_json_ws(const char *p, const char *end);
 

@@ -426,13 +426,18 @@ pump(sz_tool *t)
 			t->st.in++;
 			t->st.bytes_in += r.n + 1;
 			if (!t->proc->raw &&
-			    sz_json_validate(r.p, r.n, &reason, &off) < 0) {
+			    sz_json_validate_index(r.p, r.n, &reason, &off,
+			    &t->ix) < 0) {
 				sz_bad(t, &r, "parse", 0,
 				    "invalid JSON: %s at column %zu", reason,
 				    off + 1);
 				continue;
 			}
+			/* lookups of top-level keys use the index */
+			if (!t->proc->raw)
+				sz_json_index_use(r.p, r.n, &t->ix);
 			t->proc->record(t, &r);
+			sz_json_index_use(NULL, 0, NULL);
 			break;
 		case SZ_FR_NEED:
 			t->need = 1;

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "json.h"
 #include "loop.h"
 #include "opts.h"
 #include "out.h"
@@ -99,6 +100,7 @@ struct sz_tool {
 	char *rbuf;
 	size_t rcap;
 	sz_framer fr;
+	sz_jindex ix;		/* top-level members of the current record */
 	int need;		/* the framer wants data */
 	int paused;
 	int in_done;		/* every FILE read */

@@ -761,6 +761,49 @@ END_TEST
 
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Validation that indexes the members of a top-level object. */
+START_TEST(test_validate_index)
+{
+	static const char in[] = " {\"a\": 1, \"b\" : [1,{\"c\":2}] ,\"\\u0061\":\"x\" } ";
+	sz_jindex ix;
+
+	ck_assert_int_eq(sz_json_validate_index(in, sizeof(in) - 1, NULL, NULL,
+	    &ix), 0);
+	ck_assert_int_eq(ix.n, 3);
+	ck_assert_uint_eq(ix.m[0].kn, 3);
+	ck_assert(memcmp(ix.m[0].k, "\"a\"", 3) == 0);
+	ck_assert(ix.m[0].vn == 1 && ix.m[0].v[0] == '1');
+	ck_assert(ix.m[1].vn == 11 && memcmp(ix.m[1].v, "[1,{\"c\":2}]", 11) == 0);
+	ck_assert(ix.m[2].kn == 8 && sz_json_str_eq(ix.m[2].k, ix.m[2].kn, "a", 1));
+	ck_assert(ix.m[2].vn == 3 && memcmp(ix.m[2].v, "\"x\"", 3) == 0);
+	/* not an object, or too many members: no index */
+	ck_assert_int_eq(sz_json_validate_index("[1,2]", 5, NULL, NULL, &ix), 0);
+	ck_assert_int_eq(ix.n, -1);
+	ck_assert_int_eq(sz_json_validate_index("{}", 2, NULL, NULL, &ix), 0);
+	ck_assert_int_eq(ix.n, 0);
+	{
+		char big[2000];
+		size_t k = 0;
+
+		big[k++] = '{';
+		for (int i = 0; i < SZ_JINDEX_MAX + 1; i++)
+			k += (size_t)sprintf(big + k, "%s\"k%d\":%d", i ? "," : "",
+			    i, i);
+		big[k++] = '}';
+		ck_assert_int_eq(sz_json_validate_index(big, k, NULL, NULL,
+		    &ix), 0);
+		ck_assert_int_eq(ix.n, -1);
+	}
+	/* the index of the current record is found only for that slice */
+	sz_json_validate_index(in, sizeof(in) - 1, NULL, NULL, &ix);
+	sz_json_index_use(in, sizeof(in) - 1, &ix);
+	ck_assert_ptr_eq(sz_json_index_of(in, sizeof(in) - 1), &ix);
+	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 2));
+	sz_json_index_use(NULL, 0, NULL);
+	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 1));
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -804,6 +847,7 @@ json_suite(void)
 	tcase_add_test(tc, test_canon_nested_names);
 	tcase_add_test(tc, test_canon_deep);
 	tcase_add_test(tc, test_canon_cap);
+	tcase_add_test(tc, test_validate_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
