@@ -6,7 +6,8 @@
  * CR and LF, and libcsv is fed one piece at a time. libcsv ends a row only
  * at a CR or LF, so a row always ends at the end of a piece: the pieces
  * fed since the row began are its text, and the line count kept between
- * pieces says where it began.
+ * pieces says where it began. A piece that is a whole line without a quote,
+ * at the start of a row, is split here instead (see csvin.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +66,36 @@ sz_csvin_free(sz_csvin *c)
 	csv_free(&c->p);
 	sz_buf_free(&c->raw);
 	sz_buf_free(&c->fields);
+	free(c->beg);
 	free(c->end);
 	free(c->quoted);
-	c->end = NULL;
+	c->beg = c->end = NULL;
 	c->quoted = NULL;
-	c->nf = c->af = c->aq = 0;
+	c->nf = c->af = 0;
+}
+
+/* Room for one more field. 0, or -1 when memory ran out. */
+static int
+more_fields(sz_csvin *c)
+{
+	size_t na = c->af ? 2 * c->af : 64, *nb, *ne;
+	unsigned char *nq;
+
+	if (c->nf < c->af)
+		return 0;
+	if ((nb = realloc(c->beg, na * sizeof(*nb))) == NULL)
+		return -1;
+	c->beg = nb;
+	if ((ne = realloc(c->end, na * sizeof(*ne))) == NULL)
+		return -1;
+	c->end = ne;
+	if (c->want_quoted) {
+		if ((nq = realloc(c->quoted, na)) == NULL)
+			return -1;
+		c->quoted = nq;
+	}
+	c->af = na;
+	return 0;
 }
 
 /* libcsv: a field ended. Keep a copy (libcsv reuses its buffer). */
@@ -80,21 +106,20 @@ on_field(void *s, size_t n, void *ud)
 
 	if (c->nomem)
 		return;
-	if (c->nf == c->af) {
-		size_t na = c->af ? 2 * c->af : 64;
-		size_t *ne = realloc(c->end, na * sizeof(*ne));
-
-		if (ne == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		c->end = ne;
-		c->af = na;
-	}
-	if (sz_buf_add(&c->fields, s, n) != 0) {
+	if (more_fields(c) != 0) {
 		c->nomem = 1;
 		return;
 	}
+	/* sz_buf_add's work, with the room checked here: this runs for
+	 * every field. */
+	if (c->fields.alloc - c->fields.len <= n &&
+	    sz_buf_reserve(&c->fields, n) != 0) {
+		c->nomem = 1;
+		return;
+	}
+	memcpy(c->fields.p + c->fields.len, s, n);
+	c->beg[c->nf] = c->fields.len;
+	c->fields.len += n;
 	c->end[c->nf++] = c->fields.len;
 }
 
@@ -156,6 +181,7 @@ on_row(int ch, void *ud)
 	}
 	row.n = c->nf;
 	row.buf = c->fields.p ? c->fields.p : "";
+	row.beg = c->beg;
 	row.end = c->end;
 	row.raw = c->raw.p ? c->raw.p : "";
 	row.rawlen = c->raw.len - (ch >= 0 && c->raw.len > 0);
@@ -163,16 +189,6 @@ on_row(int ch, void *ud)
 	row.line = c->row_line;
 	row.quoted = NULL;
 	if (c->want_quoted) {
-		if (c->aq < c->nf) {
-			unsigned char *nq = realloc(c->quoted, c->af);
-
-			if (nq == NULL) {
-				c->nomem = 1;
-				return;
-			}
-			c->quoted = nq;
-			c->aq = c->af;
-		}
 		find_quoted(c, row.raw, row.rawlen, c->quoted, c->nf);
 		row.quoted = c->quoted;
 	}
@@ -180,6 +196,52 @@ on_row(int ch, void *ud)
 		c->stop = 1;
 	c->nf = 0;
 	sz_buf_reset(&c->fields);
+}
+
+/* A whole line p[0..n) (its terminator not included) without a quote, at
+ * the start of a row: its fields are split at the delimiter, in place. */
+static int
+plain_row(sz_csvin *c, const char *p, size_t n)
+{
+	unsigned char delim = c->p.delim_char;
+	size_t s = 0;
+	sz_csvrow row;
+
+	if (n > c->max) {
+		c->line_err = c->line;
+		return SZ_CSV_TOOLONG;
+	}
+	c->nf = 0;
+	for (;;) {
+		const char *e = memchr(p + s, delim, n - s);
+
+		if (more_fields(c) != 0)
+			return SZ_CSV_NOMEM;
+		c->beg[c->nf] = s;
+		c->end[c->nf++] = e ? (size_t)(e - p) : n;
+		if (e == NULL)
+			break;
+		s = (size_t)(e - p) + 1;
+	}
+	row.n = c->nf;
+	row.buf = p;
+	row.beg = c->beg;
+	row.end = c->end;
+	row.raw = p;
+	row.rawlen = n;
+	row.file = c->file;
+	row.line = c->line;
+	row.quoted = NULL;
+	if (c->want_quoted) {
+		memset(c->quoted, 0, c->nf);
+		row.quoted = c->quoted;
+	}
+	c->nf = 0;
+	if (c->fn(c->ud, &row) != 0) {
+		c->stop = 1;
+		return SZ_CSV_STOP;
+	}
+	return SZ_CSV_OK;
 }
 
 /* The state after a call: what feed/finish answer. */
@@ -215,7 +277,13 @@ feed(sz_csvin *c, const char *p, size_t n)
 			if (*p != '\n')
 				c->line++;
 		}
-		if (!c->in_row && !(term && k == 1)) {
+		if (!c->in_row && term && k > 1 &&
+		    memchr(p, c->p.quote_char, k - 1) == NULL) {
+			int rc = plain_row(c, p, k - 1);
+
+			if (rc != SZ_CSV_OK)
+				return rc;
+		} else if (!c->in_row && !(term && k == 1)) {
 			c->in_row = 1;
 			c->row_line = c->line;
 			sz_buf_reset(&c->raw);

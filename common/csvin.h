@@ -19,6 +19,13 @@
  * quoted fields too. Field bytes are passed on as they are (no UTF-8
  * check).
  *
+ * How: a line that lies whole in the fed chunk, begins a row and holds no
+ * quote is split at the delimiter here, without a copy: libcsv would give
+ * the same fields (such a line has only unquoted fields, and spaces are
+ * data). Every other row (quoted fields, rows cut by the end of a chunk)
+ * is parsed by libcsv. The unit tests feed every input in every chunk
+ * size, so both ways are checked against each other.
+ *
  * Memory: the current row's text and fields, each bounded by `max`; a row
  * whose text is longer is an error (SZ_CSV_TOOLONG), found before its
  * bytes are buffered.
@@ -34,9 +41,8 @@
 /* One row, valid during the row callback only. */
 typedef struct sz_csvrow {
 	size_t n;			/* number of fields, >= 1 */
-	const char *buf;		/* the fields' bytes, back to back */
-	const size_t *end;		/* field i is buf[i ? end[i-1] : 0 ..
-					   end[i]) */
+	const char *buf;		/* the fields' bytes */
+	const size_t *beg, *end;	/* field i is buf[beg[i] .. end[i]) */
 	const unsigned char *quoted;	/* quoted[i]: field i was quoted
 					   (NULL unless asked for) */
 	const char *raw;		/* the row's text, without its line
@@ -50,10 +56,8 @@ typedef struct sz_csvrow {
 static inline const char *
 sz_csvrow_field(const sz_csvrow *r, size_t i, size_t *len)
 {
-	size_t b = i ? r->end[i - 1] : 0;
-
-	*len = r->end[i] - b;
-	return r->buf + b;
+	*len = r->end[i] - r->beg[i];
+	return r->buf + r->beg[i];
 }
 
 /* Called with each row; return 0 to go on, nonzero to stop. */
@@ -84,11 +88,10 @@ typedef struct sz_csvin {
 	int nomem;		/* a callback of libcsv ran out of memory */
 	int stop;		/* the row callback asked to stop */
 	sz_buf raw;		/* the current row's text */
-	sz_buf fields;		/* its fields' bytes */
-	size_t *end;		/* field ends */
+	sz_buf fields;		/* its fields' bytes (from libcsv) */
+	size_t *beg, *end;	/* where each field begins and ends */
 	size_t nf, af;
-	unsigned char *quoted;
-	size_t aq;
+	unsigned char *quoted;	/* af of them, when want_quoted */
 } sz_csvin;
 
 /*

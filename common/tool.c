@@ -45,28 +45,27 @@ sz_vmsg(sz_tool *t, const char *level, const char *file, unsigned long line,
     const char *fmt, va_list ap)
 {
 	char text[4096];
-	sz_buf *b = &t->msg;
+	sz_buf b = SZ_BUF_INIT;	/* local: a message never outlives its call */
+	int rc = 0;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	sz_buf_reset(b);
-	if (t->o.log_json) {
-		if (sz_log_json(b, level, t->o.prog, t->o.name, file, line,
-		    text) < 0)
-			return;
-	} else {
-		int rc = sz_buf_adds(b, t->o.prog);
-
+	if (t->o.log_json)
+		rc = sz_log_json(&b, level, t->o.prog, t->o.name, file, line,
+		    text);
+	else {
+		rc |= sz_buf_adds(&b, t->o.prog);
 		if (strcmp(t->o.name, t->o.prog) != 0)
-			rc |= sz_buf_printf(b, "[%s]", t->o.name);
-		rc |= sz_buf_adds(b, ": ");
+			rc |= sz_buf_printf(&b, "[%s]", t->o.name);
+		rc |= sz_buf_adds(&b, ": ");
 		if (file != NULL)
-			rc |= sz_buf_printf(b, "%s:%lu: ", file, line);
-		rc |= sz_buf_adds(b, text);
-		if (rc)
-			return;
+			rc |= sz_buf_printf(&b, "%s:%lu: ", file, line);
+		rc |= sz_buf_adds(&b, text);
 	}
-	if (sz_buf_addc(b, '\n') == 0)
-		put_stderr(b->p, b->len);
+	if (rc == 0 && sz_buf_addc(&b, '\n') == 0)
+		put_stderr(b.p, b.len);
+	else
+		put_stderr(text, strlen(text));	/* out of memory: the bare text */
+	sz_buf_free(&b);
 }
 
 void
@@ -638,7 +637,6 @@ done:
 	sz_framer_free(&t->fr);
 	free(t->rbuf);
 	free(t->failmsg);
-	sz_buf_free(&t->msg);
 	sz_buf_free(&t->scratch);
 	sz_loop_free(&t->loop);
 	if (t->epipe) {

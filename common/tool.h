@@ -106,7 +106,6 @@ struct sz_tool {
 	int in_done;		/* every FILE read */
 	int ending;		/* proc->end answered 1 */
 	int finished;
-	sz_buf msg;
 	sz_buf scratch;
 	char *failmsg;		/* printed last, after the flush */
 };

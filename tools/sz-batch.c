@@ -180,9 +180,9 @@ main(int argc, char **argv)
 		if (c == '?')
 			break;
 	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		return rc;
-	rc = sz_tool_run(&t, &batch_proc, &bt, argc - optind, argv + optind);
+	if ((rc = sz_tool_options_done(&t, c, usage)) < 0)
+		rc = sz_tool_run(&t, &batch_proc, &bt, argc - optind,
+		    argv + optind);
 	sz_buf_free(&bt.b);
 	return rc;
 }

@@ -187,7 +187,17 @@ buffer_record(sz_tool *t, const sz_rec *r)
 			return 0;
 		}
 	}
-	if (!sz_queue_full(&bf->q, r->n) || t->stopsig)
+	if (t->stopsig) {
+		/* Stopping: the records still in the read buffer are queued
+		 * beyond the bounds, after the held one. */
+		if (bf->holding) {
+			bf->holding = 0;
+			if (push(t, bf->held.p, bf->held.len, NULL, 0) < 0)
+				return -1;
+		}
+		return push(t, r->p, r->n, r->file, r->line);
+	}
+	if (!sz_queue_full(&bf->q, r->n))
 		return push(t, r->p, r->n, r->file, r->line);
 	switch (bf->when) {
 	case W_DROP_NEWEST:
@@ -326,23 +336,26 @@ main(int argc, char **argv)
 		if (c == '?')
 			break;
 	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		return rc;
-	if (dropped != NULL && bf.when == W_BLOCK)
-		return sz_usage(&t, "--dropped goes with --when-full="
-		    "drop-newest or drop-oldest");
 	sz_queue_init(&bf.q, bf.count, bf.max_bytes > SIZE_MAX ? SIZE_MAX :
 	    (size_t)bf.max_bytes);
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if (dropped != NULL && bf.when == W_BLOCK) {
+		rc = sz_usage(&t, "--dropped goes with --when-full="
+		    "drop-newest or drop-oldest");
+		goto out;
+	}
 	if (dropped != NULL) {
 		if ((rc = sz_tool_open(&t, &bf.dropped, "--dropped", dropped,
 		    0)) != 0)
-			return rc;
+			goto out;
 		bf.have_dropped = 1;
 	}
 	setup_stdout(&bf);
 	rc = sz_tool_run(&t, &buffer_proc, &bf, argc - optind, argv + optind);
 	if (bf.nonblock)
 		(void)fcntl(1, F_SETFL, bf.oflags);
+out:
 	sz_queue_clear(&bf.q);
 	sz_buf_free(&bf.held);
 	return rc;

@@ -7,6 +7,7 @@
  * common/csvin.c cuts them into rows with their line numbers and texts.
  * Each FILE has its own header row.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ struct fromcsv {
 	int have_cols;
 	int in_file;		/* a FILE has begun */
 	int have_keys;		/* keys known for the current FILE */
-	sz_buf keys;		/* each column's "name": back to back */
+	sz_buf keys;		/* "name1":,"name2":,... (key i with the
+				   comma that goes before it) */
 	size_t *kend;		/* key i ends at keys.p[kend[i]] */
 	size_t nkeys, akeys;
 	sz_buf out;		/* the record being built */
@@ -53,7 +55,8 @@ static const struct option longopts[] = {
 
 /* ---- keys ---------------------------------------------------------- */
 
-/* Add the key for a column named s[0..n) (written as a JSON string). */
+/* Add the key for a column named s[0..n): a JSON string and a colon,
+ * after a comma if it is not the first. */
 static int
 add_key(struct fromcsv *f, const char *s, size_t n)
 {
@@ -66,7 +69,8 @@ add_key(struct fromcsv *f, const char *s, size_t n)
 		f->kend = ne;
 		f->akeys = na;
 	}
-	if (sz_buf_add_jstr(&f->keys, s, n) != 0 ||
+	if ((f->nkeys > 0 && sz_buf_addc(&f->keys, ',') != 0) ||
+	    sz_buf_add_jstr(&f->keys, s, n) != 0 ||
 	    sz_buf_addc(&f->keys, ':') != 0)
 		return -1;
 	f->kend[f->nkeys++] = f->keys.len;
@@ -205,6 +209,50 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 
 /* ---- values -------------------------------------------------------- */
 
+/* Append n bytes; the room is checked here, so that the common case costs
+ * no call. */
+static inline int
+put(sz_buf *b, const void *p, size_t n)
+{
+	if (b->alloc - b->len <= n && sz_buf_reserve(b, n) != 0)
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Append s[0..n) as a JSON string: copied between quotes when nothing in
+ * it needs an escape (printable ASCII), else by sz_buf_add_jstr. */
+static int
+put_jstr(sz_buf *b, const char *s, size_t n)
+{
+	/* Bytes that are copied as they are: printable ASCII but '"', '\\'. */
+	static const unsigned char plain[256] = {
+		[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	};
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n && plain[u[i]])
+		i++;
+	if (i < n || n > SIZE_MAX - 3)
+		return sz_buf_add_jstr(b, s, n);
+	if (b->alloc - b->len <= n + 2 && sz_buf_reserve(b, n + 2) != 0)
+		return -1;
+	b->p[b->len] = '"';
+	memcpy(b->p + b->len + 1, s, n);
+	b->len += n + 2;
+	b->p[b->len - 1] = '"';
+	b->p[b->len] = '\0';
+	return 0;
+}
+
 static int
 digits(const char *s, size_t n, size_t *i)
 {
@@ -251,12 +299,12 @@ add_value(struct fromcsv *f, const sz_csvrow *r, size_t i)
 
 	if (f->infer && !r->quoted[i]) {
 		if (n == 0)
-			return sz_buf_add(&f->out, "null", 4);
+			return put(&f->out, "null", 4);
 		if ((n == 4 && memcmp(s, "true", 4) == 0) ||
 		    (n == 5 && memcmp(s, "false", 5) == 0) || is_number(s, n))
-			return sz_buf_add(&f->out, s, n);
+			return put(&f->out, s, n);
 	}
-	return sz_buf_add_jstr(&f->out, s, n);
+	return put_jstr(&f->out, s, n);
 }
 
 /* ---- callbacks ----------------------------------------------------- */
@@ -279,16 +327,14 @@ fromcsv_row(void *ud, const sz_csvrow *r)
 		    "expected %zu", r->n, r->n == 1 ? "" : "s", f->nkeys);
 	}
 	sz_buf_reset(&f->out);
-	rc = sz_buf_addc(&f->out, '{');
+	rc = put(&f->out, "{", 1);
 	for (size_t i = 0; i < r->n; i++) {
 		size_t b = i ? f->kend[i - 1] : 0;
 
-		if (i)
-			rc |= sz_buf_addc(&f->out, ',');
-		rc |= sz_buf_add(&f->out, f->keys.p + b, f->kend[i] - b);
+		rc |= put(&f->out, f->keys.p + b, f->kend[i] - b);
 		rc |= add_value(f, r, i);
 	}
-	rc |= sz_buf_addc(&f->out, '}');
+	rc |= put(&f->out, "}", 1);
 	if (rc)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	return sz_emit(t, f->out.p, f->out.len);
@@ -377,6 +423,8 @@ main(int argc, char **argv)
 	}
 	rc = sz_tool_run(&t, &fromcsv_proc, &f, argc - optind, argv + optind);
 out:
+	/* A message printed before sz_tool_run() leaves the runtime's
+	 * message buffer allocated (sz_tool_run frees it on its way out). */
 	sz_csvin_free(&f.in);
 	sz_columns_free(&f.cols);
 	sz_buf_free(&f.keys);

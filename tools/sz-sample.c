@@ -161,10 +161,9 @@ key_record(sz_tool *t, const sz_rec *r)
 	s->kb.len = 8;		/* the seed bytes stay */
 	k = sz_expr_key(&s->key, r->p, r->n, &s->kb);
 	if (k == SZ_EXPR_ERROR)
-		return sz_bad(t, r, "jq", 1, "%s", s->key.err.p);
+		return sz_bad(t, r, "jq", 1, "--key: %s", s->key.err.p);
 	if (k == SZ_EXPR_EMPTY)
-		return sz_bad(t, r, "jq", 1, "--key '%s' yielded no value",
-		    s->keysrc);
+		return sz_bad(t, r, "key", 1, "--key yields no value");
 	if (s->all || mix(fnv1a(s->kb.p, s->kb.len)) < s->threshold)
 		return keep(t, r);
 	return drop(t);
@@ -373,7 +372,7 @@ main(int argc, char **argv)
 		if (s.keysrc == NULL)
 			break;
 		if (sz_expr_compile(&s.key, s.keysrc, &vars, 1, &err) < 0) {
-			rc = sz_usage(&t, "cannot compile --key '%s':\n%s",
+			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
 			    s.keysrc, err.p);
 			goto out;
 		}

@@ -135,10 +135,11 @@ get_key(sz_tool *t, const sz_rec *r)
 	sz_buf_reset(&th->kb);
 	k = sz_expr_key(&th->key, r->p, r->n, &th->kb);
 	if (k == SZ_EXPR_ERROR)
-		return sz_bad(t, r, "jq", 1, "%s", th->key.err.p) < 0 ? -1 : 1;
+		return sz_bad(t, r, "jq", 1, "--key: %s", th->key.err.p) < 0 ?
+		    -1 : 1;
 	if (k == SZ_EXPR_EMPTY)
-		return sz_bad(t, r, "jq", 1, "--key '%s' yielded no value",
-		    th->keysrc) < 0 ? -1 : 1;
+		return sz_bad(t, r, "key", 1, "--key yields no value") < 0 ?
+		    -1 : 1;
 	return 0;
 }
 
@@ -570,7 +571,7 @@ main(int argc, char **argv)
 	}
 	if (th.keysrc != NULL) {
 		if (sz_expr_compile(&th.key, th.keysrc, &vars, 1, &err) < 0) {
-			rc = sz_usage(&t, "cannot compile --key '%s':\n%s",
+			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
 			    th.keysrc, err.p);
 			goto out;
 		}

@@ -88,8 +88,8 @@ main(int argc, char **argv)
 		if (c == OPT_STRICT)
 			u.strict = 1;
 	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		return rc;
-	return sz_tool_run(&t, &unbatch_proc, &u, argc - optind,
-	    argv + optind);
+	if ((rc = sz_tool_options_done(&t, c, usage)) < 0)
+		rc = sz_tool_run(&t, &unbatch_proc, &u, argc - optind,
+		    argv + optind);
+	return rc;
 }

@@ -205,6 +205,51 @@ START_TEST(test_big)
 }
 END_TEST
 
+/*
+ * Random inputs: fed a byte at a time, every row goes through libcsv;
+ * fed whole, lines without quotes are split without it. Both must give
+ * the same rows, quoted flags and line numbers.
+ */
+START_TEST(test_random)
+{
+	static const char alphabet[] = "ab,;\"\"\n\r \t\xef\xbb\xbf";
+	struct seen s = { SZ_BUF_INIT, 0, 0 };
+	sz_buf want = SZ_BUF_INIT;
+	char in[300];
+	unsigned seed = 12345;
+	sz_csvin c;
+
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)(seed = seed * 1103515245 + 12345) % 300;
+		unsigned char delim = round % 3 ? ',' : ';';
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			in[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		ck_assert_int_eq(sz_csvin_init(&c, delim, 1 << 20, 1, collect,
+		    &s), 0);
+		ck_assert_int_eq(run(&c, &s, in, n, 1), SZ_CSV_OK);
+		sz_buf_reset(&want);
+		ck_assert_int_eq(sz_buf_add(&want, s.b.p, s.b.len), 0);
+		for (size_t k = 2; k <= n; k += k < 8 ? 1 : n) {
+			ck_assert_int_eq(run(&c, &s, in, n, k), SZ_CSV_OK);
+			ck_assert_msg(s.b.len == want.len &&
+			    memcmp(s.b.p, want.p, want.len) == 0,
+			    "round %d, chunks of %zu:\n%s\nwant:\n%s", round,
+			    k, s.b.p, want.p);
+		}
+		ck_assert_int_eq(run(&c, &s, in, n, n ? n : 1), SZ_CSV_OK);
+		ck_assert_msg(s.b.len == want.len &&
+		    memcmp(s.b.p, want.p, want.len) == 0,
+		    "round %d, whole:\n%s\nwant:\n%s", round, s.b.p, want.p);
+		sz_csvin_free(&c);
+	}
+	sz_buf_free(&s.b);
+	sz_buf_free(&want);
+}
+END_TEST
+
 static Suite *
 csv_suite(void)
 {
@@ -216,6 +261,7 @@ csv_suite(void)
 	    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_next_file);
 	tcase_add_test(tc, test_big);
+	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
