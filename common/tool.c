@@ -579,7 +579,8 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 		if (t->stopsig && !t->stopping) {
 			if (p->drain_on_stop) {
 				t->paused = 0;
-				while (!t->need && !t->in_done && !t->stopping)
+				while (!t->need && !t->in_done &&
+				    !t->stopping && !t->paused)
 					pump(t);
 			}
 			t->stopping = 1;
