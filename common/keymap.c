@@ -5,50 +5,64 @@
  *
  * Layout. Entries live in blocks of ENT_PER_BLOCK entries that are never
  * moved (so a value keeps its address) and are named by 32-bit indices.
- * The hash table is an array of 32-bit indices, one chain per bucket,
- * chained through the entries; it doubles when the keys outnumber the
- * buckets (load factor at most 1). The recency list is doubly linked
- * through 32-bit indices: head is the least recent key, tail the most
- * recent. Freed entries go on a free list (through their chain field) and
- * are reused before new ones are taken.
+ * The hash table is open addressing with linear probing: each slot holds a
+ * key's 32-bit hash and its entry index, so a probe compares hashes without
+ * touching the entries, and a lookup of an absent key usually reads one
+ * cache line of the table and nothing else. The table doubles when it
+ * would be more than 3/4 full; a deletion shifts the following slots back
+ * (no tombstones). The recency list is doubly linked through 32-bit
+ * indices: head is the least recent key, tail the most recent. Free entries
+ * are reused (a free list through their prev field) before new ones are
+ * taken.
  *
- * An entry is 32 bytes plus the value rounded up to 8: chain, prev, next,
- * hash and length (4 bytes each) and 12 bytes that hold a key of up to 12
- * bytes in place, or else a pointer to a copy of the key allocated on its
- * own. An entry finds its own index through its neighbour (prev->next, or
- * the head), so it does not store it.
+ * An entry is 32 bytes plus the value rounded up to 8: prev, next and the
+ * key length (4 bytes each) and 20 bytes that hold a key of up to 20 bytes
+ * in place, or else a pointer to a copy allocated on its own. An entry
+ * finds its own index through its neighbour (prev->next, or the head), so
+ * it does not store it.
  *
- * Memory per key, for sz-dedupe (8-byte value): 40 bytes of entry, 4 to 8
- * bytes of table (the table is a power of two at least as large as the
- * number of keys), and for a key longer than 12 bytes its copy: with
- * glibc malloc 32 bytes for up to 24 bytes, plus 16 for each further 16.
- * A key such as "u0000001-f8d7bb" (17 bytes of canonical text) costs about
- * 40 + 6 + 32 = 78 bytes, a number of up to 12 digits about 46 bytes.
+ * Memory per key, for sz-dedupe (8-byte value): 40 bytes of entry, plus
+ * 8 bytes per table slot with between 4/3 and 8/3 slots per key (10.7 to
+ * 21.3 bytes; the table is a power of two), plus, only for a key longer
+ * than 20 bytes, its copy: with glibc malloc 32 bytes for up to 24 bytes,
+ * and 16 more for each further 16. So a key of up to 20 bytes of canonical
+ * text (a number of up to 20 digits, a string of up to 18 characters such
+ * as "u0000001-f8d7bb") costs 51 to 62 bytes; a 40-byte key about 115.
+ * While the table doubles, the old table (half the new size) is held too.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "keymap.h"
 
 #define NIL UINT32_MAX
-#define INLINE_MAX 12
+#define INLINE_MAX 20
 #define BLOCK_SHIFT 12
 #define ENT_PER_BLOCK ((uint32_t)1 << BLOCK_SHIFT)
-#define MIN_BUCKETS 64
+#define MIN_SLOTS 64
+#define HUGE_PAGE ((size_t)2 << 20)
+#define MAX_SLOTS ((size_t)1 << 32)
+/* The most keys a table of MAX_SLOTS takes at load 3/4. */
+#define MAX_KEYS ((uint32_t)(MAX_SLOTS / 4 * 3))
 
 typedef struct ent {
-	uint32_t chain;		/* next in the bucket, or in the free list */
-	uint32_t prev, next;	/* recency list */
-	uint32_t hash;
+	uint32_t prev, next;	/* recency list; prev: free list when free */
 	uint32_t len;		/* key length */
 	char key[INLINE_MAX];	/* the key, or 4 unused bytes and a pointer */
 	/* the value follows, at offset sizeof(ent) == 32 */
 } ent;
 
+typedef struct slot {
+	uint32_t hash;
+	uint32_t idx;		/* NIL: empty */
+} slot;
+
 struct sz_keymap {
-	uint32_t *table;	/* bucket -> first entry, or NIL */
-	uint32_t mask;		/* buckets - 1 */
+	slot *table;
+	size_t mask;		/* slots - 1 */
+	size_t limit;		/* grow when count reaches this (3/4) */
 	char **blocks;		/* blocks of entries */
 	size_t nblocks, ablocks;
 	size_t stride;		/* bytes per entry */
@@ -87,7 +101,7 @@ mix(uint64_t h)
 }
 
 /* A 32-bit hash of the key, seeded per map (keys may come from anyone:
- * a random seed keeps chains short against crafted input). */
+ * a random seed keeps probe runs short against crafted input). */
 static uint32_t
 hash_key(uint64_t seed, const char *key, size_t n)
 {
@@ -165,7 +179,7 @@ take_entry(sz_keymap *m)
 
 	if (m->freelist != NIL) {
 		i = m->freelist;
-		m->freelist = E(m, i)->chain;
+		m->freelist = E(m, i)->prev;
 		return i;
 	}
 	i = m->used;
@@ -213,50 +227,119 @@ list_append(sz_keymap *m, uint32_t i, ent *e)
 	m->tail = i;
 }
 
-/* Take entry i (in the list, the table and holding a key) out of the
- * map and put it on the free list. */
+/* ---- the table -------------------------------------------------------- */
+
+/* The slot of key (hash h), or the empty slot where it would go. */
+static size_t
+probe(const sz_keymap *m, const char *key, size_t n, uint32_t h)
+{
+	size_t i = h & m->mask;
+
+	for (;; i = (i + 1) & m->mask) {
+		const slot *s = &m->table[i];
+
+		if (s->idx == NIL)
+			return i;
+		if (s->hash == h) {
+			const ent *e = E(m, s->idx);
+
+			if (e->len == n && memcmp(KEY(e), key, n) == 0)
+				return i;
+		}
+	}
+}
+
+/* Empty slot i and shift back the slots after it that belong before. */
+static void
+slot_clear(sz_keymap *m, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & m->mask;
+		if (m->table[j].idx == NIL)
+			break;
+		home = m->table[j].hash & m->mask;
+		/* Slot j stays if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		m->table[i] = m->table[j];
+		i = j;
+	}
+	m->table[i].idx = NIL;
+}
+
+/* Take entry i (in the list and the table, holding a key) out of the map
+ * and put it on the free list. */
 static void
 remove_entry(sz_keymap *m, uint32_t i, ent *e)
 {
-	uint32_t *pp = &m->table[e->hash & m->mask];
+	const char *key = KEY(e);
+	uint32_t h = hash_key(m->seed, key, e->len);
+	size_t s = h & m->mask;
 
-	while (*pp != i)
-		pp = &E(m, *pp)->chain;
-	*pp = e->chain;
+	while (m->table[s].idx != i)
+		s = (s + 1) & m->mask;
+	slot_clear(m, s);
 	list_unlink(m, e);
 	if (e->len > INLINE_MAX) {
-		free((void *)KEY(e));
+		free((void *)key);
 		m->keybytes -= heap_size(e->len);
 	}
-	e->chain = m->freelist;
+	e->prev = m->freelist;
 	m->freelist = i;
 	m->count--;
 }
 
-/* Double the buckets (when count exceeds them). On failure the map stays
- * as it was, only more loaded. */
+/* A table of empty slots. A large one is aligned to 2 MiB and offered
+ * huge pages: its accesses are random, and TLB misses cost as much as the
+ * cache misses otherwise. */
+static slot *
+new_table(size_t nslots)
+{
+	size_t bytes = nslots * sizeof(slot);
+	slot *t;
+
+	if (bytes >= HUGE_PAGE) {
+		t = aligned_alloc(HUGE_PAGE, bytes);
+#ifdef MADV_HUGEPAGE
+		if (t != NULL)
+			(void)madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+	} else
+		t = malloc(bytes);
+	if (t != NULL)
+		for (size_t i = 0; i < nslots; i++)
+			t[i].idx = NIL;
+	return t;
+}
+
+/* Double the table. On failure the map stays as it was, only fuller. */
 static void
 grow(sz_keymap *m)
 {
-	size_t nb = ((size_t)m->mask + 1) * 2;
-	uint32_t *t;
+	size_t old = m->mask + 1, nslots = old * 2;
+	slot *t;
 
-	if (nb > ((size_t)1 << 32))
+	if (nslots > MAX_SLOTS || (t = new_table(nslots)) == NULL)
 		return;
-	if ((t = malloc(nb * sizeof(*t))) == NULL)
-		return;
-	memset(t, 0xff, nb * sizeof(*t));
+	for (size_t i = 0; i < old; i++) {
+		slot s = m->table[i];
+		size_t j;
+
+		if (s.idx == NIL)
+			continue;
+		for (j = s.hash & (nslots - 1); t[j].idx != NIL;
+		    j = (j + 1) & (nslots - 1))
+			;
+		t[j] = s;
+	}
 	free(m->table);
 	m->table = t;
-	m->mask = (uint32_t)(nb - 1);
-	for (uint32_t i = m->head; i != NIL;) {
-		ent *e = E(m, i);
-		uint32_t *b = &t[e->hash & m->mask];
-
-		e->chain = *b;
-		*b = i;
-		i = e->next;
-	}
+	m->mask = nslots - 1;
+	m->limit = nslots / 4 * 3;
 }
 
 /* ---- the API ---------------------------------------------------------- */
@@ -272,18 +355,18 @@ sz_keymap_new(size_t max_keys, size_t value_size, sz_evict_fn evict,
 		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	m->max = max_keys >= NIL ? NIL - 1 : (uint32_t)max_keys;
+	m->max = max_keys > MAX_KEYS ? MAX_KEYS : (uint32_t)max_keys;
 	m->vsize = value_size;
 	m->stride = sizeof(ent) + ((value_size + 7) & ~(size_t)7);
 	m->freelist = m->head = m->tail = NIL;
 	m->evict = evict;
 	m->ud = ud;
-	m->mask = MIN_BUCKETS - 1;
-	if ((m->table = malloc(MIN_BUCKETS * sizeof(*m->table))) == NULL) {
+	m->mask = MIN_SLOTS - 1;
+	m->limit = MIN_SLOTS / 4 * 3;
+	if ((m->table = new_table(MIN_SLOTS)) == NULL) {
 		free(m);
 		return NULL;
 	}
-	memset(m->table, 0xff, MIN_BUCKETS * sizeof(*m->table));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	m->seed = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
 	    (uint64_t)(uintptr_t)m);
@@ -309,37 +392,22 @@ sz_keymap_free(sz_keymap *m)
 	free(m);
 }
 
-static uint32_t
-find(const sz_keymap *m, const char *key, size_t n, uint32_t h)
-{
-	uint32_t i = m->table[h & m->mask];
-
-	while (i != NIL) {
-		const ent *e = E(m, i);
-
-		if (e->hash == h && e->len == n &&
-		    memcmp(KEY(e), key, n) == 0)
-			return i;
-		i = e->chain;
-	}
-	return NIL;
-}
-
 void *
 sz_keymap_get(sz_keymap *m, const char *key, size_t n)
 {
-	uint32_t i;
+	size_t s;
 
 	if (n > UINT32_MAX)
 		return NULL;
-	i = find(m, key, n, hash_key(m->seed, key, n));
-	return i == NIL ? NULL : VAL(E(m, i));
+	s = probe(m, key, n, hash_key(m->seed, key, n));
+	return m->table[s].idx == NIL ? NULL : VAL(E(m, m->table[s].idx));
 }
 
 void *
 sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 {
-	uint32_t h, i, *b;
+	uint32_t h, i;
+	size_t s;
 	char *copy = NULL;
 	ent *e;
 
@@ -348,8 +416,9 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 	if (n > UINT32_MAX)
 		return NULL;
 	h = hash_key(m->seed, key, n);
-	if ((i = find(m, key, n, h)) != NIL)
-		return VAL(E(m, i));
+	s = probe(m, key, n, h);
+	if (m->table[s].idx != NIL)
+		return VAL(E(m, m->table[s].idx));
 	if (n > INLINE_MAX && (copy = malloc(n)) == NULL)
 		return NULL;
 	if (m->count >= m->max) {
@@ -360,15 +429,29 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 			m->evict(m->ud, KEY(oe), oe->len, VAL(oe));
 		remove_entry(m, old, oe);
 		m->evicted++;
+		s = probe(m, key, n, h);	/* slots may have moved */
 	}
 	if ((i = take_entry(m)) == NIL) {
 		free(copy);
 		return NULL;
 	}
-	if (m->count >= (size_t)m->mask + 1)
+	if (m->count >= m->limit) {
+		size_t before = m->mask;
+
 		grow(m);
+		if (m->mask != before)
+			s = probe(m, key, n, h);
+		else if (m->count >= m->mask) {
+			/* Could not grow and one free slot is left: keep it
+			 * empty so that probes end. */
+			e = E(m, i);
+			e->prev = m->freelist;
+			m->freelist = i;
+			free(copy);
+			return NULL;
+		}
+	}
 	e = E(m, i);
-	e->hash = h;
 	e->len = (uint32_t)n;
 	if (copy != NULL) {
 		memcpy(copy, key, n);
@@ -378,14 +461,21 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 	} else if (n > 0)
 		memcpy(e->key, key, n);
 	memset(VAL(e), 0, m->vsize);
-	b = &m->table[h & m->mask];
-	e->chain = *b;
-	*b = i;
+	m->table[s].hash = h;
+	m->table[s].idx = i;
 	list_append(m, i, e);
 	m->count++;
 	if (created != NULL)
 		*created = 1;
 	return VAL(e);
+}
+
+void
+sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n)
+{
+	if (n <= UINT32_MAX)
+		__builtin_prefetch(&m->table[hash_key(m->seed, key, n) &
+		    m->mask]);
 }
 
 void
@@ -449,7 +539,7 @@ sz_keymap_evicted(const sz_keymap *m)
 size_t
 sz_keymap_bytes(const sz_keymap *m)
 {
-	return sizeof(*m) + ((size_t)m->mask + 1) * sizeof(*m->table) +
+	return sizeof(*m) + (m->mask + 1) * sizeof(*m->table) +
 	    m->ablocks * sizeof(*m->blocks) +
 	    m->nblocks * ENT_PER_BLOCK * m->stride + m->keybytes;
 }

@@ -38,6 +38,9 @@ void *sz_keymap_get(sz_keymap *m, const char *key, size_t n);
  * evicting the least recent key first when full. NULL when memory ran
  * out. */
 void *sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created);
+/* A hint that key will be looked up soon: start fetching its part of
+ * the table, so that a caller can do other work meanwhile. */
+void sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n);
 /* Make the key of this value the most recent. */
 void sz_keymap_touch(sz_keymap *m, void *value);
 /* Remove the key of this value. */

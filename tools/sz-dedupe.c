@@ -8,7 +8,13 @@
  * are equal keys whatever their spelling. The set of keys is a keymap
  * bounded by --max-keys; its recency order is the order in which keys
  * last passed, so at the bound the key that passed least recently goes.
+ *
+ * The lookup of a record's key is a cache miss in a large set; so that it
+ * overlaps with other work, a record is decided one record late: its key
+ * is hashed and its part of the table fetched, then the previous record
+ * is decided; the last one is decided when the input is idle or ends.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +35,11 @@ struct dedupe {
 	sz_keymap *m;		/* canonical key -> last pass time (int64) */
 	sz_buf kb;		/* the current key */
 	sz_buf tb;		/* the current time's JSON text */
+	/* The record waiting for its lookup (see dedupe_record). */
+	int pending;
+	sz_buf pk;		/* its key */
+	sz_buf pr;		/* its bytes */
+	int64_t pnow;		/* its time */
 	sz_out dupes;		/* --dupes=FILE */
 	int have_dupes;
 	uint64_t expired;	/* keys forgotten after their TTL */
@@ -65,11 +76,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The record's time (event or monotonic clock) in ns; -1 on bad input
- * (sz_bad applied, its answer in *rc). */
+/* The record's time (event or monotonic clock) in ns; -1 on bad input,
+ * with the kind and message in *kind and d->tb. */
 static int
-record_time(sz_tool *t, struct dedupe *d, const sz_rec *r, int64_t *now,
-    int *rc)
+record_time(struct dedupe *d, const sz_rec *r, int64_t *now,
+    const char **kind)
 {
 	const char *reason;
 	int k;
@@ -81,16 +92,24 @@ record_time(sz_tool *t, struct dedupe *d, const sz_rec *r, int64_t *now,
 	sz_buf_reset(&d->tb);
 	k = sz_expr_value(&d->time, r->p, r->n, &d->tb);
 	if (k == SZ_EXPR_ERROR) {
-		*rc = sz_bad(t, r, "jq", 1, "--time: %s", d->time.err.p);
+		*kind = "jq";
+		sz_buf_reset(&d->tb);
+		sz_buf_printf(&d->tb, "--time: %s", d->time.err.p);
 		return -1;
 	}
 	if (k == SZ_EXPR_EMPTY) {
-		*rc = sz_bad(t, r, "time", 1, "--time yields no value");
+		*kind = "time";
+		sz_buf_reset(&d->tb);
+		sz_buf_adds(&d->tb, "--time yields no value");
 		return -1;
 	}
 	if (sz_etime_parse(d->tb.p, d->tb.len, now, &reason) < 0) {
-		*rc = sz_bad(t, r, "time", 1, "--time: %s: %.64s", reason,
-		    d->tb.p);
+		char text[128];
+
+		snprintf(text, sizeof(text), "%.64s", d->tb.p);
+		*kind = "time";
+		sz_buf_reset(&d->tb);
+		sz_buf_printf(&d->tb, "--time: %s: %s", reason, text);
 		return -1;
 	}
 	return 0;
@@ -110,27 +129,19 @@ expire(struct dedupe *d, int64_t now)
 	}
 }
 
+/* Decide the pending record: pass it or drop it. */
 static int
-dedupe_record(sz_tool *t, const sz_rec *r)
+decide(sz_tool *t, struct dedupe *d)
 {
-	struct dedupe *d = t->ud;
-	int64_t now, *last;
-	int k, rc, created;
+	int64_t now = d->pnow, *last;
+	int created;
 
-	sz_buf_reset(&d->kb);
-	if (d->have_key) {
-		k = sz_expr_key(&d->key, r->p, r->n, &d->kb);
-		if (k == SZ_EXPR_ERROR)
-			return sz_bad(t, r, "jq", 1, "--key: %s", d->key.err.p);
-		if (k == SZ_EXPR_EMPTY)
-			return sz_bad(t, r, "key", 1, "--key yields no value");
-	} else if (sz_json_canon(r->p, r->n, &d->kb) < 0)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	if (record_time(t, d, r, &now, &rc) < 0)
-		return rc;
+	if (!d->pending)
+		return 0;
+	d->pending = 0;
 	if (d->have_ttl && !d->have_time)
 		expire(d, now);
-	last = sz_keymap_put(d->m, d->kb.p, d->kb.len, &created);
+	last = sz_keymap_put(d->m, d->pk.p, d->pk.len, &created);
 	if (last == NULL)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (!created) {
@@ -140,12 +151,68 @@ dedupe_record(sz_tool *t, const sz_rec *r)
 		    (uint64_t)now - (uint64_t)*last < d->ttl) {
 			t->st.dropped++;
 			return d->have_dupes ?
-			    sz_emit_to(t, &d->dupes, r->p, r->n) : 0;
+			    sz_emit_to(t, &d->dupes, d->pr.p, d->pr.len) : 0;
 		}
 		sz_keymap_touch(d->m, last);
 	}
 	*last = now;
-	return sz_emit(t, r->p, r->n);
+	return sz_emit(t, d->pr.p, d->pr.len);
+}
+
+static int
+dedupe_record(sz_tool *t, const sz_rec *r)
+{
+	struct dedupe *d = t->ud;
+	const char *kind;
+	int64_t now;
+	sz_buf tmp;
+	int k;
+
+	sz_buf_reset(&d->kb);
+	if (d->have_key) {
+		k = sz_expr_key(&d->key, r->p, r->n, &d->kb);
+		if (k == SZ_EXPR_ERROR) {
+			if (decide(t, d) < 0)
+				return -1;
+			return sz_bad(t, r, "jq", 1, "--key: %s", d->key.err.p);
+		}
+		if (k == SZ_EXPR_EMPTY) {
+			if (decide(t, d) < 0)
+				return -1;
+			return sz_bad(t, r, "key", 1, "--key yields no value");
+		}
+	} else if (sz_json_canon(r->p, r->n, &d->kb) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (record_time(d, r, &now, &kind) < 0) {
+		if (decide(t, d) < 0)
+			return -1;
+		return sz_bad(t, r, kind, 1, "%s", d->tb.p);
+	}
+	sz_keymap_prefetch(d->m, d->kb.p, d->kb.len);
+	if (decide(t, d) < 0)
+		return -1;
+	/* This record waits for its lookup. */
+	tmp = d->pk;
+	d->pk = d->kb;
+	d->kb = tmp;
+	sz_buf_reset(&d->pr);
+	if (sz_buf_add(&d->pr, r->p, r->n) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	d->pnow = now;
+	d->pending = 1;
+	return 0;
+}
+
+static void
+dedupe_idle(sz_tool *t)
+{
+	decide(t, t->ud);
+}
+
+static int
+dedupe_end(sz_tool *t)
+{
+	return decide(t, t->ud) < 0 ? -1 : 0;
 }
 
 static void
@@ -162,6 +229,8 @@ dedupe_stats(sz_tool *t, sz_buf *b)
 
 static const sz_proc dedupe_proc = {
 	.record = dedupe_record,
+	.end = dedupe_end,
+	.idle = dedupe_idle,
 	.stats = dedupe_stats,
 };
 
@@ -217,7 +286,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_MAXKEYS:
 			if (sz_parse_count("--max-keys", optarg, 1,
-			    UINT32_MAX - 1, &max_keys, t.o.err,
+			    3000000000u, &max_keys, t.o.err,
 			    sizeof(t.o.err)) < 0)
 				c = '?';
 			break;
@@ -261,6 +330,8 @@ out:
 	sz_keymap_free(d.m);
 	sz_buf_free(&d.kb);
 	sz_buf_free(&d.tb);
+	sz_buf_free(&d.pk);
+	sz_buf_free(&d.pr);
 	sz_jqvars_free(&vars);
 	return rc;
 }

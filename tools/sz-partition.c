@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-partition - send every record, byte for byte, to exactly one of N
+ * destinations: by the FNV-1a 64-bit hash of its key's canonical text
+ * modulo N, or in turn (streamz Partition).
+ *
+ * The destinations are N files named by a template with %d, or N children
+ * (`|COMMAND`) whose output is merged into ours; see common/dest.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dest.h"
+#include "expr.h"
+#include "tool.h"
+
+#define DEFAULT_BUFFER 1000
+#define QUEUE_BYTES ((size_t)64 << 20)
+#define MAX_PARTITIONS 10000
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+struct partition {
+	sz_expr key;		/* --key */
+	int have_key;
+	uint64_t n;		/* -n */
+	uint64_t next;		/* --round-robin: the next partition */
+	sz_dest **d;		/* the N destinations */
+	uint64_t *written;	/* records written, per partition */
+	sz_buf kb;		/* the current key's canonical text */
+	sz_dests ds;
+};
+
+static const char usage[] =
+"Usage: sz-partition (--key EXPR | --round-robin) -n N DEST-TEMPLATE [FILE]...\n"
+"Send each NDJSON record, unchanged, to exactly one of N destinations,\n"
+"numbered 0 to N-1: the FNV-1a 64-bit hash of the canonical text of its\n"
+"key, modulo N, or each in turn.\n"
+"\n"
+"      --key EXPR         the key: a jq expression (e.g. .user)\n"
+"      --round-robin      partitions in turn, 0, 1, ..., N-1, 0, ...\n"
+"  -n, --partitions N     the number of partitions (1 to 10000)\n"
+"      --buffer N         records queued for each pipe (default 1000)\n"
+"      --no-fast          always evaluate EXPR with libjq\n"
+SZ_JQ_HELP
+"\n"
+"DEST-TEMPLATE: a path with %d (the partition number; %% is a %), truncated,\n"
+"or >>PATH appended to, or |COMMAND: N children run by /bin/sh with\n"
+"SZ_PARTITION=i and SZ_PARTITIONS=N in their environment, reading their\n"
+"records on stdin; their output is merged into stdout line by line.\n";
+
+enum { OPT_KEY = SZ_OPT_TOOL, OPT_RR, OPT_BUFFER, OPT_NOFAST };
+
+static const struct option longopts[] = {
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "round-robin", no_argument, NULL, OPT_RR },
+	{ "partitions", required_argument, NULL, 'n' },
+	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static uint64_t
+fnv1a(const char *p, size_t n)
+{
+	uint64_t h = FNV_OFFSET;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static int
+partition_record(sz_tool *t, const sz_rec *r)
+{
+	struct partition *pt = t->ud;
+	uint64_t i;
+
+	if (pt->have_key) {
+		int k;
+
+		sz_buf_reset(&pt->kb);
+		k = sz_expr_key(&pt->key, r->p, r->n, &pt->kb);
+		if (k == SZ_EXPR_ERROR)
+			return sz_bad(t, r, "jq", 1, "--key: %s",
+			    pt->key.err.p);
+		if (k == SZ_EXPR_EMPTY)
+			return sz_bad(t, r, "key", 1, "--key yields no value");
+		i = fnv1a(pt->kb.p, pt->kb.len) % pt->n;
+	} else {
+		i = pt->next;
+		pt->next = (pt->next + 1) % pt->n;
+	}
+	return sz_dest_put(&pt->ds, pt->d[i], r, (uint32_t)i);
+}
+
+static int
+partition_end(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	return sz_dests_end(&pt->ds);
+}
+
+static void
+partition_idle(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	sz_dests_idle(&pt->ds);
+}
+
+static void
+partition_child(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	sz_dests_child(&pt->ds);
+}
+
+static void
+partition_stats(sz_tool *t, sz_buf *b)
+{
+	struct partition *pt = t->ud;
+
+	sz_buf_adds(b, ",\"partitions\":[");
+	for (uint64_t i = 0; i < pt->n; i++)
+		sz_buf_printf(b, "%s%llu", i ? "," : "",
+		    (unsigned long long)pt->written[i]);
+	sz_buf_printf(b, "],\"merged\":%llu",
+	    (unsigned long long)pt->ds.merged);
+}
+
+static void
+on_written(void *ud, uint32_t tag)
+{
+	struct partition *pt = ud;
+
+	pt->written[tag]++;
+}
+
+static const sz_proc partition_proc = {
+	.record = partition_record,
+	.end = partition_end,
+	.idle = partition_idle,
+	.child = partition_child,
+	.stats = partition_stats,
+};
+
+/* ---- setting up ---------------------------------------------------------- */
+
+/*
+ * The DEST text of partition i from a file template: every %d replaced by
+ * i, %% by %. NULL with a message in err for a bad template (or memory).
+ */
+static char *
+expand(const char *tmpl, uint64_t i, char *err, size_t errsize)
+{
+	sz_buf b = SZ_BUF_INIT;
+	int have_d = 0;
+
+	for (const char *p = tmpl; *p != '\0'; p++) {
+		int rc;
+
+		if (*p != '%')
+			rc = sz_buf_addc(&b, *p);
+		else if (p[1] == 'd') {
+			rc = sz_buf_printf(&b, "%llu", (unsigned long long)i);
+			have_d = 1;
+			p++;
+		} else if (p[1] == '%') {
+			rc = sz_buf_addc(&b, '%');
+			p++;
+		} else {
+			snprintf(err, errsize, "'%s': only %%d and %%%% may "
+			    "follow a %% in a path", tmpl);
+			sz_buf_free(&b);
+			return NULL;
+		}
+		if (rc < 0) {
+			snprintf(err, errsize, "out of memory");
+			sz_buf_free(&b);
+			return NULL;
+		}
+	}
+	if (!have_d) {
+		snprintf(err, errsize, "'%s': a path needs %%d (the partition "
+		    "number), or the template must be |COMMAND", tmpl);
+		sz_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* Open (or start) the N destinations; 0 or the exit status. */
+static int
+open_dests(sz_tool *t, struct partition *pt, const char *tmpl)
+{
+	char err[1024], label[64], env_i[48], env_n[48];
+	char *env[] = { env_i, env_n, NULL };
+	int cmd = tmpl[0] == '|';
+
+	if (!cmd && sz_dest_is_stdout(tmpl))
+		return sz_usage(t, "DEST-TEMPLATE: '%s': a path needs %%d "
+		    "(the partition number), or the template must be "
+		    "|COMMAND", tmpl);
+	for (uint64_t i = 0; i < pt->n; i++) {
+		char *text = NULL;
+		int use;
+
+		if (!cmd && (text = expand(tmpl, i, err, sizeof(err))) == NULL)
+			return sz_usage(t, "DEST-TEMPLATE: %s", err);
+		snprintf(label, sizeof(label), "partition %llu",
+		    (unsigned long long)i);
+		snprintf(env_i, sizeof(env_i), "SZ_PARTITION=%llu",
+		    (unsigned long long)i);
+		snprintf(env_n, sizeof(env_n), "SZ_PARTITIONS=%llu",
+		    (unsigned long long)pt->n);
+		pt->d[i] = sz_dests_add(&pt->ds, cmd ? tmpl : text, label,
+		    cmd ? env : NULL, err, sizeof(err), &use);
+		free(text);
+		if (pt->d[i] == NULL) {
+			if (use)
+				return sz_usage(t, "DEST-TEMPLATE: %s", err);
+			sz_msg(t, "error", NULL, 0, "%s: %s", label, err);
+			return SZ_EXIT_FAIL;
+		}
+		if (pt->d[i]->kind == SZ_DEST_STDOUT)
+			return sz_usage(t, "DEST-TEMPLATE: '%s' names standard "
+			    "output", tmpl);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct partition pt;
+	sz_tool t;
+	sz_jqvars vars;
+	sz_buf err = SZ_BUF_INIT;
+	const char *key = NULL, *tmpl;
+	uint64_t buffer = DEFAULT_BUFFER;
+	int c, fast = 1, rr = 0, rc;
+
+	memset(&pt, 0, sizeof(pt));
+	sz_tool_init(&t, "sz-partition");
+	sz_jqvars_init(&vars);
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "n:", longopts)) != -1 &&
+	    c != '?') {
+		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
+			if (t.o.err[0]) {
+				c = '?';
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_RR:
+			rr = 1;
+			break;
+		case 'n':
+			if (sz_parse_count("--partitions", optarg, 1,
+			    MAX_PARTITIONS, &pt.n, t.o.err,
+			    sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_BUFFER:
+			if (sz_parse_count("--buffer", optarg, 1, 100000000,
+			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_NOFAST:
+			fast = 0;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	if ((key != NULL) == rr) {
+		rc = sz_usage(&t, "give exactly one of --key EXPR and "
+		    "--round-robin");
+		goto out;
+	}
+	if (pt.n == 0) {
+		rc = sz_usage(&t, "missing -n N");
+		goto out;
+	}
+	if (optind >= argc) {
+		rc = sz_usage(&t, "missing DEST-TEMPLATE");
+		goto out;
+	}
+	tmpl = argv[optind++];
+	if (key != NULL) {
+		if (sz_expr_compile(&pt.key, key, &vars, fast, &err) < 0) {
+			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
+			    key, err.p);
+			goto out;
+		}
+		pt.have_key = 1;
+	}
+	pt.d = calloc(pt.n, sizeof(*pt.d));
+	pt.written = calloc(pt.n, sizeof(*pt.written));
+	if (pt.d == NULL || pt.written == NULL) {
+		sz_msg(&t, "error", NULL, 0, "out of memory");
+		rc = SZ_EXIT_FAIL;
+		goto out;
+	}
+	sz_dests_init(&pt.ds, &t, (size_t)buffer, QUEUE_BYTES, SZ_FULL_BLOCK,
+	    &(sz_dest_hooks){ on_written, NULL, &pt });
+	if ((rc = open_dests(&t, &pt, tmpl)) != 0)
+		goto out;
+	rc = sz_tool_run(&t, &partition_proc, &pt, argc - optind,
+	    argv + optind);
+out:
+	sz_dests_free(&pt.ds);
+	sz_expr_free(&pt.key);
+	free(pt.d);
+	free(pt.written);
+	sz_buf_free(&pt.kb);
+	sz_jqvars_free(&vars);
+	sz_buf_free(&err);
+	return rc;
+}

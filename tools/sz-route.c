@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-route - send each record, byte for byte, to the destination of the
+ * first named route whose jq predicate it matches, or of every one with
+ * --all, or else to the default destination (streamz Router and Switch;
+ * with |COMMAND destinations, ProcessToSingle).
+ *
+ * Destinations (files, descriptors, standard output, child commands whose
+ * output is merged into ours) and their queues are common/dest.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dest.h"
+#include "expr.h"
+#include "tool.h"
+
+#define DEFAULT_BUFFER 1000
+#define QUEUE_BYTES ((size_t)64 << 20)
+
+struct route {
+	char *name;
+	const char *src;	/* the predicate */
+	sz_expr e;
+	const char *dest;	/* DEST text */
+	sz_dest *d;
+	uint64_t matched, written, dropped;
+};
+
+struct router {
+	struct route *r;	/* the routes, then the default one */
+	size_t n;		/* routes, not counting the default */
+	int all;		/* -a */
+	size_t *hits;		/* indices of the routes a record matched */
+	sz_dests ds;
+};
+
+static const char usage[] =
+"Usage: sz-route [OPTION]... [FILE]...\n"
+"Send each NDJSON record, unchanged, to the destination of the first\n"
+"route whose jq predicate it matches (every one with --all), or else to\n"
+"the default destination.\n"
+"\n"
+"  -r, --route NAME=EXPR  a route: records for which EXPR yields a value\n"
+"                         other than false and null (repeatable, in order)\n"
+"  -o, --output NAME=DEST where the route NAME writes (default: stdout)\n"
+"  -a, --all              send a record to every route it matches\n"
+"  -d, --default DEST     where records that match no route go (default:\n"
+"                         stdout)\n"
+"      --buffer N         records queued for each pipe (default 1000)\n"
+"      --when-full=POLICY block (default), drop-newest or drop-oldest\n"
+"      --no-fast          always evaluate predicates with libjq\n"
+SZ_JQ_HELP
+"\n"
+"DEST: PATH (truncated), >>PATH (appended), &N (open descriptor N), - (stdout)\n"
+"or |COMMAND (a child run by /bin/sh reading the records on its stdin; its\n"
+"output is merged into stdout line by line).\n";
+
+enum { OPT_BUFFER = SZ_OPT_TOOL, OPT_WHENFULL, OPT_NOFAST };
+
+static const struct option longopts[] = {
+	{ "route", required_argument, NULL, 'r' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "default", required_argument, NULL, 'd' },
+	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "when-full", required_argument, NULL, OPT_WHENFULL },
+	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+route_record(sz_tool *t, const sz_rec *r)
+{
+	struct router *ro = t->ud;
+	size_t nhits = 0;
+
+	/* Decide first, then deliver: an error leaves nothing half sent. */
+	for (size_t i = 0; i < ro->n; i++) {
+		int k = sz_expr_test(&ro->r[i].e, r->p, r->n);
+
+		if (k == SZ_EXPR_ERROR)
+			return sz_bad(t, r, "jq", 1, "route %s: %s",
+			    ro->r[i].name, ro->r[i].e.err.p);
+		if (k == SZ_EXPR_TRUE) {
+			ro->hits[nhits++] = i;
+			if (!ro->all)
+				break;
+		}
+	}
+	if (nhits == 0)
+		ro->hits[nhits++] = ro->n;	/* the default route */
+	for (size_t h = 0; h < nhits; h++) {
+		struct route *rt = &ro->r[ro->hits[h]];
+
+		rt->matched++;
+		if (sz_dest_put(&ro->ds, rt->d, r, (uint32_t)ro->hits[h]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+route_end(sz_tool *t)
+{
+	struct router *ro = t->ud;
+
+	return sz_dests_end(&ro->ds);
+}
+
+static void
+route_idle(sz_tool *t)
+{
+	struct router *ro = t->ud;
+
+	sz_dests_idle(&ro->ds);
+}
+
+static void
+route_child(sz_tool *t)
+{
+	struct router *ro = t->ud;
+
+	sz_dests_child(&ro->ds);
+}
+
+static void
+add_counts(sz_buf *b, const struct route *rt)
+{
+	sz_buf_printf(b, "{\"matched\":%llu,\"written\":%llu,\"dropped\":%llu}",
+	    (unsigned long long)rt->matched, (unsigned long long)rt->written,
+	    (unsigned long long)rt->dropped);
+}
+
+static void
+route_stats(sz_tool *t, sz_buf *b)
+{
+	struct router *ro = t->ud;
+
+	sz_buf_adds(b, ",\"routes\":{");
+	for (size_t i = 0; i < ro->n; i++) {
+		if (i > 0)
+			sz_buf_addc(b, ',');
+		sz_buf_add_jstr(b, ro->r[i].name, strlen(ro->r[i].name));
+		sz_buf_addc(b, ':');
+		add_counts(b, &ro->r[i]);
+	}
+	sz_buf_adds(b, "},\"default\":");
+	add_counts(b, &ro->r[ro->n]);
+	sz_buf_printf(b, ",\"merged\":%llu",
+	    (unsigned long long)ro->ds.merged);
+}
+
+static void
+on_written(void *ud, uint32_t tag)
+{
+	struct router *ro = ud;
+
+	ro->r[tag].written++;
+}
+
+static void
+on_dropped(void *ud, uint32_t tag)
+{
+	struct router *ro = ud;
+
+	ro->r[tag].dropped++;
+}
+
+static const sz_proc route_proc = {
+	.record = route_record,
+	.end = route_end,
+	.idle = route_idle,
+	.child = route_child,
+	.stats = route_stats,
+};
+
+/* ---- setting up ---------------------------------------------------------- */
+
+/* Split "NAME=VALUE" at the first '='; 0, or -1 with a usage message. */
+static int
+split(sz_tool *t, const char *opt, const char *arg, char **name,
+    const char **value)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		snprintf(t->o.err, sizeof(t->o.err), "%s: '%s' is not "
+		    "NAME=%s", opt, arg, strcmp(opt, "--route") == 0 ?
+		    "EXPR" : "DEST");
+		return -1;
+	}
+	if ((*name = strndup(arg, (size_t)(eq - arg))) == NULL) {
+		snprintf(t->o.err, sizeof(t->o.err), "out of memory");
+		return -1;
+	}
+	*value = eq + 1;
+	return 0;
+}
+
+static struct route *
+find_route(struct router *ro, const char *name)
+{
+	for (size_t i = 0; i < ro->n; i++)
+		if (strcmp(ro->r[i].name, name) == 0)
+			return &ro->r[i];
+	return NULL;
+}
+
+/* "route a", "routes a, b", "the default route", ...: every route that
+ * writes to DEST text. */
+static char *
+label_of(struct router *ro, const char *text)
+{
+	sz_buf b = SZ_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ro->n; i++)
+		n += strcmp(ro->r[i].dest, text) == 0;
+	sz_buf_adds(&b, n > 1 ? "routes " : n == 1 ? "route " : "");
+	for (size_t i = 0, k = 0; i < ro->n; i++)
+		if (strcmp(ro->r[i].dest, text) == 0)
+			sz_buf_printf(&b, "%s%s", k++ ? ", " : "", ro->r[i].name);
+	if (strcmp(ro->r[ro->n].dest, text) == 0)
+		sz_buf_adds(&b, n > 0 ? " and the default route" :
+		    "the default route");
+	return b.p;
+}
+
+/* Open every destination; 0 or the exit status. */
+static int
+open_dests(sz_tool *t, struct router *ro)
+{
+	char err[1024];
+
+	for (size_t i = 0; i <= ro->n; i++) {
+		struct route *rt = &ro->r[i];
+		char *label = label_of(ro, rt->dest);
+		int use;
+
+		if (label == NULL) {
+			sz_msg(t, "error", NULL, 0, "out of memory");
+			return SZ_EXIT_FAIL;
+		}
+		rt->d = sz_dests_add(&ro->ds, rt->dest, label, NULL, err,
+		    sizeof(err), &use);
+		if (rt->d == NULL) {
+			if (use)
+				sz_usage(t, "%s: %s", i < ro->n ? "--output" :
+				    "--default", err);
+			else
+				sz_msg(t, "error", NULL, 0, "%s: %s", label, err);
+			free(label);
+			return use ? SZ_EXIT_USAGE : SZ_EXIT_FAIL;
+		}
+		free(label);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct router ro;
+	sz_tool t;
+	sz_jqvars vars;
+	sz_buf err = SZ_BUF_INIT;
+	const char *def = "-";
+	uint64_t buffer = DEFAULT_BUFFER;
+	int c, fast = 1, policy = SZ_FULL_BLOCK, rc;
+	char **onames = NULL;
+	const char **odests = NULL;
+	size_t nout = 0;
+
+	memset(&ro, 0, sizeof(ro));
+	sz_tool_init(&t, "sz-route");
+	sz_jqvars_init(&vars);
+	/* At most one route per argument. */
+	ro.r = calloc((size_t)argc + 1, sizeof(*ro.r));
+	ro.hits = calloc((size_t)argc + 1, sizeof(*ro.hits));
+	onames = calloc((size_t)argc + 1, sizeof(*onames));
+	odests = calloc((size_t)argc + 1, sizeof(*odests));
+	if (ro.r == NULL || ro.hits == NULL || onames == NULL ||
+	    odests == NULL) {
+		sz_msg(&t, "error", NULL, 0, "out of memory");
+		rc = SZ_EXIT_FAIL;
+		goto out;
+	}
+	while ((c = sz_opts_getopt(&t.o, argc, argv, "r:o:ad:", longopts)) !=
+	    -1 && c != '?') {
+		char *name;
+		const char *value;
+
+		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
+			if (t.o.err[0]) {
+				c = '?';
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case 'r':
+			if (split(&t, "--route", optarg, &name, &value) < 0) {
+				c = '?';
+				break;
+			}
+			if (find_route(&ro, name) != NULL) {
+				snprintf(t.o.err, sizeof(t.o.err), "--route: "
+				    "route '%s' is declared twice", name);
+				free(name);
+				c = '?';
+				break;
+			}
+			ro.r[ro.n].name = name;
+			ro.r[ro.n].src = value;
+			ro.r[ro.n].dest = "-";
+			ro.n++;
+			break;
+		case 'o':
+			if (split(&t, "--output", optarg, &name, &value) < 0) {
+				c = '?';
+				break;
+			}
+			for (size_t i = 0; i < nout; i++)
+				if (strcmp(onames[i], name) == 0) {
+					snprintf(t.o.err, sizeof(t.o.err),
+					    "--output: route '%s' has two "
+					    "outputs", name);
+					c = '?';
+				}
+			onames[nout] = name;
+			odests[nout++] = value;
+			break;
+		case 'a':
+			ro.all = 1;
+			break;
+		case 'd':
+			def = optarg;
+			break;
+		case OPT_BUFFER:
+			if (sz_parse_count("--buffer", optarg, 1, 100000000,
+			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
+				c = '?';
+			break;
+		case OPT_WHENFULL:
+			if (strcmp(optarg, "block") == 0)
+				policy = SZ_FULL_BLOCK;
+			else if (strcmp(optarg, "drop-newest") == 0)
+				policy = SZ_FULL_DROP_NEWEST;
+			else if (strcmp(optarg, "drop-oldest") == 0)
+				policy = SZ_FULL_DROP_OLDEST;
+			else {
+				snprintf(t.o.err, sizeof(t.o.err),
+				    "--when-full: '%s' is not block, "
+				    "drop-newest or drop-oldest", optarg);
+				c = '?';
+			}
+			break;
+		case OPT_NOFAST:
+			fast = 0;
+			break;
+		}
+		if (c == '?')
+			break;
+	}
+	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
+		goto out;
+	for (size_t i = 0; i < nout; i++) {
+		struct route *rt = find_route(&ro, onames[i]);
+
+		if (rt == NULL) {
+			rc = sz_usage(&t, "--output: no route named '%s' "
+			    "(declare it with --route)", onames[i]);
+			goto out;
+		}
+		rt->dest = odests[i];
+	}
+	ro.r[ro.n].name = "default";
+	ro.r[ro.n].dest = def;
+	for (size_t i = 0; i < ro.n; i++)
+		if (sz_expr_compile(&ro.r[i].e, ro.r[i].src, &vars, fast,
+		    &err) < 0) {
+			rc = sz_usage(&t, "route %s: cannot compile EXPR "
+			    "'%s':\n%s", ro.r[i].name, ro.r[i].src, err.p);
+			goto out;
+		}
+	sz_dests_init(&ro.ds, &t, (size_t)buffer, QUEUE_BYTES, policy,
+	    &(sz_dest_hooks){ on_written, on_dropped, &ro });
+	if ((rc = open_dests(&t, &ro)) != 0)
+		goto out;
+	rc = sz_tool_run(&t, &route_proc, &ro, argc - optind, argv + optind);
+out:
+	sz_dests_free(&ro.ds);
+	for (size_t i = 0; ro.r != NULL && i < ro.n; i++) {
+		sz_expr_free(&ro.r[i].e);
+		free(ro.r[i].name);
+	}
+	for (size_t i = 0; onames != NULL && i < nout; i++)
+		free(onames[i]);
+	free(onames);
+	free(odests);
+	free(ro.r);
+	free(ro.hits);
+	sz_jqvars_free(&vars);
+	sz_buf_free(&err);
+	return rc;
+}
