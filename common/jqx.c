@@ -43,6 +43,22 @@ sz_jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
 	return 1;
 }
 
+int
+sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
+    const char *shortopts, const struct option *longopts)
+{
+	int c, k;
+
+	while ((c = sz_opts_getopt(o, argc, argv, shortopts, longopts)) != -1 &&
+	    c != '?') {
+		if ((k = sz_jqvars_option(v, o, c, argc, argv)) == 0)
+			return c;
+		if (k < 0)
+			return '?';
+	}
+	return c;
+}
+
 /* jq's message callback while compiling: collect the texts. */
 static void
 collect(void *ud, jv msg)

@@ -40,6 +40,14 @@ void sz_jqvars_free(sz_jqvars *v);
 int sz_jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc,
     char **argv);
 
+/*
+ * sz_opts_getopt() for tools that take jq expressions: --arg and --argjson
+ * are handled here (into v) and the tool sees only its own options.
+ * Returns as sz_opts_getopt does ('?' with o->err set on a usage error).
+ */
+int sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
+    const char *shortopts, const struct option *longopts);
+
 typedef struct sz_jq {
 	jq_state *jq;
 	sz_buf *errs;		/* where jq's messages go while compiling */

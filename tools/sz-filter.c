@@ -119,15 +119,8 @@ main(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	sz_tool_init(&t, "sz-filter");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "v", longopts)) != -1 &&
-	    c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "v",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'v':
 			f.invert = 1;

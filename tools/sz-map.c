@@ -459,15 +459,8 @@ main(int argc, char **argv)
 	m.fast = 1;
 	sz_tool_init(&t, "sz-map");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "j:", longopts)) != -1 &&
-	    c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "j:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'j':
 			if (sz_parse_count("--jobs", optarg, 1, 256, &jobs,

@@ -305,15 +305,8 @@ main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	sz_tool_init(&t, "sz-sample");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "p:", longopts)) != -1 &&
-	    c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "p:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'p':
 			if ((c = set_mode(&t, &s, M_PROB)) == 0 &&

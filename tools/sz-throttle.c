@@ -501,15 +501,8 @@ main(int argc, char **argv)
 	th.t = &t;
 	sz_tool_init(&t, "sz-throttle");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "b:dk:", longopts)) != -1
-	    && c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "b:dk:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'b':
 			burst_set = 1;
