@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "tap.h"
 
 /* Is b exactly the n bytes s (and NUL-terminated)? */
 static int
@@ -239,17 +240,4 @@ buf_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(buf_suite());
-	int failed;
-
-	/* "-" is stdout for Check; "/dev/stdout" would be reopened and
-	 * truncate a log file that stdout points to. */
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SZ_CHECK_MAIN(buf_suite)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csvin.h"
+#include "tap.h"
 
 /* What the rows looked like, as text: one line per row,
  * "LINE <field><field>... {raw}", a quoted field as q<...>. */
@@ -266,17 +267,4 @@ csv_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(csv_suite());
-	int failed;
-
-	/* "-" is stdout for Check; "/dev/stdout" would be reopened and
-	 * truncate a log file that stdout points to. */
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SZ_CHECK_MAIN(csv_suite)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "etime.h"
+#include "tap.h"
 
 static const struct {
 	const char *json;
@@ -85,15 +86,4 @@ etime_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(etime_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SZ_CHECK_MAIN(etime_suite)

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "tap.h"
 
 struct fcase {
 	const char *name;
@@ -215,15 +216,4 @@ frame_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(frame_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SZ_CHECK_MAIN(frame_suite)

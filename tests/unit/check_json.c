@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "tap.h"
 
 /* ---- JSONTestSuite: every file of $SZ_DATA/JSONTestSuite -------------- */
 
@@ -855,17 +856,10 @@ json_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
 	int failed, i;
 
 	suite_list();
-	sr = srunner_create(json_suite());
-	/* "-" is stdout for Check; "/dev/stdout" would be reopened and
-	 * truncate a log file that stdout points to. */
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = sz_check_run(json_suite()) != EXIT_SUCCESS;
 	for (i = 0; i < suite_nfiles; i++)
 		free(suite_files[i]);
 	free(suite_files);

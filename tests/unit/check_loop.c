@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "tap.h"
 
 static char order[64];
 static int hooks, sigs, lastsig;
@@ -155,15 +156,4 @@ loop_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(loop_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SZ_CHECK_MAIN(loop_suite)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "opts.h"
+#include "tap.h"
 
 static char err[256];
 
@@ -193,15 +194,4 @@ opts_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(opts_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SZ_CHECK_MAIN(opts_suite)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "out.h"
+#include "tap.h"
 
 static char path[64];
 
@@ -191,15 +192,4 @@ out_suite(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr = srunner_create(out_suite());
-	int failed;
-
-	srunner_set_tap(sr, "-");
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SZ_CHECK_MAIN(out_suite)
