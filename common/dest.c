@@ -401,7 +401,7 @@ spawn(sz_dest *d, const char *cmd, char *const *env, char *err,
 	}
 	close(out[1]);
 	d->pid = pid;
-	d->rfd = in[0];		/* kept to count what the child has read */
+	d->rfd = in[0];		/* to count what the child read */
 	d->fd = in[1];
 	d->ofd = out[0];
 	d->pipe = 1;

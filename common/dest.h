@@ -60,11 +60,11 @@ typedef struct sz_dest {
 	char *text;		/* the DEST text, as given */
 	char *label;		/* names it in messages ("route a", ...) */
 	int kind;		/* SZ_DEST_* */
-	int fd;			/* where records are written, -1 when closed */
+	int fd;			/* where records go, -1 once closed */
 	int pipe;		/* non-blocking, queued */
 	sz_out out;		/* blocking kinds (files, descriptors) */
 	int have_out;
-	int fdflags;		/* &N pipe: its flags before we set O_NONBLOCK */
+	int fdflags;		/* &N pipe: its flags before O_NONBLOCK */
 	/*
 	 * The queue of a pipe: first the records written whole but maybe
 	 * not read yet by the child (`sent` of them, `sentbytes` bytes with
@@ -80,7 +80,7 @@ typedef struct sz_dest {
 	sz_qitem *cur;		/* the first record not written whole */
 	sz_qitem *last;		/* the record before cur, or NULL */
 	size_t off;		/* bytes of cur already written */
-	int rfd;		/* a child's: our copy of its input's read end */
+	int rfd;		/* our copy of a child's input's read end */
 	int full;		/* counted in set->nfull */
 	int watching;		/* POLLOUT watch on fd */
 	/* a child */

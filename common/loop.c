@@ -211,12 +211,32 @@ drain_signals(sz_loop *l)
 		}
 }
 
-int
-sz_loop_once(sz_loop *l, int may_sleep)
+/* Fill l->pfd from the watches; returns the count, *first the index of
+ * the first watch (after the signal pipe). */
+static size_t
+build(sz_loop *l, size_t *first)
 {
 	size_t n = 0;
-	int k, tmo;
 
+	if (l->sigfd >= 0) {
+		l->pfd[n].fd = l->sigfd;
+		l->pfd[n].events = POLLIN;
+		l->pfd[n].revents = 0;
+		n++;
+	}
+	*first = n;
+	for (size_t i = 0; i < l->nw; i++) {
+		l->pfd[n].fd = l->w[i].events ? l->w[i].fd : -1;
+		l->pfd[n].events = l->w[i].events;
+		l->pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+static int
+grow_pfd(sz_loop *l)
+{
 	if (l->apfd < l->nw + 1) {
 		struct pollfd *np = realloc(l->pfd, (l->nw + 1) * sizeof(*np));
 
@@ -225,25 +245,37 @@ sz_loop_once(sz_loop *l, int may_sleep)
 		l->pfd = np;
 		l->apfd = l->nw + 1;
 	}
-	if (l->sigfd >= 0) {
-		l->pfd[n].fd = l->sigfd;
-		l->pfd[n].events = POLLIN;
-		n++;
-	}
-	size_t first = n;
-	for (size_t i = 0; i < l->nw; i++) {
-		l->pfd[n].fd = l->w[i].events ? l->w[i].fd : -1;
-		l->pfd[n].events = l->w[i].events;
-		l->pfd[n].revents = 0;
-		n++;
-	}
+	return 0;
+}
+
+void
+sz_loop_wake(sz_loop *l)
+{
+	l->woken = 1;
+}
+
+int
+sz_loop_once(sz_loop *l, int may_sleep)
+{
+	size_t n, first;
+	int k, tmo;
+
+	if (grow_pfd(l) < 0)
+		return -1;
+	n = build(l, &first);
 	k = poll(l->pfd, n, 0);
 	if (k == 0 && may_sleep) {
 		if (run_timers(l) > 0)
 			return 0;
+		l->woken = 0;
 		if (l->before_sleep)
 			l->before_sleep(l, l->before_sleep_ud);
-		if (sz_signals_take_peek())
+		/* The hook may have changed the watches or asked not to
+		 * sleep: build the list again. */
+		if (grow_pfd(l) < 0)
+			return -1;
+		n = build(l, &first);
+		if (l->woken || sz_signals_take_peek())
 			tmo = 0;
 		else
 			tmo = timeout_ms(l);

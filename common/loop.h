@@ -49,6 +49,7 @@ struct sz_loop {
 	sz_sig_fn on_signal;
 	void *on_signal_ud;
 	int sigfd;		/* read end of the self-pipe, or -1 */
+	int woken;		/* sz_loop_wake() since the hook ran */
 };
 
 /* Monotonic clock, nanoseconds. */
@@ -69,6 +70,9 @@ void sz_loop_unwatch(sz_loop *l, int fd);
 uint64_t sz_loop_timer(sz_loop *l, uint64_t when, sz_timer_fn fn, void *ud);
 void sz_loop_cancel(sz_loop *l, uint64_t id);
 void sz_loop_before_sleep(sz_loop *l, sz_hook_fn fn, void *ud);
+/* From the before-sleep hook (or any callback): do not sleep in this
+ * iteration, there is work to do. */
+void sz_loop_wake(sz_loop *l);
 /* Run one iteration; `may_sleep` 0 never waits. Returns 0, or -1 with
  * errno if poll failed. */
 int sz_loop_once(sz_loop *l, int may_sleep);

@@ -288,12 +288,14 @@ void
 sz_input_resume(sz_tool *t)
 {
 	t->paused = 0;
+	sz_loop_wake(&t->loop);
 }
 
 void
 sz_tool_finish(sz_tool *t)
 {
 	t->finished = 1;
+	sz_loop_wake(&t->loop);
 }
 
 /* ---- stats --------------------------------------------------------- */

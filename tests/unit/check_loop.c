@@ -130,6 +130,32 @@ START_TEST(test_signals)
 }
 END_TEST
 
+static void
+waker(sz_loop *l, void *ud)
+{
+	(void)ud;
+	hooks++;
+	sz_loop_wake(l);
+}
+
+/* A hook that finds work to do keeps the loop from sleeping. */
+START_TEST(test_wake_from_hook)
+{
+	sz_loop l;
+	uint64_t t0;
+
+	sz_loop_init(&l);
+	sz_loop_timer(&l, sz_now() + 10000000000ull, mark, "late");
+	sz_loop_before_sleep(&l, waker, NULL);
+	hooks = 0;
+	t0 = sz_now();
+	ck_assert_int_eq(sz_loop_once(&l, 1), 0);
+	ck_assert_int_eq(hooks, 1);
+	ck_assert_uint_lt(sz_now() - t0, 2000000000ull);
+	sz_loop_free(&l);
+}
+END_TEST
+
 START_TEST(test_rfc3339)
 {
 	char buf[40];
@@ -151,6 +177,7 @@ loop_suite(void)
 	tcase_add_test(tc, test_timers_in_order);
 	tcase_add_test(tc, test_descriptors);
 	tcase_add_test(tc, test_signals);
+	tcase_add_test(tc, test_wake_from_hook);
 	tcase_add_test(tc, test_rfc3339);
 	suite_add_tcase(s, tc);
 	return s;
