@@ -54,20 +54,13 @@ sz_dest_is_stdout(const char *text)
 
 /* ---- the queue of a pipe ---------------------------------------------- */
 
-static void
-nothing(sz_loop *l, void *ud)
-{
-	(void)l;
-	(void)ud;
-}
 
-/* Make the loop look again before it sleeps: the runtime decides whether
- * to read, or to stop, only at the top of its loop, and a resume or a
- * finish from the idle hook would otherwise wait for the next event. */
+/* Make the loop look again before it sleeps (a resume or a finish from
+ * the idle hook). */
 static void
 wake(sz_dests *s)
 {
-	sz_loop_timer(&s->t->loop, sz_now(), nothing, NULL);
+	sz_loop_wake(&s->t->loop);
 }
 
 /* Records queued and not written yet. */

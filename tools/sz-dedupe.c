@@ -262,15 +262,8 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	sz_tool_init(&t, "sz-dedupe");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "", longopts)) != -1 &&
-	    c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case OPT_KEY:
 			key = optarg;

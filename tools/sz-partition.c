@@ -250,15 +250,8 @@ main(int argc, char **argv)
 	memset(&pt, 0, sizeof(pt));
 	sz_tool_init(&t, "sz-partition");
 	sz_jqvars_init(&vars);
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "n:", longopts)) != -1 &&
-	    c != '?') {
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "n:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case OPT_KEY:
 			key = optarg;

@@ -287,18 +287,11 @@ main(int argc, char **argv)
 		rc = SZ_EXIT_FAIL;
 		goto out;
 	}
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "r:o:ad:", longopts)) !=
-	    -1 && c != '?') {
+	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "r:o:ad:",
+	    longopts)) != -1 && c != '?') {
 		char *name;
 		const char *value;
 
-		if (sz_jqvars_option(&vars, &t.o, c, argc, argv) != 0) {
-			if (t.o.err[0]) {
-				c = '?';
-				break;
-			}
-			continue;
-		}
 		switch (c) {
 		case 'r':
 			if (split(&t, "--route", optarg, &name, &value) < 0) {
