@@ -328,6 +328,37 @@ sz_json_index_use(const char *p, size_t n, const sz_jindex *ix)
 }
 
 const sz_jindex *
+sz_json_elements_of(const char *p, size_t n)
+{
+	if (ix_cur != NULL && p == ix_p && n == ix_n && ix_cur->el_ok)
+		return ix_cur;
+	return NULL;
+}
+
+/* Add an element to a top-level array's list; a failed allocation only
+ * makes the list unusable. */
+static void
+add_element(sz_jindex *ix, size_t off, size_t len)
+{
+	if (!ix->el_ok)
+		return;
+	if (ix->nel * 2 + 2 > ix->elcap) {
+		size_t cap = ix->elcap ? ix->elcap * 2 : 256;
+		size_t *el = realloc(ix->el, cap * sizeof(*el));
+
+		if (el == NULL) {
+			ix->el_ok = 0;
+			return;
+		}
+		ix->el = el;
+		ix->elcap = cap;
+	}
+	ix->el[2 * ix->nel] = off;
+	ix->el[2 * ix->nel + 1] = len;
+	ix->nel++;
+}
+
+const sz_jindex *
 sz_json_index_of(const char *p, size_t n)
 {
 	if (ix_cur != NULL && p == ix_p && n == ix_n && ix_cur->n >= 0)
@@ -348,11 +379,14 @@ sz_json_validate_index(const char *p, size_t n, const char **reason,
 	const uchar *kst = NULL, *ken = NULL, *vst = NULL;
 	uint64_t objs[STACK_WORDS];
 	unsigned depth = 0;
-	int in_obj = 0;
+	int in_obj = 0, top_arr = 0;
 	const char *why;
 
-	if (ix != NULL)
+	if (ix != NULL) {
 		ix->n = -1;
+		ix->el_ok = 0;
+		ix->nel = 0;
+	}
 
 	if (s == e || (is_ws[*s] && (s = skip_ws(s, e)) == e)) {
 		why = "empty input";
@@ -411,6 +445,8 @@ value:	/* s < e, at the first byte of a value or white space before it */
 		if (depth == SZ_JSON_MAX_DEPTH)
 			goto deep;
 		objs[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
+		if (depth == 0 && ix != NULL && ix->want_el)
+			top_arr = ix->el_ok = 1;
 		depth++;
 		in_obj = 0;
 		s = skip_ws(s + 1, e);
@@ -420,6 +456,8 @@ value:	/* s < e, at the first byte of a value or white space before it */
 			s++;
 			goto close;
 		}
+		if (top_arr && depth == 1)
+			vst = s;
 		goto value;
 	case ' ': case '\t': case '\n': case '\r':
 		s = skip_ws(s + 1, e);
@@ -475,7 +513,9 @@ close:	/* a container just ended */
 after:	/* just past a value */
 	if (vst != NULL && depth == 1) {
 		/* a member of the top-level object is complete */
-		if (ix != NULL && ix->n >= 0) {
+		if (top_arr)
+			add_element(ix, (size_t)(vst - lo), (size_t)(s - vst));
+		else if (ix != NULL && ix->n >= 0) {
 			if (ix->n < SZ_JINDEX_MAX) {
 				sz_jmember *m = &ix->m[ix->n++];
 
@@ -502,6 +542,10 @@ after:	/* just past a value */
 		s++;
 		if (in_obj)
 			goto key;
+		if (top_arr && depth == 1) {
+			s = skip_ws(s, e);
+			vst = s;
+		}
 		if (s == e)
 			goto eof;
 		goto value;

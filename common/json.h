@@ -61,9 +61,18 @@ typedef struct sz_jmember {
 typedef struct sz_jindex {
 	int n;
 	sz_jmember m[SZ_JINDEX_MAX];
+	/* With want_el set, the elements of a top-level array: element i
+	 * is el[2i] bytes from the start, el[2i+1] bytes long (no white
+	 * space); el_ok says the list is complete. The memory is the
+	 * index's: free(el) when done. */
+	int want_el;
+	int el_ok;
+	size_t *el;
+	size_t nel, elcap;
 } sz_jindex;
 
-/* sz_json_validate that also fills *ix (which may be NULL). */
+/* sz_json_validate that also fills *ix (which may be NULL; it must start
+ * zeroed, e.g. `sz_jindex ix = { 0 };`, and be kept for the next call). */
 int sz_json_validate_index(const char *p, size_t n, const char **reason,
     size_t *off, sz_jindex *ix);
 
@@ -74,6 +83,9 @@ int sz_json_validate_index(const char *p, size_t n, const char **reason,
  */
 void sz_json_index_use(const char *p, size_t n, const sz_jindex *ix);
 const sz_jindex *sz_json_index_of(const char *p, size_t n);
+/* The element list of the current record when it is an indexed array
+ * (see sz_jindex.el), or NULL. */
+const sz_jindex *sz_json_elements_of(const char *p, size_t n);
 
 /* Skip JSON white space; returns the first other byte or end. */
 const char *sz_json_ws(const char *p, const char *end);

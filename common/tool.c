@@ -560,6 +560,7 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 	}
 	t->out.unbuffered = t->o.unbuffered;
 	t->rcap = READ_SIZE;
+	t->ix.want_el = 1;	/* element lists of array records, too */
 	if ((t->rbuf = malloc(t->rcap)) == NULL) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
@@ -639,6 +640,7 @@ done:
 		close(t->fd);
 	sz_framer_free(&t->fr);
 	free(t->rbuf);
+	free(t->ix.el);
 	free(t->failmsg);
 	sz_buf_free(&t->scratch);
 	sz_loop_free(&t->loop);

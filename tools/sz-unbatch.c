@@ -44,6 +44,15 @@ unbatch_record(sz_tool *t, const sz_rec *r)
 		return sz_emit(t, r->p, r->n);
 	}
 	u->arrays++;
+	/* The runtime's validation listed the elements: no second walk. */
+	const sz_jindex *ix = sz_json_elements_of(r->p, r->n);
+	if (ix != NULL) {
+		for (size_t i = 0; i < ix->nel; i++)
+			if (sz_emit(t, r->p + ix->el[2 * i],
+			    ix->el[2 * i + 1]) < 0)
+				return -1;
+		return 0;
+	}
 	p = sz_json_ws(p + 1, end);
 	if (*p == ']')
 		return 0;

@@ -766,7 +766,8 @@ END_TEST
 START_TEST(test_validate_index)
 {
 	static const char in[] = " {\"a\": 1, \"b\" : [1,{\"c\":2}] ,\"\\u0061\":\"x\" } ";
-	sz_jindex ix;
+	static const char arr[] = "[ 1 ,{\"a\":[2,3]},\"x,y\" , [ ] ]";
+	sz_jindex ix = { 0 };
 
 	ck_assert_int_eq(sz_json_validate_index(in, sizeof(in) - 1, NULL, NULL,
 	    &ix), 0);
@@ -802,6 +803,26 @@ START_TEST(test_validate_index)
 	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 2));
 	sz_json_index_use(NULL, 0, NULL);
 	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 1));
+	/* the elements of a top-level array, when asked for */
+	ix.want_el = 1;
+	ck_assert_int_eq(sz_json_validate_index(arr, sizeof(arr) - 1, NULL,
+	    NULL, &ix), 0);
+	ck_assert_int_eq(ix.el_ok, 1);
+	ck_assert_uint_eq(ix.nel, 4);
+	ck_assert(ix.el[0] == 2 && ix.el[1] == 1);
+	ck_assert(memcmp(arr + ix.el[2], "{\"a\":[2,3]}", ix.el[3]) == 0 &&
+	    ix.el[3] == 11);
+	ck_assert(memcmp(arr + ix.el[4], "\"x,y\"", ix.el[5]) == 0 &&
+	    ix.el[5] == 5);
+	ck_assert(memcmp(arr + ix.el[6], "[ ]", ix.el[7]) == 0 && ix.el[7] == 3);
+	sz_json_index_use(arr, sizeof(arr) - 1, &ix);
+	ck_assert_ptr_eq(sz_json_elements_of(arr, sizeof(arr) - 1), &ix);
+	sz_json_index_use(NULL, 0, NULL);
+	ck_assert_int_eq(sz_json_validate_index("[]", 2, NULL, NULL, &ix), 0);
+	ck_assert_uint_eq(ix.nel, 0);
+	ck_assert_int_eq(sz_json_validate_index("{}", 2, NULL, NULL, &ix), 0);
+	ck_assert_int_eq(ix.el_ok, 0);
+	free(ix.el);
 }
 END_TEST
 
