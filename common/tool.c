@@ -194,6 +194,15 @@ sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n)
 }
 
 int
+sz_drop(sz_tool *t, sz_out *o, const char *p, size_t n)
+{
+	t->st.dropped++;
+	if (o != NULL && o->buf != NULL)
+		return sz_emit_to(t, o, p, n);
+	return 0;
+}
+
+int
 sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
     unsigned attempts, const char *error)
 {

@@ -136,6 +136,11 @@ int sz_emit_lines(sz_tool *t, const char *p, size_t n, uint64_t count);
 /* Write a record to one of the tool's own outputs (counted in no stat). */
 int sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n);
 
+/* A record discarded on purpose: counted in "dropped", and written to o
+ * (a --dropped=FILE or --dupes=FILE output) when o was opened with
+ * sz_tool_open(); o may be NULL. Returns 0, or -1 on a write error. */
+int sz_drop(sz_tool *t, sz_out *o, const char *p, size_t n);
+
 /*
  * Bad input at r: applies --on-error. `kind` is the dead letter's
  * error_kind; `json` says whether r holds valid JSON (embedded as is in a

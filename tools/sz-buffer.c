@@ -39,7 +39,6 @@ struct buffer {
 	int ended;
 	uint64_t queued_max, queued_bytes_max;
 	sz_out dropped;
-	int have_dropped;
 };
 
 static const char usage[] =
@@ -83,17 +82,6 @@ watch(sz_tool *t, int on)
 	bf->watching = on;
 	if (sz_loop_watch(&t->loop, 1, on ? POLLOUT : 0, on_writable, t) < 0)
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-}
-
-static int
-drop(sz_tool *t, const char *p, size_t n)
-{
-	struct buffer *bf = t->ud;
-
-	t->st.dropped++;
-	if (bf->have_dropped)
-		return sz_emit_to(t, &bf->dropped, p, n);
-	return 0;
 }
 
 static int
@@ -201,11 +189,11 @@ buffer_record(sz_tool *t, const sz_rec *r)
 		return push(t, r->p, r->n, r->file, r->line);
 	switch (bf->when) {
 	case W_DROP_NEWEST:
-		return drop(t, r->p, r->n);
+		return sz_drop(t, &bf->dropped, r->p, r->n);
 	case W_DROP_OLDEST:
 		while (sz_queue_full(&bf->q, r->n) &&
 		    (it = sz_queue_pop(&bf->q)) != NULL) {
-			int rc = drop(t, it->p, it->n);
+			int rc = sz_drop(t, &bf->dropped, it->p, it->n);
 
 			free(it);
 			if (rc < 0)
@@ -349,8 +337,7 @@ main(int argc, char **argv)
 		if ((rc = sz_tool_open(&t, &bf.dropped, "--dropped", dropped,
 		    0)) != 0)
 			goto out;
-		bf.have_dropped = 1;
-	}
+		}
 	setup_stdout(&bf);
 	rc = sz_tool_run(&t, &buffer_proc, &bf, argc - optind, argv + optind);
 	if (bf.nonblock)

@@ -41,7 +41,6 @@ struct dedupe {
 	sz_buf pr;		/* its bytes */
 	int64_t pnow;		/* its time */
 	sz_out dupes;		/* --dupes=FILE */
-	int have_dupes;
 	uint64_t expired;	/* keys forgotten after their TTL */
 };
 
@@ -149,9 +148,7 @@ decide(sz_tool *t, struct dedupe *d)
 		 * older than the last pass is a duplicate. */
 		if (!d->have_ttl || now < *last ||
 		    (uint64_t)now - (uint64_t)*last < d->ttl) {
-			t->st.dropped++;
-			return d->have_dupes ?
-			    sz_emit_to(t, &d->dupes, d->pr.p, d->pr.len) : 0;
+			return sz_drop(t, &d->dupes, d->pr.p, d->pr.len);
 		}
 		sz_keymap_touch(d->m, last);
 	}
@@ -314,7 +311,6 @@ main(int argc, char **argv)
 	if (dupes != NULL) {
 		if ((rc = sz_tool_open(&t, &d.dupes, "--dupes", dupes, 0)) != 0)
 			goto out;
-		d.have_dupes = 1;
 	}
 	rc = sz_tool_run(&t, &dedupe_proc, &d, argc - optind, argv + optind);
 out:

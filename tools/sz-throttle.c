@@ -66,7 +66,6 @@ struct throttle {
 	sz_tool *t;		/* for the evict callback */
 	/* --dropped */
 	sz_out dropped;
-	int have_dropped;
 };
 
 static const char usage[] =
@@ -111,18 +110,6 @@ refill(const struct throttle *th, struct bucket *b, uint64_t now)
 			b->tokens = th->cap;
 	}
 	b->last = now;
-}
-
-/* A record discarded on purpose. */
-static int
-drop(sz_tool *t, const char *p, size_t n)
-{
-	struct throttle *th = t->ud;
-
-	t->st.dropped++;
-	if (th->have_dropped)
-		return sz_emit_to(t, &th->dropped, p, n);
-	return 0;
 }
 
 /* The canonical key of r into th->kb: 0, or what record() returns. */
@@ -238,7 +225,7 @@ drop_record(sz_tool *t, const sz_rec *r)
 
 	refill(th, &th->b, sz_now());
 	if (th->b.tokens < 1)
-		return drop(t, r->p, r->n);
+		return sz_drop(t, &th->dropped, r->p, r->n);
 	th->b.tokens -= 1;
 	return sz_emit(t, r->p, r->n);
 }
@@ -263,7 +250,7 @@ key_drop_record(sz_tool *t, const sz_rec *r)
 		sz_keymap_touch(th->km, b);
 	refill(th, b, now);
 	if (b->tokens < 1)
-		return drop(t, r->p, r->n);
+		return sz_drop(t, &th->dropped, r->p, r->n);
 	b->tokens -= 1;
 	return sz_emit(t, r->p, r->n);
 }
@@ -307,7 +294,8 @@ debounce_record(sz_tool *t, const sz_rec *r)
 	struct throttle *th = t->ud;
 	uint64_t now = sz_now();
 
-	if (th->pending && drop(t, th->pend.p, th->pend.n) < 0)
+	if (th->pending &&
+	    sz_drop(t, &th->dropped, th->pend.p, th->pend.n) < 0)
 		return -1;
 	if (pend_set(&th->pend, r, now + th->wait) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -401,7 +389,7 @@ key_debounce_record(sz_tool *t, const sz_rec *r)
 	if (pd == NULL)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (!created) {
-		if (drop(t, pd->p, pd->n) < 0)
+		if (sz_drop(t, &th->dropped, pd->p, pd->n) < 0)
 			return -1;
 		sz_keymap_touch(th->km, pd);
 	}
@@ -582,8 +570,7 @@ main(int argc, char **argv)
 		if ((rc = sz_tool_open(&t, &th.dropped, "--dropped", dropped,
 		    0)) != 0)
 			goto out;
-		th.have_dropped = 1;
-	}
+		}
 	switch (th.mode) {
 	case M_PACE:
 		proc = &pace_proc;
