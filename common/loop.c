@@ -194,12 +194,14 @@ timeout_ms(sz_loop *l)
 	return best > 3600000 ? 3600000 : (int)best;
 }
 
+/* Read the self-pipe empty when poll said it has bytes (`ready`), then
+ * run the handler for each signal that came. */
 static void
-drain_signals(sz_loop *l)
+drain_signals(sz_loop *l, int ready)
 {
 	char junk[64];
 
-	if (l->sigfd >= 0)
+	if (l->sigfd >= 0 && ready)
 		while (read(l->sigfd, junk, sizeof(junk)) > 0)
 			;
 	unsigned bits = sz_signals_take();
@@ -286,7 +288,7 @@ sz_loop_once(sz_loop *l, int may_sleep)
 			return -1;
 		k = 0;
 	}
-	drain_signals(l);
+	drain_signals(l, k > 0 && first > 0 && l->pfd[0].revents != 0);
 	if (k > 0) {
 		/* Entries may change under callbacks: dispatch by fd. */
 		for (size_t i = first; i < n; i++) {

@@ -4,9 +4,27 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "out.h"
+
+void
+sz_pipe_grow(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat st;
+	int cur;
+
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return;
+	cur = fcntl(fd, F_GETPIPE_SZ);
+	if (cur >= 0 && cur < SZ_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, SZ_PIPE_SIZE);
+#else
+	(void)fd;
+#endif
+}
 
 static int
 init(sz_out *o, int fd)

@@ -57,6 +57,16 @@ int sz_out_flush(sz_out *o);
 /* Flush, close the descriptor if owned, free the buffer. Returns 0 or -1
  * (with o->err) if any write or the close failed. */
 int sz_out_close(sz_out *o);
+/*
+ * If fd is a pipe, ask the kernel for an SZ_PIPE_SIZE buffer, so that the
+ * stages of a pipeline wake each other less often (Linux' default is 64
+ * KiB). Failures are ignored (the per-user limit of pipe memory, other
+ * systems): the pipe just keeps its size. The tool runtime calls it for
+ * every input and for standard output.
+ */
+#define SZ_PIPE_SIZE (1024 * 1024)
+void sz_pipe_grow(int fd);
+
 /* Bytes waiting in the buffer. */
 static inline size_t sz_out_pending(const sz_out *o) { return o->len; }
 

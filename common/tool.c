@@ -375,6 +375,7 @@ next_file(sz_tool *t)
 				continue;
 			}
 		}
+		sz_pipe_grow(t->fd);
 		sz_framer_init(&t->fr, t->fname, t->o.max_record);
 		t->need = 1;
 		if (sz_loop_watch(&t->loop, t->fd, POLLIN, on_readable, t) < 0) {
@@ -568,6 +569,8 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 		return SZ_EXIT_FAIL;
 	}
 	t->out.unbuffered = t->o.unbuffered;
+	if (!p->keep_pipe)
+		sz_pipe_grow(1);
 	t->rcap = READ_SIZE;
 	t->ix.want_el = 1;	/* element lists of array records, too */
 	if ((t->rbuf = malloc(t->rcap)) == NULL) {

@@ -70,6 +70,10 @@ typedef struct sz_proc {
 	/* On a stop signal, deliver the records already read (still in the
 	 * read buffer) to record() before end(). */
 	int drain_on_stop;
+	/* Leave the size of a pipe on standard output alone (sz-buffer:
+	 * its own queue, not the kernel's, holds records for a slow
+	 * reader). Other tools ask for SZ_PIPE_SIZE (see out.h). */
+	int keep_pipe;
 } sz_proc;
 
 #define SZ_MAX_OUTPUTS 16

@@ -253,6 +253,7 @@ static const sz_proc buffer_proc = {
 	.idle = buffer_idle,
 	.stats = buffer_stats,
 	.drain_on_stop = 1,
+	.keep_pipe = 1,
 };
 
 /* Make standard output non-blocking if it is a pipe or a socket. */
