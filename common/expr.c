@@ -824,6 +824,7 @@ sz_expr_free(sz_expr *e)
 	node_free(e->plan);
 	e->plan = NULL;
 	sz_buf_free(&e->tmp);
+	sz_buf_free(&e->jvs);
 	sz_buf_free(&e->err);
 	sz_buf_free(&e->jqerr);
 }
@@ -838,7 +839,7 @@ sz_expr_is_fast(const sz_expr *e)
 static int
 parse(sz_expr *e, const char *rec, size_t n, jv *out)
 {
-	*out = sz_jq_parse(rec, n);
+	*out = sz_jq_parse(rec, n, &e->jvs);
 	if (jv_is_valid(*out))
 		return 0;
 	sz_buf_reset(&e->err);

@@ -34,6 +34,7 @@ typedef struct sz_expr {
 	sz_node *plan;		/* raw-bytes plan, or NULL */
 	int kind;		/* what the plan is: see SZ_PLAN_* */
 	sz_buf tmp;		/* scratch for decoding */
+	sz_buf jvs;		/* scratch of sz_jq_parse */
 	sz_buf err;		/* last runtime error message */
 	sz_buf jqerr;
 } sz_expr;

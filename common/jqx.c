@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "jqx.h"
+#include "jvtext.h"
 
 void
 sz_jqvars_init(sz_jqvars *v)
@@ -174,19 +175,17 @@ sz_jq_run(sz_jq *q, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 }
 
 jv
-sz_jq_parse(const char *p, size_t n)
+sz_jq_parse(const char *p, size_t n, sz_buf *scratch)
 {
-	return jv_parse_sized(p, (int)n);
+	return sz_jv_from_json(p, n, scratch);
 }
 
 int
 sz_jq_dump(jv v, sz_buf *b)
 {
-	jv s = jv_dump_string(v, 0);
-	int rc = sz_buf_add(b, jv_string_value(s),
-	    (size_t)jv_string_length_bytes(jv_copy(s)));
+	int rc = sz_jv_dump(v, b);
 
-	jv_free(s);
+	jv_free(v);
 	return rc;
 }
 

@@ -72,9 +72,11 @@ typedef int (*sz_jq_fn)(void *ud, jv out);
  */
 int sz_jq_run(sz_jq *q, jv in, sz_jq_fn fn, void *ud, sz_buf *err);
 
-/* Parse a record known to be valid JSON. */
-jv sz_jq_parse(const char *p, size_t n);
-/* Append the compact JSON text of v (consumed) to b; 0 or -1. */
+/* Parse a record known to be valid JSON into jq's value of it (or jq's
+ * parse error), using scratch for decoding (see jvtext.h). */
+jv sz_jq_parse(const char *p, size_t n, sz_buf *scratch);
+/* Append the compact JSON text of v (consumed), as jq -c writes it, to
+ * b; 0 or -1. */
 int sz_jq_dump(jv v, sz_buf *b);
 /* jq's truthiness: anything but false and null. Does not consume v. */
 int sz_jq_truthy(jv v);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jvtext.h - jq values (jv) from JSON text and back to compact JSON text,
+ * without going through libjq's parser and printer.
+ *
+ * libjq's jv_parse_sized() sets up a whole streaming parser for every call
+ * and jv_dump_string() builds a jv string that must then be copied; for
+ * one small record at a time that is most of the cost of running a simple
+ * program. These functions give the same values and the same text:
+ *
+ * - sz_jv_from_json() builds exactly the value jq 1.6's parser would
+ *   (members inserted in text order, so the last of duplicate keys wins
+ *   and iteration order is jq's; strings through jv_string_sized(), so
+ *   invalid UTF-8 becomes U+FFFD as in jq; numbers correctly rounded, with
+ *   overflow to infinity as jq's strtod does). Text that jq's parser treats
+ *   specially (an escaped UTF-16 high surrogate, nesting deeper than
+ *   SZ_JV_BUILD_DEPTH) is handed to jv_parse_sized(), so that its value or
+ *   its error is jq's own.
+ * - sz_jv_dump() appends the text `jq -c` prints: object members in
+ *   jv_object_iter() order, strings escaped as jq does ('"', '\\', \b \t
+ *   \n \f \r, other controls and DEL as \u00xx), numbers in the shortest
+ *   form that reads back as the same double, formatted as jq 1.6 does
+ *   (1e+17, 1e-05, 0.0001, 100), NaN as null and infinities as
+ *   +-1.7976931348623157e+308.
+ *
+ * Both are checked against libjq itself in tests/unit/check_jvtext.c.
+ */
+#ifndef SZ_JVTEXT_H
+#define SZ_JVTEXT_H
+
+#include <stddef.h>
+
+#include <jv.h>
+
+#include "buf.h"
+
+/* Nesting handled here, an object counting twice as in jq's parser
+ * (whose limit is 256, so 128 objects); deeper text goes to that parser. */
+#define SZ_JV_BUILD_DEPTH 200
+
+/*
+ * The jq value of p[0..n), text that sz_json_validate() accepted. scratch
+ * holds decoded strings and long numbers between calls (its contents are
+ * not kept). Returns what jv_parse_sized(p, n) would: a value, or an
+ * invalid jv with jq's message. Aborts on allocation failure, as libjq
+ * does.
+ */
+jv sz_jv_from_json(const char *p, size_t n, sz_buf *scratch);
+
+/*
+ * Append the compact JSON text of v (not consumed) to b, exactly as
+ * jv_dump_string(v, 0) would write it. Returns 0, or -1 when b cannot
+ * grow.
+ */
+int sz_jv_dump(jv v, sz_buf *b);
+
+/*
+ * Write the number d as jq 1.6 prints it into out (at least
+ * SZ_JV_NUMBUF bytes: the longest is a sign and 32 digits, as in
+ * -10141204801825835000000000000000), NUL-terminated; returns the length.
+ */
+#define SZ_JV_NUMBUF 40
+size_t sz_jv_fmt_number(double d, char *out);
+
+#endif

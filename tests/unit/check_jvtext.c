@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_jvtext.c - unit tests of common/jvtext.c, as TAP on stdout.
+ *
+ * The reference is libjq itself: every value built from text must print
+ * (through jv_dump_string) exactly as the value jv_parse_sized builds, and
+ * every value sz_jv_dump prints must be byte for byte jv_dump_string's
+ * text. Random inputs come from a fixed-seed generator, so a failure
+ * repeats.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "jvtext.h"
+#include "tap.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* jq's text of v (consumed), in a static buffer. */
+static const char *
+jq_text(jv v, char *out, size_t cap)
+{
+	jv s = jv_dump_string(v, 0);
+
+	snprintf(out, cap, "%s", jv_string_value(s));
+	jv_free(s);
+	return out;
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static int
+num_same(double d)
+{
+	char mine[SZ_JV_NUMBUF], ref[64];
+
+	sz_jv_fmt_number(d, mine);
+	jq_text(jv_number(d), ref, sizeof(ref));
+	if (strcmp(mine, ref) != 0) {
+		fprintf(stderr, "# %.17g: jq %s, sz %s\n", d, ref, mine);
+		return 0;
+	}
+	return 1;
+}
+
+static const double num_cases[] = {
+	0.0, 1.0, -1.0, 0.5, 0.1, 0.2, 0.3, 1.5, 12.02, 14.37, 100, 1e15,
+	1e16, 1e17, 1e18, 1e21, 1e22, 1e23, 1e-4, 1e-5, 1e-7, 0.0001,
+	0.00012, 123456789012345678.0, 12345678901234567890.0,
+	999999999999999.0, 9999999999999998.0, 4503599627370496.5,
+	9007199254740992.0, 9007199254740993.0, 1.7976931348623157e308,
+	5e-324, 2.2250738585072014e-308, 2.225073858507201e-308,
+	3.141592653589793, 2.718281828459045, 1.0 / 3, 2.0 / 3, 1e100,
+	1.5e300, 123.456, 0.000999, 0.001, 1234567.125, 0.30000000000000004,
+};
+
+START_TEST(test_num_table)
+{
+	ck_assert(num_same(num_cases[_i]));
+	ck_assert(num_same(-num_cases[_i]));
+}
+END_TEST
+
+START_TEST(test_num_special)
+{
+	char b[SZ_JV_NUMBUF];
+
+	ck_assert_str_eq((sz_jv_fmt_number(NAN, b), b), "null");
+	ck_assert_str_eq((sz_jv_fmt_number(INFINITY, b), b),
+	    "1.7976931348623157e+308");
+	ck_assert_str_eq((sz_jv_fmt_number(-INFINITY, b), b),
+	    "-1.7976931348623157e+308");
+	ck_assert_str_eq((sz_jv_fmt_number(-0.0, b), b), "-0");
+	ck_assert_str_eq((sz_jv_fmt_number(1e-5, b), b), "1e-05");
+	ck_assert_str_eq((sz_jv_fmt_number(1e17, b), b), "1e+17");
+	ck_assert_str_eq((sz_jv_fmt_number(1e15, b), b), "1000000000000000");
+	ck_assert_str_eq((sz_jv_fmt_number(12.02, b), b), "12.02");
+	ck_assert(num_same(INFINITY) && num_same(-INFINITY) && num_same(NAN));
+}
+END_TEST
+
+/* Every power of two, the edges of the binary exponents. */
+START_TEST(test_num_powers_of_two)
+{
+	int bad = 0;
+
+	for (int e = -1074; e <= 1023; e++) {
+		double d = ldexp(1.0, e);
+
+		bad += !num_same(d) + !num_same(nextafter(d, 0)) +
+		    !num_same(nextafter(d, INFINITY));
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* Random bit patterns: every exponent, 17-digit mantissas. */
+START_TEST(test_num_random_bits)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 300000 && bad < 10; i++) {
+		uint64_t u = rnd();
+		double d;
+
+		memcpy(&d, &u, sizeof(d));
+		if (isnan(d))
+			continue;
+		bad += !num_same(d);
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* Decimals as data has them: M / 10^k, M * 10^k, integers. */
+START_TEST(test_num_random_decimals)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 300000 && bad < 10; i++) {
+		uint64_t m = rnd() % (1ull << (rnd() % 60 + 1));
+		int k = (int)(rnd() % 40) - 20;
+		double d = k < 0 ? (double)m / pow(10, -k) :
+		    (double)m * pow(10, k);
+
+		bad += !num_same(d);
+		bad += !num_same((double)m);
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* ---- building ------------------------------------------------------------- */
+
+/* Does sz_jv_from_json(text) give jq's value (or jq's error)? */
+static int
+build_same(const char *p, size_t n)
+{
+	sz_buf tmp = { 0 };
+	jv a = sz_jv_from_json(p, n, &tmp);
+	jv b = jv_parse_sized(p, (int)n);
+	int ok;
+
+	if (jv_is_valid(a) != jv_is_valid(b)) {
+		ok = 0;
+		jv_free(a);
+		jv_free(b);
+	} else if (!jv_is_valid(a)) {
+		jv ma = jv_invalid_get_msg(a), mb = jv_invalid_get_msg(b);
+
+		ok = jv_equal(ma, mb);
+	} else {
+		jv sa = jv_dump_string(a, 0), sb = jv_dump_string(b, 0);
+
+		ok = strcmp(jv_string_value(sa), jv_string_value(sb)) == 0;
+		jv_free(sa);
+		jv_free(sb);
+	}
+	if (!ok)
+		fprintf(stderr, "# differs from jq: %.*s\n", (int)n, p);
+	sz_buf_free(&tmp);
+	return ok;
+}
+
+static const char *build_cases[] = {
+	"null", "true", "false", "0", "-0", "-0.0", "1", "1.0", "1e0",
+	"1E+2", "1e-2", "12.02", "123456789012345678901234567890",
+	"1e400", "-1e400", "1e-400", "4.9e-324", "2.4703282292062328e-324",
+	"0.1e1", "100e-2", "1.7976931348623157e308", "1.7976931348623159e308",
+	"0.00000000000000000000000000000000001234",
+	"123456789012345.6", "1234567890123456.7", "9007199254740993",
+	"\"\"", "\"abc\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"",
+	"\"\\u0041\\u00e9\\u20AC\\uD83D\\uDE00\"", "\"\\u0000x\"",
+	"\"lone low \\uDC00 here\"", "\"lone high \\uD800 here\"",
+	"\"high then other \\uD800\\u0041\"", "\"high at end \\uDBFF\"",
+	"\"raw \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+	"\"bad utf8 \xff \xc3 \xed\xa0\x80 \xf4\x90\x80\x80\"",
+	"[]", "{}", "[1,[2,[3]],{\"a\":[]}]", " \t\r\n[ 1 , 2 ]\n ",
+	"{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2,\"b\":3}",
+	"{\"b\":1,\"a\":2,\"c\":{\"z\":1,\"y\":2}}",
+	"{\"k\\u00e9y\":\"v\",\"\":null}",
+	"{\"id\":\"u0000001-f8d7bb\",\"type\":\"click\",\"amount\":12.02,"
+	    "\"user\":{\"name\":\"Grace Wirth\",\"country\":\"US\"},"
+	    "\"tags\":[\"north-am\",\"retry\",\"gift\"],"
+	    "\"ts\":\"2024-01-01T00:00:54.038Z\",\"ok\":false}",
+};
+
+START_TEST(test_build_table)
+{
+	const char *p = build_cases[_i];
+	const char *reason;
+
+	ck_assert_msg(sz_json_validate(p, strlen(p), &reason, NULL) == 0,
+	    "not valid: %s", p);
+	ck_assert(build_same(p, strlen(p)));
+}
+END_TEST
+
+/* Nesting around jq's parser limit (256) and the builder's own. */
+START_TEST(test_build_deep)
+{
+	static const int depths[] = { 1, 99, 100, 101, 127, 128, 129, 199,
+	    200, 201, 255, 256, 257, 300,
+	    1000 };
+
+	for (size_t i = 0; i < NELEM(depths); i++) {
+		int d = depths[i];
+		char *p = malloc((size_t)d * 2 + 1);
+
+		ck_assert_ptr_nonnull(p);
+		for (int k = 0; k < d; k++) {
+			p[k] = '[';
+			p[2 * d - 1 - k] = ']';
+		}
+		p[2 * d] = '\0';
+		ck_assert(build_same(p, (size_t)d * 2));
+		free(p);
+	}
+	/* Objects too: {"a":{"a":...1...}} */
+	for (size_t i = 0; i < NELEM(depths); i++) {
+		sz_buf b = { 0 };
+		int d = depths[i];
+
+		for (int k = 0; k < d; k++)
+			ck_assert_int_eq(sz_buf_adds(&b, "{\"a\":"), 0);
+		ck_assert_int_eq(sz_buf_addc(&b, '1'), 0);
+		for (int k = 0; k < d; k++)
+			ck_assert_int_eq(sz_buf_addc(&b, '}'), 0);
+		ck_assert(build_same(b.p, b.len));
+		sz_buf_free(&b);
+	}
+}
+END_TEST
+
+/* Random JSON text with every spelling the builder must handle. */
+static void
+gen_string(sz_buf *b)
+{
+	static const char *pieces[] = {
+		"a", "Z", " ", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n",
+		"\\r", "\\t", "\\u0041", "\\u00e9", "\\u001f", "\\u007F",
+		"\\uD83D\\uDE00", "\\uDC00", "\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", "\xff", "\xc3", "\x7f", "key", "\\u0000",
+	};
+	int n = (int)(rnd() % 6);
+
+	sz_buf_addc(b, '"');
+	while (n-- > 0)
+		sz_buf_adds(b, pieces[rnd() % NELEM(pieces)]);
+	sz_buf_addc(b, '"');
+}
+
+static void
+gen_number(sz_buf *b)
+{
+	if (rnd() % 2)
+		sz_buf_addc(b, '-');
+	if (rnd() % 5 == 0)
+		sz_buf_addc(b, '0');
+	else {
+		int n = (int)(rnd() % 20) + 1;
+
+		sz_buf_addc(b, (char)('1' + rnd() % 9));
+		while (--n > 0)
+			sz_buf_addc(b, (char)('0' + rnd() % 10));
+	}
+	if (rnd() % 2) {
+		int n = (int)(rnd() % 20) + 1;
+
+		sz_buf_addc(b, '.');
+		while (n-- > 0)
+			sz_buf_addc(b, (char)('0' + rnd() % 10));
+	}
+	if (rnd() % 3 == 0)
+		sz_buf_printf(b, "%c%s%d", rnd() % 2 ? 'e' : 'E',
+		    rnd() % 3 == 0 ? "+" : rnd() % 2 ? "-" : "",
+		    (int)(rnd() % 400));
+}
+
+static void
+gen_value(sz_buf *b, int depth)
+{
+	int k = (int)(rnd() % (depth > 4 ? 6 : 8));
+	int n;
+
+	switch (k) {
+	case 0: sz_buf_adds(b, "null"); break;
+	case 1: sz_buf_adds(b, rnd() % 2 ? "true" : "false"); break;
+	case 2: case 3: gen_number(b); break;
+	case 4: case 5: gen_string(b); break;
+	case 6:
+		sz_buf_adds(b, rnd() % 2 ? "[" : "[ ");
+		for (n = (int)(rnd() % 5); n > 0; n--) {
+			gen_value(b, depth + 1);
+			if (n > 1)
+				sz_buf_adds(b, rnd() % 2 ? "," : " ,\n");
+		}
+		sz_buf_addc(b, ']');
+		break;
+	default:
+		sz_buf_addc(b, '{');
+		for (n = (int)(rnd() % 6); n > 0; n--) {
+			gen_string(b);
+			sz_buf_adds(b, rnd() % 2 ? ":" : " : ");
+			gen_value(b, depth + 1);
+			if (n > 1)
+				sz_buf_addc(b, ',');
+		}
+		sz_buf_addc(b, '}');
+		break;
+	}
+}
+
+START_TEST(test_build_random)
+{
+	sz_buf b = { 0 };
+	int bad = 0, valid = 0;
+
+	for (int i = 0; i < 20000 && bad < 10; i++) {
+		sz_buf_reset(&b);
+		gen_value(&b, 0);
+		if (sz_json_validate(b.p, b.len, NULL, NULL) != 0)
+			continue;
+		valid++;
+		bad += !build_same(b.p, b.len);
+	}
+	sz_buf_free(&b);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_gt(valid, 15000);
+}
+END_TEST
+
+/* ---- printing ----------------------------------------------------------- */
+
+/* Does sz_jv_dump(v) write jq's text? v is consumed. */
+static int
+dump_same(jv v)
+{
+	sz_buf b = { 0 };
+	jv s = jv_dump_string(jv_copy(v), 0);
+	int ok;
+
+	ok = sz_jv_dump(v, &b) == 0 &&
+	    (size_t)jv_string_length_bytes(jv_copy(s)) == b.len &&
+	    memcmp(jv_string_value(s), b.p, b.len) == 0;
+	if (!ok)
+		fprintf(stderr, "# jq %s, sz %.*s\n", jv_string_value(s),
+		    (int)b.len, b.p);
+	jv_free(s);
+	jv_free(v);
+	sz_buf_free(&b);
+	return ok;
+}
+
+START_TEST(test_dump_table)
+{
+	const char *p = build_cases[_i];
+	jv v = jv_parse(p);
+
+	if (jv_is_valid(v))
+		ck_assert(dump_same(v));
+	else
+		jv_free(v);
+}
+END_TEST
+
+/* Every byte value, alone and around text, in a string. */
+START_TEST(test_dump_bytes)
+{
+	for (int c = 0; c < 256; c++) {
+		char s[5] = { 'a', (char)c, 'b', (char)c, '\0' };
+
+		ck_assert(dump_same(jv_string_sized(s, 4)));
+		ck_assert(dump_same(jv_string_sized(s + 1, 1)));
+	}
+	ck_assert(dump_same(jv_string_sized("\0\0x", 3)));
+}
+END_TEST
+
+START_TEST(test_dump_random)
+{
+	sz_buf b = { 0 };
+	int bad = 0;
+
+	for (int i = 0; i < 20000 && bad < 10; i++) {
+		jv v;
+
+		sz_buf_reset(&b);
+		gen_value(&b, 0);
+		v = jv_parse_sized(b.p, (int)b.len);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			continue;
+		}
+		bad += !dump_same(v);
+	}
+	sz_buf_free(&b);
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* Values built by a program, not parsed: deep nesting goes to jq. */
+START_TEST(test_dump_deep)
+{
+	jv v = jv_number(1);
+
+	for (int i = 0; i < 3000; i++)
+		v = jv_array_append(jv_array(), v);
+	ck_assert(dump_same(v));
+}
+END_TEST
+
+/* ---- JSONTestSuite: every text the scanner accepts -------------------------- */
+
+START_TEST(test_suite_texts)
+{
+	const char *data = getenv("SZ_DATA");
+	char dir[4096], path[8192];
+	DIR *d;
+	struct dirent *de;
+	int seen = 0, bad = 0;
+
+	snprintf(dir, sizeof(dir), "%s/JSONTestSuite",
+	    data && *data ? data : "tests/data");
+	d = opendir(dir);
+	ck_assert_msg(d != NULL, "no %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		FILE *f;
+		char buf[1 << 16];
+		size_t n;
+
+		if (de->d_name[0] == '.' || de->d_name[1] != '_')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((f = fopen(path, "rb")) == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (n == sizeof(buf) ||
+		    sz_json_validate(buf, n, NULL, NULL) != 0)
+			continue;
+		seen++;
+		bad += !build_same(buf, n);
+	}
+	closedir(d);
+	ck_assert_int_gt(seen, 90);
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+static Suite *
+jvtext_suite(void)
+{
+	Suite *s = suite_create("jvtext");
+	TCase *tc;
+
+	tc = tcase_create("numbers");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_num_table, 0, NELEM(num_cases));
+	tcase_add_test(tc, test_num_special);
+	tcase_add_test(tc, test_num_powers_of_two);
+	tcase_add_test(tc, test_num_random_bits);
+	tcase_add_test(tc, test_num_random_decimals);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("build");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_build_table, 0, NELEM(build_cases));
+	tcase_add_test(tc, test_build_deep);
+	tcase_add_test(tc, test_build_random);
+	tcase_add_test(tc, test_suite_texts);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dump");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_dump_table, 0, NELEM(build_cases));
+	tcase_add_test(tc, test_dump_bytes);
+	tcase_add_test(tc, test_dump_random);
+	tcase_add_test(tc, test_dump_deep);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SZ_CHECK_MAIN(jvtext_suite)
