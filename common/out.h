@@ -60,11 +60,14 @@ int sz_out_close(sz_out *o);
 /*
  * If fd is a pipe, ask the kernel for an SZ_PIPE_SIZE buffer, so that the
  * stages of a pipeline wake each other less often (Linux' default is 64
- * KiB). Failures are ignored (the per-user limit of pipe memory, other
- * systems): the pipe just keeps its size. The tool runtime calls it for
- * every input and for standard output.
+ * KiB). 256 KiB gave sz-batch | sz-unbatch on 1M records the same time as
+ * 1 MiB (0.23 s; 64 KiB: 0.30 s) for a quarter of the user's pipe memory
+ * (/proc/sys/fs/pipe-user-pages-soft, 64 MiB by default: beyond it Linux
+ * gives the user's new pipes a single page). Failures are ignored (that
+ * limit, other systems): the pipe just keeps its size. The tool runtime
+ * calls it for every input and for standard output.
  */
-#define SZ_PIPE_SIZE (1024 * 1024)
+#define SZ_PIPE_SIZE (256 * 1024)
 void sz_pipe_grow(int fd);
 
 /* Bytes waiting in the buffer. */
