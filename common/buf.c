@@ -166,12 +166,12 @@ sz_utf8_unit(const char *p, const char *end, int *ok)
 }
 
 /*
- * Appends s[0..n) as a JSON string literal. Runs of bytes that need no
- * escape are copied in one go; on failure the buffer's contents are as
- * they were before the call.
+ * Appends s[0..n) as a JSON string literal, DEL (0x7F) escaped too when
+ * del is set. Runs of bytes that need no escape are copied in one go; on
+ * failure the buffer's contents are as they were before the call.
  */
-int
-sz_buf_add_jstr(sz_buf *b, const char *s, size_t n)
+static int
+add_jstr(sz_buf *b, const char *s, size_t n, int del)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
@@ -188,7 +188,7 @@ sz_buf_add_jstr(sz_buf *b, const char *s, size_t n)
 	while (p < e) {
 		run = p;
 		while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' &&
-		    *p != '\\')
+		    *p != '\\' && (*p != 0x7F || !del))
 			p++;
 		if (p > run && sz_buf_add(b, run, (size_t)(p - run)) != 0)
 			goto fail;
@@ -230,6 +230,18 @@ fail:
 	if (b->p != NULL)
 		b->p[len0] = '\0';
 	return -1;
+}
+
+int
+sz_buf_add_jstr(sz_buf *b, const char *s, size_t n)
+{
+	return add_jstr(b, s, n, 0);
+}
+
+int
+sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n)
+{
+	return add_jstr(b, s, n, 1);
 }
 
 void

@@ -34,6 +34,8 @@ int sz_buf_printf(sz_buf *b, const char *fmt, ...)
 /* Append s[0..n) as a JSON string literal (quotes included). Bytes that are
  * not valid UTF-8 become U+FFFD; control characters are escaped. */
 int sz_buf_add_jstr(sz_buf *b, const char *s, size_t n);
+/* The same as jq prints a string: DEL (0x7F) is escaped as \u007f too. */
+int sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n);
 /* The UTF-8 sequence at p (p < end): its length, and *ok = 1 when it is a
  * valid sequence (shortest form, not a surrogate, at most U+10FFFF);
  * otherwise *ok = 0 and the length of the bytes to replace by one U+FFFD

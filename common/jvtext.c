@@ -425,51 +425,6 @@ sz_jv_fmt_number(double d, char *out)
 	return (size_t)(o - out);
 }
 
-static int
-dump_string(const char *s, size_t n, sz_buf *b)
-{
-	static const char hex[] = "0123456789abcdef";
-	const uchar *p = (const uchar *)s, *e = p + n, *run;
-
-	if (sz_buf_reserve(b, n + 2) < 0)
-		return -1;
-	b->p[b->len++] = '"';
-	for (run = p; p < e; p++) {
-		uchar c = *p;
-		char esc[6];
-		size_t en = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F)
-			continue;
-		if (sz_buf_add(b, run, (size_t)(p - run)) < 0)
-			return -1;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\r': esc[1] = 'r'; break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			en = 6;
-			break;
-		}
-		if (sz_buf_add(b, esc, en) < 0)
-			return -1;
-		run = p + 1;
-	}
-	if (sz_buf_add(b, run, (size_t)(p - run)) < 0)
-		return -1;
-	return sz_buf_addc(b, '"');
-}
-
 /* Deeper values are left to jq's printer (which recurses as deep as the
  * value goes, as jq does). */
 #define DUMP_DEPTH 1000
@@ -494,8 +449,9 @@ dump(jv x, sz_buf *b, int depth)
 		return sz_buf_add(b, num,
 		    sz_jv_fmt_number(jv_number_value(x), num));
 	case JV_KIND_STRING:
-		return dump_string(jv_string_value(x),
-		    (size_t)jv_string_length_bytes(jv_copy(x)), b);
+		/* jv strings hold valid UTF-8: only escapes differ */
+		return sz_buf_add_jqstr(b, jv_string_value(x),
+		    (size_t)jv_string_length_bytes(jv_copy(x)));
 	case JV_KIND_ARRAY: {
 		int n = jv_array_length(jv_copy(x));
 

@@ -201,6 +201,20 @@ START_TEST(test_jstr)
 }
 END_TEST
 
+/* jq's form: DEL escaped too; the rest as sz_buf_add_jstr. */
+START_TEST(test_jqstr)
+{
+	sz_buf b = SZ_BUF_INIT;
+
+	ck_assert_int_eq(sz_buf_add_jqstr(&b, "a\x7f\x01\"\xc3\xa9", 6), 0);
+	ck_assert_buf(&b, "\"a\\u007f\\u0001\\\"\xc3\xa9\"");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_buf_add_jstr(&b, "a\x7f", 2), 0);
+	ck_assert_buf(&b, "\"a\x7f\"");
+	sz_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_jstr_appends)
 {
 	sz_buf b = SZ_BUF_INIT;
@@ -236,6 +250,7 @@ buf_suite(void)
 	tcase_add_loop_test(tc, test_jstr, 0,
 	    (int)(sizeof(jstr_cases) / sizeof(jstr_cases[0])));
 	tcase_add_test(tc, test_jstr_appends);
+	tcase_add_test(tc, test_jqstr);
 	suite_add_tcase(s, tc);
 	return s;
 }
