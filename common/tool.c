@@ -12,7 +12,14 @@
 #include "json.h"
 #include "tool.h"
 
-#define READ_SIZE (1024 * 1024)
+/*
+ * Bytes asked of read(2) at a time. 256 KiB fits in a core's L2 cache, so
+ * the bytes the kernel copied are still there when the framer and the
+ * scanner walk them: sz-batch -n 1000 | sz-unbatch on 1M records took
+ * 0.20 s with 256 KiB (and 128 KiB) reads and 0.23 s (0.20-0.28) with
+ * 1 MiB reads, on this project's 2-core build machine.
+ */
+#define READ_SIZE (256 * 1024)
 
 void
 sz_tool_init(sz_tool *t, const char *prog)
