@@ -186,6 +186,27 @@ START_TEST(test_validate_null_outputs)
 }
 END_TEST
 
+/* White space after a top-level member's colon that runs to the end: the
+ * byte past n (here a quote) must not be read as the value. */
+START_TEST(test_validate_ws_to_end)
+{
+	static const char *texts[] = { "{\"a\": \"", "{\"a\":\t\n\"",
+	    "{\"a\":{\"b\": \"" };
+	const char *why;
+	size_t off;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t n = strlen(texts[i]) - 1;	/* not the last quote */
+		sz_jindex ix = { 0 };
+
+		ck_assert_int_eq(sz_json_validate_index(texts[i], n, &why, &off,
+		    &ix), -1);
+		ck_assert_str_eq(why, "unexpected end of input");
+		ck_assert_uint_eq(off, n);
+	}
+}
+END_TEST
+
 /* Depth d of mixed arrays and objects: [{"a":[{"a":...1...}]}] */
 static char *
 nested(int d, size_t *n)
@@ -841,6 +862,7 @@ json_suite(void)
 	tc = tcase_create("validate");
 	tcase_add_loop_test(tc, test_validate_reason, 0, NELEM(val_cases));
 	tcase_add_test(tc, test_validate_null_outputs);
+	tcase_add_test(tc, test_validate_ws_to_end);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_hostile_nesting);
 	tcase_add_test(tc, test_walk);
