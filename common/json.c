@@ -915,6 +915,25 @@ decode_one(const uchar **sp, const uchar *e, uchar *o)
 	return put_utf8(cp, o);
 }
 
+int
+sz_json_lone_high(const char *str, size_t n)
+{
+	const uchar *s = (const uchar *)str + 1, *e = (const uchar *)str + n;
+
+	while ((s = memchr(s, '\\', (size_t)(e - s))) != NULL) {
+		if (s[1] == 'u') {
+			unsigned cp = hex4(s + 2);
+
+			if (cp >= 0xD800 && cp <= 0xDBFF && (s[6] != '\\' ||
+			    s[7] != 'u' || hex4(s + 8) < 0xDC00 ||
+			    hex4(s + 8) > 0xDFFF))
+				return 1;
+		}
+		s += 2;
+	}
+	return 0;
+}
+
 /* Runs of ASCII are copied whole; on failure out is as it was. */
 int
 sz_json_unescape(const char *str, size_t n, sz_buf *out)
@@ -1285,6 +1304,11 @@ put_exp(char *o, int64_t v)
  * whatever the literal's length, and no radix character is involved
  * (strtod's only locale-dependent part).
  */
+const double sz_json_pow10[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
 double
 sz_json_num(const char *str, size_t n)
 {
@@ -1308,9 +1332,20 @@ sz_json_num(const char *str, size_t n)
 	num_parse(s, e, &m);
 	if (!num_sig(&m, &a, &z, &ex))
 		return m.neg ? -0.0 : 0.0;
+	nd = z - a + 1;
+	if (nd <= 15 && ex >= -22 && ex <= 22) {
+		/* The digits and 10^|ex| are exact doubles: one correctly
+		 * rounded operation gives strtod's answer (12.02, 0.5). */
+		uint64_t u = 0;
+
+		for (i = a; i <= z; i++)
+			u = u * 10 + (uint64_t)(num_digit(&m, i) - '0');
+		d = ex < 0 ? (double)u / sz_json_pow10[-ex] :
+		    (double)u * sz_json_pow10[ex];
+		return m.neg ? -d : d;
+	}
 	if (m.neg)
 		*o++ = '-';
-	nd = z - a + 1;
 	if (nd > NUM_DIGITS) {
 		ex += (int64_t)(nd - NUM_DIGITS - 1);
 		for (i = 0; i < NUM_DIGITS; i++)
@@ -1327,10 +1362,7 @@ sz_json_num(const char *str, size_t n)
 		ex = -100000;
 	o += put_exp(o, ex);
 	*o = '\0';
-	d = strtod(buf, NULL);
-	if (isinf(d))
-		d = d > 0 ? DBL_MAX : -DBL_MAX;
-	return d;
+	return strtod(buf, NULL);
 }
 
 /* ---- canonical text ------------------------------------------------- */

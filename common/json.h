@@ -146,6 +146,11 @@ int sz_json_path(const char *v, size_t n, const sz_step *steps,
  */
 int sz_json_unescape(const char *s, size_t n, sz_buf *out);
 
+/* Does the valid JSON string literal s[0..n) hold an escaped UTF-16 high
+ * surrogate (\uD800-\uDBFF) that no escaped low surrogate follows? jq 1.6's
+ * parser rejects such a string (sz_json_unescape makes it U+FFFD). */
+int sz_json_lone_high(const char *s, size_t n);
+
 /* Does the valid JSON string literal s[0..n) decode to exactly the bytes
  * k[0..kn)? (No allocation.) */
 int sz_json_str_eq(const char *s, size_t n, const char *k, size_t kn);
@@ -155,8 +160,11 @@ int sz_json_str_eq(const char *s, size_t n, const char *k, size_t kn);
 int sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* The valid JSON number literal s[0..n) as a double (strtod semantics,
- * locale-independent; overflow gives +-DBL_MAX as jq 1.6 does). */
+ * locale-independent; overflow gives an infinity, as in jq 1.6, where
+ * 1e1000 == infinite and only printing turns it into +-DBL_MAX). */
 double sz_json_num(const char *s, size_t n);
+/* 10^0 .. 10^22, the powers of ten that doubles hold exactly. */
+extern const double sz_json_pow10[23];
 
 /*
  * Canonical text of the valid value v[0..n), appended to out. Two values

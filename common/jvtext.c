@@ -7,15 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "jvtext.h"
 
 typedef unsigned char uchar;
-
-/* Exact powers of ten as doubles (10^22 is the last exact one). */
-static const double p10[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
-};
 
 /* ---- building ----------------------------------------------------------- */
 
@@ -35,157 +30,40 @@ skip_ws(rd *r)
 		r->p++;
 }
 
-static unsigned
-hex4(const uchar *q)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		uchar c = q[i];
-
-		v = v << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-	}
-	return v;
-}
-
-static void
-must(int rc)
-{
-	if (rc < 0)
-		abort();	/* out of memory, as libjq's allocator does */
-}
-
-/* Encode cp as UTF-8 the way jq 1.6's parser does (surrogates too: then
- * jv_string_sized() replaces the bytes, as it does for jq). */
-static void
-put_utf8(sz_buf *b, unsigned cp)
-{
-	char u[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (char)(0xF0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	must(sz_buf_add(b, u, n));
-}
-
 /* A string literal at r->p (the opening quote). */
 static jv
 string(rd *r)
 {
-	const uchar *s = ++r->p, *q = s;
+	const uchar *s = r->p, *q = s + 1;
+	int esc = 0;
 
 	/* Valid text: the closing quote comes before the end. */
-	while (*q != '"' && *q != '\\')
-		q++;
-	if (*q == '"') {
-		r->p = q + 1;
-		return jv_string_sized((const char *)s, (int)(q - s));
+	for (; *q != '"'; q++)
+		if (*q == '\\') {
+			esc = 1;
+			q++;
+		}
+	r->p = q + 1;
+	if (!esc)
+		return jv_string_sized((const char *)s + 1, (int)(q - s - 1));
+	if (sz_json_lone_high((const char *)s, (size_t)(r->p - s))) {
+		r->bail = 1;		/* jq 1.6's parser rejects it */
+		return jv_null();
 	}
 	sz_buf_reset(r->tmp);
-	for (;;) {
-		must(sz_buf_add(r->tmp, s, (size_t)(q - s)));
-		if (*q == '"')
-			break;
-		q++;			/* the escape's letter */
-		switch (*q++) {
-		case 'b': must(sz_buf_addc(r->tmp, '\b')); break;
-		case 'f': must(sz_buf_addc(r->tmp, '\f')); break;
-		case 'n': must(sz_buf_addc(r->tmp, '\n')); break;
-		case 'r': must(sz_buf_addc(r->tmp, '\r')); break;
-		case 't': must(sz_buf_addc(r->tmp, '\t')); break;
-		case 'u': {
-			unsigned cp = hex4(q);
-
-			q += 4;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				/* jq wants a low surrogate next, or fails */
-				unsigned lo;
-
-				if (q[0] != '\\' || q[1] != 'u' ||
-				    (lo = hex4(q + 2)) < 0xDC00 || lo > 0xDFFF) {
-					r->bail = 1;
-					return jv_null();
-				}
-				cp = 0x10000 + ((cp - 0xD800) << 10 |
-				    (lo - 0xDC00));
-				q += 6;
-			}
-			put_utf8(r->tmp, cp);
-			break;
-		}
-		default:		/* " \ / */
-			must(sz_buf_addc(r->tmp, (char)q[-1]));
-			break;
-		}
-		s = q;
-		while (*q != '"' && *q != '\\')
-			q++;
-	}
-	r->p = q + 1;
+	if (sz_json_unescape((const char *)s, (size_t)(r->p - s), r->tmp) < 0)
+		abort();		/* out of memory, as libjq's allocator */
 	return jv_string_sized(r->tmp->p, (int)r->tmp->len);
 }
-
-#define IS_DIGIT(c) ((unsigned)((c) - '0') < 10)
 
 static jv
 number(rd *r)
 {
-	const uchar *s = r->p, *q = s;
-	uint64_t m = 0;
-	int nd = 0, frac = 0, neg = 0;
-	long ex = 0;
+	const uchar *s = r->p;
 
-	if (*q == '-') {
-		neg = 1;
-		q++;
-	}
-	for (; q < r->end && IS_DIGIT(*q); q++, nd++)
-		m = m * 10 + (uint64_t)(*q - '0');
-	if (q < r->end && *q == '.')
-		for (q++; q < r->end && IS_DIGIT(*q); q++, nd++, frac++)
-			m = m * 10 + (uint64_t)(*q - '0');
-	if (q < r->end && (*q == 'e' || *q == 'E')) {
-		int eneg = 0;
-
-		q++;
-		if (*q == '-' || *q == '+')
-			eneg = *q++ == '-';
-		for (; q < r->end && IS_DIGIT(*q); q++)
-			if (ex < 100000)
-				ex = ex * 10 + (*q - '0');
-		if (eneg)
-			ex = -ex;
-	}
-	r->p = q;
-	ex -= frac;
-	if (nd <= 15 && ex >= -22 && ex <= 22) {
-		/* m and 10^|ex| are exact: one correctly rounded operation. */
-		double d = (double)m;
-
-		d = ex < 0 ? d / p10[-ex] : d * p10[ex];
-		return jv_number(neg ? -d : d);
-	}
-	sz_buf_reset(r->tmp);
-	must(sz_buf_add(r->tmp, s, (size_t)(q - s)));
-	must(sz_buf_addc(r->tmp, '\0'));
-	return jv_number(strtod(r->tmp->p, NULL));
+	r->p = (const uchar *)sz_json_skip((const char *)s,
+	    (const char *)r->end);
+	return jv_number(sz_json_num((const char *)s, (size_t)(r->p - s)));
 }
 
 static jv
@@ -319,11 +197,11 @@ shortest(double d, char *dig, int *decpt)
 	 * 15 digits no other decimal of that length maps to d. */
 	if (d >= 1e-5 && d < 1e15) {
 		for (int k = 0; k <= 22; k++) {
-			double t = d * p10[k], mr = nearbyint(t);
+			double t = d * sz_json_pow10[k], mr = nearbyint(t);
 
 			if (mr >= 1e15)
 				break;
-			if (mr / p10[k] == d) {
+			if (mr / sz_json_pow10[k] == d) {
 				uint64_t mm = (uint64_t)mr;
 
 				while (mm % 10 == 0 && mm != 0)

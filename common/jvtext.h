@@ -10,10 +10,11 @@
  *
  * - sz_jv_from_json() builds exactly the value jq 1.6's parser would
  *   (members inserted in text order, so the last of duplicate keys wins
- *   and iteration order is jq's; strings through jv_string_sized(), so
- *   invalid UTF-8 becomes U+FFFD as in jq; numbers correctly rounded, with
- *   overflow to infinity as jq's strtod does). Text that jq's parser treats
- *   specially (an escaped UTF-16 high surrogate, nesting deeper than
+ *   and iteration order is jq's; strings decoded by sz_json_unescape() and
+ *   made by jv_string_sized(), so invalid UTF-8 becomes U+FFFD as in jq;
+ *   numbers by sz_json_num(), correctly rounded, overflow to infinity as
+ *   in jq). Text that jq's parser treats specially (an escaped UTF-16 high
+ *   surrogate with no low one after it, nesting deeper than
  *   SZ_JV_BUILD_DEPTH) is handed to jv_parse_sized(), so that its value or
  *   its error is jq's own.
  * - sz_jv_dump() appends the text `jq -c` prints: object members in

@@ -519,6 +519,25 @@ START_TEST(test_str_eq)
 }
 END_TEST
 
+/* The escaped high surrogates jq 1.6's parser rejects. */
+START_TEST(test_lone_high)
+{
+	static const struct { const char *s; int want; } c[] = {
+		{ "\"\"", 0 }, { "\"abc\"", 0 }, { "\"\\u00e9\"", 0 },
+		{ "\"\\ud83d\\ude00\"", 0 }, { "\"\\uDC00\"", 0 },
+		{ "\"\\\\uD800\"", 0 },	/* an escaped backslash, then text */
+		{ "\"\\uD800\"", 1 }, { "\"x\\udbff\"", 1 },
+		{ "\"\\uD800\\u0041\"", 1 }, { "\"\\uD800\\n\"", 1 },
+		{ "\"\\uD800\\uD800\\uDC00\"", 1 },
+		{ "\"ok \\ud83d\\ude00 then \\ud800\"", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		ck_assert_msg(sz_json_lone_high(c[i].s, strlen(c[i].s)) ==
+		    c[i].want, "%s", c[i].s);
+}
+END_TEST
+
 START_TEST(test_str_cmp)
 {
 #define CMP(a, b) sz_json_str_cmp(a, strlen(a), b, strlen(b))
@@ -554,11 +573,15 @@ static const struct {
 	{ "9007199254740993", 9007199254740992.0 },
 	{ "12345678901234567890", 12345678901234567890.0 },
 	{ "1e308", 1e308 }, { "1.7976931348623157e308", DBL_MAX },
-	{ "1e309", DBL_MAX }, { "-1e400", -DBL_MAX },
-	{ "1e99999999999999999999", DBL_MAX },
+	{ "1e309", INFINITY }, { "-1e400", -INFINITY },
+	{ "1e99999999999999999999", INFINITY },
 	{ "1e-400", 0.0 }, { "1e-99999999999999999999", 0.0 },
 	{ "4.9406564584124654e-324", 4.9406564584124654e-324 },
 	{ "0.000000000000000000000000000001e30", 1.0 },
+	{ "12.02", 12.02 }, { "-14.37", -14.37 }, { "1e22", 1e22 },
+	{ "123456789012345e22", 123456789012345e22 },
+	{ "1e-22", 1e-22 }, { "999999999999999e-22", 999999999999999e-22 },
+	{ "1e23", 1e23 }, { "1234567890123456e-5", 1234567890123456e-5 },
 };
 
 START_TEST(test_num)
@@ -584,8 +607,8 @@ START_TEST(test_num_long)
 	memcpy(p, "9007199254740993", 16);
 	p[n - 1] = '1';
 	p[n] = '\0';
-	/* As an integer it is huge: overflow gives DBL_MAX. */
-	ck_assert(sz_json_num(p, n) == DBL_MAX);
+	/* As an integer it is huge: overflow gives infinity, as in jq. */
+	ck_assert(sz_json_num(p, n) == INFINITY);
 	/* 9007199254740993.000...0001 rounds up to 2^53 + 2 */
 	memcpy(p, "9007199254740993.", 17);
 	ck_assert(sz_json_num(p, n) == 9007199254740994.0);
@@ -881,6 +904,7 @@ json_suite(void)
 	tcase_add_loop_test(tc, test_unescape, 0, NELEM(str_cases));
 	tcase_add_loop_test(tc, test_str_eq, 0, NELEM(str_cases));
 	tcase_add_test(tc, test_str_cmp);
+	tcase_add_test(tc, test_lone_high);
 	tcase_add_loop_test(tc, test_num, 0, NELEM(num_cases));
 	tcase_add_test(tc, test_num_long);
 	suite_add_tcase(s, tc);
