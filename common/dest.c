@@ -656,7 +656,7 @@ dest_write(sz_dest *d)
 		int n = 0;
 		ssize_t k;
 
-		for (sz_qitem *it = d->cur; it != NULL && n < 2 * IOV_RECS;
+		for (sz_qitem *it = d->cur; it != NULL && n + 2 <= 2 * IOV_RECS;
 		    it = it->next) {
 			if (off < it->n) {
 				iov[n].iov_base = it->p + off;

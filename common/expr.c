@@ -857,17 +857,39 @@ parse(sz_expr *e, const char *rec, size_t n, jv *out)
 	return -1;
 }
 
-static int
-run(sz_expr *e, const char *rec, size_t n, sz_jq_fn fn, void *ud)
-{
-	jv in;
-	int k;
+struct runctx {
+	sz_expr *e;
+	const char *rec;
+	size_t n;
+	int mode;
+	sz_jq_fn fn;
+	void *ud;
+};
 
-	if (parse(e, rec, n, &in) < 0)
+/* Inside the guard: parse, then run. */
+static int
+run_body(void *ud)
+{
+	struct runctx *c = ud;
+	jv in;
+
+	if (parse(c->e, c->rec, c->n, &in) < 0)
+		return SZ_JQ_ERROR;
+	sz_buf_reset(&c->e->err);
+	return sz_jq_run(&c->e->jq, c->mode, in, c->fn, c->ud, &c->e->err);
+}
+
+/* Run the program through libjq; a jq error, a halt and a fault in libjq
+ * are SZ_EXPR_ERROR (e->jq.halted tells a halt). */
+static int
+run(sz_expr *e, int mode, const char *rec, size_t n, sz_jq_fn fn, void *ud)
+{
+	struct runctx c = { e, rec, n, mode, fn, ud };
+	int k = sz_jq_protect(&e->jq, run_body, &c, &e->err);
+
+	if (k == SZ_JQ_ERROR || k == SZ_JQ_HALT || k == SZ_JQ_FAULT)
 		return SZ_EXPR_ERROR;
-	sz_buf_reset(&e->err);
-	k = sz_jq_run(&e->jq, in, fn, ud, &e->err);
-	return k == 1 ? SZ_EXPR_ERROR : k;
+	return k;
 }
 
 static int
@@ -894,7 +916,7 @@ sz_expr_test(sz_expr *e, const char *rec, size_t n)
 	}
 	if (e->plan != NULL)
 		return eval_pred(e, e->plan, rec, n);
-	k = run(e, rec, n, stop_if_truthy, NULL);
+	k = run(e, SZ_JQ_FIRST_TRUE, rec, n, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	return k == 2 ? SZ_EXPR_TRUE : SZ_EXPR_FALSE;
@@ -941,7 +963,7 @@ sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out)
 		return sz_buf_adds(out, k ? "true\n" : "false\n") < 0 ?
 		    SZ_EXPR_ERROR : 1;
 	}
-	k = run(e, rec, n, map_one, &m);
+	k = run(e, SZ_JQ_ALL, rec, n, map_one, &m);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	if (k == 3) {
@@ -985,11 +1007,11 @@ first_value(sz_expr *e, const char *rec, size_t n, sz_buf *out, int canon)
 		return k < 0 ? SZ_EXPR_ERROR : SZ_EXPR_TRUE;
 	}
 	if (!canon) {
-		k = run(e, rec, n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, rec, n, first_one, &f);
 	} else {
 		sz_buf_reset(&e->tmp);
 		f.out = &e->tmp;
-		k = run(e, rec, n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, rec, n, first_one, &f);
 		if (k == 2 && sz_json_canon(e->tmp.p, e->tmp.len, out) < 0)
 			k = 3;
 	}

@@ -1,46 +1,92 @@
 /* SPDX-License-Identifier: MIT */
-/* jqx.c - libjq glue: compile, run, messages; see jqx.h. */
+/* jqx.c - libjq glue: compile, run, messages, guarded runs; see jqx.h. */
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jqx.h"
 #include "jvtext.h"
 
+/* ---- variables and module directories ------------------------------ */
+
 void
 sz_jqvars_init(sz_jqvars *v)
 {
-	v->named = jv_object();
+	memset(v, 0, sizeof(*v));
 }
 
 void
 sz_jqvars_free(sz_jqvars *v)
 {
-	jv_free(v->named);
-	v->named = jv_null();
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->v[i].name);
+		free(v->v[i].value);
+	}
+	free(v->v);
+	for (size_t i = 0; i < v->nlib; i++)
+		free(v->lib[i]);
+	free(v->lib);
+	memset(v, 0, sizeof(*v));
+}
+
+static int
+nomem_opt(sz_opts *o)
+{
+	snprintf(o->err, sizeof(o->err), "out of memory");
+	return -1;
 }
 
 int
 sz_jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
 {
 	const char *opt, *val;
-	jv x;
 
+	if (c == 'L') {
+		/* As jq does: the directory made absolute when it exists. */
+		char *dir = realpath(optarg, NULL), **nl;
+
+		if (dir == NULL && (dir = strdup(optarg)) == NULL)
+			return nomem_opt(o);
+		if ((nl = realloc(v->lib, (v->nlib + 1) * sizeof(*nl))) == NULL) {
+			free(dir);
+			return nomem_opt(o);
+		}
+		v->lib = nl;
+		v->lib[v->nlib++] = dir;
+		return 1;
+	}
 	if (c != SZ_OPT_ARG && c != SZ_OPT_ARGJSON)
 		return 0;
 	opt = c == SZ_OPT_ARG ? "--arg" : "--argjson";
 	if ((val = sz_opts_second(o, argc, argv, opt)) == NULL)
 		return -1;
-	if (c == SZ_OPT_ARG)
-		x = jv_string(val);
-	else {
-		x = jv_parse(val);
-		if (!jv_is_valid(x)) {
-			jv_free(x);
+	if (c == SZ_OPT_ARGJSON) {
+		jv x = jv_parse(val);
+		int ok = jv_is_valid(x);
+
+		jv_free(x);
+		if (!ok) {
 			snprintf(o->err, sizeof(o->err),
 			    "--argjson %s: invalid JSON text '%s'", optarg, val);
 			return -1;
 		}
 	}
-	v->named = jv_object_set(v->named, jv_string(optarg), x);
+	struct sz_jqvar *nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return nomem_opt(o);
+	v->v = nv;
+	nv[v->n].json = c == SZ_OPT_ARGJSON;
+	nv[v->n].name = strdup(optarg);
+	nv[v->n].value = strdup(val);
+	if (nv[v->n].name == NULL || nv[v->n].value == NULL) {
+		free(nv[v->n].name);
+		free(nv[v->n].value);
+		return nomem_opt(o);
+	}
+	v->n++;
 	return 1;
 }
 
@@ -48,9 +94,11 @@ int
 sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
     const char *shortopts, const struct option *longopts)
 {
+	char shorts[64];
 	int c, k;
 
-	while ((c = sz_opts_getopt(o, argc, argv, shortopts, longopts)) != -1 &&
+	snprintf(shorts, sizeof(shorts), "L:%s", shortopts ? shortopts : "");
+	while ((c = sz_opts_getopt(o, argc, argv, shorts, longopts)) != -1 &&
 	    c != '?') {
 		if ((k = sz_jqvars_option(v, o, c, argc, argv)) == 0)
 			return c;
@@ -59,6 +107,166 @@ sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
 	}
 	return c;
 }
+
+/*
+ * The arguments of jq_compile_args, built afresh for each compile (and so
+ * in the thread that will run the program): each name, plus $ARGS, as
+ * jq's main sets them. The last of two same names wins, as in jq.
+ */
+static jv
+build_args(const sz_jqvars *v)
+{
+	jv named = jv_object(), args;
+
+	for (size_t i = 0; v != NULL && i < v->n; i++) {
+		jv x = v->v[i].json ? jv_parse(v->v[i].value) :
+		    jv_string(v->v[i].value);
+
+		named = jv_object_set(named, jv_string(v->v[i].name), x);
+	}
+	args = jv_copy(named);
+	return jv_object_set(args, jv_string("ARGS"),
+	    jv_object_set(jv_object_set(jv_object(), jv_string("positional"),
+	    jv_array()), jv_string("named"), named));
+}
+
+/* The module search path, as jq's main sets it. */
+static void
+set_library_path(jq_state *jq, const sz_jqvars *v)
+{
+	jv path = jv_array();
+	char *self, *dot;
+
+	if (v != NULL && v->nlib > 0)
+		for (size_t i = 0; i < v->nlib; i++)
+			path = jv_array_append(path, jv_string(v->lib[i]));
+	else {
+		path = jv_array_append(path, jv_string("~/.jq"));
+		path = jv_array_append(path, jv_string("$ORIGIN/../lib/jq"));
+		path = jv_array_append(path, jv_string("$ORIGIN/../lib"));
+	}
+	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), path);
+	/* $ORIGIN: the directory of the executable. */
+	if ((self = realpath("/proc/self/exe", NULL)) != NULL) {
+		char *slash = strrchr(self, '/');
+
+		if (slash != NULL)
+			*(slash == self ? slash + 1 : slash) = '\0';
+		jq_set_attr(jq, jv_string("JQ_ORIGIN"), jv_string(self));
+		free(self);
+	} else
+		jq_set_attr(jq, jv_string("JQ_ORIGIN"), jv_string("."));
+	if ((dot = realpath(".", NULL)) != NULL) {
+		jq_set_attr(jq, jv_string("PROGRAM_ORIGIN"), jv_string(dot));
+		free(dot);
+	} else
+		jq_set_attr(jq, jv_string("PROGRAM_ORIGIN"), jv_string("."));
+}
+
+/* ---- guarded runs -------------------------------------------------- */
+
+enum { FAULT_NONE, FAULT_FPE, FAULT_NOMEM, FAULT_ABORT };
+
+static _Thread_local sigjmp_buf *guard;
+static _Thread_local int guard_why;
+
+/* SIGFPE and SIGABRT: back to the guarded call in this thread, or, outside
+ * one, the default action (the instruction faults again, or abort()
+ * raises again). */
+static void
+on_fault(int s)
+{
+	if (guard != NULL) {
+		sigjmp_buf *jb = guard;
+
+		guard = NULL;
+		guard_why = s == SIGFPE ? FAULT_FPE : FAULT_ABORT;
+		siglongjmp(*jb, 1);
+	}
+	signal(s, SIG_DFL);
+	if (s == SIGABRT)
+		raise(s);
+}
+
+/* libjq's handler for memory exhausted; outside a guarded call libjq
+ * prints its message and aborts. */
+static void
+on_nomem(void *ud)
+{
+	(void)ud;
+	if (guard != NULL) {
+		sigjmp_buf *jb = guard;
+
+		guard = NULL;
+		guard_why = FAULT_NOMEM;
+		siglongjmp(*jb, 1);
+	}
+}
+
+static void
+install_fault_handlers(void)
+{
+	static int done;
+	struct sigaction sa;
+
+	if (done)	/* set in the main thread before any worker starts */
+		return;
+	done = 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	/* not blocked while handled: siglongjmp then needs no mask */
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
+}
+
+/* Tear a jq state down; one that faults on the way is left behind. */
+static void
+drop_state(jq_state **st)
+{
+	sigjmp_buf jb;
+	jq_state *volatile s = *st;
+
+	*st = NULL;
+	if (s == NULL)
+		return;
+	if (sigsetjmp(jb, 0) == 0) {
+		guard = &jb;
+		jq_teardown((jq_state **)&s);
+	}
+	guard = NULL;
+}
+
+int
+sz_jq_protect(sz_jq *q, int (*body)(void *), void *ud, sz_buf *err)
+{
+	sigjmp_buf jb;
+	int k;
+
+	if (sigsetjmp(jb, 0) != 0) {
+		int why = guard_why;
+
+		guard = NULL;
+		/* Whatever libjq was doing is lost: start afresh. */
+		for (int i = 0; i < SZ_JQ_NMODES; i++)
+			drop_state(&q->st[i]);
+		sz_buf_reset(err);
+		sz_buf_adds(err, why == FAULT_FPE ?
+		    "cannot compute the remainder (%): a number is outside "
+		    "the 64-bit integer range or the result overflows" :
+		    why == FAULT_NOMEM ?
+		    "out of memory while running the program" :
+		    "libjq failed an internal check on this record");
+		return SZ_JQ_FAULT;
+	}
+	guard = &jb;
+	k = body(ud);
+	guard = NULL;
+	return k;
+}
+
+/* ---- compiling ----------------------------------------------------- */
 
 /* jq's message callback while compiling: collect the texts. */
 static void
@@ -76,35 +284,129 @@ collect(void *ud, jv msg)
 		sz_buf_addc(q->errs, '\n');
 	sz_buf_adds(q->errs, jv_string_value(msg));
 	jv_free(msg);
+	while (q->errs->len && q->errs->p[q->errs->len - 1] == '\n')
+		q->errs->p[--q->errs->len] = '\0';
+}
+
+/*
+ * Where the program's body starts: after the `module {...};`, `import
+ * "..." as NAME;` and `include "...";` directives that jq wants first.
+ * Returns the offset, or -1 when the directives are beyond this simple
+ * reader (the program is then not wrapped).
+ */
+static long
+body_start(const char *s)
+{
+	const char *p = s;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		    *p == '#') {
+			if (*p == '#')
+				while (*p != '\0' && *p != '\n')
+					p++;
+			else
+				p++;
+		}
+		size_t w = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+		if (!((w == 6 && strncmp(p, "module", 6) == 0) ||
+		    (w == 6 && strncmp(p, "import", 6) == 0) ||
+		    (w == 7 && strncmp(p, "include", 7) == 0)))
+			return (long)(p - s);
+		/* to the ';' outside strings and braces */
+		int depth = 0;
+		for (p += w; *p != ';' || depth > 0; p++) {
+			if (*p == '\0')
+				return -1;
+			if (*p == '{' || *p == '[' || *p == '(')
+				depth++;
+			else if (*p == '}' || *p == ']' || *p == ')')
+				depth--;
+			else if (*p == '#')
+				while (p[1] != '\0' && p[1] != '\n')
+					p++;
+			else if (*p == '"') {
+				for (p++; *p != '"'; p++) {
+					if (*p == '\0')
+						return -1;
+					if (*p == '\\' && *++p == '(')
+						return -1;	/* interpolation */
+					if (*p == '\0')
+						return -1;
+				}
+			}
+		}
+		p++;
+	}
+}
+
+/* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
+ * messages in err (NULL: discard them). */
+static int
+compile_mode(sz_jq *q, int mode, sz_buf *err)
+{
+	static const char *const wrap[SZ_JQ_NMODES][2] = {
+		{ "", "" },
+		{ "first((", "\n))" },
+		{ "first((", "\n) | select(.))" },
+	};
+	sz_buf text = SZ_BUF_INIT;
+	jq_state *jq;
+	int ok;
+
+	if (mode != SZ_JQ_ALL &&
+	    (sz_buf_add(&text, q->src, q->body) < 0 ||
+	    sz_buf_adds(&text, wrap[mode][0]) < 0 ||
+	    sz_buf_adds(&text, q->src + q->body) < 0 ||
+	    sz_buf_adds(&text, wrap[mode][1]) < 0)) {
+		sz_buf_free(&text);
+		if (err)
+			sz_buf_adds(err, "jq: cannot compile (out of memory)");
+		return -1;
+	}
+	if ((jq = jq_init()) == NULL) {
+		sz_buf_free(&text);
+		if (err)
+			sz_buf_adds(err, "jq: cannot initialise (out of memory)");
+		return -1;
+	}
+	install_fault_handlers();
+	jq_set_nomem_handler(jq, on_nomem, NULL);
+	q->errs = err;
+	jq_set_error_cb(jq, collect, q);
+	set_library_path(jq, q->v);
+	ok = jq_compile_args(jq, mode == SZ_JQ_ALL ? q->src : text.p,
+	    build_args(q->v));
+	q->errs = NULL;
+	sz_buf_free(&text);
+	if (!ok) {
+		if (err && err->len == 0)
+			sz_buf_adds(err, "jq: error: cannot compile");
+		jq_teardown(&jq);
+		return -1;
+	}
+	q->st[mode] = jq;
+	return 0;
 }
 
 int
 sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 {
-	jv named = v ? jv_copy(v->named) : jv_object();
-	jv args;
-	int ok;
+	long b;
 
 	memset(q, 0, sizeof(*q));
-	q->jq = jq_init();
-	if (q->jq == NULL) {
-		jv_free(named);
-		sz_buf_adds(err, "jq: cannot initialise (out of memory)");
+	q->v = v;
+	if ((q->src = strdup(expr)) == NULL) {
+		sz_buf_adds(err, "jq: cannot compile (out of memory)");
 		return -1;
 	}
-	q->errs = err;
-	jq_set_error_cb(q->jq, collect, q);
-	/* As jq's main does: each name, plus $ARGS. */
-	args = jv_copy(named);
-	args = jv_object_set(args, jv_string("ARGS"),
-	    jv_object_set(jv_object_set(jv_object(), jv_string("positional"),
-	    jv_array()), jv_string("named"), named));
-	ok = jq_compile_args(q->jq, expr, args);
-	q->errs = NULL;
-	if (!ok) {
-		if (err->len == 0)
-			sz_buf_adds(err, "jq: error: cannot compile");
-		jq_teardown(&q->jq);
+	if ((b = body_start(expr)) < 0)
+		q->nowrap = 1;
+	else
+		q->body = (size_t)b;
+	if (compile_mode(q, SZ_JQ_ALL, err) < 0) {
+		free(q->src);
+		q->src = NULL;
 		return -1;
 	}
 	return 0;
@@ -113,64 +415,124 @@ sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 void
 sz_jq_free(sz_jq *q)
 {
-	if (q->jq != NULL)
-		jq_teardown(&q->jq);
+	for (int i = 0; i < SZ_JQ_NMODES; i++)
+		if (q->st[i] != NULL)
+			jq_teardown(&q->st[i]);
+	free(q->src);
+	q->src = NULL;
+}
+
+/* ---- running ------------------------------------------------------- */
+
+/* The state for a mode, compiled on first use; *drain is set when the
+ * run must go on to the program's end after a stop (see below). */
+static jq_state *
+state_for(sz_jq *q, int mode, int *drain, sz_buf *err)
+{
+	*drain = 0;
+	if (mode != SZ_JQ_ALL && q->nowrap)
+		mode = SZ_JQ_ALL;
+	if (mode != SZ_JQ_ALL)
+		*drain = 1;
+	if (q->st[mode] == NULL && compile_mode(q, mode, NULL) < 0) {
+		if (mode == SZ_JQ_ALL) {
+			sz_buf_adds(err, "jq: cannot compile the program "
+			    "again (out of memory)");
+			return NULL;
+		}
+		/* The wrapped form did not compile: use the program as
+		 * written and run it to its end. */
+		q->nowrap = 1;
+		return state_for(q, SZ_JQ_ALL, drain, err);
+	}
+	return q->st[mode];
 }
 
 int
-sz_jq_run(sz_jq *q, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
+sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 {
+	int drain, stopped = 0;
+	jq_state *jq;
 	jv r;
 
-	jq_start(q->jq, in, 0);
+	/*
+	 * libjq cannot start a new input after a run abandoned inside a
+	 * path expression (`paths` stopped at its first output aborts in
+	 * stack_restore). So a run is never abandoned: the modes that want
+	 * one output run first(EXPR), which unwinds itself after it, and
+	 * fall back to running the program to its end; a run of every
+	 * output that the callback stops leaves its state behind.
+	 */
+	if ((jq = state_for(q, mode, &drain, err)) == NULL) {
+		jv_free(in);
+		return SZ_JQ_ERROR;
+	}
+	if (q->nowrap && mode != SZ_JQ_ALL)
+		drain = 1;
+	jq_start(jq, in, 0);
 	for (;;) {
-		r = jq_next(q->jq);
+		r = jq_next(jq);
 		if (jv_is_valid(r)) {
-			int k = fn(ud, r);
+			int k = stopped ? (jv_free(r), 0) : fn(ud, r);
 
-			if (k != 0)
-				return k;
+			if (k != 0) {
+				stopped = k;
+				if (!drain) {
+					/* jq_reset might fail on it later */
+					q->st[mode] = NULL;
+					return k;
+				}
+			}
 			continue;
 		}
-		if (jq_halted(q->jq)) {
-			/* halt / halt_error: stop this record; an error
-			 * message makes it an error. */
-			jv m = jq_get_error_message(q->jq);
+		if (jq_halted(jq)) {
+			jv code = jq_get_exit_code(jq);
+			jv m = jq_get_error_message(jq);
 
 			jv_free(r);
-			if (jv_get_kind(m) == JV_KIND_STRING) {
-				sz_buf_adds(err, jv_string_value(m));
-				jv_free(m);
-				/* halt_error's text usually ends in \n */
-				while (err->len && err->p[err->len - 1] == '\n')
-					err->p[--err->len] = '\0';
-				return 1;
-			}
-			if (jv_is_valid(m) && jv_get_kind(m) != JV_KIND_NULL) {
-				jv d = jv_dump_string(m, 0);
-
-				sz_buf_adds(err, jv_string_value(d));
-				jv_free(d);
-				return 1;
+			q->halted = 1;
+			if (!jv_is_valid(code))
+				q->halt_status = 0;
+			else if (jv_get_kind(code) == JV_KIND_NUMBER)
+				q->halt_status = (int)jv_number_value(code);
+			else
+				q->halt_status = 5;
+			jv_free(code);
+			sz_buf_reset(err);
+			/* As jq prints it: a string raw, another value as
+			 * JSON and a newline, null nothing. */
+			if (jv_get_kind(m) == JV_KIND_STRING)
+				sz_buf_add(err, jv_string_value(m),
+				    (size_t)jv_string_length_bytes(jv_copy(m)));
+			else if (jv_is_valid(m) &&
+			    jv_get_kind(m) != JV_KIND_NULL) {
+				if (sz_jq_dump(jv_copy(m), err) == 0)
+					sz_buf_addc(err, '\n');
 			}
 			jv_free(m);
-			return 0;
+			return SZ_JQ_HALT;
 		}
 		if (jv_invalid_has_msg(jv_copy(r))) {
 			jv m = jv_invalid_get_msg(r);
 
+			if (stopped) {
+				/* an error after the output that was kept */
+				jv_free(m);
+				return stopped;
+			}
 			if (jv_get_kind(m) == JV_KIND_STRING)
-				sz_buf_adds(err, jv_string_value(m));
+				sz_buf_add(err, jv_string_value(m),
+				    (size_t)jv_string_length_bytes(jv_copy(m)));
 			else {
 				m = jv_dump_string(m, 0);
 				sz_buf_adds(err, "(not a string): ");
 				sz_buf_adds(err, jv_string_value(m));
 			}
 			jv_free(m);
-			return 1;
+			return SZ_JQ_ERROR;
 		}
 		jv_free(r);
-		return 0;
+		return stopped;
 	}
 }
 

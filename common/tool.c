@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "expr.h"
 #include "json.h"
 #include "tool.h"
 
@@ -150,6 +151,31 @@ sz_fail(sz_tool *t, int status, const char *fmt, ...)
 	}
 	t->stopping = 1;
 	return -1;
+}
+
+int
+sz_halt(sz_tool *t, int status, const char *msg, size_t n)
+{
+	if (!t->halted) {
+		t->halted = 1;
+		t->halt_status = status & 0xff;
+		sz_buf_reset(&t->haltmsg);
+		sz_buf_add(&t->haltmsg, msg, n);
+	}
+	t->stopping = 1;
+	return -1;
+}
+
+int
+sz_expr_bad(sz_tool *t, const sz_rec *r, const sz_expr *e, const char *what)
+{
+	if (e->jq.halted)
+		return sz_halt(t, e->jq.halt_status, e->err.p ? e->err.p : "",
+		    e->err.len);
+	if (what != NULL)
+		return sz_bad(t, r, "jq", 1, "%s: %s", what,
+		    e->err.p ? e->err.p : "error");
+	return sz_bad(t, r, "jq", 1, "%s", e->err.p ? e->err.p : "error");
 }
 
 /* A write to stdout failed: a vanished reader ends us quietly. */
@@ -650,7 +676,11 @@ done:
 		    strerror(t->statsf.err));
 	if (t->failmsg != NULL)
 		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
-	if (rc == 0) {
+	else if (t->halted)
+		put_stderr(t->haltmsg.p, t->haltmsg.len);
+	if (rc == 0 && t->halted && t->status == 0)
+		rc = t->halt_status;
+	else if (rc == 0) {
 		rc = t->status;
 		if (t->stopsig && (rc == 0 || t->status == SZ_EXIT_FAIL))
 			rc = 128 + t->stopsig;
@@ -661,6 +691,7 @@ done:
 	free(t->rbuf);
 	free(t->ix.el);
 	free(t->failmsg);
+	sz_buf_free(&t->haltmsg);
 	sz_buf_free(&t->scratch);
 	sz_loop_free(&t->loop);
 	if (t->epipe) {

@@ -112,6 +112,8 @@ struct sz_tool {
 	int finished;
 	sz_buf scratch;
 	char *failmsg;		/* printed last, after the flush */
+	sz_buf haltmsg;		/* halt_error's text, printed last */
+	int halted, halt_status;
 };
 
 /* Set up t for tool `prog` ("sz-NAME"). */
@@ -158,6 +160,20 @@ int sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
  * errors; returns 0 or -1. Without --dlq it does nothing but count. */
 int sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
     unsigned attempts, const char *error);
+/*
+ * A program ran halt or halt_error: no more records are read, the tool
+ * releases what it holds (end()), and the run ends with `status` after
+ * msg[0..n) is written to stderr as it is (jq's way). Returns -1.
+ */
+int sz_halt(sz_tool *t, int status, const char *msg, size_t n);
+/*
+ * An expression failed on r (answer SZ_EXPR_ERROR): a jq error or a fault
+ * in libjq is bad input (sz_bad, message "WHAT: jq's message", or jq's
+ * message alone when what is NULL); a halt stops the tool (sz_halt).
+ */
+struct sz_expr;
+int sz_expr_bad(sz_tool *t, const sz_rec *r, const struct sz_expr *e,
+    const char *what);
 /* A failure during the run: message (printed after the flush), status.
  * Returns -1. */
 int sz_fail(sz_tool *t, int status, const char *fmt, ...)

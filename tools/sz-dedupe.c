@@ -90,6 +90,10 @@ record_time(struct dedupe *d, const sz_rec *r, int64_t *now,
 	}
 	sz_buf_reset(&d->tb);
 	k = sz_expr_value(&d->time, r->p, r->n, &d->tb);
+	if (k == SZ_EXPR_ERROR && d->time.jq.halted) {
+		*kind = NULL;	/* the caller stops the tool */
+		return -1;
+	}
 	if (k == SZ_EXPR_ERROR) {
 		*kind = "jq";
 		sz_buf_reset(&d->tb);
@@ -171,7 +175,7 @@ dedupe_record(sz_tool *t, const sz_rec *r)
 		if (k == SZ_EXPR_ERROR) {
 			if (decide(t, d) < 0)
 				return -1;
-			return sz_bad(t, r, "jq", 1, "--key: %s", d->key.err.p);
+			return sz_expr_bad(t, r, &d->key, "--key");
 		}
 		if (k == SZ_EXPR_EMPTY) {
 			if (decide(t, d) < 0)
@@ -183,6 +187,8 @@ dedupe_record(sz_tool *t, const sz_rec *r)
 	if (record_time(d, r, &now, &kind) < 0) {
 		if (decide(t, d) < 0)
 			return -1;
+		if (kind == NULL)
+			return sz_expr_bad(t, r, &d->time, "--time");
 		return sz_bad(t, r, kind, 1, "%s", d->tb.p);
 	}
 	sz_keymap_prefetch(d->m, d->kb.p, d->kb.len);

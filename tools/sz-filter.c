@@ -45,7 +45,7 @@ filter_record(sz_tool *t, const sz_rec *r)
 	int k = sz_expr_test(&f->e, r->p, r->n);
 
 	if (k == SZ_EXPR_ERROR)
-		return sz_bad(t, r, "jq", 1, "%s", f->e.err.p);
+		return sz_expr_bad(t, r, &f->e, NULL);
 	if (k ^ f->invert)
 		return sz_emit(t, r->p, r->n);
 	if (f->have_rejects) {

@@ -21,12 +21,23 @@
 
 #define CHUNK_RECS 256
 #define CHUNK_BYTES (256 * 1024)
+/*
+ * Bytes of records and outputs held in flight with -j: at most this much
+ * (plus one record and one record's outputs per chunk). A chunk whose
+ * outputs reach its share is handed back half done: the main thread
+ * writes what it made and puts the rest back at the head of the queue.
+ */
+#define INFLIGHT_BYTES (64 * 1024 * 1024)
+#define MAX_FLIGHT (INFLIGHT_BYTES / (2 * CHUNK_BYTES))
 
-/* A failed record inside a chunk. */
+/* A failed (or halting) record inside a chunk. */
 struct cerr {
 	size_t rec;		/* index of the record */
 	size_t off;		/* output offset where its output would be */
 	char *msg;
+	int halt;		/* halt/halt_error: outputs up to end, then stop */
+	int status;
+	size_t end;		/* with halt: end of its outputs */
 };
 
 /* Records handed to a worker, and what it made of them. */
@@ -38,6 +49,8 @@ struct chunk {
 	const char **file;
 	unsigned long *line;
 	size_t n, cap;
+	size_t start;		/* first record still to run */
+	size_t stop;		/* records run by the worker (< n: half done) */
 	sz_buf out;		/* output lines */
 	uint64_t lines;
 	struct cerr *errs;
@@ -61,6 +74,7 @@ struct map {
 	struct chunk *qhead, *qtail;	/* waiting for a worker */
 	struct chunk *fhead, *ftail;	/* in flight, input order */
 	int inflight, maxflight;
+	size_t outcap;		/* outputs a chunk may hold */
 	int quit;
 	int wake[2];		/* workers -> main: a chunk is done */
 	struct chunk *cur;	/* being filled */
@@ -90,6 +104,17 @@ static const struct option longopts[] = {
 
 /* ---- one thread ---------------------------------------------------- */
 
+/* Lines in p[0..n). */
+static uint64_t
+newlines(const char *p, size_t n)
+{
+	uint64_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
 static int
 map_record(sz_tool *t, const sz_rec *r)
 {
@@ -98,8 +123,15 @@ map_record(sz_tool *t, const sz_rec *r)
 
 	sz_buf_reset(&m->out);
 	k = sz_expr_map(&m->e, r->p, r->n, &m->out);
+	if (k < 0 && m->e.jq.halted) {
+		/* jq writes what came before the halt */
+		if (sz_emit_lines(t, m->out.p, m->out.len, newlines(m->out.p,
+		    m->out.len)) < 0)
+			return -1;
+		return sz_expr_bad(t, r, &m->e, NULL);
+	}
 	if (k < 0)
-		return sz_bad(t, r, "jq", 1, "%s", m->e.err.p);
+		return sz_expr_bad(t, r, &m->e, NULL);
 	if (k == 0)
 		t->st.dropped++;
 	return sz_emit_lines(t, m->out.p, m->out.len, (uint64_t)k);
@@ -157,36 +189,66 @@ chunk_add(struct chunk *c, const sz_rec *r)
 	return 0;
 }
 
-/* A worker's work on one chunk: outputs, and errors where they occur. */
-static void
-chunk_run(sz_expr *e, struct chunk *c)
+/* Note an error (or a halt) of record i whose outputs start at mark. */
+static int
+chunk_err(struct chunk *c, sz_expr *e, size_t i, size_t mark)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	struct cerr *ne = realloc(c->errs, (c->nerrs + 1) * sizeof(*ne));
+
+	if (ne == NULL)
+		return -1;
+	c->errs = ne;
+	ne += c->nerrs;
+	memset(ne, 0, sizeof(*ne));
+	ne->rec = i;
+	ne->off = mark;
+	ne->end = c->out.len;
+	ne->halt = e->jq.halted;
+	ne->status = e->jq.halt_status;
+	if ((ne->msg = malloc(e->err.len + 1)) == NULL)
+		return -1;
+	if (e->err.len)
+		memcpy(ne->msg, e->err.p, e->err.len);
+	ne->msg[e->err.len] = '\0';
+	c->nerrs++;
+	return 0;
+}
+
+/*
+ * A worker's work on one chunk: outputs, and errors where they occur. It
+ * stops after a halt, and after the record whose outputs reach outcap
+ * (c->stop then says how far it got).
+ */
+static void
+chunk_run(sz_expr *e, struct chunk *c, size_t outcap)
+{
+	size_t i;
+
+	for (i = c->start; i < c->n; i++) {
 		size_t mark = c->out.len;
 		long k = sz_expr_map(e, c->in.p + c->off[i], c->len[i],
 		    &c->out);
 
 		if (k >= 0) {
 			c->lines += (uint64_t)k;
+			if (c->out.len >= outcap) {
+				i++;
+				break;
+			}
 			continue;
 		}
-		c->out.len = mark;	/* a failed record writes nothing */
-		struct cerr *ne = realloc(c->errs,
-		    (c->nerrs + 1) * sizeof(*ne));
-		if (ne == NULL) {
+		if (!e->jq.halted)
+			c->out.len = mark;	/* a failed record writes nothing */
+		if (chunk_err(c, e, i, mark) < 0) {
 			c->oom = 1;
 			return;
 		}
-		c->errs = ne;
-		c->errs[c->nerrs].rec = i;
-		c->errs[c->nerrs].off = mark;
-		c->errs[c->nerrs].msg = strdup(e->err.p ? e->err.p : "error");
-		if (c->errs[c->nerrs].msg == NULL) {
-			c->oom = 1;
-			return;
+		if (e->jq.halted) {
+			i++;
+			break;
 		}
-		c->nerrs++;
 	}
+	c->stop = i;
 }
 
 static void *
@@ -213,7 +275,7 @@ worker(void *arg)
 			m->qtail = NULL;
 		pthread_mutex_unlock(&m->mu);
 		if (ok)
-			chunk_run(&e, c);
+			chunk_run(&e, c, m->outcap);
 		else
 			c->oom = 1;
 		pthread_mutex_lock(&m->mu);
@@ -272,20 +334,47 @@ emit_chunk(sz_tool *t, struct chunk *c)
 		struct cerr *er = &c->errs[i];
 		sz_rec r = { c->in.p + c->off[er->rec], c->len[er->rec],
 		    c->file[er->rec], c->line[er->rec] };
-		uint64_t nl = 0;
+		uint64_t nl = newlines(c->out.p + pos, er->off - pos);
 
-		for (size_t k = pos; k < er->off; k++)
-			nl += c->out.p[k] == '\n';
 		if (sz_emit_lines(t, c->out.p + pos, er->off - pos, nl) < 0)
 			return -1;
 		lines_left -= nl;
 		pos = er->off;
+		if (er->halt) {
+			/* jq writes what came before the halt, then stops */
+			m->failed = 1;
+			if (sz_emit_lines(t, c->out.p + pos, er->end - pos,
+			    newlines(c->out.p + pos, er->end - pos)) < 0)
+				return -1;
+			return sz_halt(t, er->status, er->msg, strlen(er->msg));
+		}
 		if (sz_bad(t, &r, "jq", 1, "%s", er->msg) < 0) {
 			m->failed = 1;
 			return -1;
 		}
 	}
 	return sz_emit_lines(t, c->out.p + pos, c->out.len - pos, lines_left);
+}
+
+/* A chunk the worker handed back half done (its outputs reached their
+ * share) was written: run the rest next. */
+static void
+requeue(struct map *m, struct chunk *c)
+{
+	for (size_t i = 0; i < c->nerrs; i++)
+		free(c->errs[i].msg);
+	c->nerrs = 0;
+	sz_buf_reset(&c->out);
+	c->lines = 0;
+	c->start = c->stop;
+	pthread_mutex_lock(&m->mu);
+	c->done = 0;
+	c->qnext = m->qhead;
+	m->qhead = c;
+	if (m->qtail == NULL)
+		m->qtail = c;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
 }
 
 /* Remove c from the in-flight list. */
@@ -323,8 +412,15 @@ collect(sz_tool *t)
 				break;
 			continue;
 		}
-		unlink_chunk(m, c);
 		int rc = emit_chunk(t, c);
+
+		if (rc == 0 && c->stop < c->n && !m->failed) {
+			requeue(m, c);
+			if (!m->unordered)
+				break;
+			continue;
+		}
+		unlink_chunk(m, c);
 		chunk_free(c);
 		if (rc < 0)
 			break;
@@ -388,6 +484,9 @@ start_workers(struct map *m)
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	m->maxflight = 2 * m->jobs + 2;
+	if (m->maxflight > MAX_FLIGHT)
+		m->maxflight = MAX_FLIGHT;
+	m->outcap = INFLIGHT_BYTES / (size_t)m->maxflight - CHUNK_BYTES;
 	if ((m->th = calloc((size_t)m->jobs, sizeof(*m->th))) == NULL)
 		return -1;
 	for (int i = 0; i < m->jobs; i++) {

@@ -86,8 +86,7 @@ partition_record(sz_tool *t, const sz_rec *r)
 		sz_buf_reset(&pt->kb);
 		k = sz_expr_key(&pt->key, r->p, r->n, &pt->kb);
 		if (k == SZ_EXPR_ERROR)
-			return sz_bad(t, r, "jq", 1, "--key: %s",
-			    pt->key.err.p);
+			return sz_expr_bad(t, r, &pt->key, "--key");
 		if (k == SZ_EXPR_EMPTY)
 			return sz_bad(t, r, "key", 1, "--key yields no value");
 		i = fnv1a(pt->kb.p, pt->kb.len) % pt->n;

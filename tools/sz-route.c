@@ -80,9 +80,12 @@ route_record(sz_tool *t, const sz_rec *r)
 	for (size_t i = 0; i < ro->n; i++) {
 		int k = sz_expr_test(&ro->r[i].e, r->p, r->n);
 
-		if (k == SZ_EXPR_ERROR)
-			return sz_bad(t, r, "jq", 1, "route %s: %s",
-			    ro->r[i].name, ro->r[i].e.err.p);
+		if (k == SZ_EXPR_ERROR) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "route %s", ro->r[i].name);
+			return sz_expr_bad(t, r, &ro->r[i].e, what);
+		}
 		if (k == SZ_EXPR_TRUE) {
 			ro->hits[nhits++] = i;
 			if (!ro->all)

@@ -161,7 +161,7 @@ key_record(sz_tool *t, const sz_rec *r)
 	s->kb.len = 8;		/* the seed bytes stay */
 	k = sz_expr_key(&s->key, r->p, r->n, &s->kb);
 	if (k == SZ_EXPR_ERROR)
-		return sz_bad(t, r, "jq", 1, "--key: %s", s->key.err.p);
+		return sz_expr_bad(t, r, &s->key, "--key");
 	if (k == SZ_EXPR_EMPTY)
 		return sz_bad(t, r, "key", 1, "--key yields no value");
 	if (s->all || mix(fnv1a(s->kb.p, s->kb.len)) < s->threshold)

@@ -122,7 +122,7 @@ get_key(sz_tool *t, const sz_rec *r)
 	sz_buf_reset(&th->kb);
 	k = sz_expr_key(&th->key, r->p, r->n, &th->kb);
 	if (k == SZ_EXPR_ERROR)
-		return sz_bad(t, r, "jq", 1, "--key: %s", th->key.err.p) < 0 ?
+		return sz_expr_bad(t, r, &th->key, "--key") < 0 ?
 		    -1 : 1;
 	if (k == SZ_EXPR_EMPTY)
 		return sz_bad(t, r, "key", 1, "--key yields no value") < 0 ?
