@@ -221,11 +221,12 @@ install_fault_handlers(void)
 	sigaction(SIGABRT, &sa, NULL);
 }
 
-/* Tear a jq state down; one that faults on the way is left behind. */
+/* Tear a jq state down; one that faults on the way is left behind.
+ * Callable inside a guarded call (the guard is put back). */
 static void
 drop_state(jq_state **st)
 {
-	sigjmp_buf jb;
+	sigjmp_buf jb, *volatile prev = guard;
 	jq_state *volatile s = *st;
 
 	*st = NULL;
@@ -235,7 +236,27 @@ drop_state(jq_state **st)
 		guard = &jb;
 		jq_teardown((jq_state **)&s);
 	}
-	guard = NULL;
+	guard = prev;
+}
+
+/* Unwind what a run left in a jq state (by starting it on null, which
+ * jq_start resets first); a state that faults on it is dropped. Callable
+ * inside a guarded call. */
+static void
+reset_state(jq_state **st)
+{
+	sigjmp_buf jb, *volatile prev = guard;
+
+	if (*st == NULL)
+		return;
+	if (sigsetjmp(jb, 0) == 0) {
+		guard = &jb;
+		jq_start(*st, jv_null(), 0);
+		guard = prev;
+		return;
+	}
+	guard = prev;
+	drop_state(st);
 }
 
 int
@@ -248,9 +269,19 @@ sz_jq_protect(sz_jq *q, int (*body)(void *), void *ud, sz_buf *err)
 		int why = guard_why;
 
 		guard = NULL;
-		/* Whatever libjq was doing is lost: start afresh. */
+		/*
+		 * A SIGFPE (in the remainder builtin) or a failed allocation
+		 * leaves libjq's stacks as they were between two steps, and
+		 * jq_start() unwinds them (compiling again would cost about
+		 * 25 ms a record); this is tried now, so that a state it fails
+		 * on is dropped before the next record. A failed assertion
+		 * leaves no such promise: start afresh.
+		 */
 		for (int i = 0; i < SZ_JQ_NMODES; i++)
-			drop_state(&q->st[i]);
+			if (why == FAULT_ABORT)
+				drop_state(&q->st[i]);
+			else
+				reset_state(&q->st[i]);
 		sz_buf_reset(err);
 		sz_buf_adds(err, why == FAULT_FPE ?
 		    "cannot compute the remainder (%): a number is outside "
@@ -478,8 +509,8 @@ sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 			if (k != 0) {
 				stopped = k;
 				if (!drain) {
-					/* jq_reset might fail on it later */
-					q->st[mode] = NULL;
+					/* abandoned: unwind it now */
+					reset_state(&q->st[mode]);
 					return k;
 				}
 			}
