@@ -55,6 +55,7 @@ sz_csvin_file(sz_csvin *c, const char *file)
 	c->in_row = 0;
 	c->nomem = 0;
 	c->stop = 0;
+	c->open_line = 0;
 	c->nf = 0;
 	sz_buf_reset(&c->raw);
 	sz_buf_reset(&c->fields);
@@ -166,6 +167,63 @@ find_quoted(const sz_csvin *c, const char *r, size_t n, unsigned char *q,
 	}
 }
 
+/*
+ * Where the quoted field that an unfinished row r[0..n) leaves open
+ * begins, as libcsv reads it (the rules of find_quoted): the offset of its
+ * opening quote, or n when the row's last field is closed or unquoted.
+ * Such a row has no CR or LF outside quotes.
+ */
+static size_t
+open_quote(const sz_csvin *c, const char *r, size_t n)
+{
+	unsigned char delim = c->p.delim_char, quote = c->p.quote_char;
+	size_t s = 0;
+
+	for (;;) {
+		const char *e;
+
+		if (s < n && (unsigned char)r[s] == quote) {
+			size_t i = s + 1;
+
+			for (;;) {
+				e = memchr(r + i, quote, n - i);
+				if (e == NULL)
+					return s;
+				i = (size_t)(e - r) + 1;
+				if (i == n)
+					return n;	/* closed at the end */
+				if ((unsigned char)r[i] == delim)
+					break;
+				if ((unsigned char)r[i] == quote)
+					i++;
+			}
+			s = i + 1;
+		} else {
+			e = memchr(r + s, delim, n - s);
+			if (e == NULL)
+				return n;
+			s = (size_t)(e - r) + 1;
+		}
+	}
+}
+
+/* The line and the column (from 1) of byte `off` of a row text r whose
+ * first byte is on line `line`. Lines end at LF, CRLF or a lone CR. */
+static void
+position(const char *r, size_t off, unsigned long line, unsigned long *l,
+    size_t *col)
+{
+	size_t bol = 0;
+
+	for (size_t i = 0; i < off; i++)
+		if (r[i] == '\n' || (r[i] == '\r' && r[i + 1] != '\n')) {
+			line++;
+			bol = i + 1;
+		}
+	*l = line;
+	*col = off - bol + 1;
+}
+
 /* libcsv: a row ended at byte `ch` (CR or LF), or at the end of the file
  * (-1). Hand it on. */
 static void
@@ -187,6 +245,9 @@ on_row(int ch, void *ud)
 	row.rawlen = c->raw.len - (ch >= 0 && c->raw.len > 0);
 	row.file = c->file;
 	row.line = c->row_line;
+	row.open_line = ch < 0 ? c->open_line : 0;
+	row.open_col = row.open_line ? c->open_col : 0;
+	row.end_line = row.open_line ? c->end_line : 0;
 	row.quoted = NULL;
 	if (c->want_quoted) {
 		find_quoted(c, row.raw, row.rawlen, c->quoted, c->nf);
@@ -231,6 +292,8 @@ plain_row(sz_csvin *c, const char *p, size_t n)
 	row.rawlen = n;
 	row.file = c->file;
 	row.line = c->line;
+	row.open_line = row.end_line = 0;
+	row.open_col = 0;
 	row.quoted = NULL;
 	if (c->want_quoted) {
 		memset(c->quoted, 0, c->nf);
@@ -352,8 +415,22 @@ sz_csvin_finish(sz_csvin *c)
 		rc = feed(c, (const char *)bom, (size_t)k);
 	}
 	if (rc == SZ_CSV_OK) {
+		c->open_line = 0;
+		if (c->in_row && c->raw.len > 0) {
+			/* A row without a line terminator: a last line, or
+			 * a quoted field that is never closed. */
+			size_t q = open_quote(c, c->raw.p, c->raw.len);
+
+			if (q < c->raw.len) {
+				position(c->raw.p, q, c->row_line,
+				    &c->open_line, &c->open_col);
+				position(c->raw.p, c->raw.len - 1, c->row_line,
+				    &c->end_line, &q);
+			}
+		}
 		if (csv_fini(&c->p, on_field, on_row, c) != 0)
 			return SZ_CSV_NOMEM;
+		c->open_line = 0;
 		rc = status(c);
 	}
 	return rc;

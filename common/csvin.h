@@ -10,11 +10,16 @@
  * result does not depend on how the bytes are cut into chunks.
  *
  * Rules: RFC 4180 as libcsv reads it, leniently: fields separated by the
- * delimiter, a field that starts with '"' is quoted (a doubled quote in it
- * is one quote; delimiters, CR and LF in it are data), a quote anywhere
- * else is data, and spaces are always data. Rows end at LF, CRLF or a lone
- * CR outside quotes, or at the end of the file. Empty lines between rows
- * are skipped. A UTF-8 byte order mark at the start of a file is dropped.
+ * delimiter, a field that starts with '"' is quoted and ends at a quote
+ * followed by the delimiter, a line terminator or the end of the file (a
+ * doubled quote in it is one quote, any other quote, delimiters, CR and
+ * LF in it are data), a quote anywhere else is data, and spaces are
+ * always data. Rows end at LF, CRLF or a lone CR outside quotes, or at
+ * the end of the file. A quoted field that the end of the file leaves
+ * open (its closing quote never came) holds the rest of the file: its row
+ * is handed on with open_line set, so that the caller can treat it as bad
+ * input. Empty lines between rows are skipped. A UTF-8 byte order mark at
+ * the start of a file is dropped.
  * Lines count from 1 and are ended by LF, CRLF or a lone CR, inside
  * quoted fields too. Field bytes are passed on as they are (no UTF-8
  * check).
@@ -50,6 +55,12 @@ typedef struct sz_csvrow {
 	size_t rawlen;
 	const char *file;
 	unsigned long line;		/* where the row starts, from 1 */
+	/* 0, or the end of the file came inside the row's last field,
+	 * which is quoted: its opening quote is at line open_line, byte
+	 * open_col of that line (from 1), and the row's text, which runs
+	 * to the end of the file, ends on line end_line. */
+	unsigned long open_line, end_line;
+	size_t open_col;
 } sz_csvrow;
 
 /* Field i of a row as pointer and length. */
@@ -87,6 +98,8 @@ typedef struct sz_csvin {
 	int in_row;		/* a row has begun */
 	int nomem;		/* a callback of libcsv ran out of memory */
 	int stop;		/* the row callback asked to stop */
+	unsigned long open_line, end_line;	/* for the last row of a */
+	size_t open_col;			/* file (sz_csvrow) */
 	sz_buf raw;		/* the current row's text */
 	sz_buf fields;		/* its fields' bytes (from libcsv) */
 	size_t *beg, *end;	/* where each field begins and ends */

@@ -37,7 +37,7 @@ sz_framer_free(sz_framer *f)
 	f->carrying = 0;
 }
 
-/* Is the line only JSON white space (after the CR was removed)? */
+/* Is the line only JSON white space (its final CRs already removed)? */
 static int
 blank(const char *p, size_t n)
 {
@@ -48,14 +48,14 @@ blank(const char *p, size_t n)
 }
 
 /*
- * Turn the line p[0..n) (terminator removed) that starts at line `line`
- * into a record, dropping a CR and a BOM. Returns 1 for a record, 0 for a
- * line to skip, SZ_FR_TOOLONG if it is too long.
+ * Turn the line p[0..n) (newline removed) that starts at line `line` into
+ * a record, dropping the CRs at its end and a BOM. Returns 1 for a record,
+ * 0 for a line to skip, SZ_FR_TOOLONG if it is too long.
  */
 static int
 make(sz_framer *f, const char *p, size_t n, unsigned long line, sz_rec *r)
 {
-	if (n > 0 && p[n - 1] == '\r')
+	while (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (line == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
 		p += 3;
@@ -75,6 +75,42 @@ make(sz_framer *f, const char *p, size_t n, unsigned long line, sz_rec *r)
 	return 1;
 }
 
+/*
+ * p[0..n) continues the line being carried. The CRs at its end are only
+ * counted (they go if the line ends there); those counted before are
+ * added first when more of the line follows them. At most max + 3 bytes
+ * are kept (a BOM may go). Returns 0, SZ_FR_TOOLONG or -3 (memory).
+ */
+static int
+carry(sz_framer *f, const char *p, size_t n, sz_rec *r)
+{
+	size_t k = n, room = f->max + 3 - f->part.len;
+
+	while (k > 0 && p[k - 1] == '\r')
+		k--;
+	if (k == 0) {
+		f->crs += n;
+		return 0;
+	}
+	if (f->crs > room || k > room - f->crs) {
+		r->file = f->file;
+		r->line = f->line;
+		r->p = f->part.p;
+		r->n = f->part.len;
+		return SZ_FR_TOOLONG;
+	}
+	if (f->crs > 0) {
+		if (sz_buf_reserve(&f->part, f->crs) != 0)
+			return -3;
+		memset(f->part.p + f->part.len, '\r', f->crs);
+		f->part.len += f->crs;
+	}
+	if (sz_buf_add(&f->part, p, k) != 0)
+		return -3;
+	f->crs = n - k;
+	return 0;
+}
+
 int
 sz_framer_next(sz_framer *f, sz_rec *r)
 {
@@ -87,17 +123,9 @@ sz_framer_next(sz_framer *f, sz_rec *r)
 
 			nl = avail ? memchr(f->p, '\n', avail) : NULL;
 			if (nl == NULL) {
-				/* The whole chunk continues the line. Keep at
-				 * most max + 4 bytes (CR and BOM may go). */
-				if (f->part.len + avail > f->max + 4) {
-					r->file = f->file;
-					r->line = f->line;
-					r->p = f->part.p;
-					r->n = f->part.len + avail;
-					return SZ_FR_TOOLONG;
-				}
-				if (avail && sz_buf_add(&f->part, f->p, avail))
-					return -3;
+				/* The whole chunk continues the line. */
+				if ((k = carry(f, f->p, avail, r)) != 0)
+					return k;
 				f->p = f->end;
 				if (!f->finished)
 					return SZ_FR_NEED;
@@ -108,15 +136,8 @@ sz_framer_next(sz_framer *f, sz_rec *r)
 					return k;
 				return SZ_FR_END;
 			}
-			if (f->part.len + (size_t)(nl - f->p) > f->max + 4) {
-				r->file = f->file;
-				r->line = f->line;
-				r->p = f->part.p;
-				r->n = f->part.len + (size_t)(nl - f->p);
-				return SZ_FR_TOOLONG;
-			}
-			if (sz_buf_add(&f->part, f->p, (size_t)(nl - f->p)))
-				return -3;
+			if ((k = carry(f, f->p, (size_t)(nl - f->p), r)) != 0)
+				return k;
 			f->p = nl + 1;
 			f->carrying = 0;
 			k = make(f, f->part.p, f->part.len, f->line++, r);
@@ -133,6 +154,7 @@ sz_framer_next(sz_framer *f, sz_rec *r)
 		if (nl == NULL) {
 			/* A line begins here and goes on in the next chunk. */
 			sz_buf_reset(&f->part);
+			f->crs = 0;
 			f->carrying = 1;
 			continue;
 		}

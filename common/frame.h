@@ -9,8 +9,10 @@
  * chunk (no copy); only a line split across chunks is copied, into a
  * buffer bounded by the maximum record size.
  *
- * Rules (../shared/CONTRACT.md, "Records in"): a record is its line without
- * the terminator ("\n" or "\r\n"); a UTF-8 byte order mark at the start of
+ * Rules (../shared/CONTRACT.md, "Records in", and sz.7): a record is its
+ * line without the newline and every CR just before it ("\n", "\r\n",
+ * "\r\r\n", ...; a final line's CRs too), so that no record ends in a CR
+ * and no output line ends in CRLF; a UTF-8 byte order mark at the start of
  * the file is dropped; lines that are empty or hold only JSON white space
  * (space, tab, CR) are skipped but counted; a final line without a newline
  * is a record; line numbers count from 1.
@@ -35,7 +37,10 @@ typedef struct sz_framer {
 	size_t max;		/* longest record accepted, in bytes */
 	unsigned long line;	/* number of the next line to start */
 	const char *p, *end;	/* unconsumed part of the fed chunk */
-	sz_buf part;		/* a line begun in an earlier chunk */
+	sz_buf part;		/* a line begun in an earlier chunk, without
+				   the CRs at its end so far */
+	size_t crs;		/* those CRs: kept only if more of the line
+				   follows them */
 	int carrying;		/* part holds the start of a line */
 	int finished;		/* sz_framer_finish() was called */
 } sz_framer;

@@ -169,6 +169,12 @@ check_header(const sz_csvrow *r, sz_buf *msg)
 	return rc ? -1 : 0;
 }
 
+/* What is wrong with a row whose quoted field is never closed (its
+ * arguments: the sz_csvrow's open_line, open_col, end_line). */
+#define OPEN_QUOTE "unterminated quoted field: the quote at line %lu, " \
+	"column %zu is not closed; the row runs to the end of the file, " \
+	"line %lu"
+
 /* The first row of a file: the header, or the first data row's shape.
  * Returns 1 if the row is data, 0 if it was the header, -1 to stop. */
 static int
@@ -183,6 +189,10 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 		    keys_numbered(f, r->n);
 		return rc < 0 ? sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 1;
 	}
+	if (r->open_line != 0)
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header has an "
+		    OPEN_QUOTE, r->file, r->line, r->open_line, r->open_col,
+		    r->end_line);
 	if (f->have_cols) {
 		if (r->n != f->cols.n)
 			return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header "
@@ -320,6 +330,12 @@ fromcsv_row(void *ud, const sz_csvrow *r)
 	if (!f->have_keys && (rc = first_row(t, f, r)) <= 0)
 		return rc;
 	t->st.in++;
+	if (r->open_line != 0) {
+		sz_rec rec = { r->raw, r->rawlen, r->file, r->line };
+
+		return sz_bad(t, &rec, "parse", 0, OPEN_QUOTE, r->open_line,
+		    r->open_col, r->end_line);
+	}
 	if (r->n != f->nkeys) {
 		sz_rec rec = { r->raw, r->rawlen, r->file, r->line };
 

@@ -11,8 +11,17 @@
 #include "csvin.h"
 #include "tap.h"
 
+static int
+no_space(unsigned char ch)
+{
+	(void)ch;
+	return 0;
+}
+
 /* What the rows looked like, as text: one line per row,
- * "LINE <field><field>... {raw}", a quoted field as q<...>. */
+ * "LINE <field><field>... {raw}", a quoted field as q<...>, and for a row
+ * whose quoted field the end of the file left open " open@L:C-E" (the
+ * line and column of the quote, the row's last line). */
 struct seen {
 	sz_buf b;
 	int stop_at;		/* answer 1 at this row (from 1), 0: never */
@@ -36,8 +45,12 @@ collect(void *ud, const sz_csvrow *r)
 		ck_assert_int_eq(sz_buf_add(&s->b, f, n), 0);
 		ck_assert_int_eq(sz_buf_addc(&s->b, '>'), 0);
 	}
-	ck_assert_int_eq(sz_buf_printf(&s->b, " {%.*s}\n", (int)r->rawlen,
+	ck_assert_int_eq(sz_buf_printf(&s->b, " {%.*s}", (int)r->rawlen,
 	    r->raw), 0);
+	if (r->open_line != 0)
+		ck_assert_int_eq(sz_buf_printf(&s->b, " open@%lu:%zu-%lu",
+		    r->open_line, r->open_col, r->end_line), 0);
+	ck_assert_int_eq(sz_buf_addc(&s->b, '\n'), 0);
 	return ++s->rows == s->stop_at;
 }
 
@@ -109,9 +122,32 @@ static const struct ccase cases[] = {
 	{ "quoted delimiter", "\"1,2\",3\n", ',', 0, 0, SZ_CSV_OK,
 	  "1 q<1,2><3> {\"1,2\",3}\n" },
 	{ "lenient stray quote", "\"ab\"c,d\ne\n", ',', 0, 0, SZ_CSV_OK,
-	  "1 q<ab\"c,d\ne\n> {\"ab\"c,d\ne\n}\n" },
+	  "1 q<ab\"c,d\ne\n> {\"ab\"c,d\ne\n} open@1:1-2\n" },
+	{ "stray quote closed before a delimiter", "\"ab\"c\",d\ne\n", ',', 0,
+	  0, SZ_CSV_OK, "1 q<ab\"c><d> {\"ab\"c\",d}\n2 <e> {e}\n" },
+	/* A quoted field that is never closed runs to the end of the file;
+	 * its row says where the quote is. */
 	{ "unterminated quote at the end", "a,\"b\nc", ',', 0, 0, SZ_CSV_OK,
-	  "1 <a>q<b\nc> {a,\"b\nc}\n" },
+	  "1 <a>q<b\nc> {a,\"b\nc} open@1:3-2\n" },
+	{ "unterminated quote takes the rows after it",
+	  "a,b\n1,2\n3,\"x\n5,6\n\n7,8\n", ',', 0, 0, SZ_CSV_OK,
+	  "1 <a><b> {a,b}\n2 <1><2> {1,2}\n"
+	  "3 <3>q<x\n5,6\n\n7,8\n> {3,\"x\n5,6\n\n7,8\n} open@3:3-6\n" },
+	{ "unterminated lone quote", "a,\"", ',', 0, 0, SZ_CSV_OK,
+	  "1 <a>q<> {a,\"} open@1:3-1\n" },
+	{ "doubled quote at the end does not close", "a,\"b\"\"", ',', 0, 0,
+	  SZ_CSV_OK, "1 <a>q<b\"> {a,\"b\"\"} open@1:3-1\n" },
+	{ "closing quote at the end", "a,\"b\"\"\"\n\"c\nd\"", ',', 0, 0,
+	  SZ_CSV_OK, "1 <a>q<b\"> {a,\"b\"\"\"}\n2 q<c\nd> {\"c\nd\"}\n" },
+	{ "unterminated quote on a later line of its row",
+	  "\"a\r\nb\",\"c\r\nd", ',', 0, 0, SZ_CSV_OK,
+	  "1 q<a\r\nb>q<c\r\nd> {\"a\r\nb\",\"c\r\nd} open@2:4-3\n" },
+	{ "unterminated quote, lone crs", "x\r\"a\rb\r", ',', 0, 0, SZ_CSV_OK,
+	  "1 <x> {x}\n2 q<a\rb\r> {\"a\rb\r} open@2:1-3\n" },
+	{ "unterminated quote after a bom", "\xef\xbb\xbf\"a;b", ';', 0, 0,
+	  SZ_CSV_OK, "1 q<a;b> {\"a;b} open@1:1-1\n" },
+	{ "unterminated quote longer than max", "a\n\"b\nccc\ndddd\n", ',', 8,
+	  0, SZ_CSV_TOOLONG, "1 <a> {a}\n" },
 	{ "tab delimiter", "a\tb c\t\"d\te\"\n1\t2\t3\n", '\t', 0, 0,
 	  SZ_CSV_OK,
 	  "1 <a><b c>q<d\te> {a\tb c\t\"d\te\"}\n2 <1><2><3> {1\t2\t3}\n" },
@@ -168,7 +204,12 @@ START_TEST(test_next_file)
 	ck_assert_str_eq(s.b.p, "3 <c><d> {c,\"d\"}\n");
 	s.stop_at = 1;
 	ck_assert_int_eq(run(&c, &s, "\"x\ny\nz", 6, 2), SZ_CSV_STOP);
-	ck_assert_str_eq(s.b.p, "1 <x\ny\nz> {\"x\ny\nz}\n");
+	ck_assert_str_eq(s.b.p, "1 <x\ny\nz> {\"x\ny\nz} open@1:1-3\n");
+	/* The next file does not go on inside the quote. */
+	s.stop_at = 0;
+	ck_assert_int_eq(run(&c, &s, "a,\"b\n", 5, 1), SZ_CSV_OK);
+	ck_assert_int_eq(run(&c, &s, "c\"\n", 3, 1), SZ_CSV_OK);
+	ck_assert_str_eq(s.b.p, "1 <c\"> {c\"}\n");
 	sz_csvin_free(&c);
 	sz_buf_free(&s.b);
 }
@@ -207,9 +248,34 @@ START_TEST(test_big)
 END_TEST
 
 /*
+ * libcsv's own answer to "does the end of the file leave a quoted field
+ * open?" for in[0..n): its state before csv_fini, the state of a quoted
+ * field being read (learnt from a parser fed one quote and a byte).
+ */
+static int
+libcsv_open(const char *in, size_t n, unsigned char delim)
+{
+	struct csv_parser p;
+	int begun, open;
+
+	ck_assert_int_eq(csv_init(&p, 0), 0);
+	ck_assert_uint_eq(csv_parse(&p, "\"a", 2, NULL, NULL, NULL), 2);
+	begun = p.pstate;
+	csv_free(&p);
+	ck_assert_int_eq(csv_init(&p, 0), 0);
+	csv_set_delim(&p, delim);
+	csv_set_space_func(&p, no_space);
+	ck_assert_uint_eq(csv_parse(&p, in, n, NULL, NULL, NULL), n);
+	open = p.quoted && p.pstate == begun;
+	csv_free(&p);
+	return open;
+}
+
+/*
  * Random inputs: fed a byte at a time, every row goes through libcsv;
  * fed whole, lines without quotes are split without it. Both must give
- * the same rows, quoted flags and line numbers.
+ * the same rows, quoted flags and line numbers. The last row is open
+ * exactly when libcsv is inside a quoted field at the end.
  */
 START_TEST(test_random)
 {
@@ -218,6 +284,7 @@ START_TEST(test_random)
 	sz_buf want = SZ_BUF_INIT;
 	char in[300];
 	unsigned seed = 12345;
+	size_t skip;
 	sz_csvin c;
 
 	for (int round = 0; round < 3000; round++) {
@@ -244,6 +311,12 @@ START_TEST(test_random)
 		ck_assert_msg(s.b.len == want.len &&
 		    memcmp(s.b.p, want.p, want.len) == 0,
 		    "round %d, whole:\n%s\nwant:\n%s", round, s.b.p, want.p);
+		/* A BOM is dropped before libcsv sees the bytes. */
+		skip = n >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		ck_assert_msg((strstr(s.b.p, " open@") != NULL) ==
+		    libcsv_open(in + skip, n - skip, delim),
+		    "round %d: open quote not as libcsv says:\n%s", round,
+		    s.b.p);
 		sz_csvin_free(&c);
 	}
 	sz_buf_free(&s.b);

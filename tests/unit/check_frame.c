@@ -40,6 +40,21 @@ static const struct fcase cases[] = {
 	    "1:a|2:b|TOOLONG@3" },
 	{ "bom not counted against max", "\xef\xbb\xbf" "12345\n", 0, 5,
 	    "1:12345|" },
+	/* Every CR before the newline goes (\r\r\n from a file converted
+	 * to CRLF twice), so that no record ends in a CR. */
+	{ "cr cr lf", "{\"a\":1}\r\r\n{\"b\":2}\r\r\r\n", 0, 0,
+	    "1:{\"a\":1}|2:{\"b\":2}|" },
+	{ "crs ending the last line", "a\r\r", 0, 0, "1:a|" },
+	{ "inner cr kept, trailing crs not", "a\rb\r\r\n", 0, 0,
+	    "1:a\rb|" },
+	{ "spaces before the crs kept", "{} \t\r\r\n", 0, 0, "1:{} \t|" },
+	{ "line of crs is blank", "\r\r\r\nx\n", 0, 0, "2:x|" },
+	{ "crs not counted against max", "12345\r\r\r\r\r\r\r\r\n6\n", 0,
+	    5, "1:12345|2:6|" },
+	{ "inner crs counted against max", "ab\r\r\rcd\nab\r\r\rcde\n", 0, 7,
+	    "1:ab\r\r\rcd|TOOLONG@2" },
+	{ "bom and crs not counted", "\xef\xbb\xbf" "12345\r\r\r\r\r\n", 0,
+	    5, "1:12345|" },
 };
 
 /* Run the framer over in, fed `chunk` bytes at a time; describe what
