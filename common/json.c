@@ -406,9 +406,11 @@ bad:
 /*
  * A state machine over three states (value, key, after a value) with the
  * open containers kept as one bit each (1: object); no recursion, so stack
- * use is fixed. Accepts exactly RFC 8259 JSON texts, except that bytes in
- * strings need not be valid UTF-8. White space is looked for only where a
- * token did not come, so compact input costs no white-space tests.
+ * use is fixed. Accepts exactly the RFC 8259 JSON texts that jq 1.6's
+ * parser accepts too: bytes in strings need not be valid UTF-8, but an
+ * escaped high surrogate needs an escaped low one after it, and nesting
+ * stops at SZ_JSON_MAX_DEPTH. White space is looked for only where a token
+ * did not come, so compact input costs no white-space tests.
  */
 int
 sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)

@@ -51,6 +51,7 @@ const char *sz_jtype_name(sz_jtype t);
  * Otherwise returns -1, sets *reason to a static, human-readable sentence
  * fragment (e.g. "unterminated string", "invalid number",
  * "unexpected character 'x'", "nesting deeper than 128",
+ * "unpaired UTF-16 high surrogate escape in string",
  * "trailing characters after the value", "empty input") and *off to the
  * byte offset where the problem was found. reason/off may be NULL.
  * The scanner is iterative: its stack use does not depend on the input.
