@@ -117,17 +117,18 @@ fail:
 }
 
 /*
- * Length of the UTF-8 unit at p[0..end) (p < end), read as jq 1.6 does;
- * *ok is 1 for a valid character, 0 for a unit that stands for one U+FFFD.
- * A unit is: an ASCII byte; a lead byte and its continuation bytes; or,
- * when invalid, a stray byte (a continuation byte, or C0, C1, F5-FF), a
- * sequence cut short by the end or by a non-continuation byte (the bytes
- * before it), or a whole overlong, surrogate or out-of-range sequence.
- * (jq 1.6 also swallows the bytes after a sequence cut short by the end
- * of the string; we keep them.) Shared with json.c; its prototype is
- * given here until buf.h declares it.
+ * Length of the UTF-8 unit at p[0..end) (p < end), read exactly as jq
+ * 1.6's decoder (jvp_utf8_next) reads it; *ok is 1 for a valid character,
+ * 0 for a unit that stands for one U+FFFD. A unit is:
+ * - an ASCII byte;
+ * - a stray byte: a continuation byte (80-BF), C0, C1 or F5-FF;
+ * - a lead byte (C2-DF, E0-EF, F0-F4: 2, 3, 4 bytes) whose sequence does
+ *   not fit before end: then all the bytes up to end, whatever they are;
+ * - else the lead byte and the continuation bytes after it up to the
+ *   first byte that is not one (a sequence cut short), or its whole
+ *   length: valid unless overlong, a surrogate (U+D800-U+DFFF) or above
+ *   U+10FFFF.
  */
-
 size_t
 sz_utf8_unit(const char *p, const char *end, int *ok)
 {
@@ -143,20 +144,14 @@ sz_utf8_unit(const char *p, const char *end, int *ok)
 		*ok = 1;
 		return 1;
 	}
-	if (c < 0xC2 || c > 0xF4)	/* continuation, or no such lead */
+	if (c < 0xC2 || c > 0xF4)
 		return 1;
-	if (c < 0xE0) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c < 0xF0) {
-		len = 3;
-		cp = c & 0x0F;
-	} else {
-		len = 4;
-		cp = c & 0x07;
-	}
+	len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	if ((size_t)(e - s) < len)
+		return (size_t)(e - s);
+	cp = c & (0x7Fu >> len);
 	for (i = 1; i < len; i++) {
-		if (s + i == e || (s[i] & 0xC0) != 0x80)
+		if ((s[i] & 0xC0) != 0x80)
 			return i;
 		cp = cp << 6 | (s[i] & 0x3F);
 	}

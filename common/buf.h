@@ -36,10 +36,11 @@ int sz_buf_printf(sz_buf *b, const char *fmt, ...)
 int sz_buf_add_jstr(sz_buf *b, const char *s, size_t n);
 /* The same as jq prints a string: DEL (0x7F) is escaped as \u007f too. */
 int sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n);
-/* The UTF-8 sequence at p (p < end): its length, and *ok = 1 when it is a
- * valid sequence (shortest form, not a surrogate, at most U+10FFFF);
- * otherwise *ok = 0 and the length of the bytes to replace by one U+FFFD
- * (grouped as jq 1.6 groups them). */
+/* The UTF-8 unit at p (p < end) as jq 1.6 reads it: its length, and
+ * *ok = 1 when it is a valid character (shortest form, not a surrogate, at
+ * most U+10FFFF); otherwise *ok = 0 and the length of the bytes that jq
+ * replaces by one U+FFFD. A sequence that end cuts short takes all the
+ * bytes up to end, so end must be the end of the whole string. */
 size_t sz_utf8_unit(const char *p, const char *end, int *ok);
 void sz_buf_reset(sz_buf *b);	/* len = 0, memory kept */
 void sz_buf_free(sz_buf *b);	/* memory released, buffer reusable */

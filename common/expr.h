@@ -88,8 +88,4 @@ int sz_expr_key(sz_expr *e, const char *rec, size_t n, sz_buf *out);
  */
 int sz_expr_value(sz_expr *e, const char *rec, size_t n, sz_buf *out);
 
-/* Append v[0..n) (valid JSON) to out without white space outside
- * strings; strings with invalid UTF-8 are rewritten as jq would (U+FFFD). */
-int sz_json_compact(const char *v, size_t n, sz_buf *out);
-
 #endif

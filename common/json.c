@@ -9,9 +9,6 @@
 
 #include "json.h"
 
-/* Defined in buf.c (one UTF-8 reader for the whole library); to be moved
- * into buf.h. */
-
 typedef unsigned char uchar;
 
 /* ---- byte classes --------------------------------------------------- */
@@ -60,6 +57,26 @@ static const char unexpected[256][25] = {
 };
 
 /* ---- scanning helpers ----------------------------------------------- */
+
+/* The value of four hex digits (validated) at s. */
+static unsigned
+hex4(const uchar *s)
+{
+	unsigned v = 0, i, c;
+
+	for (i = 0; i < 4; i++) {
+		c = s[i];
+		v <<= 4;
+		if (c <= '9')
+			v |= c - '0';
+		else
+			v |= (c | 0x20) - 'a' + 10;
+	}
+	return v & 0xFFFF;
+}
+
+#define IS_HIGH(c) ((c) >= 0xD800 && (c) <= 0xDBFF)
+#define IS_LOW(c) ((c) >= 0xDC00 && (c) <= 0xDFFF)
 
 static inline const uchar *
 skip_ws(const uchar *s, const uchar *e)
@@ -315,6 +332,20 @@ scan_string(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
 					return NULL;
 				}
 			}
+			/* jq 1.6 rejects a high surrogate that no low one
+			 * follows (a lone low one reads as U+FFFD). */
+			if (IS_HIGH(hex4(s + 2))) {
+				if (e - s < 12 || s[6] != '\\' || s[7] != 'u' ||
+				    !is_hex[s[8]] || !is_hex[s[9]] ||
+				    !is_hex[s[10]] || !is_hex[s[11]] ||
+				    !IS_LOW(hex4(s + 8))) {
+					*why = "unpaired UTF-16 high surrogate "
+					    "escape in string";
+					*at = s;
+					return NULL;
+				}
+				s += 6;
+			}
 			s += 6;
 			continue;
 		default:
@@ -375,9 +406,11 @@ bad:
 /*
  * A state machine over three states (value, key, after a value) with the
  * open containers kept as one bit each (1: object); no recursion, so stack
- * use is fixed. Accepts exactly RFC 8259 JSON texts, except that bytes in
- * strings need not be valid UTF-8. White space is looked for only where a
- * token did not come, so compact input costs no white-space tests.
+ * use is fixed. Accepts exactly the RFC 8259 JSON texts that jq 1.6's
+ * parser accepts too: bytes in strings need not be valid UTF-8, but an
+ * escaped high surrogate needs an escaped low one after it, and nesting
+ * stops at SZ_JSON_MAX_DEPTH. White space is looked for only where a token
+ * did not come, so compact input costs no white-space tests.
  */
 int
 sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)
@@ -818,22 +851,6 @@ sz_json_trim(const char **p, size_t *n)
 
 /* ---- decoding strings ----------------------------------------------- */
 
-static unsigned
-hex4(const uchar *s)
-{
-	unsigned v = 0, i, c;
-
-	for (i = 0; i < 4; i++) {
-		c = s[i];
-		v <<= 4;
-		if (c <= '9')
-			v |= c - '0';
-		else
-			v |= (c | 0x20) - 'a' + 10;
-	}
-	return v & 0xFFFF;
-}
-
 static size_t
 put_utf8(uint32_t cp, uchar *o)
 {
@@ -860,27 +877,18 @@ put_utf8(uint32_t cp, uchar *o)
 }
 
 /*
- * Decode one escape or one non-ASCII UTF-8 unit at *sp (inside a string
- * body ending at e) into o[0..4); advances *sp and returns the number of
- * bytes written. Invalid UTF-8, lone surrogates and (on bytes that were
- * not validated) truncated escapes all give U+FFFD.
+ * The bytes of the escape at *sp (a backslash, inside a body ending at e)
+ * into o[0..4), as jq 1.6's parser writes them: a surrogate pair as its
+ * character, a lone surrogate as the three bytes of its code point (which
+ * the UTF-8 reading then replaces), a cut-off escape (only in text that
+ * was not validated) as U+FFFD. Advances *sp; returns the byte count.
  */
 static size_t
-decode_one(const uchar **sp, const uchar *e, uchar *o)
+escape_bytes(const uchar **sp, const uchar *e, uchar *o)
 {
 	const uchar *s = *sp;
 	uint32_t cp, lo;
-	size_t u;
-	int ok;
 
-	if (*s != '\\') {
-		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
-		*sp = s + u;
-		if (!ok)
-			return put_utf8(0xFFFD, o);
-		memcpy(o, s, u);
-		return u;
-	}
 	if (e - s < 2) {
 		*sp = e;
 		return put_utf8(0xFFFD, o);
@@ -901,57 +909,144 @@ decode_one(const uchar **sp, const uchar *e, uchar *o)
 	}
 	cp = hex4(s + 2);
 	*sp = s + 6;
-	if (cp >= 0xD800 && cp <= 0xDBFF && e - s >= 12 && s[6] == '\\' &&
-	    s[7] == 'u') {
-		lo = hex4(s + 8);
-		if (lo >= 0xDC00 && lo <= 0xDFFF) {
-			*sp = s + 12;
-			return put_utf8(0x10000 + ((cp - 0xD800) << 10) +
-			    (lo - 0xDC00), o);
-		}
+	if (IS_HIGH(cp) && e - s >= 12 && s[6] == '\\' && s[7] == 'u' &&
+	    IS_LOW(lo = hex4(s + 8))) {
+		*sp = s + 12;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 	}
-	if (cp >= 0xD800 && cp <= 0xDFFF)
-		cp = 0xFFFD;
 	return put_utf8(cp, o);
 }
 
-int
-sz_json_lone_high(const char *str, size_t n)
+/*
+ * A string body read as jq 1.6 reads it: its parser first resolves the
+ * escapes into bytes, then the whole result is read as UTF-8
+ * (sz_utf8_unit), each bad unit becoming one U+FFFD. Both steps run here
+ * at once: w holds the bytes of escapes and raw bytes that the UTF-8
+ * reading has not taken yet. A unit needs at most four bytes, so the
+ * window is filled to four (or to the end of the body): a sequence that
+ * does not fit in it does not fit before the end, as sz_utf8_unit needs.
+ */
+struct sdec {
+	const uchar *s, *e;	/* the body not yet read */
+	uchar w[8];		/* four bytes, plus an escape's overshoot */
+	size_t wn;
+};
+
+static void
+sdec_init(struct sdec *d, const char *lit, size_t n)
 {
-	const uchar *s = (const uchar *)str + 1, *e = (const uchar *)str + n;
+	d->s = (const uchar *)lit + 1;
+	d->e = n >= 2 ? (const uchar *)lit + n - 1 : d->s;
+	d->wn = 0;
+}
 
-	while ((s = memchr(s, '\\', (size_t)(e - s))) != NULL) {
-		if (s[1] == 'u') {
-			unsigned cp = hex4(s + 2);
+/* The next character into o[0..4): its length, or 0 at the end. */
+static size_t
+sdec_next(struct sdec *d, uchar *o)
+{
+	const uchar *s = d->s;
+	size_t u, len;
+	int ok;
 
-			if (cp >= 0xD800 && cp <= 0xDBFF && (s[6] != '\\' ||
-			    s[7] != 'u' || hex4(s + 8) < 0xDC00 ||
-			    hex4(s + 8) > 0xDFFF))
-				return 1;
+	if (d->wn == 0) {
+		if (s == d->e)
+			return 0;
+		if (*s < 0x80 && *s != '\\') {
+			*o = *s;
+			d->s = s + 1;
+			return 1;
 		}
-		s += 2;
+		/* Raw bytes without an escape among them are read in place:
+		 * the sequence at s is decided by its own bytes, or (when
+		 * the body ends before its length) it takes the rest. */
+		len = *s < 0xC2 || *s > 0xF4 ? 1 : *s < 0xE0 ? 2 :
+		    *s < 0xF0 ? 3 : 4;
+		if (*s != '\\' && ((size_t)(d->e - s) < len ||
+		    memchr(s + 1, '\\', len - 1) == NULL)) {
+			u = sz_utf8_unit((const char *)s, (const char *)d->e,
+			    &ok);
+			d->s = s + u;
+			if (!ok)
+				return put_utf8(0xFFFD, o);
+			memcpy(o, s, u);
+			return u;
+		}
 	}
-	return 0;
+	while (d->wn < 4 && d->s < d->e) {
+		if (*d->s == '\\')
+			d->wn += escape_bytes(&d->s, d->e, d->w + d->wn);
+		else
+			d->w[d->wn++] = *d->s++;
+	}
+	u = sz_utf8_unit((const char *)d->w, (const char *)d->w + d->wn, &ok);
+	if (ok)
+		memcpy(o, d->w, u);
+	else
+		len = put_utf8(0xFFFD, o);
+	d->wn -= u;
+	memmove(d->w, d->w + u, d->wn);
+	return ok ? u : len;
+}
+
+/*
+ * Would jq 1.6 read the body s[0..e) of a valid string as written: no
+ * invalid UTF-8 in it and no lone surrogate escape? (A valid sequence
+ * of raw bytes is read alone, whatever escapes surround it.)
+ */
+static int
+body_clean(const uchar *s, const uchar *e)
+{
+	unsigned cp;
+	size_t u;
+	int ok;
+
+	while (s < e) {
+		if (*s == '\\') {
+			if (s[1] != 'u') {
+				s += 2;
+				continue;
+			}
+			cp = hex4(s + 2);
+			if (IS_HIGH(cp) && e - s >= 12 && s[6] == '\\' &&
+			    s[7] == 'u' && IS_LOW(hex4(s + 8)))
+				s += 12;
+			else if (IS_HIGH(cp) || IS_LOW(cp))
+				return 0;
+			else
+				s += 6;
+		} else if (*s < 0x80) {
+			s++;
+		} else {
+			u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
+			if (!ok)
+				return 0;
+			s += u;
+		}
+	}
+	return 1;
 }
 
 /* Runs of ASCII are copied whole; on failure out is as it was. */
 int
 sz_json_unescape(const char *str, size_t n, sz_buf *out)
 {
-	const uchar *s = (const uchar *)str + 1, *e, *run;
+	struct sdec d;
+	const uchar *run;
 	uchar o[4];
 	size_t len0 = out->len, k;
 
-	e = n >= 2 ? (const uchar *)str + n - 1 : s;
-	while (s < e) {
-		run = s;
-		while (s < e && *s < 0x80 && *s != '\\')
-			s++;
-		if (s > run && sz_buf_add(out, run, (size_t)(s - run)) != 0)
-			goto fail;
-		if (s == e)
+	sdec_init(&d, str, n);
+	for (;;) {
+		if (d.wn == 0) {
+			run = d.s;
+			while (d.s < d.e && *d.s < 0x80 && *d.s != '\\')
+				d.s++;
+			if (d.s > run &&
+			    sz_buf_add(out, run, (size_t)(d.s - run)) != 0)
+				goto fail;
+		}
+		if ((k = sdec_next(&d, o)) == 0)
 			break;
-		k = decode_one(&s, e, o);
 		if (sz_buf_add(out, o, k) != 0)
 			goto fail;
 	}
@@ -970,29 +1065,22 @@ fail:
 int
 sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
 {
-	const uchar *s = (const uchar *)str + 1, *e, *q = (const uchar *)k;
-	const uchar *qe = q + kn;
+	const uchar *q = (const uchar *)k, *qe = q + kn;
+	struct sdec d;
 	uchar o[4];
 	size_t m;
 
-	e = n >= 2 ? (const uchar *)str + n - 1 : s;
+	sdec_init(&d, str, n);
 	/* The usual case: no escapes, ASCII, same length. */
-	if ((size_t)(e - s) == kn && memcmp(s, k, kn) == 0) {
-		while (s < e && *s < 0x80 && *s != '\\')
+	if ((size_t)(d.e - d.s) == kn && memcmp(d.s, k, kn) == 0) {
+		const uchar *s = d.s;
+
+		while (s < d.e && *s < 0x80 && *s != '\\')
 			s++;
-		if (s == e)
+		if (s == d.e)
 			return 1;
-		s = (const uchar *)str + 1;
 	}
-	while (s < e) {
-		if (*s < 0x80 && *s != '\\') {
-			if (q == qe || *q != *s)
-				return 0;
-			s++;
-			q++;
-			continue;
-		}
-		m = decode_one(&s, e, o);
+	while ((m = sdec_next(&d, o)) != 0) {
 		if ((size_t)(qe - q) < m || memcmp(q, o, m) != 0)
 			return 0;
 		q += m;
@@ -1002,7 +1090,7 @@ sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
 
 /* A decoded string, read one byte at a time. */
 struct dec {
-	const uchar *s, *e;
+	struct sdec d;
 	uchar o[4];
 	size_t i, n;
 };
@@ -1012,11 +1100,8 @@ dec_next(struct dec *d)
 {
 	if (d->i < d->n)
 		return d->o[d->i++];
-	if (d->s >= d->e)
+	if ((d->n = sdec_next(&d->d, d->o)) == 0)
 		return -1;
-	if (*d->s < 0x80 && *d->s != '\\')
-		return *d->s++;
-	d->n = decode_one(&d->s, d->e, d->o);
 	d->i = 1;
 	return d->o[0];
 }
@@ -1028,10 +1113,8 @@ sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
 	struct dec da, db;
 	int x, y;
 
-	da.s = (const uchar *)a + 1;
-	da.e = an >= 2 ? (const uchar *)a + an - 1 : da.s;
-	db.s = (const uchar *)b + 1;
-	db.e = bn >= 2 ? (const uchar *)b + bn - 1 : db.s;
+	sdec_init(&da.d, a, an);
+	sdec_init(&db.d, b, bn);
 	da.i = da.n = db.i = db.n = 0;
 	do {
 		x = dec_next(&da);
@@ -1389,6 +1472,11 @@ struct canon {
 	size_t nm, am;
 };
 
+/* Records are nested at most SZ_JSON_MAX_DEPTH deep, but a key may also be
+ * the text of a value that a jq program built, which jq's printer writes
+ * up to 256 levels deep (and deeper ones not at all). */
+#define CANON_DEPTH 1024
+
 #define CANON_EXP_MAX ((int64_t)1 << 62)
 
 static int
@@ -1585,8 +1673,8 @@ canon_array(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 static int
 canon_value(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 {
-	if (s == e || depth > SZ_JSON_MAX_DEPTH)
-		return -1;	/* not a valid value */
+	if (s == e || depth >= CANON_DEPTH)
+		return -1;	/* not a valid value, or too deep */
 	switch (*s) {
 	case 'n': return sz_buf_add(c->out, "null", 4);
 	case 't': return sz_buf_add(c->out, "true", 4);
@@ -1600,8 +1688,8 @@ canon_value(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 
 /*
  * Appends the canonical text; on failure out's contents are as before.
- * Recursion follows the nesting, which validation bounds at
- * SZ_JSON_MAX_DEPTH; each level's frame is small.
+ * Recursion follows the nesting, bounded by CANON_DEPTH; each level's
+ * frame is small.
  */
 int
 sz_json_canon(const char *v, size_t n, sz_buf *out)
@@ -1621,4 +1709,47 @@ sz_json_canon(const char *v, size_t n, sz_buf *out)
 	sz_buf_free(&c.tmp);
 	free(c.m);
 	return r;
+}
+
+/* ---- compact text --------------------------------------------------- */
+
+int
+sz_json_compact(const char *v, size_t n, sz_buf *out)
+{
+	const uchar *s = (const uchar *)v, *e = s + n, *run = s, *q;
+	sz_buf tmp = SZ_BUF_INIT;
+	size_t len0 = out->len;
+	int rc = 0;
+
+	while (s < e && rc == 0) {
+		if (is_ws[*s]) {
+			rc = sz_buf_add(out, run, (size_t)(s - run));
+			run = ++s;
+			continue;
+		}
+		if (*s != '"') {
+			s++;
+			continue;
+		}
+		q = skip_string(s + 1, e, (const uchar *)v);
+		if (!body_clean(s + 1, q - 1)) {
+			/* jq's value of the string, in jq's text */
+			sz_buf_reset(&tmp);
+			rc = sz_buf_add(out, run, (size_t)(s - run)) ||
+			    sz_json_unescape((const char *)s, (size_t)(q - s),
+			    &tmp) || sz_buf_add_jqstr(out, tmp.p, tmp.len);
+			run = q;
+		}
+		s = q;
+	}
+	if (rc == 0)
+		rc = sz_buf_add(out, run, (size_t)(s - run));
+	sz_buf_free(&tmp);
+	if (rc != 0) {
+		out->len = len0;
+		if (out->p != NULL)
+			out->p[len0] = '\0';
+		return -1;
+	}
+	return 0;
 }

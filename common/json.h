@@ -3,13 +3,18 @@
  * json.h - JSON on raw bytes: a validating scanner, zero-copy lookup of
  * simple paths, string and number helpers, and a canonical text.
  *
- * Nothing here allocates except sz_json_canon (into a caller's sz_buf) and
+ * Nothing here allocates except sz_json_canon and sz_json_compact (into a
+ * caller's sz_buf, and scratch memory freed before they return) and
  * nothing prints. Every function that takes a value expects a slice that
  * sz_json_validate accepted (or a sub-slice returned by these functions);
  * behaviour on unvalidated bytes is defined only for sz_json_validate.
  *
  * Strings may hold bytes that are not valid UTF-8: like jq 1.6, the scanner
- * accepts them and every decoding function reads them as U+FFFD.
+ * accepts them and every decoding function reads them as jq 1.6 does: the
+ * escapes are resolved first, then the bytes are read as UTF-8 by
+ * sz_utf8_unit (buf.h), each bad unit becoming one U+FFFD; a lone low
+ * surrogate escape is one U+FFFD. Like jq 1.6, the scanner rejects an
+ * escaped high surrogate that no escaped low surrogate follows.
  */
 #ifndef SZ_JSON_H
 #define SZ_JSON_H
@@ -19,9 +24,17 @@
 
 #include "buf.h"
 
-/* Deepest nesting of arrays/objects accepted; deeper input is an error
- * ("nesting deeper than 1024"), never a stack overflow. */
-#define SZ_JSON_MAX_DEPTH 1024
+/*
+ * Deepest nesting of arrays and objects accepted; deeper input is an error
+ * ("nesting deeper than 128"), never a stack overflow. It is the depth
+ * that jq 1.6's parser accepts whatever the containers: that parser stops
+ * at 256 entries on its stack, where an array takes one and an object two
+ * (itself and the name of the member being read), so it takes 256 arrays
+ * but only 128 objects. With this bound every record valid here is one
+ * that libjq parses, and the raw-bytes path and libjq accept the same
+ * records.
+ */
+#define SZ_JSON_MAX_DEPTH 128
 
 typedef enum sz_jtype {
 	SZ_JNULL, SZ_JFALSE, SZ_JTRUE, SZ_JNUMBER, SZ_JSTRING, SZ_JARRAY,
@@ -37,7 +50,8 @@ const char *sz_jtype_name(sz_jtype t);
  * surrounded by JSON white space (space, tab, CR, LF). Returns 0 when valid.
  * Otherwise returns -1, sets *reason to a static, human-readable sentence
  * fragment (e.g. "unterminated string", "invalid number",
- * "unexpected character 'x'", "nesting deeper than 1024",
+ * "unexpected character 'x'", "nesting deeper than 128",
+ * "unpaired UTF-16 high surrogate escape in string",
  * "trailing characters after the value", "empty input") and *off to the
  * byte offset where the problem was found. reason/off may be NULL.
  * The scanner is iterative: its stack use does not depend on the input.
@@ -140,16 +154,13 @@ int sz_json_path(const char *v, size_t n, const sz_step *steps,
 
 /*
  * Decode the valid JSON string literal s[0..n) (quotes included) into
- * out (appending): escapes resolved, invalid UTF-8 and lone surrogates
- * become U+FFFD (EF BF BD), as jq does. Returns 0, or -1 on allocation
- * failure.
+ * out (appending) exactly as jq 1.6's parser does: escapes resolved, then
+ * bad UTF-8 units (sz_utf8_unit, which may span an escape's bytes: a
+ * sequence that the end of the string cuts short takes the rest) and lone
+ * surrogate escapes become U+FFFD (EF BF BD). Returns 0, or -1 on
+ * allocation failure.
  */
 int sz_json_unescape(const char *s, size_t n, sz_buf *out);
-
-/* Does the valid JSON string literal s[0..n) hold an escaped UTF-16 high
- * surrogate (\uD800-\uDBFF) that no escaped low surrogate follows? jq 1.6's
- * parser rejects such a string (sz_json_unescape makes it U+FFFD). */
-int sz_json_lone_high(const char *s, size_t n);
 
 /* Does the valid JSON string literal s[0..n) decode to exactly the bytes
  * k[0..kn)? (No allocation.) */
@@ -186,8 +197,19 @@ extern const double sz_json_pow10[23];
  *   members sorted by their decoded names compared as unsigned bytes,
  *   written as "{" name ":" value joined by "," "}" with names in
  *   string form as above.
- * No white space anywhere. Returns 0, or -1 on allocation failure.
+ * No white space anywhere. v may be nested up to 1024 deep (deeper than
+ * records: it may be the text of a value that a jq program built). Returns
+ * 0, or -1 on allocation failure (or for deeper text).
  */
 int sz_json_canon(const char *v, size_t n, sz_buf *out);
+
+/*
+ * Append the valid value v[0..n) to out without white space outside
+ * strings, keeping its text (escapes, number spellings, key order), except
+ * for the strings that jq 1.6 reads otherwise than written (invalid UTF-8,
+ * a lone surrogate escape): those are written as `jq -c` writes their
+ * value. Returns 0, or -1 on allocation failure.
+ */
+int sz_json_compact(const char *v, size_t n, sz_buf *out);
 
 #endif

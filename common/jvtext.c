@@ -17,10 +17,9 @@ typedef unsigned char uchar;
 typedef struct rd {
 	const uchar *p, *end;
 	sz_buf *tmp;
-	int bail;		/* leave this text to jq's parser */
 } rd;
 
-static jv value(rd *r, int depth);
+static jv value(rd *r);
 
 static void
 skip_ws(rd *r)
@@ -46,10 +45,6 @@ string(rd *r)
 	r->p = q + 1;
 	if (!esc)
 		return jv_string_sized((const char *)s + 1, (int)(q - s - 1));
-	if (sz_json_lone_high((const char *)s, (size_t)(r->p - s))) {
-		r->bail = 1;		/* jq 1.6's parser rejects it */
-		return jv_null();
-	}
 	sz_buf_reset(r->tmp);
 	if (sz_json_unescape((const char *)s, (size_t)(r->p - s), r->tmp) < 0)
 		abort();		/* out of memory, as libjq's allocator */
@@ -66,10 +61,12 @@ number(rd *r)
 	return jv_number(sz_json_num((const char *)s, (size_t)(r->p - s)));
 }
 
+/* Recursion follows the nesting, which validation bounds at
+ * SZ_JSON_MAX_DEPTH. */
 static jv
-value(rd *r, int depth)
+value(rd *r)
 {
-	jv v, k, x;
+	jv v, k;
 
 	switch (*r->p) {
 	case '"':
@@ -84,10 +81,6 @@ value(rd *r, int depth)
 		r->p += 4;
 		return jv_null();
 	case '[':
-		if (depth >= SZ_JV_BUILD_DEPTH) {
-			r->bail = 1;
-			return jv_null();
-		}
 		r->p++;
 		v = jv_array();
 		skip_ws(r);
@@ -97,22 +90,12 @@ value(rd *r, int depth)
 		}
 		for (;;) {
 			skip_ws(r);
-			x = value(r, depth + 1);
-			if (r->bail) {
-				jv_free(x);
-				jv_free(v);
-				return jv_null();
-			}
-			v = jv_array_append(v, x);
+			v = jv_array_append(v, value(r));
 			skip_ws(r);
 			if (*r->p++ == ']')
 				return v;
 		}
 	case '{':
-		if (depth + 1 >= SZ_JV_BUILD_DEPTH) {
-			r->bail = 1;
-			return jv_null();
-		}
 		r->p++;
 		v = jv_object();
 		skip_ws(r);
@@ -123,22 +106,10 @@ value(rd *r, int depth)
 		for (;;) {
 			skip_ws(r);
 			k = string(r);
-			if (r->bail) {
-				jv_free(k);
-				jv_free(v);
-				return jv_null();
-			}
 			skip_ws(r);
 			r->p++;		/* : */
 			skip_ws(r);
-			x = value(r, depth + 2);
-			if (r->bail) {
-				jv_free(k);
-				jv_free(x);
-				jv_free(v);
-				return jv_null();
-			}
-			v = jv_object_set(v, k, x);
+			v = jv_object_set(v, k, value(r));
 			skip_ws(r);
 			if (*r->p++ == '}')
 				return v;
@@ -151,15 +122,10 @@ value(rd *r, int depth)
 jv
 sz_jv_from_json(const char *p, size_t n, sz_buf *scratch)
 {
-	rd r = { (const uchar *)p, (const uchar *)p + n, scratch, 0 };
-	jv v;
+	rd r = { (const uchar *)p, (const uchar *)p + n, scratch };
 
 	skip_ws(&r);
-	v = value(&r, 0);
-	if (!r.bail)
-		return v;
-	jv_free(v);
-	return jv_parse_sized(p, (int)n);
+	return value(&r);
 }
 
 /* ---- printing ----------------------------------------------------------- */
@@ -303,9 +269,9 @@ sz_jv_fmt_number(double d, char *out)
 	return (size_t)(o - out);
 }
 
-/* Deeper values are left to jq's printer (which recurses as deep as the
- * value goes, as jq does). */
-#define DUMP_DEPTH 1000
+/* Values deeper than this are left to jq's printer, which writes what is
+ * below this depth in its own way (jq 1.6's MAX_PRINT_DEPTH). */
+#define DUMP_DEPTH 256
 
 /* Returns 0, -1 (b cannot grow) or -2 (too deep). */
 static int

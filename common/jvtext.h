@@ -10,13 +10,12 @@
  *
  * - sz_jv_from_json() builds exactly the value jq 1.6's parser would
  *   (members inserted in text order, so the last of duplicate keys wins
- *   and iteration order is jq's; strings decoded by sz_json_unescape() and
- *   made by jv_string_sized(), so invalid UTF-8 becomes U+FFFD as in jq;
- *   numbers by sz_json_num(), correctly rounded, overflow to infinity as
- *   in jq). Text that jq's parser treats specially (an escaped UTF-16 high
- *   surrogate with no low one after it, nesting deeper than
- *   SZ_JV_BUILD_DEPTH) is handed to jv_parse_sized(), so that its value or
- *   its error is jq's own.
+ *   and iteration order is jq's; strings decoded by sz_json_unescape() as
+ *   jq's parser decodes them, or made by jv_string_sized() when they have
+ *   no escapes; numbers by sz_json_num(), correctly rounded, overflow to
+ *   infinity as in jq). Every text that sz_json_validate() accepts is one
+ *   that jq's parser accepts (see SZ_JSON_MAX_DEPTH), so there is no error
+ *   to give.
  * - sz_jv_dump() appends the text `jq -c` prints: object members in
  *   jv_object_iter() order, strings escaped as jq does ('"', '\\', \b \t
  *   \n \f \r, other controls and DEL as \u00xx), numbers in the shortest
@@ -35,16 +34,11 @@
 
 #include "buf.h"
 
-/* Nesting handled here, an object counting twice as in jq's parser
- * (whose limit is 256, so 128 objects); deeper text goes to that parser. */
-#define SZ_JV_BUILD_DEPTH 200
-
 /*
  * The jq value of p[0..n), text that sz_json_validate() accepted. scratch
- * holds decoded strings and long numbers between calls (its contents are
- * not kept). Returns what jv_parse_sized(p, n) would: a value, or an
- * invalid jv with jq's message. Aborts on allocation failure, as libjq
- * does.
+ * holds decoded strings between calls (its contents are not kept).
+ * Returns the value that jv_parse_sized(p, n) would. Aborts on allocation
+ * failure, as libjq does.
  */
 jv sz_jv_from_json(const char *p, size_t n, sz_buf *scratch);
 

@@ -189,8 +189,8 @@ static const char *build_cases[] = {
 	"123456789012345.6", "1234567890123456.7", "9007199254740993",
 	"\"\"", "\"abc\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"",
 	"\"\\u0041\\u00e9\\u20AC\\uD83D\\uDE00\"", "\"\\u0000x\"",
-	"\"lone low \\uDC00 here\"", "\"lone high \\uD800 here\"",
-	"\"high then other \\uD800\\u0041\"", "\"high at end \\uDBFF\"",
+	"\"lone low \\uDC00 here\"", "\"\\n\xeb\xeb\"", "\"\xe2\\u0041\"",
+	"{\"\xf0\\n\\n\":\"\xf0\\u00e9\",\"\\n\xeb\xeb\":1}",
 	"\"raw \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
 	"\"bad utf8 \xff \xc3 \xed\xa0\x80 \xf4\x90\x80\x80\"",
 	"[]", "{}", "[1,[2,[3]],{\"a\":[]}]", " \t\r\n[ 1 , 2 ]\n ",
@@ -214,12 +214,26 @@ START_TEST(test_build_table)
 }
 END_TEST
 
-/* Nesting around jq's parser limit (256) and the builder's own. */
+/* Does jq's parser reject p[0..n)? */
+static int
+jq_rejects(const char *p, size_t n)
+{
+	jv v = jv_parse_sized(p, (int)n);
+	int bad = !jv_is_valid(v);
+
+	jv_free(v);
+	return bad;
+}
+
+/*
+ * Nesting up to the scanner's bound, which jq's parser accepts whatever
+ * the containers, and just past it, which jq rejects for objects (and
+ * for arrays only at 257).
+ */
 START_TEST(test_build_deep)
 {
-	static const int depths[] = { 1, 99, 100, 101, 127, 128, 129, 199,
-	    200, 201, 255, 256, 257, 300,
-	    1000 };
+	static const int depths[] = { 1, 99, 100, 101, 127, 128, 129, 256,
+	    257 };
 
 	for (size_t i = 0; i < NELEM(depths); i++) {
 		int d = depths[i];
@@ -231,7 +245,11 @@ START_TEST(test_build_deep)
 			p[2 * d - 1 - k] = ']';
 		}
 		p[2 * d] = '\0';
-		ck_assert(build_same(p, (size_t)d * 2));
+		ck_assert_int_eq(sz_json_validate(p, (size_t)d * 2, NULL,
+		    NULL), d <= SZ_JSON_MAX_DEPTH ? 0 : -1);
+		if (d <= SZ_JSON_MAX_DEPTH)
+			ck_assert(build_same(p, (size_t)d * 2));
+		ck_assert_int_eq(jq_rejects(p, (size_t)d * 2), d > 256);
 		free(p);
 	}
 	/* Objects too: {"a":{"a":...1...}} */
@@ -244,7 +262,11 @@ START_TEST(test_build_deep)
 		ck_assert_int_eq(sz_buf_addc(&b, '1'), 0);
 		for (int k = 0; k < d; k++)
 			ck_assert_int_eq(sz_buf_addc(&b, '}'), 0);
-		ck_assert(build_same(b.p, b.len));
+		ck_assert_int_eq(sz_json_validate(b.p, b.len, NULL, NULL),
+		    d <= SZ_JSON_MAX_DEPTH ? 0 : -1);
+		if (d <= SZ_JSON_MAX_DEPTH)
+			ck_assert(build_same(b.p, b.len));
+		ck_assert_int_eq(jq_rejects(b.p, b.len), d > 128);
 		sz_buf_free(&b);
 	}
 }
@@ -259,6 +281,8 @@ gen_string(sz_buf *b)
 		"\\r", "\\t", "\\u0041", "\\u00e9", "\\u001f", "\\u007F",
 		"\\uD83D\\uDE00", "\\uDC00", "\xc3\xa9", "\xe2\x82\xac",
 		"\xf0\x9f\x98\x80", "\xff", "\xc3", "\x7f", "key", "\\u0000",
+		"\xe2", "\xe2\x82", "\xf0\x9f", "\xed\xa0\x80", "\xc0\x80",
+		"\x80", "\xf4\x90\x80\x80", "\xe0\x80\x80", "\xf5",
 	};
 	int n = (int)(rnd() % 6);
 
@@ -428,6 +452,198 @@ START_TEST(test_dump_deep)
 }
 END_TEST
 
+/* ---- strings: every decoder of json.c against jq's parser ---------------- */
+
+/*
+ * Pieces of string bodies: a byte of each UTF-8 class (ASCII, continuation
+ * bytes at the edges that overlong, surrogate and out-of-range forms turn
+ * on, every kind of lead byte, bytes that never occur) and escapes whose
+ * bytes a raw lead byte may take.
+ */
+static const char *const upieces[] = {
+	"a", "\x7f", "\x80", "\x8f", "\x90", "\x9f", "\xa0", "\xbf", "\xc0",
+	"\xc1", "\xc2", "\xdf", "\xe0", "\xe1", "\xed", "\xef", "\xf0", "\xf1",
+	"\xf4", "\xf5", "\xff",
+	/* escapes from here */
+	"\\n", "\\u0041", "\\u00e9", "\\u20ac", "\\udc00", "\\ud83d\\ude00",
+	"\\u0000",
+};
+#define UPIECES_RAW 21
+
+static int
+sign(int x)
+{
+	return (x > 0) - (x < 0);
+}
+
+/*
+ * For the literal lit[0..n), which jq reads as the string ref: decoding,
+ * equality, canonical text, compact text, the jq value built from it and,
+ * as an object's name, lookup. prev (or NULL) is another literal, whose
+ * order against this one must be jq's. Returns 1 when all agree.
+ */
+static int
+string_same(const char *lit, size_t n, const char *prev, size_t pn)
+{
+	sz_buf a = { 0 }, b = { 0 };
+	jv ref = jv_parse_sized(lit, (int)n), v;
+	const char *r, *got;
+	size_t rn, gn;
+	int ok = 1;
+
+	if (sz_json_validate(lit, n, NULL, NULL) != 0 ||
+	    jv_get_kind(ref) != JV_KIND_STRING) {
+		fprintf(stderr, "# not a string for sz or jq: %.*s\n", (int)n,
+		    lit);
+		jv_free(ref);
+		return 0;
+	}
+	r = jv_string_value(ref);
+	rn = (size_t)jv_string_length_bytes(jv_copy(ref));
+#define FAIL(what) do { ok = 0; fprintf(stderr, "# %s differs: %.*s\n", \
+	(what), (int)n, lit); } while (0)
+	if (sz_json_unescape(lit, n, &a) != 0 || a.len != rn ||
+	    memcmp(a.p, r, rn) != 0)
+		FAIL("sz_json_unescape");
+	if (!sz_json_str_eq(lit, n, r, rn))
+		FAIL("sz_json_str_eq");
+	/* the canonical text of a string: its jq contents, quoted */
+	sz_buf_reset(&a);
+	sz_buf_reset(&b);
+	if (sz_json_canon(lit, n, &a) != 0 || sz_buf_add_jstr(&b, r, rn) ||
+	    a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+		FAIL("sz_json_canon");
+	/* compact text: the literal itself, or jq's text of the value */
+	sz_buf_reset(&a);
+	sz_buf_reset(&b);
+	if (sz_json_compact(lit, n, &a) != 0 || sz_jv_dump(ref, &b) != 0)
+		FAIL("sz_json_compact");
+	else if (!(a.len == n && memcmp(a.p, lit, n) == 0) &&
+	    !(a.len == b.len && memcmp(a.p, b.p, a.len) == 0))
+		FAIL("sz_json_compact");
+	else {
+		v = jv_parse_sized(a.p, (int)a.len);
+		if (!jv_equal(v, jv_copy(ref)))
+			FAIL("sz_json_compact's value");
+	}
+	/* the jq value */
+	sz_buf_reset(&a);
+	v = sz_jv_from_json(lit, n, &a);
+	if (!jv_equal(v, jv_copy(ref)))
+		FAIL("sz_jv_from_json");
+	/* as the name of a member */
+	sz_buf_reset(&b);
+	sz_buf_addc(&b, '{');
+	sz_buf_add(&b, lit, n);
+	sz_buf_adds(&b, ":1}");
+	{
+		sz_step st = { SZ_STEP_KEY, r, rn, 0 };
+		const char *o;
+		size_t on;
+
+		if (sz_json_get(b.p, b.len, &st, &o, &on, NULL) !=
+		    SZ_GET_FOUND)
+			FAIL("sz_json_get");
+	}
+	if (!build_same(b.p, b.len))
+		FAIL("sz_jv_from_json of an object");
+	/* order against another string */
+	if (prev != NULL) {
+		jv pv = jv_parse_sized(prev, (int)pn);
+
+		if (sign(sz_json_str_cmp(prev, pn, lit, n)) !=
+		    sign(jv_cmp(pv, jv_copy(ref))))
+			FAIL("sz_json_str_cmp");
+	}
+	/* raw bytes, not a literal: as the runtime writes a CSV field or a
+	 * line that is not JSON */
+	got = lit + 1;
+	gn = n - 2;
+	if (memchr(got, '\\', gn) == NULL) {
+		sz_buf_reset(&a);
+		sz_buf_reset(&b);
+		if (sz_buf_add_jqstr(&a, got, gn) != 0 ||
+		    sz_jv_dump(ref, &b) != 0 || a.len != b.len ||
+		    memcmp(a.p, b.p, a.len) != 0)
+			FAIL("sz_buf_add_jqstr");
+	}
+#undef FAIL
+	jv_free(ref);
+	sz_buf_free(&a);
+	sz_buf_free(&b);
+	return ok;
+}
+
+/* The literal of pre, the pieces idx[0..k) (of upieces) and post. */
+static void
+pieces_lit(sz_buf *b, const char *pre, const int *idx, int k,
+    const char *post)
+{
+	sz_buf_reset(b);
+	sz_buf_addc(b, '"');
+	sz_buf_adds(b, pre);
+	for (int i = 0; i < k; i++)
+		sz_buf_adds(b, upieces[idx[i]]);
+	sz_buf_adds(b, post);
+	sz_buf_addc(b, '"');
+}
+
+/* Every sequence of one to three pieces, and of four raw bytes. */
+START_TEST(test_strings_all)
+{
+	sz_buf b = { 0 }, prev = { 0 };
+	int idx[4], bad = 0, count = 0;
+
+	for (int k = 1; k <= 4; k++) {
+		int np = k < 4 ? (int)NELEM(upieces) : UPIECES_RAW;
+		long total = 1;
+
+		for (int i = 0; i < k; i++)
+			total *= np;
+		for (long c = 0; c < total && bad < 10; c++) {
+			long x = c;
+
+			for (int i = 0; i < k; i++, x /= np)
+				idx[i] = (int)(x % np);
+			pieces_lit(&b, "", idx, k, "");
+			bad += !string_same(b.p, b.len, prev.len ? prev.p :
+			    NULL, prev.len);
+			sz_buf_reset(&prev);
+			sz_buf_add(&prev, b.p, b.len);
+			count++;
+		}
+	}
+	sz_buf_free(&b);
+	sz_buf_free(&prev);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_gt(count, 200000);
+}
+END_TEST
+
+/* Random sequences of up to 16 pieces, after and before text. */
+START_TEST(test_strings_random)
+{
+	sz_buf b = { 0 }, prev = { 0 };
+	int idx[16], bad = 0;
+
+	for (int i = 0; i < 50000 && bad < 10; i++) {
+		int k = (int)(rnd() % 16) + 1;
+
+		for (int j = 0; j < k; j++)
+			idx[j] = (int)(rnd() % NELEM(upieces));
+		pieces_lit(&b, rnd() % 2 ? "text " : "", idx, k,
+		    rnd() % 2 ? " text" : "");
+		bad += !string_same(b.p, b.len, prev.len ? prev.p : NULL,
+		    prev.len);
+		sz_buf_reset(&prev);
+		sz_buf_add(&prev, b.p, b.len);
+	}
+	sz_buf_free(&b);
+	sz_buf_free(&prev);
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
 /* ---- JSONTestSuite: every text the scanner accepts -------------------------- */
 
 START_TEST(test_suite_texts)
@@ -487,6 +703,12 @@ jvtext_suite(void)
 	tcase_add_test(tc, test_build_deep);
 	tcase_add_test(tc, test_build_random);
 	tcase_add_test(tc, test_suite_texts);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("strings");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_strings_all);
+	tcase_add_test(tc, test_strings_random);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dump");
