@@ -239,6 +239,32 @@ sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n)
 	return add_jstr(b, s, n, 1);
 }
 
+int
+sz_buf_add_visible(sz_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != 0x7f)
+			rc = sz_buf_addc(b, (char)c);
+		else if (c == '\n')
+			rc = sz_buf_adds(b, "\\n");
+		else if (c == '\r')
+			rc = sz_buf_adds(b, "\\r");
+		else if (c == '\t')
+			rc = sz_buf_adds(b, "\\t");
+		else {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+			rc = sz_buf_add(b, e, 4);
+		}
+	}
+	return rc;
+}
+
 void
 sz_buf_reset(sz_buf *b)
 {

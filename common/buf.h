@@ -42,6 +42,10 @@ int sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n);
  * replaces by one U+FFFD. A sequence that end cuts short takes all the
  * bytes up to end, so end must be the end of the whole string. */
 size_t sz_utf8_unit(const char *p, const char *end, int *ok);
+/* Append s[0..n) with its control bytes (below 0x20, and DEL) written as
+ * \n, \r, \t or \xHH, so that text from data cannot start a line of its
+ * own in a message. */
+int sz_buf_add_visible(sz_buf *b, const char *s, size_t n);
 void sz_buf_reset(sz_buf *b);	/* len = 0, memory kept */
 void sz_buf_free(sz_buf *b);	/* memory released, buffer reusable */
 

@@ -12,6 +12,8 @@
 #include "loop.h"
 
 static volatile sig_atomic_t pending;	/* bits of caught signals */
+static volatile sig_atomic_t usr1_caught;	/* SIGUSR1s, counted */
+static sig_atomic_t usr1_taken;		/* of them, answered */
 static volatile sig_atomic_t stopsig;	/* first INT/TERM caught */
 static int sigpipe_w = -1;
 
@@ -208,7 +210,10 @@ drain_signals(sz_loop *l, int ready)
 	for (int s = 1; s < 32 && bits; s++)
 		if (bits & (1u << s)) {
 			bits &= ~(1u << s);
-			if (l->on_signal)
+			/* one call for each SIGUSR1 caught */
+			unsigned n = s == SIGUSR1 ? sz_signals_take_usr1() : 1;
+
+			while (n-- > 0 && l->on_signal)
 				l->on_signal(l, s, l->on_signal_ud);
 		}
 }
@@ -318,7 +323,10 @@ on_sig(int s)
 		}
 		stopsig = s;
 	}
-	pending |= 1 << s;
+	if (s == SIGUSR1)
+		usr1_caught++;	/* blocked while handled: no lost count */
+	else
+		pending |= 1 << s;
 	if (sigpipe_w >= 0)
 		(void)!write(sigpipe_w, "", 1);
 	errno = saved;
@@ -330,13 +338,44 @@ sz_signals_take(void)
 	unsigned bits = (unsigned)pending;
 
 	pending = 0;
+	if (usr1_caught != usr1_taken)
+		bits |= 1u << SIGUSR1;
 	return bits;
+}
+
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGCHLD };
+
+void
+sz_signals_block(sigset_t *old)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&s, caught[i]);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+void
+sz_signals_restore(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+unsigned
+sz_signals_take_usr1(void)
+{
+	sig_atomic_t c = usr1_caught;
+	unsigned n = (unsigned)(c - usr1_taken);
+
+	usr1_taken = c;
+	return n;
 }
 
 int
 sz_signals_take_peek(void)
 {
-	return pending != 0;
+	return pending != 0 || usr1_caught != usr1_taken;
 }
 
 int
@@ -348,7 +387,6 @@ sz_signal_stop(void)
 int
 sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGCHLD };
 	struct sigaction sa;
 	int p[2];
 
@@ -362,8 +400,8 @@ sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud)
 	sa.sa_handler = on_sig;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: blocking calls see EINTR */
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], &sa, NULL) < 0)
 			return -1;
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);

@@ -14,6 +14,7 @@
 #define SZ_LOOP_H
 
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 
 typedef struct sz_loop sz_loop;
@@ -86,6 +87,14 @@ int sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud);
 /* Bit (1 << signo) set for each signal caught since the last call. Safe to
  * call outside the loop (e.g. after a read returned EINTR). */
 unsigned sz_signals_take(void);
+/* Block the signals sz_loop_signals catches in the calling thread (old
+ * mask in *old), for starting threads that must leave them to the loop's
+ * thread; sz_signals_restore puts the mask back. */
+void sz_signals_block(sigset_t *old);
+void sz_signals_restore(const sigset_t *old);
+/* How many SIGUSR1s came since the last call (they are counted, not
+ * merged: one stats line each). */
+unsigned sz_signals_take_usr1(void);
 /* Was a stop signal (INT or TERM) caught at any time? Its number, or 0. */
 int sz_signal_stop(void);
 /* Is any caught signal waiting to be taken? */

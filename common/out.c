@@ -91,6 +91,23 @@ sz_out_reopen(sz_out *o)
 	return o->err ? -1 : 0;
 }
 
+static void (*intr_fn)(void *);
+static void *intr_ud;
+
+void
+sz_out_on_intr(void (*fn)(void *), void *ud)
+{
+	intr_fn = fn;
+	intr_ud = ud;
+}
+
+static void
+interrupted(void)
+{
+	if (intr_fn != NULL)
+		intr_fn(intr_ud);
+}
+
 int
 sz_out_flush(sz_out *o)
 {
@@ -102,8 +119,10 @@ sz_out_flush(sz_out *o)
 		ssize_t k = write(o->fd, o->buf + off, o->len - off);
 
 		if (k < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				interrupted();
 				continue;
+			}
 			if (errno == EAGAIN && o->nonblock) {
 				memmove(o->buf, o->buf + off, o->len - off);
 				o->len -= off;
@@ -112,6 +131,8 @@ sz_out_flush(sz_out *o)
 			o->err = errno;
 			return -1;
 		}
+		if ((size_t)k < o->len - off)
+			interrupted();	/* a signal may have cut it short */
 		off += (size_t)k;
 	}
 	o->len = 0;
@@ -150,11 +171,15 @@ sz_out_write(sz_out *o, const void *p, size_t n)
 					ssize_t k = write(o->fd, s, n);
 
 					if (k < 0) {
-						if (errno == EINTR)
+						if (errno == EINTR) {
+							interrupted();
 							continue;
+						}
 						o->err = errno;
 						return -1;
 					}
+					if ((size_t)k < n)
+						interrupted();
 					s += k;
 					n -= (size_t)k;
 				}

@@ -70,6 +70,15 @@ int sz_out_close(sz_out *o);
 #define SZ_PIPE_SIZE (256 * 1024)
 void sz_pipe_grow(int fd);
 
+/*
+ * Called when a blocking write is interrupted by a signal (EINTR) or cut
+ * short (which a signal also does once some bytes went), before the rest
+ * is written: the runtime answers SIGUSR1 there, so that a stats line
+ * does not wait for a reader that has stopped reading. One for the
+ * process; NULL for none.
+ */
+void sz_out_on_intr(void (*fn)(void *), void *ud);
+
 /* Bytes waiting in the buffer. */
 static inline size_t sz_out_pending(const sz_out *o) { return o->len; }
 

@@ -73,7 +73,8 @@ sz_log_json(sz_buf *b, const char *level, const char *tool, const char *name,
 	if (file != NULL) {
 		rc |= sz_buf_adds(b, ",\"file\":");
 		rc |= sz_buf_add_jstr(b, file, strlen(file));
-		rc |= sz_buf_printf(b, ",\"line\":%lu", line);
+		if (line > 0)
+			rc |= sz_buf_printf(b, ",\"line\":%lu", line);
 	}
 	rc |= sz_buf_adds(b, ",\"msg\":");
 	rc |= sz_buf_add_jstr(b, msg, strlen(msg));

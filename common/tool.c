@@ -22,9 +22,27 @@
  */
 #define READ_SIZE (256 * 1024)
 
+/*
+ * Descriptors 0, 1 and 2 are open from here on (cron and some supervisors
+ * start programs with one closed): else the first file a tool opens takes
+ * the number and receives its output, or its signal pipe becomes its
+ * input. A closed one is /dev/null opened for reading: a closed stdin
+ * reads as empty input, and writes to a closed stdout fail (EBADF: a
+ * write error, exit 1).
+ */
+static void
+std_fds_open(void)
+{
+	/* In order, so that open() returns the lowest free number: fd. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			(void)open("/dev/null", O_RDONLY);
+}
+
 void
 sz_tool_init(sz_tool *t, const char *prog)
 {
+	std_fds_open();
 	memset(t, 0, sizeof(*t));
 	sz_opts_init(&t->o, prog);
 	sz_loop_init(&t->loop);
@@ -65,8 +83,11 @@ sz_vmsg(sz_tool *t, const char *level, const char *file, unsigned long line,
 		if (strcmp(t->o.name, t->o.prog) != 0)
 			rc |= sz_buf_printf(&b, "[%s]", t->o.name);
 		rc |= sz_buf_adds(&b, ": ");
-		if (file != NULL)
-			rc |= sz_buf_printf(&b, "%s:%lu: ", file, line);
+		if (file != NULL) {
+			rc |= sz_buf_add_visible(&b, file, strlen(file));
+			rc |= line > 0 ? sz_buf_printf(&b, ":%lu: ", line) :
+			    sz_buf_adds(&b, ": ");
+		}
 		rc |= sz_buf_adds(&b, text);
 	}
 	if (rc == 0 && sz_buf_addc(&b, '\n') == 0)
@@ -253,6 +274,9 @@ sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	return 0;
 }
 
+static int bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    const char *vis, const char *vfile, const char *raw);
+
 int
 sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
     const char *fmt, ...)
@@ -260,21 +284,47 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	char text[4096];
 	va_list ap;
 
+	sz_buf vis = SZ_BUF_INIT, vf = SZ_BUF_INIT;
+	int rc;
+
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* The text comes from data (jq's error(), a record's bytes): in a
+	 * text message its control bytes are escaped, so that a record
+	 * cannot forge a line; a dead letter holds it as JSON. */
+	if (!t->o.log_json && t->o.on_error != SZ_ONERR_DLQ &&
+	    (sz_buf_add_visible(&vis, text, strlen(text)) < 0 ||
+	    sz_buf_add_visible(&vf, r->file, strlen(r->file)) < 0)) {
+		sz_buf_free(&vis);
+		sz_buf_free(&vf);
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	}
+	rc = bad(t, r, kind, json, vis.p ? vis.p : text,
+	    vf.p ? vf.p : r->file, text);
+	sz_buf_free(&vis);
+	sz_buf_free(&vf);
+	return rc;
+}
+
+/* sz_bad with the message as shown (vis, in a file named vfile) and as
+ * kept in a dead letter (raw). */
+static int
+bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    const char *vis, const char *vfile, const char *raw)
+{
 	switch (t->o.on_error) {
 	case SZ_ONERR_SKIP:
 		t->st.errors++;
-		sz_msg(t, "warning", r->file, r->line, "%s (skipped)", text);
+		sz_msg(t, "warning", r->file, r->line, "%s (skipped)", vis);
 		return 0;
 	case SZ_ONERR_DLQ:
-		return sz_dead_letter(t, r, kind, json, 1, text);
+		return sz_dead_letter(t, r, kind, json, 1, raw);
 	case SZ_ONERR_FAIL:
 	default:
 		t->st.errors++;
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", r->file, r->line,
-		    text);
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", vfile, r->line,
+		    vis);
 	}
 }
 
@@ -342,6 +392,22 @@ sz_tool_finish(sz_tool *t)
 
 /* ---- stats --------------------------------------------------------- */
 
+/* The --stats file could not be written: said even when the run already
+ * failed otherwise (bad input, 65), once. */
+static void
+statsf_failed(sz_tool *t)
+{
+	if (t->statsf_err)
+		return;
+	t->statsf_err = 1;
+	if (t->status == 0)
+		sz_fail(t, SZ_EXIT_FAIL, "--stats: %s: %s", t->o.stats_file,
+		    strerror(t->statsf.err));
+	else
+		sz_msg(t, "error", NULL, 0, "--stats: %s: %s",
+		    t->o.stats_file, strerror(t->statsf.err));
+}
+
 static void
 write_stats(sz_tool *t, int to_stderr)
 {
@@ -356,7 +422,7 @@ write_stats(sz_tool *t, int to_stderr)
 		if (!to_stderr && t->have_statsf) {
 			if (sz_out_write(&t->statsf, b.p, b.len) < 0 ||
 			    sz_out_flush(&t->statsf) < 0)
-				out_failed(t, &t->statsf);
+				statsf_failed(t);
 		} else
 			put_stderr(b.p, b.len);
 	}
@@ -376,6 +442,35 @@ stats_tick(sz_loop *l, void *ud)
 /* ---- input --------------------------------------------------------- */
 
 static void on_readable(sz_loop *l, int fd, short revents, void *ud);
+static void on_signal(sz_loop *l, int s, void *ud);
+
+/* Answer the signals caught while blocked outside the loop. */
+static void
+take_signals(sz_tool *t)
+{
+	unsigned bits = sz_signals_take();
+
+	for (int s = 1; s < 32 && bits; s++)
+		if (bits & (1u << s)) {
+			bits &= ~(1u << s);
+			unsigned n = s == SIGUSR1 ? sz_signals_take_usr1() : 1;
+
+			while (n-- > 0)
+				on_signal(&t->loop, s, t);
+		}
+}
+
+/* A blocking write was interrupted: a SIGUSR1 gets its stats line now
+ * (on stderr, so it does not wait for the stalled output). */
+static void
+on_write_intr(void *ud)
+{
+	sz_tool *t = ud;
+	unsigned n = sz_signals_take_usr1();
+
+	while (n-- > 0)
+		write_stats(t, 1);
+}
 
 /* Open the next FILE operand; sets in_done after the last. */
 static void
@@ -398,11 +493,20 @@ next_file(sz_tool *t)
 			t->fd = 0;
 			t->fname = "<stdin>";
 		} else {
-			t->fd = open(f, O_RDONLY | O_CLOEXEC);
 			t->fname = f;
+			/* A FIFO blocks here until its writer comes; a signal
+			 * is answered and the open tried again, unless it
+			 * says stop. */
+			while ((t->fd = open(f, O_RDONLY | O_CLOEXEC)) < 0 &&
+			    errno == EINTR) {
+				take_signals(t);
+				if (t->stopsig) {
+					t->in_done = 1;
+					return;
+				}
+			}
 			if (t->fd < 0) {
-				sz_msg(t, "error", NULL, 0, "%s: %s", f,
-				    strerror(errno));
+				sz_msg(t, "error", f, 0, "%s", strerror(errno));
 				if (t->status == 0)
 					t->status = SZ_EXIT_FAIL;
 				continue;
@@ -433,7 +537,7 @@ on_readable(sz_loop *l, int fd, short revents, void *ud)
 	if (k < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
-		sz_msg(t, "error", NULL, 0, "%s: read error: %s", t->fname,
+		sz_msg(t, "error", t->fname, 0, "read error: %s",
 		    strerror(errno));
 		if (t->status == 0)
 			t->status = SZ_EXIT_FAIL;
@@ -618,6 +722,7 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 		goto done;
 	}
 	sz_loop_before_sleep(&t->loop, before_sleep, t);
+	sz_out_on_intr(on_write_intr, t);
 	if (t->o.stats_interval)
 		sz_loop_timer(&t->loop, sz_now() + t->o.stats_interval,
 		    stats_tick, t);
@@ -671,9 +776,8 @@ done:
 		out_failed(t, &t->out);
 	if (rc == 0 && (t->o.stats || t->o.stats_interval))
 		write_stats(t, 0);
-	if (t->have_statsf && sz_out_close(&t->statsf) < 0 && t->status == 0)
-		sz_fail(t, SZ_EXIT_FAIL, "--stats: %s: %s", t->o.stats_file,
-		    strerror(t->statsf.err));
+	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
+		statsf_failed(t);
 	if (t->failmsg != NULL)
 		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
 	else if (t->halted)

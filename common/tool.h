@@ -114,6 +114,7 @@ struct sz_tool {
 	char *failmsg;		/* printed last, after the flush */
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status;
+	int statsf_err;		/* the --stats file failed (said once) */
 };
 
 /* Set up t for tool `prog` ("sz-NAME"). */

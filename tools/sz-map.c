@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -489,12 +490,20 @@ start_workers(struct map *m)
 	m->outcap = INFLIGHT_BYTES / (size_t)m->maxflight - CHUNK_BYTES;
 	if ((m->th = calloc((size_t)m->jobs, sizeof(*m->th))) == NULL)
 		return -1;
-	for (int i = 0; i < m->jobs; i++) {
+	/* Workers inherit a mask without the loop's signals: those go to
+	 * the main thread, whose blocked write they must interrupt. */
+	sigset_t old;
+	int rc = 0;
+
+	sz_signals_block(&old);
+	for (int i = 0; i < m->jobs && rc == 0; i++) {
 		if (pthread_create(&m->th[i], NULL, worker, m) != 0)
-			return -1;
-		m->nth++;
+			rc = -1;
+		else
+			m->nth++;
 	}
-	return 0;
+	sz_signals_restore(&old);
+	return rc;
 }
 
 static void
