@@ -81,6 +81,7 @@ typedef struct sz_jq {
 	char *src;			/* the program as written */
 	size_t body;			/* where it starts after imports */
 	int nowrap;			/* cannot be wrapped: drain instead */
+	int pathy;			/* may leave path generators half run */
 	const sz_jqvars *v;		/* outlives the sz_jq */
 	sz_buf *errs;			/* jq's messages while compiling */
 	int halted;			/* halt or halt_error ran */

@@ -179,6 +179,7 @@ sz_halt(sz_tool *t, int status, const char *msg, size_t n)
 {
 	if (!t->halted) {
 		t->halted = 1;
+		t->halt_first = t->status == 0;	/* no failure before it */
 		t->halt_status = status & 0xff;
 		sz_buf_reset(&t->haltmsg);
 		sz_buf_add(&t->haltmsg, msg, n);
@@ -780,10 +781,10 @@ done:
 		statsf_failed(t);
 	if (t->failmsg != NULL)
 		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
-	else if (t->halted)
+	if (t->halted)
 		put_stderr(t->haltmsg.p, t->haltmsg.len);
-	if (rc == 0 && t->halted && t->status == 0)
-		rc = t->halt_status;
+	if (rc == 0 && t->halted && t->halt_first)
+		rc = t->halt_status;	/* later failures are said, not counted */
 	else if (rc == 0) {
 		rc = t->status;
 		if (t->stopsig && (rc == 0 || t->status == SZ_EXIT_FAIL))

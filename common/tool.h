@@ -113,7 +113,7 @@ struct sz_tool {
 	sz_buf scratch;
 	char *failmsg;		/* printed last, after the flush */
 	sz_buf haltmsg;		/* halt_error's text, printed last */
-	int halted, halt_status;
+	int halted, halt_status, halt_first;
 	int statsf_err;		/* the --stats file failed (said once) */
 };
 
