@@ -218,6 +218,12 @@ drain_signals(sz_loop *l, int ready)
 		}
 }
 
+void
+sz_loop_take_signals(sz_loop *l)
+{
+	drain_signals(l, 0);
+}
+
 /* Fill l->pfd from the watches; returns the count, *first the index of
  * the first watch (after the signal pipe). */
 static size_t

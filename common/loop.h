@@ -74,6 +74,9 @@ void sz_loop_before_sleep(sz_loop *l, sz_hook_fn fn, void *ud);
 /* From the before-sleep hook (or any callback): do not sleep in this
  * iteration, there is work to do. */
 void sz_loop_wake(sz_loop *l);
+/* Deliver the signals caught so far to the signal handler now (for a
+ * caller blocked outside the loop, e.g. in open(2) on a FIFO). */
+void sz_loop_take_signals(sz_loop *l);
 /* Run one iteration; `may_sleep` 0 never waits. Returns 0, or -1 with
  * errno if poll failed. */
 int sz_loop_once(sz_loop *l, int may_sleep);

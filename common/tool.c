@@ -443,23 +443,6 @@ stats_tick(sz_loop *l, void *ud)
 /* ---- input --------------------------------------------------------- */
 
 static void on_readable(sz_loop *l, int fd, short revents, void *ud);
-static void on_signal(sz_loop *l, int s, void *ud);
-
-/* Answer the signals caught while blocked outside the loop. */
-static void
-take_signals(sz_tool *t)
-{
-	unsigned bits = sz_signals_take();
-
-	for (int s = 1; s < 32 && bits; s++)
-		if (bits & (1u << s)) {
-			bits &= ~(1u << s);
-			unsigned n = s == SIGUSR1 ? sz_signals_take_usr1() : 1;
-
-			while (n-- > 0)
-				on_signal(&t->loop, s, t);
-		}
-}
 
 /* A blocking write was interrupted: a SIGUSR1 gets its stats line now
  * (on stderr, so it does not wait for the stalled output). */
@@ -500,7 +483,7 @@ next_file(sz_tool *t)
 			 * says stop. */
 			while ((t->fd = open(f, O_RDONLY | O_CLOEXEC)) < 0 &&
 			    errno == EINTR) {
-				take_signals(t);
+				sz_loop_take_signals(&t->loop);
 				if (t->stopsig) {
 					t->in_done = 1;
 					return;
