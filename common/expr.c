@@ -769,7 +769,10 @@ static int
 run(sz_expr *e, int mode, const char *rec, size_t n, sz_jq_fn fn, void *ud)
 {
 	struct runctx c = { e, rec, n, mode, fn, ud };
-	int k = sz_jq_protect(&e->jq, run_body, &c, &e->err);
+	int k;
+
+	e->jq.halted = 0;
+	k = sz_jq_protect(&e->jq, run_body, &c, &e->err);
 
 	if (k == SZ_JQ_ERROR || k == SZ_JQ_HALT || k == SZ_JQ_FAULT)
 		return SZ_EXPR_ERROR;

@@ -538,6 +538,7 @@ sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 	 * fall back to running the program to its end; a run of every
 	 * output that the callback stops leaves its state behind.
 	 */
+	q->halted = 0;		/* says what this run did */
 	if ((jq = state_for(q, mode, &drain, err)) == NULL) {
 		jv_free(in);
 		return SZ_JQ_ERROR;

@@ -84,7 +84,7 @@ typedef struct sz_jq {
 	int pathy;			/* may leave path generators half run */
 	const sz_jqvars *v;		/* outlives the sz_jq */
 	sz_buf *errs;			/* jq's messages while compiling */
-	int halted;			/* halt or halt_error ran */
+	int halted;			/* the last run ran halt or halt_error */
 	int halt_status;		/* its exit status */
 } sz_jq;
 
