@@ -202,9 +202,12 @@ __assert_fail(const char *expr, const char *file, unsigned int line,
 	abort();
 }
 
-/* SIGFPE and SIGABRT: back to the guarded call in this thread, or, outside
- * one, the default action (the instruction faults again, or abort()
- * raises again). */
+/*
+ * SIGFPE: back to the guarded call in this thread, or, outside one, the
+ * default action (the instruction faults again). SIGABRT is left alone:
+ * libjq's checks come through __assert_fail above, and an abort() from
+ * the C library (a corrupted heap) must end the process.
+ */
 static void
 on_fault(int s)
 {
@@ -212,13 +215,10 @@ on_fault(int s)
 		sigjmp_buf *jb = guard;
 
 		guard = NULL;
-		guard_why = s == SIGFPE ? FAULT_FPE : FAULT_ABORT;
-		guard_what[0] = '\0';
+		guard_why = FAULT_FPE;
 		siglongjmp(*jb, 1);
 	}
 	signal(s, SIG_DFL);
-	if (s == SIGABRT)
-		raise(s);
 }
 
 /* libjq's handler for memory exhausted; outside a guarded call libjq
@@ -251,7 +251,6 @@ install_fault_handlers(void)
 	/* not blocked while handled: siglongjmp then needs no mask */
 	sa.sa_flags = SA_NODEFER;
 	sigaction(SIGFPE, &sa, NULL);
-	sigaction(SIGABRT, &sa, NULL);
 }
 
 /* Tear a jq state down; one that faults on the way is left behind.

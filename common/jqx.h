@@ -10,8 +10,9 @@
  * kept as text (sz_jqvars) and every compile builds its own values.
  *
  * Runs are guarded (sz_jq_protect): a SIGFPE raised by libjq's integer
- * remainder and libjq's out-of-memory handler come back as an error; the
- * jq states are then discarded and compiled again for the next record.
+ * remainder, libjq's out-of-memory handler and its failed assertions come
+ * back as an error on the record; the jq states are unwound (after an
+ * assertion: dropped and compiled again) for the next record.
  * Errors come back as text in a caller's sz_buf; nothing here prints.
  */
 #ifndef SZ_JQX_H
@@ -120,7 +121,8 @@ int sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud,
 
 /*
  * Call body(ud) so that a fault inside libjq (SIGFPE from an integer
- * remainder out of range, memory exhausted) returns SZ_JQ_FAULT with a
+ * remainder out of range, memory exhausted, a failed assertion) returns
+ * SZ_JQ_FAULT with a
  * jq-style message in err instead of ending the process. Returns what
  * body returned otherwise. Not nested.
  */
