@@ -9,6 +9,7 @@
  * pieces says where it began. A piece that is a whole line without a quote,
  * at the start of a row, is split here instead (see csvin.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,33 @@ on_field(void *s, size_t n, void *ud)
 }
 
 /*
+ * The end of the quoted field whose opening quote is r[s], by libcsv's
+ * rules (a quote closes the field when a delimiter, the end of the row or
+ * nothing follows; two quotes are one): the offset of the delimiter after
+ * it, n when it closes at the end of r, SIZE_MAX when it is still open.
+ */
+static size_t
+quoted_end(const char *r, size_t n, size_t s, unsigned char quote,
+    unsigned char delim)
+{
+	size_t i = s + 1;
+
+	for (;;) {
+		const char *e = memchr(r + i, quote, n - i);
+
+		if (e == NULL)
+			return SIZE_MAX;
+		i = (size_t)(e - r) + 1;
+		if (i == n)
+			return n;
+		if ((unsigned char)r[i] == delim)
+			return i;
+		if ((unsigned char)r[i] == quote)
+			i++;
+	}
+}
+
+/*
  * Which fields of the row text r[0..n) were quoted, exactly as libcsv
  * decides it: a field is quoted when its first byte is the quote. A quoted
  * field goes on until a quote that is followed by the delimiter (or ends
@@ -143,20 +171,12 @@ find_quoted(const sz_csvin *c, const char *r, size_t n, unsigned char *q,
 		const char *e;
 
 		if (s < n && (unsigned char)r[s] == quote) {
-			size_t i = s + 1;
+			size_t end = quoted_end(r, n, s, quote, delim);
 
 			q[f] = 1;
-			for (;;) {
-				e = memchr(r + i, quote, n - i);
-				if (e == NULL || (size_t)(e - r) + 1 >= n)
-					return;	/* the last field */
-				i = (size_t)(e - r) + 1;
-				if ((unsigned char)r[i] == delim)
-					break;
-				if ((unsigned char)r[i] == quote)
-					i++;
-			}
-			s = i + 1;
+			if (end >= n)
+				return;	/* the last field */
+			s = end + 1;
 		} else {
 			e = memchr(r + s, delim, n - s);
 			if (e == NULL)
@@ -183,21 +203,13 @@ open_quote(const sz_csvin *c, const char *r, size_t n)
 		const char *e;
 
 		if (s < n && (unsigned char)r[s] == quote) {
-			size_t i = s + 1;
+			size_t end = quoted_end(r, n, s, quote, delim);
 
-			for (;;) {
-				e = memchr(r + i, quote, n - i);
-				if (e == NULL)
-					return s;
-				i = (size_t)(e - r) + 1;
-				if (i == n)
-					return n;	/* closed at the end */
-				if ((unsigned char)r[i] == delim)
-					break;
-				if ((unsigned char)r[i] == quote)
-					i++;
-			}
-			s = i + 1;
+			if (end == SIZE_MAX)
+				return s;
+			if (end == n)
+				return n;	/* closed at the end */
+			s = end + 1;
 		} else {
 			e = memchr(r + s, delim, n - s);
 			if (e == NULL)
