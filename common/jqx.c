@@ -498,28 +498,35 @@ sz_jq_free(sz_jq *q)
 
 /* ---- running ------------------------------------------------------- */
 
-/* The state for a mode, compiled on first use; *drain is set when the
- * run must go on to the program's end after a stop (see below). */
+/*
+ * The state to run for the wanted *mode, compiled on first use; *mode
+ * becomes the mode of the state given. *drain says that the run must go
+ * on to the program's end after the output it wants: first(EXPR) unwinds
+ * itself there, and so does a program that could not be wrapped, run
+ * whole. A program without path generators runs as written and is simply
+ * abandoned.
+ */
 static jq_state *
-state_for(sz_jq *q, int mode, int *drain, sz_buf *err)
+state_for(sz_jq *q, int *mode, int *drain, sz_buf *err)
 {
-	*drain = 0;
-	if (mode != SZ_JQ_ALL && (q->nowrap || !q->pathy))
-		mode = SZ_JQ_ALL;
-	if (mode != SZ_JQ_ALL)
-		*drain = 1;
-	if (q->st[mode] == NULL && compile_mode(q, mode, NULL) < 0) {
-		if (mode == SZ_JQ_ALL) {
+	int want = *mode;
+
+	*drain = want != SZ_JQ_ALL && q->pathy;
+	if (want != SZ_JQ_ALL && (!q->pathy || q->nowrap))
+		*mode = SZ_JQ_ALL;
+	if (q->st[*mode] == NULL && compile_mode(q, *mode, NULL) < 0) {
+		if (*mode == SZ_JQ_ALL) {
 			sz_buf_adds(err, "jq: cannot compile the program "
 			    "again (out of memory)");
 			return NULL;
 		}
-		/* The wrapped form did not compile: use the program as
-		 * written and run it to its end. */
+		/* The wrapped form did not compile: run the program as
+		 * written, to its end. */
 		q->nowrap = 1;
-		return state_for(q, SZ_JQ_ALL, drain, err);
+		*mode = want;
+		return state_for(q, mode, drain, err);
 	}
-	return q->st[mode];
+	return q->st[*mode];
 }
 
 int
@@ -532,20 +539,16 @@ sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 	/*
 	 * libjq cannot start a new input after a run abandoned inside a
 	 * path expression (`paths` stopped at its first output aborts in
-	 * stack_restore). So a run is never abandoned: the modes that want
-	 * one output run first(EXPR), which unwinds itself after it, and
-	 * fall back to running the program to its end; a run of every
-	 * output that the callback stops leaves its state behind.
+	 * stack_restore). Such programs are never abandoned (state_for
+	 * says how they run); the others are, after the output wanted, and
+	 * their state is unwound at once, where a failed check counts
+	 * against this record rather than the next.
 	 */
 	q->halted = 0;		/* says what this run did */
-	if ((jq = state_for(q, mode, &drain, err)) == NULL) {
+	if ((jq = state_for(q, &mode, &drain, err)) == NULL) {
 		jv_free(in);
 		return SZ_JQ_ERROR;
 	}
-	if (q->nowrap && mode != SZ_JQ_ALL)
-		drain = 1;
-	if (mode != SZ_JQ_ALL && !q->pathy)
-		mode = SZ_JQ_ALL;	/* the state state_for gave */
 	jq_start(jq, in, 0);
 	for (;;) {
 		r = jq_next(jq);
