@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool.h"
+#include "run/tool.h"
 
 struct batch {
 	uint64_t count;		/* -n */

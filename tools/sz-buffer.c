@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "queue.h"
-#include "tool.h"
+#include "core/queue.h"
+#include "run/tool.h"
 
 #define OUT_MAX (64 * 1024)	/* write buffer, not counted in the queue */
 

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etime.h"
-#include "expr.h"
-#include "keymap.h"
-#include "tool.h"
+#include "json/etime.h"
+#include "jq/expr.h"
+#include "core/keymap.h"
+#include "run/tool.h"
 
 #define DEFAULT_MAX_KEYS 1000000
 
@@ -89,7 +89,7 @@ record_time(struct dedupe *d, const sz_rec *r, int64_t *now,
 		return 0;
 	}
 	sz_buf_reset(&d->tb);
-	k = sz_expr_value(&d->time, r->p, r->n, &d->tb);
+	k = sz_expr_value(&d->time, r, &d->tb);
 	if (k == SZ_EXPR_ERROR && d->time.jq.halted) {
 		*kind = NULL;	/* the caller stops the tool */
 		return -1;
@@ -171,7 +171,7 @@ dedupe_record(sz_tool *t, const sz_rec *r)
 
 	sz_buf_reset(&d->kb);
 	if (d->have_key) {
-		k = sz_expr_key(&d->key, r->p, r->n, &d->kb);
+		k = sz_expr_key(&d->key, r, &d->kb);
 		if (k == SZ_EXPR_ERROR) {
 			if (decide(t, d) < 0)
 				return -1;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "tool.h"
+#include "jq/expr.h"
+#include "run/tool.h"
 
 struct filter {
 	sz_expr e;
@@ -42,7 +42,7 @@ static int
 filter_record(sz_tool *t, const sz_rec *r)
 {
 	struct filter *f = t->ud;
-	int k = sz_expr_test(&f->e, r->p, r->n);
+	int k = sz_expr_test(&f->e, r);
 
 	if (k == SZ_EXPR_ERROR)
 		return sz_expr_bad(t, r, &f->e, NULL);

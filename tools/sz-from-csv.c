@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvin.h"
-#include "csvopt.h"
-#include "tool.h"
+#include "csv/csvin.h"
+#include "csv/csvopt.h"
+#include "run/tool.h"
 
 struct fromcsv {
 	sz_csvin in;
@@ -331,13 +331,13 @@ fromcsv_row(void *ud, const sz_csvrow *r)
 		return rc;
 	t->st.in++;
 	if (r->open_line != 0) {
-		sz_rec rec = { r->raw, r->rawlen, r->file, r->line };
+		sz_rec rec = { r->raw, r->rawlen, r->file, r->line, NULL };
 
 		return sz_bad(t, &rec, "parse", 0, OPEN_QUOTE, r->open_line,
 		    r->open_col, r->end_line);
 	}
 	if (r->n != f->nkeys) {
-		sz_rec rec = { r->raw, r->rawlen, r->file, r->line };
+		sz_rec rec = { r->raw, r->rawlen, r->file, r->line, NULL };
 
 		return sz_bad(t, &rec, "parse", 0, "row has %zu field%s, "
 		    "expected %zu", r->n, r->n == 1 ? "" : "s", f->nkeys);

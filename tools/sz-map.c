@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expr.h"
-#include "tool.h"
+#include "jq/expr.h"
+#include "run/tool.h"
 
 #define CHUNK_RECS 256
 #define CHUNK_BYTES (256 * 1024)
@@ -123,7 +123,7 @@ map_record(sz_tool *t, const sz_rec *r)
 	long k;
 
 	sz_buf_reset(&m->out);
-	k = sz_expr_map(&m->e, r->p, r->n, &m->out);
+	k = sz_expr_map(&m->e, r, &m->out);
 	if (k < 0 && m->e.jq.halted) {
 		/* jq writes what came before the halt */
 		if (sz_emit_lines(t, m->out.p, m->out.len, newlines(m->out.p,
@@ -227,8 +227,9 @@ chunk_run(sz_expr *e, struct chunk *c, size_t outcap)
 
 	for (i = c->start; i < c->n; i++) {
 		size_t mark = c->out.len;
-		long k = sz_expr_map(e, c->in.p + c->off[i], c->len[i],
-		    &c->out);
+		sz_rec r = { c->in.p + c->off[i], c->len[i], c->file[i],
+		    c->line[i], NULL };
+		long k = sz_expr_map(e, &r, &c->out);
 
 		if (k >= 0) {
 			c->lines += (uint64_t)k;
@@ -334,7 +335,7 @@ emit_chunk(sz_tool *t, struct chunk *c)
 	for (size_t i = 0; i < c->nerrs; i++) {
 		struct cerr *er = &c->errs[i];
 		sz_rec r = { c->in.p + c->off[er->rec], c->len[er->rec],
-		    c->file[er->rec], c->line[er->rec] };
+		    c->file[er->rec], c->line[er->rec], NULL };
 		uint64_t nl = newlines(c->out.p + pos, er->off - pos);
 
 		if (sz_emit_lines(t, c->out.p + pos, er->off - pos, nl) < 0)

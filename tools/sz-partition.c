@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dest.h"
-#include "expr.h"
-#include "tool.h"
+#include "run/dest.h"
+#include "jq/expr.h"
+#include "run/tool.h"
 
 #define DEFAULT_BUFFER 1000
 #define QUEUE_BYTES ((size_t)64 << 20)
@@ -84,7 +84,7 @@ partition_record(sz_tool *t, const sz_rec *r)
 		int k;
 
 		sz_buf_reset(&pt->kb);
-		k = sz_expr_key(&pt->key, r->p, r->n, &pt->kb);
+		k = sz_expr_key(&pt->key, r, &pt->kb);
 		if (k == SZ_EXPR_ERROR)
 			return sz_expr_bad(t, r, &pt->key, "--key");
 		if (k == SZ_EXPR_EMPTY)

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dest.h"
-#include "expr.h"
-#include "tool.h"
+#include "run/dest.h"
+#include "jq/expr.h"
+#include "run/tool.h"
 
 #define DEFAULT_BUFFER 1000
 #define QUEUE_BYTES ((size_t)64 << 20)
@@ -78,7 +78,7 @@ route_record(sz_tool *t, const sz_rec *r)
 
 	/* Decide first, then deliver: an error leaves nothing half sent. */
 	for (size_t i = 0; i < ro->n; i++) {
-		int k = sz_expr_test(&ro->r[i].e, r->p, r->n);
+		int k = sz_expr_test(&ro->r[i].e, r);
 
 		if (k == SZ_EXPR_ERROR) {
 			char what[160];

@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expr.h"
-#include "tool.h"
+#include "jq/expr.h"
+#include "run/tool.h"
 
 enum mode { M_NONE, M_PROB, M_EVERY, M_RESERVOIR };
 
@@ -159,7 +159,7 @@ key_record(sz_tool *t, const sz_rec *r)
 	int k;
 
 	s->kb.len = 8;		/* the seed bytes stay */
-	k = sz_expr_key(&s->key, r->p, r->n, &s->kb);
+	k = sz_expr_key(&s->key, r, &s->kb);
 	if (k == SZ_EXPR_ERROR)
 		return sz_expr_bad(t, r, &s->key, "--key");
 	if (k == SZ_EXPR_EMPTY)

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
-#include "keymap.h"
-#include "tool.h"
+#include "jq/expr.h"
+#include "core/keymap.h"
+#include "run/tool.h"
 
 #define TIMER_RES_NS 1000000.0	/* resolution of the loop's timers */
 
@@ -120,7 +120,7 @@ get_key(sz_tool *t, const sz_rec *r)
 	int k;
 
 	sz_buf_reset(&th->kb);
-	k = sz_expr_key(&th->key, r->p, r->n, &th->kb);
+	k = sz_expr_key(&th->key, r, &th->kb);
 	if (k == SZ_EXPR_ERROR)
 		return sz_expr_bad(t, r, &th->key, "--key") < 0 ?
 		    -1 : 1;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvopt.h"
-#include "json.h"
-#include "tool.h"
+#include "csv/csvopt.h"
+#include "json/json.h"
+#include "run/tool.h"
 
 struct tocsv {
 	unsigned char delim;	/* -d */

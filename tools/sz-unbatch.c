@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "json.h"
-#include "tool.h"
+#include "json/json.h"
+#include "run/tool.h"
 
 struct unbatch {
 	int strict;		/* a record that is not an array is bad */
@@ -45,8 +45,8 @@ unbatch_record(sz_tool *t, const sz_rec *r)
 	}
 	u->arrays++;
 	/* The runtime's validation listed the elements: no second walk. */
-	const sz_jindex *ix = sz_json_elements_of(r->p, r->n);
-	if (ix != NULL) {
+	const sz_jindex *ix = r->ix;
+	if (ix != NULL && ix->el_ok) {
 		for (size_t i = 0; i < ix->nel; i++)
 			if (sz_emit(t, r->p + ix->el[2 * i],
 			    ix->el[2 * i + 1]) < 0)

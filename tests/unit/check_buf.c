@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "tap.h"
 
 /* Is b exactly the n bytes s (and NUL-terminated)? */

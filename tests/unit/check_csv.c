@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvin.h"
+#include "csv/csvin.h"
 #include "tap.h"
 
 static int

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etime.h"
+#include "json/etime.h"
 #include "tap.h"
 
 static const struct {

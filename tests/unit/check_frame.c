@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "frame.h"
+#include "core/buf.h"
+#include "io/frame.h"
 #include "tap.h"
 
 struct fcase {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json/json.h"
 #include "tap.h"
 
 /* ---- JSONTestSuite: every file of $SZ_DATA/JSONTestSuite -------------- */
@@ -894,13 +894,6 @@ START_TEST(test_validate_index)
 		    &ix), 0);
 		ck_assert_int_eq(ix.n, -1);
 	}
-	/* the index of the current record is found only for that slice */
-	sz_json_validate_index(in, sizeof(in) - 1, NULL, NULL, &ix);
-	sz_json_index_use(in, sizeof(in) - 1, &ix);
-	ck_assert_ptr_eq(sz_json_index_of(in, sizeof(in) - 1), &ix);
-	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 2));
-	sz_json_index_use(NULL, 0, NULL);
-	ck_assert_ptr_null(sz_json_index_of(in, sizeof(in) - 1));
 	/* the elements of a top-level array, when asked for */
 	ix.want_el = 1;
 	ck_assert_int_eq(sz_json_validate_index(arr, sizeof(arr) - 1, NULL,
@@ -913,9 +906,6 @@ START_TEST(test_validate_index)
 	ck_assert(memcmp(arr + ix.el[4], "\"x,y\"", ix.el[5]) == 0 &&
 	    ix.el[5] == 5);
 	ck_assert(memcmp(arr + ix.el[6], "[ ]", ix.el[7]) == 0 && ix.el[7] == 3);
-	sz_json_index_use(arr, sizeof(arr) - 1, &ix);
-	ck_assert_ptr_eq(sz_json_elements_of(arr, sizeof(arr) - 1), &ix);
-	sz_json_index_use(NULL, 0, NULL);
 	ck_assert_int_eq(sz_json_validate_index("[]", 2, NULL, NULL, &ix), 0);
 	ck_assert_uint_eq(ix.nel, 0);
 	ck_assert_int_eq(sz_json_validate_index("{}", 2, NULL, NULL, &ix), 0);

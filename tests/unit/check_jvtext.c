@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "jvtext.h"
+#include "json/json.h"
+#include "jq/jvtext.h"
 #include "tap.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keymap.h"
+#include "core/keymap.h"
 
 /* An assertion for hot loops: Check's ck_assert records a checkpoint
  * (a system call) even when it holds. */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "io/loop.h"
 #include "tap.h"
 
 static char order[64];

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
+#include "core/opts.h"
 #include "tap.h"
 
 static char err[256];

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "out.h"
+#include "io/out.h"
 #include "tap.h"
 
 static char path[64];

@@ -35,7 +35,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "keymap.h"
+#include "core/keymap.h"
 
 #define NIL UINT32_MAX
 #define INLINE_MAX 20

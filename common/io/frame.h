@@ -22,7 +22,9 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "core/buf.h"
+
+struct sz_jindex;
 
 /* One record: its bytes, and where it came from. */
 typedef struct sz_rec {
@@ -30,6 +32,10 @@ typedef struct sz_rec {
 	size_t n;
 	const char *file;	/* "<stdin>" or the path as given */
 	unsigned long line;	/* line of the record, from 1 */
+	/* What validating it found (top-level members, or the elements of
+	 * a top-level array; json.h), or NULL. Set by the runtime for the
+	 * record callback; the framer leaves it NULL. */
+	const struct sz_jindex *ix;
 } sz_rec;
 
 typedef struct sz_framer {

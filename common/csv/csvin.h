@@ -41,7 +41,7 @@
 #include <csv.h>
 #include <stddef.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /* One row, valid during the row callback only. */
 typedef struct sz_csvrow {

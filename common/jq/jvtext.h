@@ -32,7 +32,7 @@
 
 #include <jv.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /*
  * The jq value of p[0..n), text that sz_json_validate() accepted. scratch

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jqx.h"
-#include "jvtext.h"
+#include "jq/jqx.h"
+#include "jq/jvtext.h"
 
 /* ---- variables and module directories ------------------------------ */
 

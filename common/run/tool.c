@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expr.h"
-#include "json.h"
-#include "tool.h"
+#include "jq/expr.h"
+#include "json/json.h"
+#include "run/tool.h"
 
 /*
  * Bytes asked of read(2) at a time. 256 KiB fits in a core's L2 cache, so
@@ -566,10 +566,8 @@ pump(sz_tool *t)
 				continue;
 			}
 			/* lookups of top-level keys use the index */
-			if (!t->proc->raw)
-				sz_json_index_use(r.p, r.n, &t->ix);
+			r.ix = t->proc->raw ? NULL : &t->ix;
 			t->proc->record(t, &r);
-			sz_json_index_use(NULL, 0, NULL);
 			break;
 		case SZ_FR_NEED:
 			t->need = 1;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvopt.h"
+#include "csv/csvopt.h"
 
 int
 sz_csv_delim(const char *opt, const char *s, unsigned char *d, char *err,

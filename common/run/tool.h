@@ -23,13 +23,13 @@
 
 #include <stdarg.h>
 
-#include "buf.h"
-#include "frame.h"
-#include "json.h"
-#include "loop.h"
-#include "opts.h"
-#include "out.h"
-#include "report.h"
+#include "core/buf.h"
+#include "io/frame.h"
+#include "json/json.h"
+#include "io/loop.h"
+#include "core/opts.h"
+#include "io/out.h"
+#include "run/report.h"
 
 /* Exit statuses of the contract. */
 enum {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "io/loop.h"
 
 static volatile sig_atomic_t pending;	/* bits of caught signals */
 static volatile sig_atomic_t usr1_caught;	/* SIGUSR1s, counted */

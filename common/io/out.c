@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "out.h"
+#include "io/out.h"
 
 void
 sz_pipe_grow(int fd)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 /*
  * Deepest nesting of arrays and objects accepted; deeper input is an error
@@ -89,17 +89,6 @@ typedef struct sz_jindex {
  * zeroed, e.g. `sz_jindex ix = { 0 };`, and be kept for the next call). */
 int sz_json_validate_index(const char *p, size_t n, const char **reason,
     size_t *off, sz_jindex *ix);
-
-/*
- * The index of the record being handled in this thread, if p[0..n) is the
- * slice that was indexed: set by the tool runtime around each record
- * callback (sz_json_index_use), so that expression evaluation finds it.
- */
-void sz_json_index_use(const char *p, size_t n, const sz_jindex *ix);
-const sz_jindex *sz_json_index_of(const char *p, size_t n);
-/* The element list of the current record when it is an indexed array
- * (see sz_jindex.el), or NULL. */
-const sz_jindex *sz_json_elements_of(const char *p, size_t n);
 
 /* Skip JSON white space; returns the first other byte or end. */
 const char *sz_json_ws(const char *p, const char *end);

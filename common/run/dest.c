@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dest.h"
+#include "run/dest.h"
 
 /* A pipe's queue is written out once it holds this much (and whenever
  * the input is idle). */
@@ -622,7 +622,7 @@ dest_fail(sz_dest *d, const char *kind, const char *fmt, ...)
 		uint32_t tag;
 
 		it = pop_head(d, &tag);
-		sz_rec r = { it->p, it->n, it->file, it->line };
+		sz_rec r = { it->p, it->n, it->file, it->line, NULL };
 		sz_dead_letter(t, &r, kind, 1, 1, d->err ? d->err : text);
 		free(it);
 	}

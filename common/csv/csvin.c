@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvin.h"
+#include "csv/csvin.h"
 
 static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
 

@@ -42,10 +42,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "buf.h"
-#include "out.h"
-#include "queue.h"
-#include "tool.h"
+#include "core/buf.h"
+#include "io/out.h"
+#include "core/queue.h"
+#include "run/tool.h"
 
 enum { SZ_DEST_STDOUT, SZ_DEST_FILE, SZ_DEST_APPEND, SZ_DEST_FD,
 	SZ_DEST_CMD };

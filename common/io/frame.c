@@ -2,7 +2,7 @@
 /* frame.c - splits a byte stream into NDJSON records; see frame.h. */
 #include <string.h>
 
-#include "frame.h"
+#include "io/frame.h"
 
 void
 sz_framer_init(sz_framer *f, const char *file, size_t max)
@@ -62,6 +62,7 @@ make(sz_framer *f, const char *p, size_t n, unsigned long line, sz_rec *r)
 		n -= 3;
 	}
 	r->file = f->file;
+	r->ix = NULL;
 	r->line = line;
 	if (n > f->max) {
 		r->p = p;
@@ -94,6 +95,7 @@ carry(sz_framer *f, const char *p, size_t n, sz_rec *r)
 	}
 	if (f->crs > room || k > room - f->crs) {
 		r->file = f->file;
+		r->ix = NULL;
 		r->line = f->line;
 		r->p = f->part.p;
 		r->n = f->part.len;

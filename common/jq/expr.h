@@ -23,9 +23,10 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "jqx.h"
-#include "json.h"
+#include "core/buf.h"
+#include "jq/jqx.h"
+#include "io/frame.h"
+#include "json/json.h"
 
 typedef struct sz_node sz_node;
 
@@ -61,17 +62,18 @@ int sz_expr_is_fast(const sz_expr *e);
 
 /*
  * As a filter: does the program yield at least one value that is neither
- * false nor null on the record rec[0..n) (valid JSON)? SZ_EXPR_TRUE,
+ * false nor null on the record r (valid JSON; r->ix, when set, is the
+ * index its validation built, used for top-level keys)? SZ_EXPR_TRUE,
  * SZ_EXPR_FALSE or SZ_EXPR_ERROR.
  */
-int sz_expr_test(sz_expr *e, const char *rec, size_t n);
+int sz_expr_test(sz_expr *e, const sz_rec *r);
 
 /*
  * As a mapping: append each output, compact JSON followed by '\n', to out.
  * Returns the number of outputs (>= 0) or SZ_EXPR_ERROR; on error, out
  * holds the outputs produced before the error.
  */
-long sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+long sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out);
 
 /*
  * As a key: the canonical text (json.h) of the program's first output,
@@ -80,12 +82,12 @@ long sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out);
  * plan the key is taken from the record's bytes, so numbers keep their
  * exact decimal value; through libjq numbers are doubles.
  */
-int sz_expr_key(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+int sz_expr_key(sz_expr *e, const sz_rec *r, sz_buf *out);
 
 /*
  * As a key's raw value (for event times and the like): the first output's
  * JSON text, appended to out. Same answers as sz_expr_key.
  */
-int sz_expr_value(sz_expr *e, const char *rec, size_t n, sz_buf *out);
+int sz_expr_value(sz_expr *e, const sz_rec *r, sz_buf *out);
 
 #endif

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "etime.h"
-#include "json.h"
+#include "core/buf.h"
+#include "json/etime.h"
+#include "json/json.h"
 
 #define NS 1000000000LL
 

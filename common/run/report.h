@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 typedef struct sz_stats {
 	uint64_t in;		/* records read */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue.h"
+#include "core/queue.h"
 
 void
 sz_queue_init(sz_queue *q, size_t max_count, size_t max_bytes)

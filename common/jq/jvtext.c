@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "jvtext.h"
+#include "json/json.h"
+#include "jq/jvtext.h"
 
 typedef unsigned char uchar;
 

@@ -20,8 +20,8 @@
 
 #include <jq.h>
 
-#include "buf.h"
-#include "opts.h"
+#include "core/buf.h"
+#include "core/opts.h"
 
 /* Long options every expression-taking tool accepts (-L is added to the
  * tool's short options by sz_jq_getopt). */

@@ -2,8 +2,8 @@
 /* report.c - stats, dead-letter and log texts; see report.h. */
 #include <string.h>
 
-#include "loop.h"
-#include "report.h"
+#include "io/loop.h"
+#include "run/report.h"
 
 int
 sz_stats_json(sz_buf *b, const char *tool, const char *name,

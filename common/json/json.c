@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json/json.h"
 
 typedef unsigned char uchar;
 
@@ -418,26 +418,6 @@ sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)
 	return sz_json_validate_index(p, n, reason, off, NULL);
 }
 
-static _Thread_local const char *ix_p;
-static _Thread_local size_t ix_n;
-static _Thread_local const sz_jindex *ix_cur;
-
-void
-sz_json_index_use(const char *p, size_t n, const sz_jindex *ix)
-{
-	ix_p = p;
-	ix_n = n;
-	ix_cur = ix;
-}
-
-const sz_jindex *
-sz_json_elements_of(const char *p, size_t n)
-{
-	if (ix_cur != NULL && p == ix_p && n == ix_n && ix_cur->el_ok)
-		return ix_cur;
-	return NULL;
-}
-
 /* Add an element to a top-level array's list; a failed allocation only
  * makes the list unusable. */
 static void
@@ -459,14 +439,6 @@ add_element(sz_jindex *ix, size_t off, size_t len)
 	ix->el[2 * ix->nel] = off;
 	ix->el[2 * ix->nel + 1] = len;
 	ix->nel++;
-}
-
-const sz_jindex *
-sz_json_index_of(const char *p, size_t n)
-{
-	if (ix_cur != NULL && p == ix_p && n == ix_n && ix_cur->n >= 0)
-		return ix_cur;
-	return NULL;
 }
 
 /*

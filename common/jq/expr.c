@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr.h"
+#include "jq/expr.h"
 
 /* ---- the plan ------------------------------------------------------ */
 
@@ -514,10 +514,10 @@ raw_error(sz_expr *e, const sz_step *st, sz_jtype t)
 
 /* Evaluate a path or literal node into v. */
 static int
-eval_val(sz_expr *e, const sz_node *n, const char *rec, size_t len, val *v)
+eval_val(sz_expr *e, const sz_node *n, const sz_rec *r, val *v)
 {
-	const char *cur = rec;
-	size_t curn = len;
+	const char *cur = r->p;
+	size_t curn = r->n;
 
 	if (n->op == N_LIT) {
 		v->p = n->lit;
@@ -525,11 +525,11 @@ eval_val(sz_expr *e, const sz_node *n, const char *rec, size_t len, val *v)
 		return 0;
 	}
 	size_t i = 0;
-	const sz_jindex *ix;
+	const sz_jindex *ix = r->ix;
 
 	sz_json_trim(&cur, &curn);
 	if (n->nsteps > 0 && n->steps[0].kind == SZ_STEP_KEY &&
-	    (ix = sz_json_index_of(rec, len)) != NULL) {
+	    ix != NULL && ix->n >= 0) {
 		/* A top-level key from the index: the last one wins. */
 		int j = ix->n;
 
@@ -608,7 +608,7 @@ truthy(const val *v)
 }
 
 static int
-eval_pred(sz_expr *e, const sz_node *n, const char *rec, size_t len)
+eval_pred(sz_expr *e, const sz_node *n, const sz_rec *r)
 {
 	val a, b;
 	int k, c;
@@ -616,13 +616,13 @@ eval_pred(sz_expr *e, const sz_node *n, const char *rec, size_t len)
 	switch (n->op) {
 	case N_PATH:
 	case N_LIT:
-		if (eval_val(e, n, rec, len, &a) < 0)
+		if (eval_val(e, n, r, &a) < 0)
 			return SZ_EXPR_ERROR;
 		return truthy(&a);
 	case N_CMP:
 		/* jq evaluates the right operand first */
-		if (eval_val(e, n->b, rec, len, &b) < 0 ||
-		    eval_val(e, n->a, rec, len, &a) < 0)
+		if (eval_val(e, n->b, r, &b) < 0 ||
+		    eval_val(e, n->a, r, &a) < 0)
 			return SZ_EXPR_ERROR;
 		c = compare(&a, &b);
 		switch (n->cmp) {
@@ -634,15 +634,15 @@ eval_pred(sz_expr *e, const sz_node *n, const char *rec, size_t len)
 		default: return c >= 0;
 		}
 	case N_AND:
-		if ((k = eval_pred(e, n->a, rec, len)) != SZ_EXPR_TRUE)
+		if ((k = eval_pred(e, n->a, r)) != SZ_EXPR_TRUE)
 			return k;
-		return eval_pred(e, n->b, rec, len);
+		return eval_pred(e, n->b, r);
 	case N_OR:
-		if ((k = eval_pred(e, n->a, rec, len)) != SZ_EXPR_FALSE)
+		if ((k = eval_pred(e, n->a, r)) != SZ_EXPR_FALSE)
 			return k;
-		return eval_pred(e, n->b, rec, len);
+		return eval_pred(e, n->b, r);
 	case N_NOT:
-		if ((k = eval_pred(e, n->a, rec, len)) == SZ_EXPR_ERROR)
+		if ((k = eval_pred(e, n->a, r)) == SZ_EXPR_ERROR)
 			return k;
 		return !k;
 	}
@@ -650,11 +650,10 @@ eval_pred(sz_expr *e, const sz_node *n, const char *rec, size_t len)
 }
 
 static long
-eval_project(sz_expr *e, const sz_node *n, const char *rec, size_t len,
-    sz_buf *out)
+eval_project(sz_expr *e, const sz_node *n, const sz_rec *r, sz_buf *out)
 {
 	size_t mark = out->len;
-	sz_jtype t = sz_json_type(rec, rec + len);
+	sz_jtype t = sz_json_type(r->p, r->p + r->n);
 	int rc = 0;
 
 	if (t != SZ_JOBJECT && t != SZ_JNULL) {
@@ -668,7 +667,7 @@ eval_project(sz_expr *e, const sz_node *n, const char *rec, size_t len,
 	for (size_t i = 0; i < n->nf; i++) {
 		val v;
 
-		if (eval_val(e, n->f[i].val, rec, len, &v) < 0) {
+		if (eval_val(e, n->f[i].val, r, &v) < 0) {
 			out->len = mark;
 			return SZ_EXPR_ERROR;
 		}
@@ -790,20 +789,20 @@ stop_if_truthy(void *ud, jv out)
 }
 
 int
-sz_expr_test(sz_expr *e, const char *rec, size_t n)
+sz_expr_test(sz_expr *e, const sz_rec *r)
 {
 	int k;
 
 	if (e->plan != NULL && e->kind == SZ_PLAN_PROJECT) {
 		/* An object is true; only an error says otherwise. */
 		sz_buf_reset(&e->tmp);
-		if (eval_project(e, e->plan, rec, n, &e->tmp) < 0)
+		if (eval_project(e, e->plan, r, &e->tmp) < 0)
 			return SZ_EXPR_ERROR;
 		return SZ_EXPR_TRUE;
 	}
 	if (e->plan != NULL)
-		return eval_pred(e, e->plan, rec, n);
-	k = run(e, SZ_JQ_FIRST_TRUE, rec, n, stop_if_truthy, NULL);
+		return eval_pred(e, e->plan, r);
+	k = run(e, SZ_JQ_FIRST_TRUE, r->p, r->n, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	return k == 2 ? SZ_EXPR_TRUE : SZ_EXPR_FALSE;
@@ -826,7 +825,7 @@ map_one(void *ud, jv v)
 }
 
 long
-sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out)
+sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out)
 {
 	struct mapctx m = { out, 0 };
 	int k;
@@ -835,22 +834,22 @@ sz_expr_map(sz_expr *e, const char *rec, size_t n, sz_buf *out)
 		val v;
 
 		if (e->kind == SZ_PLAN_PROJECT)
-			return eval_project(e, e->plan, rec, n, out);
+			return eval_project(e, e->plan, r, out);
 		if (e->kind == SZ_PLAN_PATH || e->plan->op == N_LIT) {
-			if (eval_val(e, e->plan, rec, n, &v) < 0)
+			if (eval_val(e, e->plan, r, &v) < 0)
 				return SZ_EXPR_ERROR;
 			if (sz_json_compact(v.p, v.n, out) < 0 ||
 			    sz_buf_addc(out, '\n') < 0)
 				return SZ_EXPR_ERROR;
 			return 1;
 		}
-		k = eval_pred(e, e->plan, rec, n);
+		k = eval_pred(e, e->plan, r);
 		if (k == SZ_EXPR_ERROR)
 			return k;
 		return sz_buf_adds(out, k ? "true\n" : "false\n") < 0 ?
 		    SZ_EXPR_ERROR : 1;
 	}
-	k = run(e, SZ_JQ_ALL, rec, n, map_one, &m);
+	k = run(e, SZ_JQ_ALL, r->p, r->n, map_one, &m);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	if (k == 3) {
@@ -879,7 +878,7 @@ first_one(void *ud, jv v)
 
 /* The first output's JSON text (raw slice for a path plan). */
 static int
-first_value(sz_expr *e, const char *rec, size_t n, sz_buf *out, int canon)
+first_value(sz_expr *e, const sz_rec *r, sz_buf *out, int canon)
 {
 	struct firstctx f = { out, 0 };
 	int k;
@@ -887,18 +886,18 @@ first_value(sz_expr *e, const char *rec, size_t n, sz_buf *out, int canon)
 	if (e->plan != NULL && e->kind == SZ_PLAN_PATH) {
 		val v;
 
-		if (eval_val(e, e->plan, rec, n, &v) < 0)
+		if (eval_val(e, e->plan, r, &v) < 0)
 			return SZ_EXPR_ERROR;
 		k = canon ? sz_json_canon(v.p, v.n, out) :
 		    sz_json_compact(v.p, v.n, out);
 		return k < 0 ? SZ_EXPR_ERROR : SZ_EXPR_TRUE;
 	}
 	if (!canon) {
-		k = run(e, SZ_JQ_FIRST, rec, n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, r->p, r->n, first_one, &f);
 	} else {
 		sz_buf_reset(&e->tmp);
 		f.out = &e->tmp;
-		k = run(e, SZ_JQ_FIRST, rec, n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, r->p, r->n, first_one, &f);
 		if (k == 2 && sz_json_canon(e->tmp.p, e->tmp.len, out) < 0)
 			k = 3;
 	}
@@ -913,13 +912,13 @@ first_value(sz_expr *e, const char *rec, size_t n, sz_buf *out, int canon)
 }
 
 int
-sz_expr_key(sz_expr *e, const char *rec, size_t n, sz_buf *out)
+sz_expr_key(sz_expr *e, const sz_rec *r, sz_buf *out)
 {
-	return first_value(e, rec, n, out, 1);
+	return first_value(e, r, out, 1);
 }
 
 int
-sz_expr_value(sz_expr *e, const char *rec, size_t n, sz_buf *out)
+sz_expr_value(sz_expr *e, const sz_rec *r, sz_buf *out)
 {
-	return first_value(e, rec, n, out, 0);
+	return first_value(e, r, out, 0);
 }

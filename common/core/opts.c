@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opts.h"
+#include "core/opts.h"
 
 const char sz_opts_help[] =
 "Common options:\n"
