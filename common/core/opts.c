@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* opts.c - common options and value parsers; see opts.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,19 +58,28 @@ int
 sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
-	struct option all[128];
+	struct option all[SZ_OPTS_MAX + NCOMMON + 1];
 	char shorts[128];
 	size_t n = 0;
 	uint64_t v;
 	int c, idx = -1;
 
-	while (longopts != NULL && longopts[n].name != NULL && n < 100) {
+	while (longopts != NULL && longopts[n].name != NULL) {
+		/* A tool with more options than fit is a bug to see at
+		 * once, not options that silently do nothing. */
+		if (n == SZ_OPTS_MAX)
+			return usage_err(o, "%s has more than %s long "
+			    "options (a bug: raise SZ_OPTS_MAX)", o->prog,
+			    SZ_XSTR(SZ_OPTS_MAX));
 		all[n] = longopts[n];
 		n++;
 	}
 	memcpy(all + n, common, sizeof(common));
 	memset(all + n + NCOMMON, 0, sizeof(all[0]));
-	snprintf(shorts, sizeof(shorts), ":%shVu", shortopts ? shortopts : "");
+	if ((size_t)snprintf(shorts, sizeof(shorts), ":%shVu",
+	    shortopts ? shortopts : "") >= sizeof(shorts))
+		return usage_err(o, "%s has more short options than fit (a "
+		    "bug%s)", o->prog, "");
 	opterr = 0;
 	for (;;) {
 
@@ -319,4 +329,53 @@ sz_parse_double(const char *opt, const char *s, double min, double max,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- tool-facing helpers: one line per option case ------------------ */
+
+int
+sz_opt_count(sz_opts *o, const char *opt, uint64_t min, uint64_t max,
+    uint64_t *v)
+{
+	return sz_parse_count(opt, optarg, min, max, v, o->err,
+	    sizeof(o->err)) < 0 ? '?' : 0;
+}
+
+int
+sz_opt_double(sz_opts *o, const char *opt, double min, double max, double *v)
+{
+	return sz_parse_double(opt, optarg, min, max, v, o->err,
+	    sizeof(o->err)) < 0 ? '?' : 0;
+}
+
+int
+sz_opt_duration(sz_opts *o, const char *opt, uint64_t *ns)
+{
+	return sz_parse_duration(opt, optarg, ns, o->err, sizeof(o->err)) < 0 ?
+	    '?' : 0;
+}
+
+int
+sz_opt_size(sz_opts *o, const char *opt, uint64_t *bytes)
+{
+	return sz_parse_size(opt, optarg, bytes, o->err, sizeof(o->err)) < 0 ?
+	    '?' : 0;
+}
+
+int
+sz_opt_rate(sz_opts *o, const char *opt, double *per_sec)
+{
+	return sz_parse_rate(opt, optarg, per_sec, o->err, sizeof(o->err)) < 0 ?
+	    '?' : 0;
+}
+
+int
+sz_opt_fail(sz_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->err, sizeof(o->err), fmt, ap);
+	va_end(ap);
+	return '?';
 }

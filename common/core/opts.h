@@ -41,6 +41,11 @@ enum {
 				   here */
 };
 
+/* Most long options a tool may have besides the common ones. */
+#define SZ_OPTS_MAX 100
+#define SZ_STR(x) #x
+#define SZ_XSTR(x) SZ_STR(x)
+
 /* The common options' lines of --help text. */
 extern const char sz_opts_help[];
 
@@ -85,5 +90,24 @@ int sz_parse_count(const char *opt, const char *s, uint64_t min,
 /* A decimal number in [min, max]. */
 int sz_parse_double(const char *opt, const char *s, double min, double max,
     double *v, char *err, size_t errsize);
+
+/*
+ * For the tool's own option cases: parse optarg (the current option's
+ * value) into *v. Answer 0, or '?' with o->err set, so that a case is
+ *	case OPT_EVERY:
+ *		c = sz_opt_count(&t.o, "--every", 1, UINT64_MAX, &s.every);
+ *		break;
+ * and the loop ends on '?' as it does for a common option's error.
+ */
+int sz_opt_count(sz_opts *o, const char *opt, uint64_t min, uint64_t max,
+    uint64_t *v);
+int sz_opt_double(sz_opts *o, const char *opt, double min, double max,
+    double *v);
+int sz_opt_duration(sz_opts *o, const char *opt, uint64_t *ns);
+int sz_opt_size(sz_opts *o, const char *opt, uint64_t *bytes);
+int sz_opt_rate(sz_opts *o, const char *opt, double *per_sec);
+/* A usage error in the tool's own terms: o->err set, answers '?'. */
+int sz_opt_fail(sz_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
