@@ -118,15 +118,15 @@ batch_end(sz_tool *t)
 }
 
 static void
-batch_stats(sz_tool *t, sz_buf *b)
+batch_stats(sz_tool *t, sz_statv *v)
 {
 	struct batch *bt = t->ud;
 
-	sz_buf_printf(b, ",\"batches\":%llu,\"by_count\":%llu,"
-	    "\"by_bytes\":%llu,\"by_time\":%llu,\"by_end\":%llu",
-	    (unsigned long long)bt->batches, (unsigned long long)bt->by_count,
-	    (unsigned long long)bt->by_bytes, (unsigned long long)bt->by_time,
-	    (unsigned long long)bt->by_end);
+	sz_stat_counter(v, "batches", bt->batches);
+	sz_stat_counter(v, "by_count", bt->by_count);
+	sz_stat_counter(v, "by_bytes", bt->by_bytes);
+	sz_stat_counter(v, "by_time", bt->by_time);
+	sz_stat_counter(v, "by_end", bt->by_end);
 }
 
 static const sz_proc batch_proc = {

@@ -237,14 +237,13 @@ buffer_end(sz_tool *t)
 }
 
 static void
-buffer_stats(sz_tool *t, sz_buf *b)
+buffer_stats(sz_tool *t, sz_statv *v)
 {
 	struct buffer *bf = t->ud;
 
-	sz_buf_printf(b, ",\"queued\":%zu,\"queued_max\":%llu,"
-	    "\"queued_bytes_max\":%llu", bf->q.count,
-	    (unsigned long long)bf->queued_max,
-	    (unsigned long long)bf->queued_bytes_max);
+	sz_stat_gauge(v, "queued", bf->q.count);
+	sz_stat_gauge(v, "queued_max", bf->queued_max);
+	sz_stat_gauge(v, "queued_bytes_max", bf->queued_bytes_max);
 }
 
 static const sz_proc buffer_proc = {

@@ -219,15 +219,14 @@ dedupe_end(sz_tool *t)
 }
 
 static void
-dedupe_stats(sz_tool *t, sz_buf *b)
+dedupe_stats(sz_tool *t, sz_statv *v)
 {
 	struct dedupe *d = t->ud;
 
-	sz_buf_printf(b, ",\"evicted\":%llu,\"expired\":%llu,\"keys\":%zu,"
-	    "\"key_bytes\":%zu",
-	    (unsigned long long)sz_keymap_evicted(d->m),
-	    (unsigned long long)d->expired, sz_keymap_count(d->m),
-	    sz_keymap_bytes(d->m));
+	sz_stat_counter(v, "evicted", sz_keymap_evicted(d->m));
+	sz_stat_counter(v, "expired", d->expired);
+	sz_stat_gauge(v, "keys", sz_keymap_count(d->m));
+	sz_stat_gauge(v, "key_bytes", sz_keymap_bytes(d->m));
 }
 
 static const sz_proc dedupe_proc = {

@@ -57,13 +57,12 @@ filter_record(sz_tool *t, const sz_rec *r)
 }
 
 static void
-filter_stats(sz_tool *t, sz_buf *b)
+filter_stats(sz_tool *t, sz_statv *v)
 {
 	struct filter *f = t->ud;
 
-	sz_buf_printf(b, ",\"rejected\":%llu,\"fast\":%s",
-	    (unsigned long long)f->rejected,
-	    sz_expr_is_fast(&f->e) ? "true" : "false");
+	sz_stat_counter(v, "rejected", f->rejected);
+	sz_stat_flag(v, "fast", sz_expr_is_fast(&f->e));
 }
 
 static const sz_proc filter_proc = {

@@ -533,12 +533,12 @@ stop_workers(struct map *m)
 }
 
 static void
-map_stats(sz_tool *t, sz_buf *b)
+map_stats(sz_tool *t, sz_statv *v)
 {
 	struct map *m = t->ud;
 
-	sz_buf_printf(b, ",\"jobs\":%d,\"fast\":%s", m->jobs,
-	    sz_expr_is_fast(&m->e) ? "true" : "false");
+	sz_stat_gauge(v, "jobs", (uint64_t)m->jobs);
+	sz_stat_flag(v, "fast", sz_expr_is_fast(&m->e));
 }
 
 static const sz_proc map_proc = {

@@ -122,16 +122,15 @@ partition_child(sz_tool *t)
 }
 
 static void
-partition_stats(sz_tool *t, sz_buf *b)
+partition_stats(sz_tool *t, sz_statv *v)
 {
 	struct partition *pt = t->ud;
 
-	sz_buf_adds(b, ",\"partitions\":[");
+	sz_stat_group(v, "partitions", "partition");
 	for (uint64_t i = 0; i < pt->n; i++)
-		sz_buf_printf(b, "%s%llu", i ? "," : "",
-		    (unsigned long long)pt->written[i]);
-	sz_buf_printf(b, "],\"merged\":%llu",
-	    (unsigned long long)pt->ds.merged);
+		sz_stat_element(v, (long)i, pt->written[i]);
+	sz_stat_group(v, NULL, NULL);
+	sz_stat_counter(v, "merged", pt->ds.merged);
 }
 
 static void

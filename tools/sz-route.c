@@ -129,30 +129,27 @@ route_child(sz_tool *t)
 }
 
 static void
-add_counts(sz_buf *b, const struct route *rt)
+add_counts(sz_statv *v, const struct route *rt)
 {
-	sz_buf_printf(b, "{\"matched\":%llu,\"written\":%llu,\"dropped\":%llu}",
-	    (unsigned long long)rt->matched, (unsigned long long)rt->written,
-	    (unsigned long long)rt->dropped);
+	sz_stat_counter(v, "matched", rt->matched);
+	sz_stat_counter(v, "written", rt->written);
+	sz_stat_counter(v, "dropped", rt->dropped);
 }
 
 static void
-route_stats(sz_tool *t, sz_buf *b)
+route_stats(sz_tool *t, sz_statv *v)
 {
 	struct router *ro = t->ud;
 
-	sz_buf_adds(b, ",\"routes\":{");
+	sz_stat_group(v, "routes", "route");
 	for (size_t i = 0; i < ro->n; i++) {
-		if (i > 0)
-			sz_buf_addc(b, ',');
-		sz_buf_add_jstr(b, ro->r[i].name, strlen(ro->r[i].name));
-		sz_buf_addc(b, ':');
-		add_counts(b, &ro->r[i]);
+		sz_stat_member(v, ro->r[i].name);
+		add_counts(v, &ro->r[i]);
 	}
-	sz_buf_adds(b, "},\"default\":");
-	add_counts(b, &ro->r[ro->n]);
-	sz_buf_printf(b, ",\"merged\":%llu",
-	    (unsigned long long)ro->ds.merged);
+	sz_stat_group(v, "default", NULL);
+	add_counts(v, &ro->r[ro->n]);
+	sz_stat_group(v, NULL, NULL);
+	sz_stat_counter(v, "merged", ro->ds.merged);
 }
 
 static void

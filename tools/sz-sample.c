@@ -256,12 +256,12 @@ reservoir_end(sz_tool *t)
 }
 
 static void
-sample_stats(sz_tool *t, sz_buf *b)
+sample_stats(sz_tool *t, sz_statv *v)
 {
 	struct sample *s = t->ud;
 
 	if (s->mode != M_EVERY)
-		sz_buf_printf(b, ",\"seed\":%llu", (unsigned long long)s->seed);
+		sz_stat_gauge(v, "seed", s->seed);
 }
 
 static const sz_proc prob_proc = {

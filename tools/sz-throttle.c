@@ -416,17 +416,16 @@ debounce_end(sz_tool *t)
 /* ---- stats, main --------------------------------------------------- */
 
 static void
-throttle_stats(sz_tool *t, sz_buf *b)
+throttle_stats(sz_tool *t, sz_statv *v)
 {
 	struct throttle *th = t->ud;
 
 	if (th->mode == M_PACE)
-		sz_buf_printf(b, ",\"delayed\":%llu",
-		    (unsigned long long)th->delayed);
-	if (th->km != NULL)
-		sz_buf_printf(b, ",\"keys\":%zu,\"evicted\":%llu",
-		    sz_keymap_count(th->km),
-		    (unsigned long long)sz_keymap_evicted(th->km));
+		sz_stat_counter(v, "delayed", th->delayed);
+	if (th->km != NULL) {
+		sz_stat_gauge(v, "keys", sz_keymap_count(th->km));
+		sz_stat_counter(v, "evicted", sz_keymap_evicted(th->km));
+	}
 }
 
 static const sz_proc pace_proc = {

@@ -70,12 +70,12 @@ unbatch_record(sz_tool *t, const sz_rec *r)
 }
 
 static void
-unbatch_stats(sz_tool *t, sz_buf *b)
+unbatch_stats(sz_tool *t, sz_statv *v)
 {
 	struct unbatch *u = t->ud;
 
-	sz_buf_printf(b, ",\"arrays\":%llu,\"passed\":%llu",
-	    (unsigned long long)u->arrays, (unsigned long long)u->passed);
+	sz_stat_counter(v, "arrays", u->arrays);
+	sz_stat_counter(v, "passed", u->passed);
 }
 
 static const sz_proc unbatch_proc = {

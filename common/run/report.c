@@ -7,25 +7,15 @@
 
 int
 sz_stats_json(sz_buf *b, const char *tool, const char *name,
-    const sz_stats *s, uint64_t now, const char *extra)
+    const sz_statv *v)
 {
-	double el = (double)(now - s->start) / 1e9;
-	double rate = el > 0 ? (double)s->in / el : 0;
 	int rc = 0;
 
 	rc |= sz_buf_adds(b, "{\"tool\":");
 	rc |= sz_buf_add_jstr(b, tool, strlen(tool));
 	rc |= sz_buf_adds(b, ",\"name\":");
 	rc |= sz_buf_add_jstr(b, name, strlen(name));
-	rc |= sz_buf_printf(b, ",\"in\":%llu,\"out\":%llu,\"dropped\":%llu,"
-	    "\"errors\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-	    "\"elapsed_s\":%.3f,\"rate\":%.1f",
-	    (unsigned long long)s->in, (unsigned long long)s->out,
-	    (unsigned long long)s->dropped, (unsigned long long)s->errors,
-	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
-	    el, rate);
-	if (extra != NULL)
-		rc |= sz_buf_adds(b, extra);
+	rc |= sz_stats_render_json(v, b);
 	rc |= sz_buf_addc(b, '}');
 	return rc ? -1 : 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report.h - the JSON texts a tool reports: the stats object, dead-letter
- * envelopes and --log=json messages (../shared/CONTRACT.md).
+ * envelopes and --log=json messages (man/sz.7, STATISTICS, DEAD LETTERS
+ * and "Messages").
  *
  * Functions here build text into an sz_buf; they do not write anywhere.
  */
@@ -12,24 +13,24 @@
 
 #include "core/buf.h"
 
+#include "run/stats.h"
+
 typedef struct sz_stats {
 	uint64_t in;		/* records read */
 	uint64_t out;		/* records written */
 	uint64_t dropped;	/* records discarded on purpose */
 	uint64_t errors;	/* bad records */
 	uint64_t bytes_in;	/* bytes of records read (terminators incl.) */
-	uint64_t bytes_out;	/* bytes written to stdout */
 	uint64_t start;		/* sz_now() at start */
 } sz_stats;
 
 /*
- * Build the stats line (no newline): {"tool","name","in","out","dropped",
- * "errors","bytes_in","bytes_out","elapsed_s","rate"} followed by `extra`
- * (members to add, each with a leading comma, e.g. ",\"evicted\":3"; may
- * be NULL). rate is records read per second.
+ * Build the stats line (no newline): {"tool","name", then the values v}
+ * (the runtime puts the contract's first: "in","out","dropped","errors",
+ * "bytes_in","bytes_out","elapsed_s","rate").
  */
 int sz_stats_json(sz_buf *b, const char *tool, const char *name,
-    const sz_stats *s, uint64_t now, const char *extra);
+    const sz_statv *v);
 
 /* What a dead letter says about a record. */
 typedef struct sz_dead {

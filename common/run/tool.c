@@ -46,7 +46,7 @@ sz_tool_init(sz_tool *t, const char *prog)
 	memset(t, 0, sizeof(*t));
 	sz_opts_init(&t->o, prog);
 	sz_loop_init(&t->loop);
-	t->fd = -1;
+	sz_srcset_init(&t->src, &t->loop);
 }
 
 /* Write a whole text to stderr; errors there have nowhere to go. */
@@ -66,8 +66,8 @@ put_stderr(const char *p, size_t n)
 	}
 }
 
-void
-sz_vmsg(sz_tool *t, const char *level, const char *file, unsigned long line,
+static void
+vmsg(sz_tool *t, const char *level, const char *file, unsigned long line,
     const char *fmt, va_list ap)
 {
 	char text[4096];
@@ -104,7 +104,7 @@ sz_msg(sz_tool *t, const char *level, const char *file, unsigned long line,
 	va_list ap;
 
 	va_start(ap, fmt);
-	sz_vmsg(t, level, file, line, fmt, ap);
+	vmsg(t, level, file, line, fmt, ap);
 	va_end(ap);
 }
 
@@ -374,14 +374,13 @@ sz_tool_flush(sz_tool *t)
 void
 sz_input_pause(sz_tool *t)
 {
-	t->paused = 1;
+	sz_srcset_pause(&t->src);
 }
 
 void
 sz_input_resume(sz_tool *t)
 {
-	t->paused = 0;
-	sz_loop_wake(&t->loop);
+	sz_srcset_resume(&t->src);
 }
 
 void
@@ -409,17 +408,42 @@ statsf_failed(sz_tool *t)
 		    t->o.stats_file, strerror(t->statsf.err));
 }
 
+/* The values of the stats line now: the contract's, then the tool's. */
+static void
+stats_values(sz_tool *t, sz_statv *v)
+{
+	double el = (double)(sz_now() - t->st.start) / 1e9;
+
+	sz_statv_reset(v);
+	sz_stat_counter(v, "in", t->st.in);
+	sz_stat_counter(v, "out", t->st.out);
+	sz_stat_counter(v, "dropped", t->st.dropped);
+	sz_stat_counter(v, "errors", t->st.errors);
+	sz_stat_counter(v, "bytes_in", t->st.bytes_in);
+	sz_stat_counter(v, "bytes_out", t->out.bytes);
+	sz_stat_real(v, "elapsed_s", el, 3);
+	sz_stat_real(v, "rate", el > 0 ? (double)t->st.in / el : 0, 1);
+	if (t->proc != NULL && t->proc->stats != NULL)
+		t->proc->stats(t, v);
+	sz_stat_group(v, NULL, NULL);
+}
+
+int
+sz_tool_stats(sz_tool *t, sz_buf *b, int prom)
+{
+	stats_values(t, &t->statv);
+	if (prom)
+		return sz_stats_render_prom(&t->statv, t->o.prog, t->o.name,
+		    b);
+	return sz_stats_json(b, t->o.prog, t->o.name, &t->statv);
+}
+
 static void
 write_stats(sz_tool *t, int to_stderr)
 {
 	sz_buf b = SZ_BUF_INIT;
-	sz_buf extra = SZ_BUF_INIT;
 
-	t->st.bytes_out = t->out.bytes;
-	if (t->proc && t->proc->stats)
-		t->proc->stats(t, &extra);
-	if (sz_stats_json(&b, t->o.prog, t->o.name, &t->st, sz_now(),
-	    extra.p) == 0 && sz_buf_addc(&b, '\n') == 0) {
+	if (sz_tool_stats(t, &b, 0) == 0 && sz_buf_addc(&b, '\n') == 0) {
 		if (!to_stderr && t->have_statsf) {
 			if (sz_out_write(&t->statsf, b.p, b.len) < 0 ||
 			    sz_out_flush(&t->statsf) < 0)
@@ -428,7 +452,6 @@ write_stats(sz_tool *t, int to_stderr)
 			put_stderr(b.p, b.len);
 	}
 	sz_buf_free(&b);
-	sz_buf_free(&extra);
 }
 
 static void
@@ -442,8 +465,6 @@ stats_tick(sz_loop *l, void *ud)
 
 /* ---- input --------------------------------------------------------- */
 
-static void on_readable(sz_loop *l, int fd, short revents, void *ud);
-
 /* A blocking write was interrupted: a SIGUSR1 gets its stats line now
  * (on stderr, so it does not wait for the stalled output). */
 static void
@@ -456,137 +477,97 @@ on_write_intr(void *ud)
 		write_stats(t, 1);
 }
 
-/* Open the next FILE operand; sets in_done after the last. */
-static void
-next_file(sz_tool *t)
-{
-	for (;;) {
-		if (t->fd >= 0) {
-			sz_loop_unwatch(&t->loop, t->fd);
-			if (t->fd != 0)
-				close(t->fd);
-			t->fd = -1;
-		}
-		if (t->fi >= t->nfiles) {
-			t->in_done = 1;
-			return;
-		}
-		const char *f = t->files[t->fi++];
-
-		if (strcmp(f, "-") == 0) {
-			t->fd = 0;
-			t->fname = "<stdin>";
-		} else {
-			t->fname = f;
-			/* A FIFO blocks here until its writer comes; a signal
-			 * is answered and the open tried again, unless it
-			 * says stop. */
-			while ((t->fd = open(f, O_RDONLY | O_CLOEXEC)) < 0 &&
-			    errno == EINTR) {
-				sz_loop_take_signals(&t->loop);
-				if (t->stopsig) {
-					t->in_done = 1;
-					return;
-				}
-			}
-			if (t->fd < 0) {
-				sz_msg(t, "error", f, 0, "%s", strerror(errno));
-				if (t->status == 0)
-					t->status = SZ_EXIT_FAIL;
-				continue;
-			}
-		}
-		sz_pipe_grow(t->fd);
-		sz_framer_init(&t->fr, t->fname, t->o.max_record);
-		t->need = 1;
-		if (sz_loop_watch(&t->loop, t->fd, POLLIN, on_readable, t) < 0) {
-			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-			return;
-		}
-		return;
-	}
-}
-
-static void
-on_readable(sz_loop *l, int fd, short revents, void *ud)
+/* One record of a source: validated (its index goes with it), counted,
+ * handed to the tool. A record() that answers -1 stops the delivery. */
+static int
+src_record(void *ud, sz_source *s, const sz_rec *in)
 {
 	sz_tool *t = ud;
-	ssize_t k;
-
-	(void)l;
-	(void)revents;
-	if (!t->need || t->stopping)
-		return;
-	k = read(fd, t->rbuf, t->rcap);
-	if (k < 0) {
-		if (errno == EINTR || errno == EAGAIN)
-			return;
-		sz_msg(t, "error", t->fname, 0, "read error: %s",
-		    strerror(errno));
-		if (t->status == 0)
-			t->status = SZ_EXIT_FAIL;
-		k = 0;
-	}
-	if (t->proc->chunk != NULL) {
-		/* Raw mode: the tool frames the bytes itself. */
-		if (t->proc->chunk(t, t->rbuf, (size_t)k, t->fname, k == 0) < 0)
-			t->stopping = 1;
-		else if (k == 0)
-			next_file(t);
-		return;
-	}
-	if (k == 0)
-		sz_framer_finish(&t->fr);
-	sz_framer_feed(&t->fr, t->rbuf, (size_t)k);
-	t->need = 0;
-}
-
-/* Deliver the records in the read buffer until it is empty, the tool
- * pauses, or the run stops. */
-static void
-pump(sz_tool *t)
-{
 	const char *reason;
 	size_t off;
-	sz_rec r;
+	sz_rec r = *in;
 
-	while (!t->paused && !t->stopping && !t->need && !t->in_done) {
-		int k = sz_framer_next(&t->fr, &r);
-
-		switch (k) {
-		case SZ_FR_REC:
-			t->st.in++;
-			t->st.bytes_in += r.n + 1;
-			if (!t->proc->raw &&
-			    sz_json_validate_index(r.p, r.n, &reason, &off,
-			    &t->ix) < 0) {
-				sz_bad(t, &r, "parse", 0,
-				    "invalid JSON: %s at column %zu", reason,
-				    off + 1);
-				continue;
-			}
-			/* lookups of top-level keys use the index */
-			r.ix = t->proc->raw ? NULL : &t->ix;
-			t->proc->record(t, &r);
-			break;
-		case SZ_FR_NEED:
-			t->need = 1;
-			break;
-		case SZ_FR_END:
-			next_file(t);
-			break;
-		case SZ_FR_TOOLONG:
-			t->st.in++;
-			t->st.errors++;
-			sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
-			    "--max-record (%zu bytes)", r.file, r.line,
-			    t->o.max_record);
-			break;
-		default:
-			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-			break;
-		}
+	(void)s;
+	t->st.in++;
+	t->st.bytes_in += r.n + 1;
+	if (!t->proc->raw) {
+		if (sz_json_validate_index(r.p, r.n, &reason, &off,
+		    &t->ix) < 0)
+			return sz_bad(t, &r, "parse", 0,
+			    "invalid JSON: %s at column %zu", reason, off + 1);
+		r.ix = &t->ix;	/* lookups of top-level keys use it */
 	}
+	if (t->proc->record(t, &r) < 0 || t->stopping) {
+		t->stopping = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* What else a source says: errors name the FILE, and a record too long
+ * is bad input that no policy can skip (its end is not known). */
+static void
+src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
+{
+	sz_tool *t = ud;
+
+	switch (ev) {
+	case SZ_SRC_OPEN_ERROR:
+		sz_msg(t, "error", s->name, 0, "%s", strerror(err));
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		break;
+	case SZ_SRC_READ_ERROR:
+		sz_msg(t, "error", s->name, 0, "read error: %s",
+		    strerror(err));
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		break;
+	case SZ_SRC_TOOLONG:
+		t->st.in++;
+		t->st.errors++;
+		sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
+		    "--max-record (%zu bytes)", r->file, r->line,
+		    t->o.max_record);
+		break;
+	case SZ_SRC_NOMEM:
+		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		break;
+	case SZ_SRC_END:
+		break;
+	}
+}
+
+/* Raw mode: a read's bytes to the tool's chunk(). */
+static int
+src_bytes(void *ud, sz_source *s, const char *p, size_t n, int eof)
+{
+	sz_tool *t = ud;
+
+	if (t->proc->chunk(t, p, n, s->name, eof) < 0) {
+		t->stopping = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* A FIFO's open was interrupted: go on unless a stop signal came. */
+static int
+src_interrupted(void *ud)
+{
+	sz_tool *t = ud;
+
+	return t->stopsig != 0;
+}
+
+/* Deliver the records the sources hold until none is left, the tool
+ * pauses, or the run stops. Answers 1 if records are ready still. */
+static int
+pump(sz_tool *t)
+{
+	if (t->stopping)
+		return 0;
+	return sz_srcset_pump(&t->src) && !t->stopping && !t->src.paused;
 }
 
 /* ---- the run ------------------------------------------------------- */
@@ -672,80 +653,99 @@ setup(sz_tool *t)
 	return 0;
 }
 
-int
-sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
+/*
+ * Everything a run needs before the first record: stdout, the read side
+ * (a source per FILE operand, none: standard input), the dead-letter and
+ * stats outputs, signals, the stats timer. Returns 0 or an exit status.
+ */
+static int
+run_setup(sz_tool *t, int nfiles, char **files)
 {
-	static char *dash[] = { "-" };
 	int rc;
 
-	t->proc = p;
-	t->ud = ud;
-	t->st.start = sz_now();
-	t->files = nfiles > 0 ? files : dash;
-	t->nfiles = nfiles > 0 ? nfiles : 1;
-	if (sz_out_fd(&t->out, 1) < 0) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
+	if (sz_out_fd(&t->out, 1) < 0)
+		goto nomem;
 	t->out.unbuffered = t->o.unbuffered;
-	if (!p->keep_pipe)
+	if (!t->proc->keep_pipe)
 		sz_pipe_grow(1);
-	t->rcap = READ_SIZE;
 	t->ix.want_el = 1;	/* element lists of array records, too */
-	if ((t->rbuf = malloc(t->rcap)) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
+	t->src.max_record = t->o.max_record;
+	t->src.read_size = READ_SIZE;
+	t->src.mode = t->proc->files_at_once ? SZ_SRC_AT_ONCE :
+	    SZ_SRC_IN_ORDER;
+	t->src.on_record = src_record;
+	t->src.on_event = src_event;
+	t->src.on_bytes = t->proc->chunk ? src_bytes : NULL;
+	t->src.interrupted = src_interrupted;
+	t->src.ud = t;
+	for (int i = 0; i < (nfiles > 0 ? nfiles : 1); i++)
+		if (sz_source_file(&t->src, nfiles > 0 ? files[i] : "-") ==
+		    NULL)
+			goto nomem;
 	if ((rc = setup(t)) != 0)
-		goto done;
+		return rc;
 	if (sz_loop_signals(&t->loop, on_signal, t) < 0) {
 		sz_msg(t, "error", NULL, 0, "signals: %s", strerror(errno));
-		rc = SZ_EXIT_FAIL;
-		goto done;
+		return SZ_EXIT_FAIL;
 	}
 	sz_loop_before_sleep(&t->loop, before_sleep, t);
 	sz_out_on_intr(on_write_intr, t);
 	if (t->o.stats_interval)
 		sz_loop_timer(&t->loop, sz_now() + t->o.stats_interval,
 		    stats_tick, t);
-	next_file(t);
+	return 0;
+nomem:
+	sz_msg(t, "error", NULL, 0, "out of memory");
+	return SZ_EXIT_FAIL;
+}
 
+/* A stop signal: records already read are delivered first if the tool
+ * asked for it (drain_on_stop), then no more. */
+static void
+stop_input(sz_tool *t)
+{
+	if (t->proc->drain_on_stop) {
+		sz_srcset_resume(&t->src);
+		while (!t->stopping && !t->src.paused && pump(t))
+			;
+	}
+	t->stopping = 1;
+}
+
+/* The loop: records while there are any, then the tool's end (and its
+ * timers and children, while end() keeps it running). */
+static void
+run_loop(sz_tool *t)
+{
 	while (!t->finished) {
-		if (t->stopsig && !t->stopping) {
-			if (p->drain_on_stop) {
-				t->paused = 0;
-				while (!t->need && !t->in_done &&
-				    !t->stopping && !t->paused)
-					pump(t);
-			}
-			t->stopping = 1;
-		}
-		if (t->stopping || t->in_done) {
+		if (t->stopsig && !t->stopping)
+			stop_input(t);
+		if (t->stopping || sz_srcset_done(&t->src)) {
 			/* No more records: let the tool release what it
 			 * holds (not after an I/O failure). */
 			if (t->epipe || (t->status && t->status != SZ_EXIT_DATA
-			    && !t->in_done))
+			    && !sz_srcset_done(&t->src)))
 				break;
 			end_tool(t);
 			if (t->finished)
 				break;
-		} else {
-			pump(t);
-			if (t->stopping || t->in_done)
-				continue;
-			if (!t->need && !t->paused)
-				continue;	/* more records are ready */
-		}
-		if (t->fd >= 0)
-			sz_loop_events(&t->loop, t->fd,
-			    t->need && !t->paused && !t->stopping ? POLLIN : 0);
+		} else if (pump(t) || t->stopping || sz_srcset_done(&t->src))
+			continue;	/* more records, or the end, now */
+		if (t->stopping)
+			sz_srcset_pause(&t->src);	/* read nothing more */
+		sz_srcset_watch(&t->src);
 		if (sz_loop_once(&t->loop, 1) < 0) {
 			sz_fail(t, SZ_EXIT_FAIL, "poll: %s", strerror(errno));
 			break;
 		}
 	}
-	rc = 0;
-done:
+}
+
+/* Flush and close every output, then write the last stats line and the
+ * messages kept for the end (after the output, so that they come last). */
+static void
+run_close(sz_tool *t, int stats)
+{
 	if (!t->epipe)
 		sz_tool_flush(t);
 	if (t->have_dlq && sz_out_close(&t->dlq) < 0 && t->status == 0)
@@ -756,7 +756,7 @@ done:
 			out_failed(t, t->extra[i]);
 	if (!t->epipe && sz_out_close(&t->out) < 0)
 		out_failed(t, &t->out);
-	if (rc == 0 && (t->o.stats || t->o.stats_interval))
+	if (stats && (t->o.stats || t->o.stats_interval))
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
 		statsf_failed(t);
@@ -764,26 +764,59 @@ done:
 		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
 	if (t->halted)
 		put_stderr(t->haltmsg.p, t->haltmsg.len);
-	if (rc == 0 && t->halted && t->halt_first)
-		rc = t->halt_status;	/* later failures are said, not counted */
-	else if (rc == 0) {
-		rc = t->status;
-		if (t->stopsig && (rc == 0 || t->status == SZ_EXIT_FAIL))
-			rc = 128 + t->stopsig;
+}
+
+/* The exit status of a run that got going: a halt's own status when
+ * nothing failed before it (later failures are said, not counted), else
+ * the first failure's, else 128+signal after a stop signal. */
+static int
+run_status(const sz_tool *t)
+{
+	if (t->halted && t->halt_first)
+		return t->halt_status;
+	if (t->stopsig && (t->status == 0 || t->status == SZ_EXIT_FAIL))
+		return 128 + t->stopsig;
+	return t->status;
+}
+
+/*
+ * The one place where common/ ends the process: a tool whose standard
+ * output's reader went away ends as any writer to a closed pipe does,
+ * killed by SIGPIPE (cat(1), jq), so that a shell pipeline sees the same
+ * status whatever stage it is. Everything is flushed, closed and freed
+ * before. Returns only if SIGPIPE cannot be raised.
+ */
+static void
+end_by_sigpipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+}
+
+int
+sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
+{
+	int rc;
+
+	t->proc = p;
+	t->ud = ud;
+	t->st.start = sz_now();
+	if ((rc = run_setup(t, nfiles, files)) == 0) {
+		if (sz_srcset_start(&t->src) < 0)
+			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		run_loop(t);
 	}
-	if (t->fd > 0)
-		close(t->fd);
-	sz_framer_free(&t->fr);
-	free(t->rbuf);
+	run_close(t, rc == 0);
+	if (rc == 0)
+		rc = run_status(t);
+	sz_srcset_free(&t->src);
 	free(t->ix.el);
 	free(t->failmsg);
 	sz_buf_free(&t->haltmsg);
 	sz_buf_free(&t->scratch);
+	sz_statv_free(&t->statv);
 	sz_loop_free(&t->loop);
-	if (t->epipe) {
-		/* End as a writer to a closed pipe does. */
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-	}
+	if (t->epipe)
+		end_by_sigpipe();
 	return rc;
 }

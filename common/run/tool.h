@@ -30,6 +30,8 @@
 #include "core/opts.h"
 #include "io/out.h"
 #include "run/report.h"
+#include "run/source.h"
+#include "run/stats.h"
 
 /* Exit statuses of the contract. */
 enum {
@@ -47,8 +49,9 @@ typedef struct sz_proc {
 	 * is held. Return 0 when done, 1 to keep the loop running until the
 	 * tool calls sz_tool_finish(), -1 on failure. May be NULL. */
 	int (*end)(sz_tool *t);
-	/* Add the tool's own stats members (",\"k\":v" each). May be NULL. */
-	void (*stats)(sz_tool *t, sz_buf *b);
+	/* Add the tool's own stats values (stats.h): sz_stat_counter(v,
+	 * "evicted", n), ... May be NULL. */
+	void (*stats)(sz_tool *t, sz_statv *v);
 	/* SIGCHLD was caught. May be NULL. */
 	void (*child)(sz_tool *t);
 	/* The input has nothing ready and the tool is about to sleep:
@@ -74,6 +77,9 @@ typedef struct sz_proc {
 	 * its own queue, not the kernel's, holds records for a slow
 	 * reader). Other tools ask for SZ_PIPE_SIZE (see out.h). */
 	int keep_pipe;
+	/* Read every FILE operand at once, records interleaved whole (a
+	 * merge), instead of one after another. */
+	int files_at_once;
 } sz_proc;
 
 #define SZ_MAX_OUTPUTS 16
@@ -97,20 +103,12 @@ struct sz_tool {
 	int have_statsf;
 	sz_out *extra[SZ_MAX_OUTPUTS];
 	int nextra;
-	char **files;
-	int nfiles, fi;
-	int fd;			/* current input, -1 for none */
-	const char *fname;
-	char *rbuf;
-	size_t rcap;
-	sz_framer fr;
+	sz_srcset src;		/* where records come from */
 	sz_jindex ix;		/* top-level members of the current record */
-	int need;		/* the framer wants data */
-	int paused;
-	int in_done;		/* every FILE read */
 	int ending;		/* proc->end answered 1 */
 	int finished;
 	sz_buf scratch;
+	sz_statv statv;		/* the stats, built for each rendering */
 	char *failmsg;		/* printed last, after the flush */
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status, halt_first;
@@ -183,8 +181,6 @@ int sz_fail(sz_tool *t, int status, const char *fmt, ...)
 void sz_msg(sz_tool *t, const char *level, const char *file,
     unsigned long line, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-void sz_vmsg(sz_tool *t, const char *level, const char *file,
-    unsigned long line, const char *fmt, va_list ap);
 
 /*
  * Open one of the tool's own output files (--rejects=FILE, ...): it is
@@ -203,6 +199,9 @@ void sz_input_pause(sz_tool *t);
 void sz_input_resume(sz_tool *t);
 /* proc->end answered 1: the tool is now done. */
 void sz_tool_finish(sz_tool *t);
+/* The stats now, as the JSON line (without newline) or, with prom set,
+ * as Prometheus text (stats.h), appended to b. Returns 0 or -1. */
+int sz_tool_stats(sz_tool *t, sz_buf *b, int prom);
 /* Flush stdout and the tool's outputs now. Returns 0 or -1. */
 int sz_tool_flush(sz_tool *t);
 

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/* stats.c - named stats rendered as JSON members and Prometheus text; see
+ * stats.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/stats.h"
+
+void
+sz_statv_reset(sz_statv *v)
+{
+	v->n = 0;
+	v->nomem = 0;
+	v->group = v->label = v->key = NULL;
+	v->index = -1;
+}
+
+void
+sz_statv_free(sz_statv *v)
+{
+	free(v->v);
+	v->v = NULL;
+	v->cap = 0;
+	sz_statv_reset(v);
+}
+
+static sz_stat *
+add(sz_statv *v, const char *name, int kind)
+{
+	sz_stat *s;
+
+	if (v->n == v->cap) {
+		size_t nc = v->cap ? 2 * v->cap : 32;
+		sz_stat *nv = realloc(v->v, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			v->nomem = 1;
+			return NULL;
+		}
+		v->v = nv;
+		v->cap = nc;
+	}
+	s = &v->v[v->n++];
+	s->group = v->group;
+	s->label = v->label;
+	s->key = v->key;
+	s->index = -1;
+	s->name = name;
+	s->kind = kind;
+	s->prec = -1;
+	s->u = 0;
+	s->d = 0;
+	return s;
+}
+
+void
+sz_stat_counter(sz_statv *v, const char *name, uint64_t x)
+{
+	sz_stat *s = add(v, name, SZ_STAT_COUNTER);
+
+	if (s != NULL)
+		s->u = x;
+}
+
+void
+sz_stat_gauge(sz_statv *v, const char *name, uint64_t x)
+{
+	sz_stat *s = add(v, name, SZ_STAT_GAUGE);
+
+	if (s != NULL)
+		s->u = x;
+}
+
+void
+sz_stat_real(sz_statv *v, const char *name, double x, int prec)
+{
+	sz_stat *s = add(v, name, SZ_STAT_GAUGE);
+
+	if (s != NULL) {
+		s->d = x;
+		s->prec = prec < 0 ? 0 : prec;
+	}
+}
+
+void
+sz_stat_flag(sz_statv *v, const char *name, int on)
+{
+	sz_stat *s = add(v, name, SZ_STAT_FLAG);
+
+	if (s != NULL)
+		s->u = on != 0;
+}
+
+void
+sz_stat_group(sz_statv *v, const char *group, const char *label)
+{
+	v->group = group;
+	v->label = label;
+	v->key = NULL;
+}
+
+void
+sz_stat_member(sz_statv *v, const char *key)
+{
+	v->key = key;
+}
+
+void
+sz_stat_element(sz_statv *v, long index, uint64_t x)
+{
+	sz_stat *s = add(v, v->group, SZ_STAT_COUNTER);
+
+	if (s != NULL) {
+		s->key = NULL;
+		s->index = index;
+		s->u = x;
+	}
+}
+
+static int
+value_json(sz_buf *b, const sz_stat *s)
+{
+	if (s->kind == SZ_STAT_FLAG)
+		return sz_buf_adds(b, s->u ? "true" : "false");
+	if (s->prec >= 0)
+		return sz_buf_printf(b, "%.*f", s->prec, s->d);
+	return sz_buf_printf(b, "%llu", (unsigned long long)s->u);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+sz_stats_render_json(const sz_statv *v, sz_buf *b)
+{
+	int rc = 0;
+	size_t i = 0;
+
+	if (v->nomem)
+		return -1;
+	while (i < v->n) {
+		const sz_stat *s = &v->v[i];
+		size_t j;
+
+		if (s->group == NULL) {
+			rc |= sz_buf_addc(b, ',');
+			rc |= sz_buf_add_jstr(b, s->name, strlen(s->name));
+			rc |= sz_buf_addc(b, ':');
+			rc |= value_json(b, s);
+			i++;
+			continue;
+		}
+		/* A group: the run of values that share it. */
+		rc |= sz_buf_addc(b, ',');
+		rc |= sz_buf_add_jstr(b, s->group, strlen(s->group));
+		rc |= sz_buf_adds(b, s->index >= 0 ? ":[" : ":{");
+		int open = 0;	/* a member's object is open */
+
+		for (j = i; j < v->n && same(v->v[j].group, s->group); j++) {
+			const sz_stat *e = &v->v[j];
+
+			if (e->index >= 0) {
+				if (j > i)
+					rc |= sz_buf_addc(b, ',');
+				rc |= value_json(b, e);
+				continue;
+			}
+			if (e->key != NULL && (!open ||
+			    !same(v->v[j - 1].key, e->key))) {
+				/* The first value of a member. */
+				rc |= sz_buf_adds(b, open ? "}," : j > i ?
+				    "," : "");
+				rc |= sz_buf_add_jstr(b, e->key,
+				    strlen(e->key));
+				rc |= sz_buf_adds(b, ":{");
+				open = 1;
+			} else if (e->key == NULL && open) {
+				rc |= sz_buf_adds(b, "},");
+				open = 0;
+			} else if (j > i)
+				rc |= sz_buf_addc(b, ',');
+			rc |= sz_buf_add_jstr(b, e->name, strlen(e->name));
+			rc |= sz_buf_addc(b, ':');
+			rc |= value_json(b, e);
+		}
+		if (s->index >= 0)
+			rc |= sz_buf_addc(b, ']');
+		else
+			rc |= sz_buf_adds(b, open ? "}}" : "}");
+		i = j;
+	}
+	return rc ? -1 : 0;
+}
+
+/* A metric name: sz_ and the parts, anything but [A-Za-z0-9_] as '_'. */
+static int
+prom_name(sz_buf *b, const char *group, const char *name)
+{
+	int rc = sz_buf_adds(b, "sz_");
+	const char *parts[2] = { group, name };
+
+	for (int k = 0; k < 2; k++) {
+		if (parts[k] == NULL)
+			continue;
+		if (k == 1 && group != NULL)
+			rc |= sz_buf_addc(b, '_');
+		for (const char *p = parts[k]; *p != '\0'; p++) {
+			char c = *p;
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+			    || (c >= '0' && c <= '9') || c == '_'))
+				c = '_';
+			rc |= sz_buf_addc(b, c);
+		}
+	}
+	return rc;
+}
+
+/* A label, after a comma unless it is the first; its value with
+ * backslash, double quote and newline escaped. */
+static int
+prom_label(sz_buf *b, int first, const char *k, const char *val)
+{
+	int rc = sz_buf_printf(b, "%s%s=\"", first ? "" : ",", k);
+
+	for (const char *p = val; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '"')
+			rc |= sz_buf_addc(b, '\\') | sz_buf_addc(b, *p);
+		else if (*p == '\n')
+			rc |= sz_buf_adds(b, "\\n");
+		else
+			rc |= sz_buf_addc(b, *p);
+	}
+	return rc | sz_buf_addc(b, '"');
+}
+
+int
+sz_stats_render_prom(const sz_statv *v, const char *tool, const char *name,
+    sz_buf *b)
+{
+	int rc = 0;
+
+	if (v->nomem)
+		return -1;
+	for (size_t i = 0; i < v->n; i++) {
+		const sz_stat *s = &v->v[i];
+		const char *mname = s->index >= 0 ? NULL : s->name;
+		int first = 1;
+
+		/* One TYPE line per metric: before its first sample. */
+		for (size_t j = 0; j < i && first; j++)
+			if (same(v->v[j].group, s->group) &&
+			    same(v->v[j].index >= 0 ? NULL : v->v[j].name,
+			    mname))
+				first = 0;
+		if (first) {
+			rc |= sz_buf_adds(b, "# TYPE ");
+			rc |= prom_name(b, s->group, mname);
+			rc |= sz_buf_adds(b, s->kind == SZ_STAT_COUNTER ?
+			    " counter\n" : " gauge\n");
+		}
+		rc |= prom_name(b, s->group, mname);
+		rc |= sz_buf_adds(b, "{");
+		rc |= prom_label(b, 1, "tool", tool);
+		rc |= prom_label(b, 0, "name", name);
+		if (s->index >= 0) {
+			char ix[24];
+
+			snprintf(ix, sizeof(ix), "%ld", s->index);
+			rc |= prom_label(b, 0, s->label ? s->label : "index",
+			    ix);
+		} else if (s->key != NULL)
+			rc |= prom_label(b, 0, s->label ? s->label : "key",
+			    s->key);
+		rc |= sz_buf_adds(b, "} ");
+		if (s->prec >= 0)
+			rc |= sz_buf_printf(b, "%.*f", s->prec, s->d);
+		else
+			rc |= sz_buf_printf(b, "%llu",
+			    (unsigned long long)s->u);
+		rc |= sz_buf_addc(b, '\n');
+	}
+	return rc ? -1 : 0;
+}

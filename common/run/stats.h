@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h - a tool's stats as named values, not text: counters (that only
+ * go up), gauges (that go up and down) and flags, alone or in groups (the
+ * counts of one route, one partition). One list renders as the members of
+ * the stats line of man/sz.7 ("Stats") and as Prometheus text, with the
+ * same names, so that a JSON member "evicted" is the metric sz_evicted.
+ *
+ * JSON shapes, by where a value is:
+ *   alone                  ,"NAME":V
+ *   in group G             ,"G":{"NAME":V,...}
+ *   in group G, member K   ,"G":{"K":{"NAME":V,...},...}
+ *   element I of group G   ,"G":[V0,V1,...]      (NAME unused)
+ * Values of one group must be added one after another.
+ *
+ * Prometheus: sz_NAME, or sz_G_NAME in a group (sz_G for an array), with
+ * the labels tool and name, and LABEL="K" (or LABEL="I") for members. A
+ * flag is a gauge of 0 or 1.
+ *
+ * Names are not copied: they must live until the list is rendered.
+ */
+#ifndef SZ_STATS_H
+#define SZ_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+enum { SZ_STAT_COUNTER, SZ_STAT_GAUGE, SZ_STAT_FLAG };
+
+typedef struct sz_stat {
+	const char *group;	/* NULL, or the group it is in */
+	const char *label;	/* Prometheus label of the group's members */
+	const char *key;	/* the member (a route's name), or NULL */
+	long index;		/* >= 0: element `index` of an array group */
+	const char *name;
+	int kind;		/* SZ_STAT_* */
+	int prec;		/* < 0: the whole number u; else d with this
+				   many decimals */
+	uint64_t u;
+	double d;
+} sz_stat;
+
+typedef struct sz_statv {
+	sz_stat *v;
+	size_t n, cap;
+	int nomem;		/* an add failed: rendering fails */
+	/* Where the next values go (sz_stat_group / sz_stat_member). */
+	const char *group, *label, *key;
+	long index;
+} sz_statv;
+
+#define SZ_STATV_INIT { NULL, 0, 0, 0, NULL, NULL, NULL, -1 }
+
+void sz_statv_reset(sz_statv *v);
+void sz_statv_free(sz_statv *v);
+
+/* Values alone, or in the group chosen last. */
+void sz_stat_counter(sz_statv *v, const char *name, uint64_t x);
+void sz_stat_gauge(sz_statv *v, const char *name, uint64_t x);
+/* A gauge with decimals (rendered with %.*f). */
+void sz_stat_real(sz_statv *v, const char *name, double x, int prec);
+void sz_stat_flag(sz_statv *v, const char *name, int on);
+
+/* The next values go into group `group` (NULL: alone again); `label`
+ * names its members for Prometheus ("route"). */
+void sz_stat_group(sz_statv *v, const char *group, const char *label);
+/* ... as member `key` of the group (NULL: directly in it). */
+void sz_stat_member(sz_statv *v, const char *key);
+/* Element `index` of the array group chosen last: a counter. */
+void sz_stat_element(sz_statv *v, long index, uint64_t x);
+
+/* Append the values as JSON members, each with a leading comma. Returns
+ * 0, or -1 when memory ran out (here or while adding). */
+int sz_stats_render_json(const sz_statv *v, sz_buf *b);
+/* Append the values as Prometheus text exposition, with labels
+ * tool="TOOL" and name="NAME" on every sample. Returns 0 or -1. */
+int sz_stats_render_prom(const sz_statv *v, const char *tool,
+    const char *name, sz_buf *b);
+
+#endif

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_source.c - unit tests of common/run/source.c: FILE operands in
+ * order, descriptors read at once with whole-record interleaving, fed
+ * sources, per-source line numbers and names, pauses, open errors, a
+ * record() that stops the round, raw mode. TAP.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run/source.h"
+#include "tap.h"
+
+/* What the callbacks saw, one line per record or event:
+ * "NAME:LINE:TEXT" or "NAME:EVENT". */
+static char seen[4096];
+static int stop_after;		/* on_record answers -1 after this many */
+static int nrec;
+
+static void
+say(const char *fmt, ...)
+{
+	va_list ap;
+	size_t k = strlen(seen);
+
+	va_start(ap, fmt);
+	vsnprintf(seen + k, sizeof(seen) - k, fmt, ap);
+	va_end(ap);
+}
+
+static int
+on_record(void *ud, sz_source *s, const sz_rec *r)
+{
+	(void)ud;
+	ck_assert_str_eq(r->file, s->name);
+	say("%s:%lu:%.*s\n", r->file, r->line, (int)r->n, r->p);
+	nrec++;
+	return stop_after > 0 && nrec % stop_after == 0 ? -1 : 0;
+}
+
+static void
+on_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
+{
+	(void)ud;
+	switch (ev) {
+	case SZ_SRC_OPEN_ERROR:
+		say("%s:open:%s\n", s->name, strerror(err));
+		break;
+	case SZ_SRC_TOOLONG:
+		say("%s:%lu:toolong\n", s->name, r->line);
+		break;
+	case SZ_SRC_END:
+		say("%s:end\n", s->name);
+		break;
+	default:
+		say("%s:event%d\n", s->name, ev);
+	}
+}
+
+static int
+on_bytes(void *ud, sz_source *s, const char *p, size_t n, int eof)
+{
+	(void)ud;
+	say("%s:%zu:%s%.*s\n", s->name, n, eof ? "eof" : "", (int)n, p);
+	return 0;
+}
+
+static void
+setup(sz_srcset *set, sz_loop *l, int mode)
+{
+	seen[0] = '\0';
+	stop_after = nrec = 0;
+	ck_assert_int_eq(sz_loop_init(l), 0);
+	sz_srcset_init(set, l);
+	set->mode = mode;
+	set->on_record = on_record;
+	set->on_event = on_event;
+}
+
+/* Run until every source is done (with a bound on the rounds). */
+static void
+drive(sz_srcset *set, sz_loop *l)
+{
+	for (int i = 0; i < 10000 && !sz_srcset_done(set); i++) {
+		if (sz_srcset_pump(set))
+			continue;
+		if (sz_srcset_done(set))
+			break;
+		sz_srcset_watch(set);
+		ck_assert_int_eq(sz_loop_once(l, 1), 0);
+	}
+	ck_assert(sz_srcset_done(set));
+}
+
+static int
+feed(sz_source *s, const char *text)
+{
+	return sz_source_feed(s, text, strlen(text));
+}
+
+static char *
+tmpfile_with(const char *text)
+{
+	char *path = strdup("/tmp/check_source.XXXXXX");
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	return path;
+}
+
+START_TEST(test_files_in_order)
+{
+	sz_srcset set;
+	sz_loop l;
+	char *a = tmpfile_with("{\"a\":1}\n\n{\"a\":2}\r\n");
+	char *b = tmpfile_with("  \n{\"b\":1}");
+	char want[1024];
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	ck_assert_ptr_nonnull(sz_source_file(&set, a));
+	ck_assert_ptr_nonnull(sz_source_file(&set, "/nonexistent/x"));
+	ck_assert_ptr_nonnull(sz_source_file(&set, b));
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	/* in order: only the first is open */
+	ck_assert_int_ge(set.v[0]->fd, 0);
+	ck_assert_int_eq(set.v[2]->fd, -1);
+	drive(&set, &l);
+	snprintf(want, sizeof(want),
+	    "%s:1:{\"a\":1}\n%s:3:{\"a\":2}\n%s:end\n"
+	    "/nonexistent/x:open:No such file or directory\n"
+	    "%s:2:{\"b\":1}\n%s:end\n", a, a, a, b, b);
+	ck_assert_str_eq(seen, want);
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_at_once_whole_records)
+{
+	sz_srcset set;
+	sz_loop l;
+	int p1[2], p2[2];
+	sz_source *s1, *s2;
+
+	setup(&set, &l, SZ_SRC_AT_ONCE);
+	ck_assert_int_eq(pipe(p1), 0);
+	ck_assert_int_eq(pipe(p2), 0);
+	s1 = sz_source_fd(&set, p1[0], "one", 1);
+	s2 = sz_source_fd(&set, p2[0], "two", 1);
+	ck_assert(s1 != NULL && s2 != NULL);
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	/* "one" has half a record; "two" has two whole ones */
+	ck_assert_int_eq(write(p1[1], "{\"x\":", 5), 5);
+	ck_assert_int_eq(write(p2[1], "2\n3\n", 4), 4);
+	for (int i = 0; i < 100 && nrec < 2; i++) {
+		sz_srcset_pump(&set);
+		sz_srcset_watch(&set);
+		ck_assert_int_eq(sz_loop_once(&l, 1), 0);
+		sz_srcset_pump(&set);
+	}
+	ck_assert_str_eq(seen, "two:1:2\ntwo:2:3\n");
+	/* the rest of "one"'s record, and a last line without newline */
+	ck_assert_int_eq(write(p1[1], "1}\n{\"y\"", 7), 7);
+	ck_assert_int_eq(write(p1[1], ":2}", 3), 3);
+	close(p1[1]);
+	close(p2[1]);
+	drive(&set, &l);
+	ck_assert_ptr_nonnull(strstr(seen, "one:1:{\"x\":1}\none:2:{\"y\":2}\n"));
+	ck_assert_ptr_nonnull(strstr(seen, "one:end\n"));
+	ck_assert_ptr_nonnull(strstr(seen, "two:end\n"));
+	ck_assert_int_eq(nrec, 4);
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+END_TEST
+
+START_TEST(test_fed)
+{
+	sz_srcset set;
+	sz_loop l;
+	sz_source *f, *g;
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	f = sz_source_fed(&set, "redis");
+	g = sz_source_fed(&set, "other");
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	ck_assert_int_eq(sz_srcset_pump(&set), 0);
+	ck_assert_str_eq(seen, "");
+	ck_assert_int_eq(feed(f, "{\"a\":1}\n{\"b\""), 0);
+	ck_assert_uint_eq(sz_source_backlog(f), 12);
+	ck_assert_int_eq(feed(g, "7\n"), 0);
+	sz_srcset_pump(&set);
+	ck_assert_uint_eq(sz_source_backlog(f), 0);
+	/* each round starts one source further (the first round started
+	 * with "redis") */
+	ck_assert_str_eq(seen, "other:1:7\nredis:1:{\"a\":1}\n");
+	ck_assert_int_eq(feed(f, ":2}\n\n{\"c\":3}"), 0);
+	sz_source_end(f);
+	sz_source_end(g);
+	sz_srcset_pump(&set);
+	ck_assert_str_eq(seen, "other:1:7\nredis:1:{\"a\":1}\n"
+	    "redis:2:{\"b\":2}\nredis:4:{\"c\":3}\nredis:end\nother:end\n");
+	ck_assert(sz_srcset_done(&set));
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+END_TEST
+
+START_TEST(test_pause_one_source)
+{
+	sz_srcset set;
+	sz_loop l;
+	sz_source *f, *g;
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	f = sz_source_fed(&set, "f");
+	g = sz_source_fed(&set, "g");
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	feed(f, "1\n2\n");
+	feed(g, "3\n");
+	sz_source_pause(f);
+	ck_assert_int_eq(sz_srcset_pump(&set), 0);
+	ck_assert_str_eq(seen, "g:1:3\n");
+	sz_source_resume(f);
+	sz_srcset_pause(&set);
+	sz_srcset_pump(&set);
+	ck_assert_str_eq(seen, "g:1:3\n");
+	sz_srcset_resume(&set);
+	sz_srcset_pump(&set);
+	ck_assert_str_eq(seen, "g:1:3\nf:1:1\nf:2:2\n");
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+END_TEST
+
+START_TEST(test_record_stops_round)
+{
+	sz_srcset set;
+	sz_loop l;
+	sz_source *f;
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	f = sz_source_fed(&set, "f");
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	feed(f, "1\n2\n3\n");
+	stop_after = 2;
+	ck_assert_int_eq(sz_srcset_pump(&set), 1);
+	ck_assert_str_eq(seen, "f:1:1\nf:2:2\n");
+	ck_assert_int_eq(sz_srcset_pump(&set), 0);
+	ck_assert_str_eq(seen, "f:1:1\nf:2:2\nf:3:3\n");
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+END_TEST
+
+START_TEST(test_too_long)
+{
+	sz_srcset set;
+	sz_loop l;
+	sz_source *f;
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	set.max_record = 4;
+	f = sz_source_fed(&set, "f");
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	feed(f, "1234\n12345\n");
+	ck_assert_int_eq(sz_srcset_pump(&set), 1);
+	ck_assert_str_eq(seen, "f:1:1234\nf:2:toolong\n");
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+END_TEST
+
+START_TEST(test_raw_bytes)
+{
+	sz_srcset set;
+	sz_loop l;
+	char *a = tmpfile_with("a,b\n1,2");
+	char want[256];
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	set.on_bytes = on_bytes;
+	ck_assert_ptr_nonnull(sz_source_file(&set, a));
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	drive(&set, &l);
+	snprintf(want, sizeof(want), "%s:7:a,b\n1,2\n%s:0:eof\n%s:end\n", a,
+	    a, a);
+	ck_assert_str_eq(seen, want);
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+	unlink(a);
+	free(a);
+}
+END_TEST
+
+static Suite *
+source_suite(void)
+{
+	Suite *s = suite_create("source");
+	TCase *tc = tcase_create("source");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_files_in_order);
+	tcase_add_test(tc, test_at_once_whole_records);
+	tcase_add_test(tc, test_fed);
+	tcase_add_test(tc, test_pause_one_source);
+	tcase_add_test(tc, test_record_stops_round);
+	tcase_add_test(tc, test_too_long);
+	tcase_add_test(tc, test_raw_bytes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SZ_CHECK_MAIN(source_suite)

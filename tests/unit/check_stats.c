@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* check_stats.c - unit tests of common/run/stats.c: the JSON members and
+ * the Prometheus text of the same values. TAP. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/report.h"
+#include "run/stats.h"
+#include "tap.h"
+
+/* The values of a router with two routes, a default and a partition-like
+ * array: every shape stats.h describes. */
+static void
+fill(sz_statv *v)
+{
+	sz_stat_counter(v, "in", 12);
+	sz_stat_real(v, "elapsed_s", 1.23456, 3);
+	sz_stat_flag(v, "fast", 1);
+	sz_stat_group(v, "routes", "route");
+	sz_stat_member(v, "paid");
+	sz_stat_counter(v, "matched", 3);
+	sz_stat_counter(v, "written", 2);
+	sz_stat_member(v, "a \"b\"");
+	sz_stat_counter(v, "matched", 4);
+	sz_stat_group(v, "default", NULL);
+	sz_stat_counter(v, "matched", 5);
+	sz_stat_gauge(v, "queued", 6);
+	sz_stat_group(v, "partitions", "partition");
+	sz_stat_element(v, 0, 7);
+	sz_stat_element(v, 1, 8);
+	sz_stat_group(v, NULL, NULL);
+	sz_stat_gauge(v, "keys", 9);
+}
+
+START_TEST(test_json)
+{
+	sz_statv v = SZ_STATV_INIT;
+	sz_buf b = SZ_BUF_INIT;
+
+	fill(&v);
+	ck_assert_int_eq(sz_stats_json(&b, "sz-x", "n", &v), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, "{\"tool\":\"sz-x\",\"name\":\"n\",\"in\":12,"
+	    "\"elapsed_s\":1.235,\"fast\":true,"
+	    "\"routes\":{\"paid\":{\"matched\":3,\"written\":2},"
+	    "\"a \\\"b\\\"\":{\"matched\":4}},"
+	    "\"default\":{\"matched\":5,\"queued\":6},"
+	    "\"partitions\":[7,8],\"keys\":9}");
+	/* the list is built again for each rendering */
+	sz_statv_reset(&v);
+	sz_stat_flag(&v, "fast", 0);
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_stats_render_json(&v, &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, ",\"fast\":false");
+	sz_buf_free(&b);
+	sz_statv_free(&v);
+}
+END_TEST
+
+START_TEST(test_prometheus)
+{
+	sz_statv v = SZ_STATV_INIT;
+	sz_buf b = SZ_BUF_INIT;
+
+	fill(&v);
+	ck_assert_int_eq(sz_stats_render_prom(&v, "sz-x", "n\"1", &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+#define L "tool=\"sz-x\",name=\"n\\\"1\""
+	ck_assert_str_eq(b.p,
+	    "# TYPE sz_in counter\nsz_in{" L "} 12\n"
+	    "# TYPE sz_elapsed_s gauge\nsz_elapsed_s{" L "} 1.235\n"
+	    "# TYPE sz_fast gauge\nsz_fast{" L "} 1\n"
+	    "# TYPE sz_routes_matched counter\n"
+	    "sz_routes_matched{" L ",route=\"paid\"} 3\n"
+	    "# TYPE sz_routes_written counter\n"
+	    "sz_routes_written{" L ",route=\"paid\"} 2\n"
+	    "sz_routes_matched{" L ",route=\"a \\\"b\\\"\"} 4\n"
+	    "# TYPE sz_default_matched counter\n"
+	    "sz_default_matched{" L "} 5\n"
+	    "# TYPE sz_default_queued gauge\n"
+	    "sz_default_queued{" L "} 6\n"
+	    "# TYPE sz_partitions counter\n"
+	    "sz_partitions{" L ",partition=\"0\"} 7\n"
+	    "sz_partitions{" L ",partition=\"1\"} 8\n"
+	    "# TYPE sz_keys gauge\nsz_keys{" L "} 9\n");
+#undef L
+	sz_buf_free(&b);
+	sz_statv_free(&v);
+}
+END_TEST
+
+static Suite *
+stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc = tcase_create("stats");
+
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_prometheus);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+SZ_CHECK_MAIN(stats_suite)
