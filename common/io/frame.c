@@ -80,7 +80,7 @@ make(sz_framer *f, const char *p, size_t n, unsigned long line, sz_rec *r)
  * p[0..n) continues the line being carried. The CRs at its end are only
  * counted (they go if the line ends there); those counted before are
  * added first when more of the line follows them. At most max + 3 bytes
- * are kept (a BOM may go). Returns 0, SZ_FR_TOOLONG or -3 (memory).
+ * are kept (a BOM may go). Returns 0, SZ_FR_TOOLONG or SZ_FR_NOMEM.
  */
 static int
 carry(sz_framer *f, const char *p, size_t n, sz_rec *r)
@@ -103,12 +103,12 @@ carry(sz_framer *f, const char *p, size_t n, sz_rec *r)
 	}
 	if (f->crs > 0) {
 		if (sz_buf_reserve(&f->part, f->crs) != 0)
-			return -3;
+			return SZ_FR_NOMEM;
 		memset(f->part.p + f->part.len, '\r', f->crs);
 		f->part.len += f->crs;
 	}
 	if (sz_buf_add(&f->part, p, k) != 0)
-		return -3;
+		return SZ_FR_NOMEM;
 	f->crs = n - k;
 	return 0;
 }

@@ -9,7 +9,7 @@
  * chunk (no copy); only a line split across chunks is copied, into a
  * buffer bounded by the maximum record size.
  *
- * Rules (../shared/CONTRACT.md, "Records in", and sz.7): a record is its
+ * Rules (man/sz.7, "Records in"): a record is its
  * line without the newline and every CR just before it ("\n", "\r\n",
  * "\r\r\n", ...; a final line's CRs too), so that no record ends in a CR
  * and no output line ends in CRLF; a UTF-8 byte order mark at the start of
@@ -56,8 +56,10 @@ enum {
 	SZ_FR_REC = 1,		/* *r holds a record */
 	SZ_FR_NEED = 0,		/* feed more (or finish) */
 	SZ_FR_END = -1,		/* finished and everything consumed */
-	SZ_FR_TOOLONG = -2	/* the line at r->line is longer than max;
+	SZ_FR_TOOLONG = -2,	/* the line at r->line is longer than max;
 				   r->n is the length seen so far */
+	SZ_FR_NOMEM = -3	/* memory ran out (a line split across
+				   chunks could not be kept) */
 };
 
 /* Start a file. `file` must outlive the framer's use. */
@@ -69,7 +71,7 @@ void sz_framer_feed(sz_framer *f, const char *buf, size_t n);
 void sz_framer_finish(sz_framer *f);
 /*
  * Pull the next record. A returned record stays valid until the next call
- * of sz_framer_next() or sz_framer_feed(). Returns -3 if memory ran out.
+ * of sz_framer_next() or sz_framer_feed(). Answers SZ_FR_*.
  */
 int sz_framer_next(sz_framer *f, sz_rec *r);
 /* Release memory; the framer may be initialised again. */

@@ -11,6 +11,9 @@
 
 #include "io/loop.h"
 
+static unsigned signals_take(void);
+static int signals_waiting(void);
+
 static volatile sig_atomic_t pending;	/* bits of caught signals */
 static volatile sig_atomic_t usr1_caught;	/* SIGUSR1s, counted */
 static sig_atomic_t usr1_taken;		/* of them, answered */
@@ -206,7 +209,7 @@ drain_signals(sz_loop *l, int ready)
 	if (l->sigfd >= 0 && ready)
 		while (read(l->sigfd, junk, sizeof(junk)) > 0)
 			;
-	unsigned bits = sz_signals_take();
+	unsigned bits = signals_take();
 	for (int s = 1; s < 32 && bits; s++)
 		if (bits & (1u << s)) {
 			bits &= ~(1u << s);
@@ -288,7 +291,7 @@ sz_loop_once(sz_loop *l, int may_sleep)
 		if (grow_pfd(l) < 0)
 			return -1;
 		n = build(l, &first);
-		if (l->woken || sz_signals_take_peek())
+		if (l->woken || signals_waiting())
 			tmo = 0;
 		else
 			tmo = timeout_ms(l);
@@ -338,8 +341,9 @@ on_sig(int s)
 	errno = saved;
 }
 
-unsigned
-sz_signals_take(void)
+/* Bit (1 << signo) set for each signal caught since the last call. */
+static unsigned
+signals_take(void)
 {
 	unsigned bits = (unsigned)pending;
 
@@ -378,8 +382,9 @@ sz_signals_take_usr1(void)
 	return n;
 }
 
-int
-sz_signals_take_peek(void)
+/* Is any caught signal waiting to be taken? */
+static int
+signals_waiting(void)
 {
 	return pending != 0 || usr1_caught != usr1_taken;
 }

@@ -87,9 +87,6 @@ int sz_loop_once(sz_loop *l, int may_sleep);
  * still being handled ends the process at once with 128+signo. Call once.
  */
 int sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud);
-/* Bit (1 << signo) set for each signal caught since the last call. Safe to
- * call outside the loop (e.g. after a read returned EINTR). */
-unsigned sz_signals_take(void);
 /* Block the signals sz_loop_signals catches in the calling thread (old
  * mask in *old), for starting threads that must leave them to the loop's
  * thread; sz_signals_restore puts the mask back. */
@@ -100,7 +97,5 @@ void sz_signals_restore(const sigset_t *old);
 unsigned sz_signals_take_usr1(void);
 /* Was a stop signal (INT or TERM) caught at any time? Its number, or 0. */
 int sz_signal_stop(void);
-/* Is any caught signal waiting to be taken? */
-int sz_signals_take_peek(void);
 
 #endif

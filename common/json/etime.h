@@ -4,7 +4,7 @@
  * string or a number of seconds (or milliseconds) since the epoch, as
  * nanoseconds since 1970-01-01T00:00:00Z.
  *
- * Accepted (../shared/CONTRACT.md, "Time"):
+ * Accepted (man/sz-dedupe.1, --time):
  *   "YYYY-MM-DDTHH:MM:SS[.F...](Z|+HH:MM|-HH:MM)"  ('T' may be 't' or a
  *       space, 'Z' may be 'z'; any number of fraction digits, read to the
  *       nanosecond, the rest truncated; second 60 is taken as the next
