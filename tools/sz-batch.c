@@ -136,53 +136,54 @@ static const sz_proc batch_proc = {
 	.drain_on_stop = 1,
 };
 
+static int
+batch_option(sz_tool *t, int c)
+{
+	struct batch *bt = t->ud;
+
+	switch (c) {
+	case 'n':
+		return sz_opt_count(&t->o, "--count", 1, UINT64_MAX,
+		    &bt->count);
+	case 't':
+		return sz_opt_duration_pos(&t->o, "--timeout", &bt->every);
+	case OPT_MAXBYTES:
+		if (sz_opt_size(&t->o, "--max-bytes", &bt->max_bytes) != 0)
+			return '?';
+		return bt->max_bytes < 2 ? sz_opt_fail(&t->o, "--max-bytes: "
+		    "'%s' is less than 2 (the brackets)", optarg) : 0;
+	}
+	return 0;
+}
+
+static int
+batch_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	(void)t;
+	(void)argc;
+	(void)argv;
+	*proc = &batch_proc;
+	return -1;
+}
+
+static void
+batch_done(sz_tool *t)
+{
+	struct batch *bt = t->ud;
+
+	sz_buf_free(&bt->b);
+}
+
+static const sz_tool_def batch_def = {
+	.prog = "sz-batch", .usage = usage, .shortopts = "n:t:",
+	.longopts = longopts, .option = batch_option, .start = batch_start,
+	.done = batch_done,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct batch bt;
-	sz_tool t;
-	int c, rc;
+	struct batch bt = { .count = 100, .max_bytes = (uint64_t)64 << 20 };
 
-	memset(&bt, 0, sizeof(bt));
-	bt.count = 100;
-	bt.max_bytes = (uint64_t)64 << 20;
-	sz_tool_init(&t, "sz-batch");
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "n:t:", longopts)) != -1 &&
-	    c != '?') {
-		switch (c) {
-		case 'n':
-			if (sz_parse_count("--count", optarg, 1, UINT64_MAX,
-			    &bt.count, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case 't':
-			if (sz_parse_duration("--timeout", optarg, &bt.every,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			else if (bt.every == 0) {
-				snprintf(t.o.err, sizeof(t.o.err), "--timeout: "
-				    "'%s' must be longer than 0", optarg);
-				c = '?';
-			}
-			break;
-		case OPT_MAXBYTES:
-			if (sz_parse_size("--max-bytes", optarg, &bt.max_bytes,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			else if (bt.max_bytes < 2) {
-				snprintf(t.o.err, sizeof(t.o.err), "--max-bytes:"
-				    " '%s' is less than 2 (the brackets)",
-				    optarg);
-				c = '?';
-			}
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) < 0)
-		rc = sz_tool_run(&t, &batch_proc, &bt, argc - optind,
-		    argv + optind);
-	sz_buf_free(&bt.b);
-	return rc;
+	return sz_tool_main(&batch_def, &bt, argc, argv);
 }

@@ -356,6 +356,17 @@ sz_opt_duration(sz_opts *o, const char *opt, uint64_t *ns)
 }
 
 int
+sz_opt_duration_pos(sz_opts *o, const char *opt, uint64_t *ns)
+{
+	if (sz_opt_duration(o, opt, ns) != 0)
+		return '?';
+	if (*ns == 0)
+		return sz_opt_fail(o, "%s: '%s' must be longer than 0", opt,
+		    optarg);
+	return 0;
+}
+
+int
 sz_opt_size(sz_opts *o, const char *opt, uint64_t *bytes)
 {
 	return sz_parse_size(opt, optarg, bytes, o->err, sizeof(o->err)) < 0 ?

@@ -104,6 +104,8 @@ int sz_opt_count(sz_opts *o, const char *opt, uint64_t min, uint64_t max,
 int sz_opt_double(sz_opts *o, const char *opt, double min, double max,
     double *v);
 int sz_opt_duration(sz_opts *o, const char *opt, uint64_t *ns);
+/* A duration longer than 0. */
+int sz_opt_duration_pos(sz_opts *o, const char *opt, uint64_t *ns);
 int sz_opt_size(sz_opts *o, const char *opt, uint64_t *bytes);
 int sz_opt_rate(sz_opts *o, const char *opt, double *per_sec);
 /* A usage error in the tool's own terms: o->err set, answers '?'. */

@@ -47,6 +47,7 @@ sz_tool_init(sz_tool *t, const char *prog)
 	sz_opts_init(&t->o, prog);
 	sz_loop_init(&t->loop);
 	sz_srcset_init(&t->src, &t->loop);
+	sz_jqvars_init(&t->vars);
 }
 
 /* Write a whole text to stderr; errors there have nowhere to go. */
@@ -154,6 +155,50 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 		return SZ_EXIT_OK;
 	}
 	return -1;
+}
+
+int
+sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv)
+{
+	sz_tool t;
+	const sz_proc *p = NULL;
+	int c, rc;
+
+	sz_tool_init(&t, d->prog);
+	t.ud = ud;
+	while ((c = d->jq ? sz_jq_getopt(&t.o, &t.vars, argc, argv,
+	    d->shortopts, d->longopts) : sz_opts_getopt(&t.o, argc, argv,
+	    d->shortopts, d->longopts)) != -1 && c != '?')
+		if (d->option != NULL && d->option(&t, c) == '?') {
+			c = '?';
+			break;
+		}
+	if ((rc = sz_tool_options_done(&t, c, d->usage)) < 0) {
+		argc -= optind;
+		argv += optind;
+		if (d->start == NULL || (rc = d->start(&t, &argc, &argv,
+		    &p)) < 0)
+			rc = sz_tool_run(&t, p, ud, argc, argv);
+	}
+	if (d->done != NULL)
+		d->done(&t);
+	sz_jqvars_free(&t.vars);
+	return rc;
+}
+
+int
+sz_tool_compile(sz_tool *t, sz_expr *e, const char *src, int fast,
+    const char *opt)
+{
+	sz_buf err = SZ_BUF_INIT;
+	int rc = -1;
+
+	if (sz_expr_compile(e, src, &t->vars, fast, &err) < 0)
+		rc = opt == NULL ? sz_usage(t, "cannot compile EXPR '%s':\n%s",
+		    src, err.p ? err.p : "") : sz_usage(t, "%s: cannot "
+		    "compile EXPR '%s':\n%s", opt, src, err.p ? err.p : "");
+	sz_buf_free(&err);
+	return rc;
 }
 
 int

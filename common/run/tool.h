@@ -24,6 +24,7 @@
 #include <stdarg.h>
 
 #include "core/buf.h"
+#include "jq/jqx.h"
 #include "io/frame.h"
 #include "json/json.h"
 #include "io/loop.h"
@@ -107,6 +108,7 @@ struct sz_tool {
 	sz_jindex ix;		/* top-level members of the current record */
 	int ending;		/* proc->end answered 1 */
 	int finished;
+	sz_jqvars vars;		/* --arg, --argjson, -L (tools with jq) */
 	sz_buf scratch;
 	sz_statv statv;		/* the stats, built for each rendering */
 	char *failmsg;		/* printed last, after the flush */
@@ -114,6 +116,41 @@ struct sz_tool {
 	int halted, halt_status, halt_first;
 	int statsf_err;		/* the --stats file failed (said once) */
 };
+
+/*
+ * What a tool is, for sz_tool_main(): its options, how it takes its
+ * operands and sets up, and how it frees its state. main() is then
+ *	return sz_tool_main(&def, &state, argc, argv);
+ */
+typedef struct sz_tool_def {
+	const char *prog;	/* "sz-NAME" */
+	const char *usage;	/* "Usage: ..." and the tool's own options */
+	const char *shortopts;	/* the tool's own short options */
+	const struct option *longopts;	/* the tool's own, zero-terminated */
+	int jq;			/* it takes the jq options (into t->vars) */
+	/* One of the tool's own options, optarg set: 0, or '?' with
+	 * t->o.err set (the sz_opt_* helpers answer so). May be NULL. */
+	int (*option)(sz_tool *t, int c);
+	/* After the options: *argv[0..*argc) are the operands; take the
+	 * tool's (advancing *argv, decreasing *argc: the rest are FILEs),
+	 * set up, choose *proc. Answer -1 to run, or an exit status. */
+	int (*start)(sz_tool *t, int *argc, char ***argv,
+	    const sz_proc **proc);
+	/* Free the tool's state; called however the run ended. May be
+	 * NULL. */
+	void (*done)(sz_tool *t);
+} sz_tool_def;
+
+/* The whole life of a tool: options, start, the run, done. Returns the
+ * exit status. `ud` is the tool's state (t->ud from the start). */
+int sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv);
+
+/* Compile a jq program given for `opt` (NULL: the EXPR operand) with
+ * t->vars; a program jq rejects is a usage error naming it. Returns -1,
+ * or the exit status (2). */
+struct sz_expr;
+int sz_tool_compile(sz_tool *t, struct sz_expr *e, const char *src,
+    int fast, const char *opt);
 
 /* Set up t for tool `prog` ("sz-NAME"). */
 void sz_tool_init(sz_tool *t, const char *prog);
