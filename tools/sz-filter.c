@@ -4,7 +4,6 @@
  * expression yields a value that is neither false nor null (streamz
  * Filter; with --rejects, Split).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "jq/expr.h"
@@ -21,7 +20,7 @@ struct filter {
 static const char usage[] =
 "Usage: sz-filter [OPTION]... EXPR [FILE]...\n"
 "Write each NDJSON record for which the jq expression EXPR yields a value\n"
-"other than false and null, unchanged. 'select(P)' is the same as P.\n"
+"other than false and null, unchanged.\n"
 "\n"
 "  -v, --invert           write the records EXPR does not select\n"
 "      --rejects=FILE     write the records not written to stdout to FILE\n"
@@ -70,40 +69,6 @@ static const sz_proc filter_proc = {
 	.stats = filter_stats,
 };
 
-/* 'select(P)' -> 'P' when the parentheses enclose the whole program;
- * returns a new string or NULL. */
-static char *
-unselect(const char *src)
-{
-	const char *s = src, *e = src + strlen(src);
-	int depth = 0, instr = 0;
-
-	while (s < e && strchr(" \t\r\n", *s))
-		s++;
-	while (e > s && strchr(" \t\r\n", e[-1]))
-		e--;
-	if (e - s < 8 || strncmp(s, "select(", 7) != 0 || e[-1] != ')')
-		return NULL;
-	for (const char *q = s + 6; q < e; q++) {
-		if (instr) {
-			if (*q == '\\' && q + 1 < e && q[1] == '(')
-				return NULL;	/* interpolation: give up */
-			if (*q == '\\')
-				q++;
-			else if (*q == '"')
-				instr = 0;
-		} else if (*q == '"')
-			instr = 1;
-		else if (*q == '#')
-			return NULL;
-		else if (*q == '(')
-			depth++;
-		else if (*q == ')' && --depth == 0 && q != e - 1)
-			return NULL;	/* select(A) ... (B) */
-	}
-	return depth == 0 ? strndup(s + 7, (size_t)(e - 1 - (s + 7))) : NULL;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -112,7 +77,6 @@ main(int argc, char **argv)
 	sz_jqvars vars;
 	sz_buf err = SZ_BUF_INIT;
 	const char *rejects = NULL;
-	char *inner;
 	int c, fast = 1, rc;
 
 	memset(&f, 0, sizeof(f));
@@ -138,15 +102,11 @@ main(int argc, char **argv)
 		rc = sz_usage(&t, "missing EXPR");
 		goto out;
 	}
-	inner = unselect(argv[optind]);
-	if (sz_expr_compile(&f.e, inner ? inner : argv[optind], &vars, fast,
-	    &err) < 0) {
+	if (sz_expr_compile(&f.e, argv[optind], &vars, fast, &err) < 0) {
 		rc = sz_usage(&t, "cannot compile EXPR '%s':\n%s", argv[optind],
 		    err.p);
-		free(inner);
 		goto out;
 	}
-	free(inner);
 	optind++;
 	if (rejects != NULL) {
 		if ((rc = sz_tool_open(&t, &f.rejects, "--rejects", rejects,

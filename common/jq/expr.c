@@ -7,7 +7,13 @@
 
 /* ---- the plan ------------------------------------------------------ */
 
-enum { N_PATH, N_LIT, N_CMP, N_AND, N_OR, N_NOT, N_PROJECT };
+/*
+ * A plan is zero or more N_SELECT stages, each holding its predicate in
+ * `a` and the rest of the pipeline in `b`, then one body: a predicate
+ * (N_PATH, N_LIT, N_CMP, N_AND, N_OR, N_NOT) or an N_PROJECT. A program
+ * that ends with select has the body `.` (an N_PATH without steps).
+ */
+enum { N_PATH, N_LIT, N_CMP, N_AND, N_OR, N_NOT, N_PROJECT, N_SELECT };
 enum { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
 
 struct field {
@@ -465,6 +471,51 @@ parse_project(parser *p)
 	return n;
 }
 
+/*
+ * A program: `select(P) | ...` stages (P a predicate), then a projection
+ * or a predicate; a program that ends with `select(P)` ends with the body
+ * `.`. Sets *kind from the body. jq's select is `if P then . else empty
+ * end`, and P, being a simple predicate, has exactly one output, so the
+ * stage yields the input once or nothing: the plan answers as jq does.
+ * select inside parentheses, in an operand or in P is not planned.
+ */
+static sz_node *
+parse_program(parser *p, int *kind)
+{
+	sz_node *n;
+
+	if (++p->depth > 64) {
+		p->bad = 1;
+		return NULL;
+	}
+	skipws(p);
+	if (accept(p, "select")) {
+		if (!accept(p, "(") || (n = new_node(p, N_SELECT)) == NULL) {
+			p->bad = 1;
+			return NULL;
+		}
+		n->a = parse_pipe(p);
+		if (p->bad || !accept(p, ")"))
+			p->bad = 1;
+		else if (accept(p, "|"))
+			n->b = parse_program(p, kind);
+		else {
+			n->b = new_node(p, N_PATH);
+			*kind = SZ_PLAN_PATH;
+		}
+		if (n->b == NULL)
+			p->bad = 1;
+	} else if (p->s < p->end && *p->s == '{') {
+		n = parse_project(p);
+		*kind = SZ_PLAN_PROJECT;
+	} else {
+		n = parse_pipe(p);
+		*kind = n && n->op == N_PATH ? SZ_PLAN_PATH : SZ_PLAN_PRED;
+	}
+	p->depth--;
+	return n;
+}
+
 /* Build a plan for src, or NULL when it is not a simple form. */
 static sz_node *
 plan(const char *src, int *kind)
@@ -474,14 +525,7 @@ plan(const char *src, int *kind)
 
 	if (strchr(src, '#') != NULL && strchr(src, '"') == NULL)
 		return NULL;	/* jq comments */
-	skipws(&p);
-	if (p.s < p.end && *p.s == '{') {
-		n = parse_project(&p);
-		*kind = SZ_PLAN_PROJECT;
-	} else {
-		n = parse_pipe(&p);
-		*kind = n && n->op == N_PATH ? SZ_PLAN_PATH : SZ_PLAN_PRED;
-	}
+	n = parse_program(&p, kind);
 	skipws(&p);
 	if (p.bad || p.s != p.end || n == NULL) {
 		node_free(n);
@@ -649,6 +693,27 @@ eval_pred(sz_expr *e, const sz_node *n, const sz_rec *r)
 	return SZ_EXPR_ERROR;
 }
 
+/*
+ * The select stages of the plan on r: SZ_EXPR_TRUE, with *body the stage
+ * after them, when every predicate holds; SZ_EXPR_FALSE when one does not
+ * (the program yields nothing); SZ_EXPR_ERROR, with jq's message, when
+ * one fails. Later stages are not run once one does not hold.
+ */
+static int
+eval_selects(sz_expr *e, const sz_rec *r, const sz_node **body)
+{
+	const sz_node *n = e->plan;
+	int k;
+
+	while (n->op == N_SELECT) {
+		if ((k = eval_pred(e, n->a, r)) != SZ_EXPR_TRUE)
+			return k;
+		n = n->b;
+	}
+	*body = n;
+	return SZ_EXPR_TRUE;
+}
+
 static long
 eval_project(sz_expr *e, const sz_node *n, const sz_rec *r, sz_buf *out)
 {
@@ -791,17 +856,20 @@ stop_if_truthy(void *ud, jv out)
 int
 sz_expr_test(sz_expr *e, const sz_rec *r)
 {
+	const sz_node *b;
 	int k;
 
-	if (e->plan != NULL && e->kind == SZ_PLAN_PROJECT) {
+	if (e->plan != NULL) {
+		if ((k = eval_selects(e, r, &b)) != SZ_EXPR_TRUE)
+			return k;
+		if (e->kind != SZ_PLAN_PROJECT)
+			return eval_pred(e, b, r);
 		/* An object is true; only an error says otherwise. */
 		sz_buf_reset(&e->tmp);
-		if (eval_project(e, e->plan, r, &e->tmp) < 0)
+		if (eval_project(e, b, r, &e->tmp) < 0)
 			return SZ_EXPR_ERROR;
 		return SZ_EXPR_TRUE;
 	}
-	if (e->plan != NULL)
-		return eval_pred(e, e->plan, r);
 	k = run(e, SZ_JQ_FIRST_TRUE, r->p, r->n, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
 		return k;
@@ -831,19 +899,22 @@ sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out)
 	int k;
 
 	if (e->plan != NULL) {
+		const sz_node *b;
 		val v;
 
+		if ((k = eval_selects(e, r, &b)) != SZ_EXPR_TRUE)
+			return k == SZ_EXPR_FALSE ? 0 : k;
 		if (e->kind == SZ_PLAN_PROJECT)
-			return eval_project(e, e->plan, r, out);
-		if (e->kind == SZ_PLAN_PATH || e->plan->op == N_LIT) {
-			if (eval_val(e, e->plan, r, &v) < 0)
+			return eval_project(e, b, r, out);
+		if (e->kind == SZ_PLAN_PATH || b->op == N_LIT) {
+			if (eval_val(e, b, r, &v) < 0)
 				return SZ_EXPR_ERROR;
 			if (sz_json_compact(v.p, v.n, out) < 0 ||
 			    sz_buf_addc(out, '\n') < 0)
 				return SZ_EXPR_ERROR;
 			return 1;
 		}
-		k = eval_pred(e, e->plan, r);
+		k = eval_pred(e, b, r);
 		if (k == SZ_EXPR_ERROR)
 			return k;
 		return sz_buf_adds(out, k ? "true\n" : "false\n") < 0 ?
@@ -884,9 +955,12 @@ first_value(sz_expr *e, const sz_rec *r, sz_buf *out, int canon)
 	int k;
 
 	if (e->plan != NULL && e->kind == SZ_PLAN_PATH) {
+		const sz_node *b;
 		val v;
 
-		if (eval_val(e, e->plan, r, &v) < 0)
+		if ((k = eval_selects(e, r, &b)) != SZ_EXPR_TRUE)
+			return k == SZ_EXPR_FALSE ? SZ_EXPR_EMPTY : k;
+		if (eval_val(e, b, r, &v) < 0)
 			return SZ_EXPR_ERROR;
 		k = canon ? sz_json_canon(v.p, v.n, out) :
 		    sz_json_compact(v.p, v.n, out);

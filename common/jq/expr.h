@@ -13,10 +13,17 @@
  * Simple forms:
  *   predicates  path | literal | operand OP literal | literal OP operand
  *               (OP one of == != < <= > >=), combined with `and`, `or`,
- *               `| not`, parentheses, and wrapped in `select(...)`
+ *               `| not` and parentheses
  *   paths       `.`, `.name`, `."name"`, `.["name"]`, `.[N]`, chained
  *   projections `{name, name: path, "name": path, ...}` (for sz-map)
+ *   selections  `select(P) | ... | select(Q) | F`, P and Q predicates, F
+ *               one of the forms above; `select(P)` alone is
+ *               `select(P) | .`
  * Literals are JSON numbers, JSON strings, true, false and null.
+ * select is jq's: its output is the input when P holds, nothing when it
+ * does not, so as a filter `select(P)` passes a record when P holds and
+ * the record itself is neither false nor null. The program text is what
+ * libjq compiles and runs; nothing is rewritten.
  */
 #ifndef SZ_EXPR_H
 #define SZ_EXPR_H
