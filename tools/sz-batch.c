@@ -156,16 +156,6 @@ batch_option(sz_tool *t, int c)
 	return 0;
 }
 
-static int
-batch_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
-{
-	(void)t;
-	(void)argc;
-	(void)argv;
-	*proc = &batch_proc;
-	return -1;
-}
-
 static void
 batch_done(sz_tool *t)
 {
@@ -176,7 +166,7 @@ batch_done(sz_tool *t)
 
 static const sz_tool_def batch_def = {
 	.prog = "sz-batch", .usage = usage, .shortopts = "n:t:",
-	.longopts = longopts, .option = batch_option, .start = batch_start,
+	.longopts = longopts, .proc = &batch_proc, .option = batch_option,
 	.done = batch_done,
 };
 

@@ -12,6 +12,8 @@
 struct filter {
 	sz_expr e;
 	int invert;		/* -v */
+	int slow;		/* --no-fast */
+	const char *rejects_path;
 	sz_out rejects;		/* --rejects=FILE */
 	int have_rejects;
 	uint64_t rejected;
@@ -69,55 +71,61 @@ static const sz_proc filter_proc = {
 	.stats = filter_stats,
 };
 
+static int
+filter_option(sz_tool *t, int c)
+{
+	struct filter *f = t->ud;
+
+	switch (c) {
+	case 'v':
+		f->invert = 1;
+		break;
+	case OPT_REJECTS:
+		f->rejects_path = optarg;
+		break;
+	case OPT_NOFAST:
+		f->slow = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+filter_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct filter *f = t->ud;
+	int rc;
+
+	(void)proc;
+	if ((rc = sz_tool_take_expr(t, argc, argv, &f->e, !f->slow)) >= 0)
+		return rc;
+	if (f->rejects_path != NULL) {
+		if ((rc = sz_tool_open(t, &f->rejects, "--rejects",
+		    f->rejects_path, 0)) != 0)
+			return rc;
+		f->have_rejects = 1;
+	}
+	return -1;
+}
+
+static void
+filter_done(sz_tool *t)
+{
+	struct filter *f = t->ud;
+
+	sz_expr_free(&f->e);
+}
+
+static const sz_tool_def filter_def = {
+	.prog = "sz-filter", .usage = usage, .shortopts = "v",
+	.longopts = longopts, .jq = 1, .proc = &filter_proc,
+	.option = filter_option, .start = filter_start, .done = filter_done,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct filter f;
-	sz_tool t;
-	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
-	const char *rejects = NULL;
-	int c, fast = 1, rc;
+	struct filter f = { .invert = 0 };
 
-	memset(&f, 0, sizeof(f));
-	sz_tool_init(&t, "sz-filter");
-	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "v",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case 'v':
-			f.invert = 1;
-			break;
-		case OPT_REJECTS:
-			rejects = optarg;
-			break;
-		case OPT_NOFAST:
-			fast = 0;
-			break;
-		}
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (optind >= argc) {
-		rc = sz_usage(&t, "missing EXPR");
-		goto out;
-	}
-	if (sz_expr_compile(&f.e, argv[optind], &vars, fast, &err) < 0) {
-		rc = sz_usage(&t, "cannot compile EXPR '%s':\n%s", argv[optind],
-		    err.p);
-		goto out;
-	}
-	optind++;
-	if (rejects != NULL) {
-		if ((rc = sz_tool_open(&t, &f.rejects, "--rejects", rejects,
-		    0)) != 0)
-			goto out;
-		f.have_rejects = 1;
-	}
-	rc = sz_tool_run(&t, &filter_proc, &f, argc - optind, argv + optind);
-out:
-	sz_expr_free(&f.e);
-	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
-	return rc;
+	return sz_tool_main(&filter_def, &f, argc, argv);
 }

@@ -83,22 +83,24 @@ static const sz_proc unbatch_proc = {
 	.stats = unbatch_stats,
 };
 
+static int
+unbatch_option(sz_tool *t, int c)
+{
+	struct unbatch *u = t->ud;
+
+	u->strict = c == OPT_STRICT;
+	return 0;
+}
+
+static const sz_tool_def unbatch_def = {
+	.prog = "sz-unbatch", .usage = usage, .longopts = longopts,
+	.proc = &unbatch_proc, .option = unbatch_option,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct unbatch u;
-	sz_tool t;
-	int c, rc;
+	struct unbatch u = { .strict = 0 };
 
-	memset(&u, 0, sizeof(u));
-	sz_tool_init(&t, "sz-unbatch");
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "", longopts)) != -1 &&
-	    c != '?') {
-		if (c == OPT_STRICT)
-			u.strict = 1;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) < 0)
-		rc = sz_tool_run(&t, &unbatch_proc, &u, argc - optind,
-		    argv + optind);
-	return rc;
+	return sz_tool_main(&unbatch_def, &u, argc, argv);
 }

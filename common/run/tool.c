@@ -161,7 +161,7 @@ int
 sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv)
 {
 	sz_tool t;
-	const sz_proc *p = NULL;
+	const sz_proc *p = d->proc;
 	int c, rc;
 
 	sz_tool_init(&t, d->prog);
@@ -199,6 +199,20 @@ sz_tool_compile(sz_tool *t, sz_expr *e, const char *src, int fast,
 		    "compile EXPR '%s':\n%s", opt, src, err.p ? err.p : "");
 	sz_buf_free(&err);
 	return rc;
+}
+
+int
+sz_tool_take_expr(sz_tool *t, int *argc, char ***argv, sz_expr *e, int fast)
+{
+	int rc;
+
+	if (*argc < 1)
+		return sz_usage(t, "missing EXPR");
+	if ((rc = sz_tool_compile(t, e, (*argv)[0], fast, NULL)) >= 0)
+		return rc;
+	(*argc)--;
+	(*argv)++;
+	return -1;
 }
 
 int

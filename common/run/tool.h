@@ -128,12 +128,14 @@ typedef struct sz_tool_def {
 	const char *shortopts;	/* the tool's own short options */
 	const struct option *longopts;	/* the tool's own, zero-terminated */
 	int jq;			/* it takes the jq options (into t->vars) */
+	const sz_proc *proc;	/* the callbacks, unless start chooses */
 	/* One of the tool's own options, optarg set: 0, or '?' with
 	 * t->o.err set (the sz_opt_* helpers answer so). May be NULL. */
 	int (*option)(sz_tool *t, int c);
 	/* After the options: *argv[0..*argc) are the operands; take the
 	 * tool's (advancing *argv, decreasing *argc: the rest are FILEs),
-	 * set up, choose *proc. Answer -1 to run, or an exit status. */
+	 * set up, and choose *proc if not def->proc. Answer -1 to run, or
+	 * an exit status. May be NULL. */
 	int (*start)(sz_tool *t, int *argc, char ***argv,
 	    const sz_proc **proc);
 	/* Free the tool's state; called however the run ended. May be
@@ -151,6 +153,11 @@ int sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv);
 struct sz_expr;
 int sz_tool_compile(sz_tool *t, struct sz_expr *e, const char *src,
     int fast, const char *opt);
+
+/* In start(): take the EXPR operand and compile it (sz_tool_compile);
+ * "missing EXPR" when there is none. Returns -1 or the exit status. */
+int sz_tool_take_expr(sz_tool *t, int *argc, char ***argv,
+    struct sz_expr *e, int fast);
 
 /* Set up t for tool `prog` ("sz-NAME"). */
 void sz_tool_init(sz_tool *t, const char *prog);
