@@ -3,37 +3,30 @@
  * sz-buffer - a bounded queue between a fast producer and a slow consumer
  * (streamz Buffer; DroppingBuffer and SlidingBuffer with --when-full).
  *
- * When standard output is a pipe or a socket it is made non-blocking (and
- * restored at exit), so that the tool keeps reading while the consumer is
- * slow: records go to the write buffer (at most 64 KiB, not counted) and,
- * when that is full, to the queue (COUNT records, SIZE bytes). A full queue
- * stops the reading (block), or drops the incoming record (drop-newest) or
- * the oldest queued ones (drop-oldest). Standard output is then watched for
- * POLLOUT, so a blocked consumer costs no CPU. Other outputs (a file, a
- * terminal) are written as they are, and the queue is not used.
+ * When standard output is a pipe or a socket the runtime makes it
+ * non-blocking (nonblock_out: restored at exit, POLLOUT watched while the
+ * consumer does not take what is written, so a blocked consumer costs no
+ * CPU) and the tool keeps reading while the consumer is slow: records go
+ * to the write buffer (at most 64 KiB, not counted) and, when that is full,
+ * to the queue (COUNT records, SIZE bytes). A full queue stops the reading
+ * (block), or drops the incoming record (drop-newest) or the oldest queued
+ * ones (drop-oldest). Other outputs (a file, a terminal) are written as
+ * they are, and the queue is not used.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/queue.h"
 #include "run/tool.h"
 
 #define OUT_MAX (64 * 1024)	/* write buffer, not counted in the queue */
 
-enum when { W_BLOCK, W_DROP_NEWEST, W_DROP_OLDEST };
-
 struct buffer {
 	uint64_t count;		/* -n */
 	uint64_t max_bytes;	/* --max-bytes */
-	enum when when;
+	int when;		/* SZ_FULL_* */
 	sz_queue q;
-	int nonblock;		/* stdout was made non-blocking */
-	int oflags;		/* its flags before */
-	int watching;		/* waiting for POLLOUT */
 	sz_buf held;		/* block: the record that did not fit */
 	int holding;
 	int ended;
@@ -63,25 +56,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-static void on_writable(sz_loop *l, int fd, short revents, void *ud);
-
 /* Does a record of n bytes go into the write buffer now? */
 static int
 fits_out(const sz_tool *t, size_t n)
 {
 	return t->out.len == 0 || t->out.len + n + 1 <= OUT_MAX;
-}
-
-static void
-watch(sz_tool *t, int on)
-{
-	struct buffer *bf = t->ud;
-
-	if (bf->watching == on)
-		return;
-	bf->watching = on;
-	if (sz_loop_watch(&t->loop, 1, on ? POLLOUT : 0, on_writable, t) < 0)
-		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 }
 
 static int
@@ -101,8 +80,9 @@ push(sz_tool *t, const char *p, size_t n, const char *file,
 
 /*
  * Move queued records to the write buffer and write as much as standard
- * output takes. Watches for POLLOUT while bytes remain; ends the run when
- * everything is written after the end of input.
+ * output takes (the runtime waits for POLLOUT while bytes remain and then
+ * calls buffer_idle); ends the run when everything is written after the
+ * end of input.
  */
 static int
 drain(sz_tool *t)
@@ -131,28 +111,14 @@ drain(sz_tool *t)
 		}
 		if (t->out.len == 0)
 			break;
-		int k = sz_out_flush(&t->out);
-
-		if (k < 0)
-			return sz_tool_flush(t);	/* reports the error */
-		if (k == 1) {
-			watch(t, 1);
+		if (sz_tool_flush(t) < 0)
+			return -1;
+		if (t->out_blocked)
 			return 0;
-		}
 	}
-	watch(t, 0);
 	if (bf->ended)
 		sz_tool_finish(t);
 	return 0;
-}
-
-static void
-on_writable(sz_loop *l, int fd, short revents, void *ud)
-{
-	(void)l;
-	(void)fd;
-	(void)revents;
-	drain(ud);
 }
 
 static int
@@ -161,17 +127,16 @@ buffer_record(sz_tool *t, const sz_rec *r)
 	struct buffer *bf = t->ud;
 	sz_qitem *it;
 
-	if (!bf->nonblock)
+	if (!t->out_nonblock)
 		return sz_emit(t, r->p, r->n);
-	t->out.nonblock = 1;	/* sz_tool_run set up t->out afresh */
 	if (bf->q.count == 0 && !bf->holding) {
-		if (!fits_out(t, r->n) && !bf->watching && drain(t) < 0)
+		if (!fits_out(t, r->n) && !t->out_blocked && drain(t) < 0)
 			return -1;
 		if (fits_out(t, r->n)) {
 			if (sz_emit(t, r->p, r->n) < 0)
 				return -1;
 			if (t->out.len > 0 && t->o.unbuffered)
-				watch(t, 1);	/* a short write left bytes */
+				return sz_tool_flush(t); /* a short write */
 			return 0;
 		}
 	}
@@ -188,9 +153,9 @@ buffer_record(sz_tool *t, const sz_rec *r)
 	if (!sz_queue_full(&bf->q, r->n))
 		return push(t, r->p, r->n, r->file, r->line);
 	switch (bf->when) {
-	case W_DROP_NEWEST:
+	case SZ_FULL_DROP_NEWEST:
 		return sz_drop(t, &bf->dropped, r->p, r->n);
-	case W_DROP_OLDEST:
+	case SZ_FULL_DROP_OLDEST:
 		while (sz_queue_full(&bf->q, r->n) &&
 		    (it = sz_queue_pop(&bf->q)) != NULL) {
 			int rc = sz_drop(t, &bf->dropped, it->p, it->n);
@@ -200,7 +165,7 @@ buffer_record(sz_tool *t, const sz_rec *r)
 				return -1;
 		}
 		return push(t, r->p, r->n, r->file, r->line);
-	case W_BLOCK:
+	case SZ_FULL_BLOCK:
 	default:
 		sz_buf_reset(&bf->held);
 		if (sz_buf_add(&bf->held, r->p, r->n) < 0)
@@ -214,12 +179,8 @@ buffer_record(sz_tool *t, const sz_rec *r)
 static void
 buffer_idle(sz_tool *t)
 {
-	struct buffer *bf = t->ud;
-
-	if (bf->nonblock && !bf->watching) {
-		t->out.nonblock = 1;
+	if (t->out_nonblock && !t->out_blocked)
 		drain(t);
-	}
 }
 
 static int
@@ -227,9 +188,8 @@ buffer_end(sz_tool *t)
 {
 	struct buffer *bf = t->ud;
 
-	if (!bf->nonblock)
+	if (!t->out_nonblock)
 		return 0;
-	t->out.nonblock = 1;
 	bf->ended = 1;
 	if (drain(t) < 0)
 		return -1;
@@ -253,24 +213,8 @@ static const sz_proc buffer_proc = {
 	.stats = buffer_stats,
 	.drain_on_stop = 1,
 	.keep_pipe = 1,
+	.nonblock_out = 1,
 };
-
-/* Make standard output non-blocking if it is a pipe or a socket. */
-static void
-setup_stdout(struct buffer *bf)
-{
-	struct stat st;
-
-	if (fstat(1, &st) < 0 || !(S_ISFIFO(st.st_mode) ||
-	    S_ISSOCK(st.st_mode)))
-		return;
-	if ((bf->oflags = fcntl(1, F_GETFL)) < 0)
-		return;
-	if (!(bf->oflags & O_NONBLOCK) &&
-	    fcntl(1, F_SETFL, bf->oflags | O_NONBLOCK) < 0)
-		return;
-	bf->nonblock = 1;
-}
 
 int
 main(int argc, char **argv)
@@ -304,18 +248,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case OPT_WHENFULL:
-			if (strcmp(optarg, "block") == 0)
-				bf.when = W_BLOCK;
-			else if (strcmp(optarg, "drop-newest") == 0)
-				bf.when = W_DROP_NEWEST;
-			else if (strcmp(optarg, "drop-oldest") == 0)
-				bf.when = W_DROP_OLDEST;
-			else {
-				snprintf(t.o.err, sizeof(t.o.err), "--when-full:"
-				    " '%s' is not block, drop-newest or "
-				    "drop-oldest", optarg);
-				c = '?';
-			}
+			c = sz_opt_when_full(&t.o, &bf.when);
 			break;
 		case OPT_DROPPED:
 			dropped = optarg;
@@ -328,7 +261,7 @@ main(int argc, char **argv)
 	    (size_t)bf.max_bytes);
 	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
 		goto out;
-	if (dropped != NULL && bf.when == W_BLOCK) {
+	if (dropped != NULL && bf.when == SZ_FULL_BLOCK) {
 		rc = sz_usage(&t, "--dropped goes with --when-full="
 		    "drop-newest or drop-oldest");
 		goto out;
@@ -338,10 +271,7 @@ main(int argc, char **argv)
 		    0)) != 0)
 			goto out;
 		}
-	setup_stdout(&bf);
 	rc = sz_tool_run(&t, &buffer_proc, &bf, argc - optind, argv + optind);
-	if (bf.nonblock)
-		(void)fcntl(1, F_SETFL, bf.oflags);
 out:
 	sz_queue_clear(&bf.q);
 	sz_buf_free(&bf.held);

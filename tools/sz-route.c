@@ -337,18 +337,7 @@ main(int argc, char **argv)
 				c = '?';
 			break;
 		case OPT_WHENFULL:
-			if (strcmp(optarg, "block") == 0)
-				policy = SZ_FULL_BLOCK;
-			else if (strcmp(optarg, "drop-newest") == 0)
-				policy = SZ_FULL_DROP_NEWEST;
-			else if (strcmp(optarg, "drop-oldest") == 0)
-				policy = SZ_FULL_DROP_OLDEST;
-			else {
-				snprintf(t.o.err, sizeof(t.o.err),
-				    "--when-full: '%s' is not block, "
-				    "drop-newest or drop-oldest", optarg);
-				c = '?';
-			}
+			c = sz_opt_when_full(&t.o, &policy);
 			break;
 		case OPT_NOFAST:
 			fast = 0;

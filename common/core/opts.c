@@ -381,6 +381,21 @@ sz_opt_rate(sz_opts *o, const char *opt, double *per_sec)
 }
 
 int
+sz_opt_when_full(sz_opts *o, int *policy)
+{
+	static const char *const names[] = { "block", "drop-newest",
+	    "drop-oldest" };
+
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(optarg, names[i]) == 0) {
+			*policy = i;	/* SZ_FULL_* in this order */
+			return 0;
+		}
+	return sz_opt_fail(o, "--when-full: '%s' is not block, drop-newest "
+	    "or drop-oldest", optarg);
+}
+
+int
 sz_opt_fail(sz_opts *o, const char *fmt, ...)
 {
 	va_list ap;

@@ -108,6 +108,15 @@ int sz_opt_duration(sz_opts *o, const char *opt, uint64_t *ns);
 int sz_opt_duration_pos(sz_opts *o, const char *opt, uint64_t *ns);
 int sz_opt_size(sz_opts *o, const char *opt, uint64_t *bytes);
 int sz_opt_rate(sz_opts *o, const char *opt, double *per_sec);
+/*
+ * What a full queue means (--when-full=POLICY): stop reading until there
+ * is room (block, the default), drop the incoming record (drop-newest) or
+ * the oldest queued ones (drop-oldest); dropped records are counted.
+ */
+enum { SZ_FULL_BLOCK, SZ_FULL_DROP_NEWEST, SZ_FULL_DROP_OLDEST };
+/* --when-full=POLICY: *policy = SZ_FULL_*; 0, or '?' with o->err set
+ * ("--when-full: 'X' is not block, drop-newest or drop-oldest"). */
+int sz_opt_when_full(sz_opts *o, int *policy);
 /* A usage error in the tool's own terms: o->err set, answers '?'. */
 int sz_opt_fail(sz_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

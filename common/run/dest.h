@@ -43,15 +43,13 @@
 #include <sys/types.h>
 
 #include "core/buf.h"
+#include "io/child.h"
 #include "io/out.h"
-#include "core/queue.h"
+#include "io/wq.h"
 #include "run/tool.h"
 
 enum { SZ_DEST_STDOUT, SZ_DEST_FILE, SZ_DEST_APPEND, SZ_DEST_FD,
 	SZ_DEST_CMD };
-
-/* What a full queue means. */
-enum { SZ_FULL_BLOCK, SZ_FULL_DROP_NEWEST, SZ_FULL_DROP_OLDEST };
 
 typedef struct sz_dests sz_dests;
 
@@ -61,34 +59,20 @@ typedef struct sz_dest {
 	char *label;		/* names it in messages ("route a", ...) */
 	int kind;		/* SZ_DEST_* */
 	int fd;			/* where records go, -1 once closed */
-	int pipe;		/* non-blocking, queued */
+	int pipe;		/* non-blocking, queued in wq */
 	sz_out out;		/* blocking kinds (files, descriptors) */
 	int have_out;
 	int fdflags;		/* &N pipe: its flags before O_NONBLOCK */
 	/*
-	 * The queue of a pipe: first the records written whole but maybe
-	 * not read yet by the child (`sent` of them, `sentbytes` bytes with
-	 * their newlines), then those not written yet, from `cur` (`off` of
-	 * its bytes written). A child's records leave the queue, counted as
+	 * The queue of a pipe. A child's records leave it, counted as
 	 * written, once the pipe's count of unread bytes shows that the
-	 * child has read them; other pipes' once they are written.
+	 * child has read them (wq.rfd is the child's inr); other pipes'
+	 * once they are written.
 	 */
-	sz_queue q;
-	uint32_t *tags;		/* the tag of each queued record (a ring) */
-	size_t tag0, tagcap;
-	size_t sent, sentbytes;
-	sz_qitem *cur;		/* the first record not written whole */
-	sz_qitem *last;		/* the record before cur, or NULL */
-	size_t off;		/* bytes of cur already written */
-	int rfd;		/* our copy of a child's input's read end */
+	sz_wq wq;
 	int full;		/* counted in set->nfull */
-	int watching;		/* POLLOUT watch on fd */
-	/* a child */
-	pid_t pid;		/* 0: none or reaped */
-	int ofd;		/* its standard output, -1 at end of file */
-	sz_buf line;		/* the start of a line of its output */
-	int exited;
-	int wstatus;
+	sz_child ch;		/* SZ_DEST_CMD: the child */
+	sz_lines lines;		/* its output, merged line by line */
 	int failed;
 	char *err;		/* why it failed, with its label */
 	uint64_t written;	/* records written */
@@ -107,7 +91,7 @@ struct sz_dests {
 	sz_dest **d;
 	size_t n, alloc;
 	size_t max_count, max_bytes;	/* bound of each queue */
-	int policy;			/* SZ_FULL_* */
+	int policy;			/* SZ_FULL_* (core/opts.h) */
 	sz_dest_hooks hooks;
 	size_t nfull;		/* queues at their bound */
 	int paused;		/* the set paused the input */
@@ -119,7 +103,8 @@ struct sz_dests {
 
 void sz_dests_init(sz_dests *s, sz_tool *t, size_t max_count,
     size_t max_bytes, int policy, const sz_dest_hooks *hooks);
-/* Kill nothing; close what is open, free everything. */
+/* Close what is open, kill (SIGKILL) and reap the children that still
+ * run (a run that ended early), free everything. */
 void sz_dests_free(sz_dests *s);
 
 /*

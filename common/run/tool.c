@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/child.h"
+#include "io/wq.h"
 #include "jq/expr.h"
 #include "json/json.h"
 #include "run/tool.h"
@@ -300,6 +302,17 @@ sz_emit_lines(sz_tool *t, const char *p, size_t n, uint64_t count)
 }
 
 int
+sz_emit_bytes(sz_tool *t, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (sz_out_write(&t->out, p, n) < 0 ||
+	    (t->out.unbuffered && sz_out_flush(&t->out) < 0))
+		return out_failed(t, &t->out);
+	return 0;
+}
+
+int
 sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n)
 {
 	if (sz_out_record(o, p, n) < 0)
@@ -415,13 +428,23 @@ sz_tool_add_output(sz_tool *t, sz_out *o)
 	return 0;
 }
 
+static void on_stdout_writable(sz_loop *l, int fd, short revents, void *ud);
+
 int
 sz_tool_flush(sz_tool *t)
 {
-	int rc = 0;
+	int rc = 0, k;
 
-	if (sz_out_flush(&t->out) < 0)
+	if ((k = sz_out_flush(&t->out)) < 0)
 		rc = out_failed(t, &t->out);
+	else if (t->out_nonblock && (k == 1) != t->out_blocked) {
+		/* nonblock_out: wait for the reader while bytes remain */
+		if (sz_loop_watch(&t->loop, 1, k == 1 ? POLLOUT : 0,
+		    on_stdout_writable, t) < 0)
+			rc = sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		else
+			t->out_blocked = k == 1;
+	}
 	if (t->have_dlq && sz_out_flush(&t->dlq) < 0)
 		rc = out_failed(t, &t->dlq);
 	for (int i = 0; i < t->nextra; i++)
@@ -447,6 +470,20 @@ sz_tool_finish(sz_tool *t)
 {
 	t->finished = 1;
 	sz_loop_wake(&t->loop);
+}
+
+/* nonblock_out: standard output takes bytes again; once it took all,
+ * the tool may hand on more. */
+static void
+on_stdout_writable(sz_loop *l, int fd, short revents, void *ud)
+{
+	sz_tool *t = ud;
+
+	(void)l;
+	(void)fd;
+	(void)revents;
+	if (sz_tool_flush(t) == 0 && !t->out_blocked && t->proc->idle)
+		t->proc->idle(t);
 }
 
 /* ---- stats --------------------------------------------------------- */
@@ -725,6 +762,11 @@ run_setup(sz_tool *t, int nfiles, char **files)
 	if (sz_out_fd(&t->out, 1) < 0)
 		goto nomem;
 	t->out.unbuffered = t->o.unbuffered;
+	if (t->proc->nonblock_out && sz_fd_is_pipe(1) &&
+	    sz_fd_nonblock(1, &t->out_oflags) == 0) {
+		t->out.nonblock = 1;
+		t->out_nonblock = 1;
+	}
 	if (!t->proc->keep_pipe)
 		sz_pipe_grow(1);
 	t->ix.want_el = 1;	/* element lists of array records, too */
@@ -815,6 +857,10 @@ run_close(sz_tool *t, int stats)
 			out_failed(t, t->extra[i]);
 	if (!t->epipe && sz_out_close(&t->out) < 0)
 		out_failed(t, &t->out);
+	if (t->out_nonblock)
+		(void)fcntl(1, F_SETFL, t->out_oflags);
+	/* No child outlives the run (those of a run that ended early). */
+	sz_children_kill_all();
 	if (stats && (t->o.stats || t->o.stats_interval))
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)

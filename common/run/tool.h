@@ -81,6 +81,15 @@ typedef struct sz_proc {
 	/* Read every FILE operand at once, records interleaved whole (a
 	 * merge), instead of one after another. */
 	int files_at_once;
+	/*
+	 * When standard output is a pipe or a socket, make it non-blocking
+	 * (its flags are restored at exit) and set t->out_nonblock: t->out
+	 * then keeps what the reader does not take (it grows: the tool
+	 * bounds what it gives it), the runtime watches for POLLOUT while
+	 * bytes remain (t->out_blocked) and calls proc->idle when standard
+	 * output has taken them all (sz-buffer).
+	 */
+	int nonblock_out;
 } sz_proc;
 
 #define SZ_MAX_OUTPUTS 16
@@ -96,6 +105,8 @@ struct sz_tool {
 	int stopsig;		/* SIGINT/SIGTERM caught, or 0 */
 	int epipe;		/* stdout's reader went away */
 	int stopping;		/* no more records will be delivered */
+	int out_nonblock;	/* proc->nonblock_out took effect */
+	int out_blocked;	/* and stdout holds bytes: POLLOUT watched */
 
 	/* Private to the runtime. */
 	sz_out dlq;
@@ -115,6 +126,7 @@ struct sz_tool {
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status, halt_first;
 	int statsf_err;		/* the --stats file failed (said once) */
+	int out_oflags;		/* stdout's flags before nonblock_out */
 };
 
 /*
@@ -182,6 +194,9 @@ int sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles,
 int sz_emit(sz_tool *t, const char *p, size_t n);
 /* Write `count` records already joined as lines (each ending in '\n'). */
 int sz_emit_lines(sz_tool *t, const char *p, size_t n, uint64_t count);
+/* Write bytes to stdout that are not records of the tool (a child's
+ * output merged into ours): counted in bytes_out only. 0 or -1. */
+int sz_emit_bytes(sz_tool *t, const char *p, size_t n);
 /* Write a record to one of the tool's own outputs (counted in no stat). */
 int sz_emit_to(sz_tool *t, sz_out *o, const char *p, size_t n);
 
@@ -247,6 +262,9 @@ void sz_tool_finish(sz_tool *t);
  * as Prometheus text (stats.h), appended to b. Returns 0 or -1. */
 int sz_tool_stats(sz_tool *t, sz_buf *b, int prom);
 /* Flush stdout and the tool's outputs now. Returns 0 or -1. */
+/* Flush stdout and the tool's outputs now. Returns 0 or -1. (With
+ * nonblock_out, what stdout does not take stays in t->out and
+ * t->out_blocked is set.) */
 int sz_tool_flush(sz_tool *t);
 
 #endif
