@@ -32,6 +32,7 @@ struct buffer {
 	int ended;
 	uint64_t queued_max, queued_bytes_max;
 	sz_out dropped;
+	const char *dropped_path;	/* --dropped=FILE */
 };
 
 static const char usage[] =
@@ -216,64 +217,66 @@ static const sz_proc buffer_proc = {
 	.nonblock_out = 1,
 };
 
+static int
+buffer_option(sz_tool *t, int c)
+{
+	struct buffer *bf = t->ud;
+
+	switch (c) {
+	case 'n':
+		return sz_opt_count(&t->o, "--count", 1, SIZE_MAX, &bf->count);
+	case OPT_MAXBYTES:
+		if (sz_opt_size(&t->o, "--max-bytes", &bf->max_bytes) != 0)
+			return '?';
+		return bf->max_bytes == 0 ? sz_opt_fail(&t->o, "--max-bytes: "
+		    "'%s' is not a positive size", optarg) : 0;
+	case OPT_WHENFULL:
+		return sz_opt_when_full(&t->o, &bf->when);
+	case OPT_DROPPED:
+		bf->dropped_path = optarg;
+		break;
+	}
+	return 0;
+}
+
+static int
+buffer_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct buffer *bf = t->ud;
+
+	(void)argc;
+	(void)argv;
+	(void)proc;
+	sz_queue_init(&bf->q, bf->count, bf->max_bytes > SIZE_MAX ? SIZE_MAX :
+	    (size_t)bf->max_bytes);
+	if (bf->dropped_path != NULL && bf->when == SZ_FULL_BLOCK)
+		return sz_usage(t, "--dropped goes with --when-full="
+		    "drop-newest or drop-oldest");
+	if (bf->dropped_path != NULL)
+		return sz_tool_open(t, &bf->dropped, "--dropped",
+		    bf->dropped_path, 0) != 0 ? SZ_EXIT_FAIL : -1;
+	return -1;
+}
+
+static void
+buffer_done(sz_tool *t)
+{
+	struct buffer *bf = t->ud;
+
+	sz_queue_clear(&bf->q);
+	sz_buf_free(&bf->held);
+}
+
+static const sz_tool_def buffer_def = {
+	.prog = "sz-buffer", .usage = usage, .shortopts = "n:",
+	.longopts = longopts, .proc = &buffer_proc, .option = buffer_option,
+	.start = buffer_start, .done = buffer_done,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct buffer bf;
-	sz_tool t;
-	const char *dropped = NULL;
-	int c, rc;
+	struct buffer bf = { .count = 1000, .max_bytes = (uint64_t)64 << 20 };
 
-	memset(&bf, 0, sizeof(bf));
-	bf.count = 1000;
-	bf.max_bytes = (uint64_t)64 << 20;
-	sz_tool_init(&t, "sz-buffer");
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "n:", longopts)) != -1 &&
-	    c != '?') {
-		switch (c) {
-		case 'n':
-			if (sz_parse_count("--count", optarg, 1, SIZE_MAX,
-			    &bf.count, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_MAXBYTES:
-			if (sz_parse_size("--max-bytes", optarg, &bf.max_bytes,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			else if (bf.max_bytes == 0) {
-				snprintf(t.o.err, sizeof(t.o.err),
-				    "--max-bytes: '%s' is not a positive size",
-				    optarg);
-				c = '?';
-			}
-			break;
-		case OPT_WHENFULL:
-			c = sz_opt_when_full(&t.o, &bf.when);
-			break;
-		case OPT_DROPPED:
-			dropped = optarg;
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	sz_queue_init(&bf.q, bf.count, bf.max_bytes > SIZE_MAX ? SIZE_MAX :
-	    (size_t)bf.max_bytes);
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (dropped != NULL && bf.when == SZ_FULL_BLOCK) {
-		rc = sz_usage(&t, "--dropped goes with --when-full="
-		    "drop-newest or drop-oldest");
-		goto out;
-	}
-	if (dropped != NULL) {
-		if ((rc = sz_tool_open(&t, &bf.dropped, "--dropped", dropped,
-		    0)) != 0)
-			goto out;
-		}
-	rc = sz_tool_run(&t, &buffer_proc, &bf, argc - optind, argv + optind);
-out:
-	sz_queue_clear(&bf.q);
-	sz_buf_free(&bf.held);
-	return rc;
+	return sz_tool_main(&buffer_def, &bf, argc, argv);
 }

@@ -20,6 +20,7 @@ struct fromcsv {
 	int header;		/* the first row of each file names the
 				   columns (not --no-header) */
 	int infer;		/* --infer */
+	unsigned char delim;	/* -d */
 	sz_columns cols;	/* --columns */
 	int have_cols;
 	int in_file;		/* a FILE has begun */
@@ -393,58 +394,68 @@ static const sz_proc fromcsv_proc = {
 	.raw = 1,
 };
 
+static int
+fromcsv_option(sz_tool *t, int c)
+{
+	struct fromcsv *f = t->ud;
+
+	switch (c) {
+	case 'd':
+		return sz_csv_delim("-d", optarg, &f->delim, t->o.err,
+		    sizeof(t->o.err)) < 0 ? '?' : 0;
+	case OPT_COLUMNS:
+		sz_columns_free(&f->cols);
+		f->have_cols = sz_csv_columns("--columns", optarg, &f->cols,
+		    t->o.err, sizeof(t->o.err)) == 0;
+		return f->have_cols ? 0 : '?';
+	case OPT_NOHEADER:
+		f->header = 0;
+		break;
+	case OPT_INFER:
+		f->infer = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+fromcsv_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct fromcsv *f = t->ud;
+
+	(void)argc;
+	(void)argv;
+	(void)proc;
+	if (sz_csvin_init(&f->in, f->delim, t->o.max_record, f->infer,
+	    fromcsv_row, t) < 0) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	return -1;
+}
+
+static void
+fromcsv_done(sz_tool *t)
+{
+	struct fromcsv *f = t->ud;
+
+	sz_csvin_free(&f->in);
+	sz_columns_free(&f->cols);
+	sz_buf_free(&f->keys);
+	sz_buf_free(&f->out);
+	free(f->kend);
+}
+
+static const sz_tool_def fromcsv_def = {
+	.prog = "sz-from-csv", .usage = usage, .shortopts = "d:",
+	.longopts = longopts, .proc = &fromcsv_proc, .option = fromcsv_option,
+	.start = fromcsv_start, .done = fromcsv_done,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct fromcsv f;
-	sz_tool t;
-	unsigned char delim = ',';
-	int c, rc;
+	struct fromcsv f = { .header = 1, .delim = ',' };
 
-	memset(&f, 0, sizeof(f));
-	f.header = 1;
-	sz_tool_init(&t, "sz-from-csv");
-	while ((c = sz_opts_getopt(&t.o, argc, argv, "d:", longopts)) != -1 &&
-	    c != '?') {
-		switch (c) {
-		case 'd':
-			if (sz_csv_delim("-d", optarg, &delim, t.o.err,
-			    sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_COLUMNS:
-			sz_columns_free(&f.cols);
-			if (sz_csv_columns("--columns", optarg, &f.cols,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			f.have_cols = c != '?';
-			break;
-		case OPT_NOHEADER:
-			f.header = 0;
-			break;
-		case OPT_INFER:
-			f.infer = 1;
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (sz_csvin_init(&f.in, delim, t.o.max_record, f.infer, fromcsv_row,
-	    &t) < 0) {
-		sz_msg(&t, "error", NULL, 0, "out of memory");
-		rc = SZ_EXIT_FAIL;
-		goto out;
-	}
-	rc = sz_tool_run(&t, &fromcsv_proc, &f, argc - optind, argv + optind);
-out:
-	/* A message printed before sz_tool_run() leaves the runtime's
-	 * message buffer allocated (sz_tool_run frees it on its way out). */
-	sz_csvin_free(&f.in);
-	sz_columns_free(&f.cols);
-	sz_buf_free(&f.keys);
-	sz_buf_free(&f.out);
-	free(f.kend);
-	return rc;
+	return sz_tool_main(&fromcsv_def, &f, argc, argv);
 }

@@ -32,7 +32,16 @@ struct router {
 	size_t n;		/* routes, not counting the default */
 	int all;		/* -a */
 	size_t *hits;		/* indices of the routes a record matched */
+	size_t cap;		/* of r, hits, onames, odests */
 	sz_dests ds;
+	/* Options. */
+	const char *def;	/* -d DEST */
+	uint64_t buffer;	/* --buffer */
+	int policy;		/* --when-full */
+	int slow;		/* --no-fast */
+	char **onames;		/* -o NAME=DEST, in order */
+	const char **odests;
+	size_t nout;
 };
 
 static const char usage[] =
@@ -259,132 +268,166 @@ open_dests(sz_tool *t, struct router *ro)
 	return 0;
 }
 
+/* Room for one more route (and the default after it) and one more
+ * --output; 0, or '?' with a usage message. */
+static int
+room(sz_tool *t, struct router *ro)
+{
+	if (ro->n + 2 > ro->cap || ro->nout + 1 > ro->cap) {
+		size_t nc = ro->cap ? 2 * ro->cap : 8;
+		struct route *r = realloc(ro->r, nc * sizeof(*r));
+
+		if (r != NULL)
+			ro->r = r;
+		size_t *h = realloc(ro->hits, nc * sizeof(*h));
+		if (h != NULL)
+			ro->hits = h;
+		char **on = realloc(ro->onames, nc * sizeof(*on));
+		if (on != NULL)
+			ro->onames = on;
+		const char **od = realloc(ro->odests, nc * sizeof(*od));
+		if (od != NULL)
+			ro->odests = od;
+		if (r == NULL || h == NULL || on == NULL || od == NULL)
+			return sz_opt_fail(&t->o, "out of memory");
+		memset(ro->r + ro->cap, 0, (nc - ro->cap) * sizeof(*r));
+		ro->cap = nc;
+	}
+	return 0;
+}
+
+/* -r NAME=EXPR: a new route, in order. */
+static int
+add_route(sz_tool *t, struct router *ro)
+{
+	char *name;
+	const char *value;
+
+	if (room(t, ro) != 0 || split(t, "--route", optarg, &name,
+	    &value) < 0)
+		return '?';
+	if (find_route(ro, name) != NULL) {
+		sz_opt_fail(&t->o, "--route: route '%s' is declared twice",
+		    name);
+		free(name);
+		return '?';
+	}
+	ro->r[ro->n].name = name;
+	ro->r[ro->n].src = value;
+	ro->r[ro->n++].dest = "-";
+	return 0;
+}
+
+/* -o NAME=DEST: where a route (declared before or after) writes. */
+static int
+add_output(sz_tool *t, struct router *ro)
+{
+	char *name;
+	const char *value;
+	int rc = 0;
+
+	if (room(t, ro) != 0 || split(t, "--output", optarg, &name,
+	    &value) < 0)
+		return '?';
+	for (size_t i = 0; i < ro->nout; i++)
+		if (strcmp(ro->onames[i], name) == 0)
+			rc = sz_opt_fail(&t->o, "--output: route '%s' has "
+			    "two outputs", name);
+	ro->onames[ro->nout] = name;
+	ro->odests[ro->nout++] = value;
+	return rc;
+}
+
+static int
+route_option(sz_tool *t, int c)
+{
+	struct router *ro = t->ud;
+
+	switch (c) {
+	case 'r':
+		return add_route(t, ro);
+	case 'o':
+		return add_output(t, ro);
+	case 'a':
+		ro->all = 1;
+		break;
+	case 'd':
+		ro->def = optarg;
+		break;
+	case OPT_BUFFER:
+		return sz_opt_count(&t->o, "--buffer", 1, 100000000,
+		    &ro->buffer);
+	case OPT_WHENFULL:
+		return sz_opt_when_full(&t->o, &ro->policy);
+	case OPT_NOFAST:
+		ro->slow = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+route_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct router *ro = t->ud;
+	char opt[256];
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	(void)proc;
+	if (room(t, ro) != 0)
+		return sz_usage(t, "%s", t->o.err);
+	for (size_t i = 0; i < ro->nout; i++) {
+		struct route *rt = find_route(ro, ro->onames[i]);
+
+		if (rt == NULL)
+			return sz_usage(t, "--output: no route named '%s' "
+			    "(declare it with --route)", ro->onames[i]);
+		rt->dest = ro->odests[i];
+	}
+	ro->r[ro->n].name = "default";
+	ro->r[ro->n].dest = ro->def;
+	for (size_t i = 0; i < ro->n; i++) {
+		snprintf(opt, sizeof(opt), "route %s", ro->r[i].name);
+		if ((rc = sz_tool_compile(t, &ro->r[i].e, ro->r[i].src,
+		    !ro->slow, opt)) >= 0)
+			return rc;
+	}
+	sz_dests_init(&ro->ds, t, (size_t)ro->buffer, QUEUE_BYTES,
+	    ro->policy, &(sz_dest_hooks){ on_written, on_dropped, ro });
+	return (rc = open_dests(t, ro)) != 0 ? rc : -1;
+}
+
+static void
+route_done(sz_tool *t)
+{
+	struct router *ro = t->ud;
+
+	sz_dests_free(&ro->ds);
+	for (size_t i = 0; i < ro->n; i++) {
+		sz_expr_free(&ro->r[i].e);
+		free(ro->r[i].name);
+	}
+	for (size_t i = 0; i < ro->nout; i++)
+		free(ro->onames[i]);
+	free(ro->onames);
+	free(ro->odests);
+	free(ro->r);
+	free(ro->hits);
+}
+
+static const sz_tool_def route_def = {
+	.prog = "sz-route", .usage = usage, .shortopts = "r:o:ad:",
+	.longopts = longopts, .jq = 1, .proc = &route_proc,
+	.option = route_option, .start = route_start, .done = route_done,
+};
+
 int
 main(int argc, char **argv)
 {
-	struct router ro;
-	sz_tool t;
-	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
-	const char *def = "-";
-	uint64_t buffer = DEFAULT_BUFFER;
-	int c, fast = 1, policy = SZ_FULL_BLOCK, rc;
-	char **onames = NULL;
-	const char **odests = NULL;
-	size_t nout = 0;
+	struct router ro = { .def = "-", .buffer = DEFAULT_BUFFER,
+	    .policy = SZ_FULL_BLOCK };
 
-	memset(&ro, 0, sizeof(ro));
-	sz_tool_init(&t, "sz-route");
-	sz_jqvars_init(&vars);
-	/* At most one route per argument. */
-	ro.r = calloc((size_t)argc + 1, sizeof(*ro.r));
-	ro.hits = calloc((size_t)argc + 1, sizeof(*ro.hits));
-	onames = calloc((size_t)argc + 1, sizeof(*onames));
-	odests = calloc((size_t)argc + 1, sizeof(*odests));
-	if (ro.r == NULL || ro.hits == NULL || onames == NULL ||
-	    odests == NULL) {
-		sz_msg(&t, "error", NULL, 0, "out of memory");
-		rc = SZ_EXIT_FAIL;
-		goto out;
-	}
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "r:o:ad:",
-	    longopts)) != -1 && c != '?') {
-		char *name;
-		const char *value;
-
-		switch (c) {
-		case 'r':
-			if (split(&t, "--route", optarg, &name, &value) < 0) {
-				c = '?';
-				break;
-			}
-			if (find_route(&ro, name) != NULL) {
-				snprintf(t.o.err, sizeof(t.o.err), "--route: "
-				    "route '%s' is declared twice", name);
-				free(name);
-				c = '?';
-				break;
-			}
-			ro.r[ro.n].name = name;
-			ro.r[ro.n].src = value;
-			ro.r[ro.n].dest = "-";
-			ro.n++;
-			break;
-		case 'o':
-			if (split(&t, "--output", optarg, &name, &value) < 0) {
-				c = '?';
-				break;
-			}
-			for (size_t i = 0; i < nout; i++)
-				if (strcmp(onames[i], name) == 0) {
-					snprintf(t.o.err, sizeof(t.o.err),
-					    "--output: route '%s' has two "
-					    "outputs", name);
-					c = '?';
-				}
-			onames[nout] = name;
-			odests[nout++] = value;
-			break;
-		case 'a':
-			ro.all = 1;
-			break;
-		case 'd':
-			def = optarg;
-			break;
-		case OPT_BUFFER:
-			if (sz_parse_count("--buffer", optarg, 1, 100000000,
-			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_WHENFULL:
-			c = sz_opt_when_full(&t.o, &policy);
-			break;
-		case OPT_NOFAST:
-			fast = 0;
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	for (size_t i = 0; i < nout; i++) {
-		struct route *rt = find_route(&ro, onames[i]);
-
-		if (rt == NULL) {
-			rc = sz_usage(&t, "--output: no route named '%s' "
-			    "(declare it with --route)", onames[i]);
-			goto out;
-		}
-		rt->dest = odests[i];
-	}
-	ro.r[ro.n].name = "default";
-	ro.r[ro.n].dest = def;
-	for (size_t i = 0; i < ro.n; i++)
-		if (sz_expr_compile(&ro.r[i].e, ro.r[i].src, &vars, fast,
-		    &err) < 0) {
-			rc = sz_usage(&t, "route %s: cannot compile EXPR "
-			    "'%s':\n%s", ro.r[i].name, ro.r[i].src, err.p);
-			goto out;
-		}
-	sz_dests_init(&ro.ds, &t, (size_t)buffer, QUEUE_BYTES, policy,
-	    &(sz_dest_hooks){ on_written, on_dropped, &ro });
-	if ((rc = open_dests(&t, &ro)) != 0)
-		goto out;
-	rc = sz_tool_run(&t, &route_proc, &ro, argc - optind, argv + optind);
-out:
-	sz_dests_free(&ro.ds);
-	for (size_t i = 0; ro.r != NULL && i < ro.n; i++) {
-		sz_expr_free(&ro.r[i].e);
-		free(ro.r[i].name);
-	}
-	for (size_t i = 0; onames != NULL && i < nout; i++)
-		free(onames[i]);
-	free(onames);
-	free(odests);
-	free(ro.r);
-	free(ro.hits);
-	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
-	return rc;
+	return sz_tool_main(&route_def, &ro, argc, argv);
 }
