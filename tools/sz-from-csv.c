@@ -4,7 +4,7 @@
  * and write each row as one NDJSON object keyed by the header's names.
  *
  * The runtime hands over the raw bytes of each read (sz_proc.chunk);
- * common/csvin.c cuts them into rows with their line numbers and texts.
+ * common/csv/csvin.c cuts them into rows with their line numbers and texts.
  * Each FILE has its own header row.
  */
 #include <stdint.h>

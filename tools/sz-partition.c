@@ -5,7 +5,7 @@
  * modulo N, or in turn (streamz Partition).
  *
  * The destinations are N files named by a template with %d, or N children
- * (`|COMMAND`) whose output is merged into ours; see common/dest.c.
+ * (`|COMMAND`) whose output is merged into ours; see common/run/dest.c.
  */
 #include <stdlib.h>
 #include <string.h>

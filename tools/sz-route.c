@@ -6,7 +6,7 @@
  * with |COMMAND destinations, ProcessToSingle).
  *
  * Destinations (files, descriptors, standard output, child commands whose
- * output is merged into ours) and their queues are common/dest.c's.
+ * output is merged into ours) and their queues are common/run/dest.c's.
  */
 #include <stdlib.h>
 #include <string.h>

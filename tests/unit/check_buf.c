@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_buf.c - unit tests of common/buf.c, written as TAP on stdout. */
+/* check_buf.c - unit tests of common/core/buf.c, written as TAP on stdout. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check_csv.c - unit tests of common/csvin.c, written as TAP on stdout.
+ * check_csv.c - unit tests of common/csv/csvin.c, written as TAP on stdout.
  * Every input is fed in every chunk size from 1 byte to its length, so
  * that every place where a read can cut the data is tried.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_etime.c - unit tests of common/etime.c, written as TAP on stdout. */
+/* check_etime.c - unit tests of common/json/etime.c, written as TAP on stdout. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>

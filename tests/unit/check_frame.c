@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_frame.c - unit tests of common/frame.c: every case fed in every
+/* check_frame.c - unit tests of common/io/frame.c: every case fed in every
  * chunk size from 1 byte to its whole length. TAP on stdout. */
 #include <check.h>
 #include <stdlib.h>

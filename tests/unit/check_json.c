@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_json.c - unit tests of common/json.c, written as TAP on stdout. */
+/* check_json.c - unit tests of common/json/json.c, written as TAP on stdout. */
 #include <check.h>
 #include <dirent.h>
 #include <float.h>

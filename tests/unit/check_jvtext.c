@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check_jvtext.c - unit tests of common/jvtext.c, as TAP on stdout.
+ * check_jvtext.c - unit tests of common/jq/jvtext.c, as TAP on stdout.
  *
  * The reference is libjq itself: every value built from text must print
  * (through jv_dump_string) exactly as the value jv_parse_sized builds, and

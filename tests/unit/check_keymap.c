@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_keymap.c - unit tests of common/keymap.c, written as TAP on stdout. */
+/* check_keymap.c - unit tests of common/core/keymap.c, written as TAP on stdout. */
 #include <check.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_loop.c - unit tests of common/loop.c: descriptors, timers in
+/* check_loop.c - unit tests of common/io/loop.c: descriptors, timers in
  * order, the before-sleep hook, signals through the self-pipe. TAP. */
 #include <check.h>
 #include <signal.h>

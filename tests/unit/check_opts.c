@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_opts.c - unit tests of common/opts.c: value parsers and the common
+/* check_opts.c - unit tests of common/core/opts.c: value parsers and the common
  * options. TAP on stdout. */
 #include <check.h>
 #include <stdint.h>

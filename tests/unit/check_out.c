@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* check_out.c - unit tests of common/out.c: buffering, counting, and that
+/* check_out.c - unit tests of common/io/out.c: buffering, counting, and that
  * no failed write goes unnoticed (/dev/full, a closed pipe). TAP. */
 #include <check.h>
 #include <errno.h>
