@@ -183,7 +183,7 @@ main(int argc, char **argv)
 	sz_key_init(&d.k);
 	sz_tool_init(&t, "sz-dedupe");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, SZ_KEY_SHORTOPTS,
+	while ((c = sz_key_getopt(&d.k, &t.o, &vars, argc, argv, "",
 	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case OPT_TTL:
@@ -192,9 +192,6 @@ main(int argc, char **argv)
 			break;
 		case OPT_DUPES:
 			dupes = optarg;
-			break;
-		default:
-			c = sz_key_opt(&d.k, &t.o, c);
 			break;
 		}
 		if (c == '?')

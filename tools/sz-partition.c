@@ -228,8 +228,8 @@ main(int argc, char **argv)
 	sz_key_init(&pt.key);
 	sz_tool_init(&t, "sz-partition");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "n:"
-	    SZ_KEY_SHORTOPTS, longopts)) != -1 && c != '?') {
+	while ((c = sz_key_getopt(&pt.key, &t.o, &vars, argc, argv, "n:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case OPT_RR:
 			rr = 1;
@@ -244,9 +244,6 @@ main(int argc, char **argv)
 			if (sz_parse_count("--buffer", optarg, 1, 100000000,
 			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
 				c = '?';
-			break;
-		default:
-			c = sz_key_opt(&pt.key, &t.o, c);
 			break;
 		}
 		if (c == '?')

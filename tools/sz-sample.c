@@ -29,8 +29,7 @@ enum mode { M_NONE, M_PROB, M_EVERY, M_RESERVOIR };
 /* One record kept by the reservoir. */
 struct slot {
 	uint64_t seq;		/* arrival number, from 0 */
-	char *p;
-	size_t n, cap;
+	sz_buf rec;		/* a copy of the record */
 };
 
 struct sample {
@@ -169,22 +168,13 @@ every_record(sz_tool *t, const sz_rec *r)
 	return keep(t, r);
 }
 
+/* Make r, arrival number seq, the record of sl; 0, or -1 on memory. */
 static int
 slot_set(struct slot *sl, uint64_t seq, const sz_rec *r)
 {
-	if (sl->cap < r->n || sl->p == NULL) {
-		size_t cap = r->n < 64 ? 64 : r->n;
-		char *np = realloc(sl->p, cap);
-
-		if (np == NULL)
-			return -1;
-		sl->p = np;
-		sl->cap = cap;
-	}
-	memcpy(sl->p, r->p, r->n);
-	sl->n = r->n;
+	sz_buf_reset(&sl->rec);
 	sl->seq = seq;
-	return 0;
+	return sz_buf_add(&sl->rec, r->p, r->n);
 }
 
 static int
@@ -237,7 +227,7 @@ reservoir_end(sz_tool *t)
 
 	qsort(s->slots, s->nslots, sizeof(*s->slots), by_seq);
 	for (uint64_t i = 0; i < s->nslots; i++)
-		if (sz_emit(t, s->slots[i].p, s->slots[i].n) < 0)
+		if (sz_emit(t, s->slots[i].rec.p, s->slots[i].rec.len) < 0)
 			return -1;
 	return 0;
 }
@@ -293,8 +283,8 @@ main(int argc, char **argv)
 	sz_key_init(&s.key);
 	sz_tool_init(&t, "sz-sample");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv,
-	    "p:" SZ_KEY_SHORTOPTS, longopts)) != -1 && c != '?') {
+	while ((c = sz_key_getopt(&s.key, &t.o, &vars, argc, argv, "p:",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'p':
 			if ((c = set_mode(&t, &s, M_PROB)) == 0 &&
@@ -320,9 +310,6 @@ main(int argc, char **argv)
 			    &s.seed, t.o.err, sizeof(t.o.err)) < 0)
 				c = '?';
 			s.seeded = 1;
-			break;
-		default:
-			c = sz_key_opt(&s.key, &t.o, c);
 			break;
 		}
 		if (c == '?')
@@ -373,7 +360,7 @@ main(int argc, char **argv)
 out:
 	sz_key_free(&s.key);
 	for (uint64_t i = 0; i < s.nslots; i++)
-		free(s.slots[i].p);
+		sz_buf_free(&s.slots[i].rec);
 	free(s.slots);
 	sz_jqvars_free(&vars);
 	return rc;

@@ -28,13 +28,35 @@ sz_key_opt(sz_key *k, sz_opts *o, int c)
 		break;
 	case SZ_OPT_MAXKEYS:
 		k->max_keys_set = 1;
-		return sz_opt_count(o, "--max-keys", 1, SZ_KEY_MAX_KEYS_BOUND,
-		    &k->max_keys);
+		if (sz_opt_count(o, "--max-keys", 1, SZ_KEY_MAX_KEYS_BOUND,
+		    &k->max_keys) != 0)
+			return '?';
+		break;
 	case SZ_OPT_NOFAST:
 		k->fast = 0;
 		break;
+	default:
+		return 0;
 	}
-	return 0;
+	return 1;
+}
+
+int
+sz_key_getopt(sz_key *k, sz_opts *o, sz_jqvars *v, int argc, char **argv,
+    const char *shortopts, const struct option *longopts)
+{
+	char shorts[64];
+	int c, taken;
+
+	snprintf(shorts, sizeof(shorts), "k:%s", shortopts ? shortopts : "");
+	while ((c = sz_jq_getopt(o, v, argc, argv, shorts, longopts)) != -1 &&
+	    c != '?') {
+		if ((taken = sz_key_opt(k, o, c)) == 0)
+			return c;
+		if (taken == '?')
+			return '?';
+	}
+	return c;
 }
 
 /* Compile one program of the key part; 0, or the usage status. */

@@ -5,17 +5,13 @@
  * sz_key that reads a record's key (its canonical text, sz(7) EXPRESSIONS,
  * Keys) and its event time (sz(7) VALUES).
  *
- * A tool puts SZ_KEY_LONGOPTS (--key, -k and --no-fast) in its long
- * options, SZ_KEY_MAXKEYS_LONGOPT when it keeps keyed state and
- * SZ_KEY_TIME_LONGOPT when it reads event time, adds SZ_KEY_SHORTOPTS to
- * its short options, and passes every option its switch does not know to
- * sz_key_opt():
- *	default:
- *		c = sz_key_opt(&s.key, &t.o, c);
- *		break;
- * After the options it calls sz_key_compile(); per record sz_key_get()
- * (or sz_key_eval() and sz_key_bad(), when it has something to do between
- * finding bad input and reporting it), and sz_key_time().
+ * A tool puts SZ_KEY_LONGOPTS (--key and --no-fast) in its long options,
+ * SZ_KEY_MAXKEYS_LONGOPT when it keeps keyed state and SZ_KEY_TIME_LONGOPT
+ * when it reads event time, and reads its options with sz_key_getopt(),
+ * which answers the key part's options (and -k) itself, as sz_jq_getopt()
+ * answers jq's. After the options it calls sz_key_compile(); per record
+ * sz_key_get() (or sz_key_eval() and sz_key_bad(), when it has something
+ * to do between finding bad input and reporting it), and sz_key_time().
  *
  * Bad input is the same in every tool:
  *   --key raises a jq error       kind "jq", "--key: <jq's message>"
@@ -42,7 +38,6 @@
 enum { SZ_OPT_KEY = 'k', SZ_OPT_MAXKEYS = 0x1900, SZ_OPT_TIME,
 	SZ_OPT_NOFAST };
 
-#define SZ_KEY_SHORTOPTS "k:"
 #define SZ_KEY_LONGOPTS \
 	{ "key", required_argument, NULL, SZ_OPT_KEY }, \
 	{ "no-fast", no_argument, NULL, SZ_OPT_NOFAST }
@@ -94,9 +89,16 @@ enum {
 /* No options given yet: the defaults. */
 void sz_key_init(sz_key *k);
 /*
- * Take the tool option c (as sz_jq_getopt returned it, value in optarg)
- * if it is one of the key part's. Answers 0 (taken, or not ours), or '?'
- * with o->err set for a bad value.
+ * sz_jq_getopt (`shortopts` without "k:", which is added) that takes the
+ * key part's options into k and returns only the tool's own: the next
+ * tool option, -1 at the end, or '?' on a usage error with o->err set.
+ */
+int sz_key_getopt(sz_key *k, sz_opts *o, sz_jqvars *v, int argc,
+    char **argv, const char *shortopts, const struct option *longopts);
+/*
+ * Take the option c (value in optarg) if it is one of the key part's.
+ * Answers 1 (taken), 0 (not ours), or '?' with o->err set for a bad
+ * value.
  */
 int sz_key_opt(sz_key *k, sz_opts *o, int c);
 /*

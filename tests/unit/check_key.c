@@ -37,14 +37,14 @@ setup(sz_key *k, sz_tool *t, const char *key, const char *time, int fast,
 	sz_jqvars_init(&v);
 	if (key != NULL) {
 		optarg = (char *)key;
-		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_KEY), 0);
+		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_KEY), 1);
 	}
 	if (time != NULL) {
 		optarg = (char *)time;
-		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_TIME), 0);
+		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_TIME), 1);
 	}
 	if (!fast)
-		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_NOFAST), 0);
+		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_NOFAST), 1);
 	fflush(stderr);
 	saved = dup(2);
 	ck_assert_int_ge(saved, 0);
@@ -138,11 +138,11 @@ START_TEST(test_options)
 	ck_assert_uint_eq(k.max_keys, SZ_KEY_MAX_KEYS);
 	ck_assert_int_eq(k.fast, 1);
 	optarg = "42";
-	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_MAXKEYS), 0);
+	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_MAXKEYS), 1);
 	ck_assert_uint_eq(k.max_keys, 42);
 	ck_assert_int_eq(k.max_keys_set, 1);
 	optarg = "3000000000";
-	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_MAXKEYS), 0);
+	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_MAXKEYS), 1);
 	ck_assert_uint_eq(k.max_keys, SZ_KEY_MAX_KEYS_BOUND);
 	optarg = "3000000001";
 	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_MAXKEYS), '?');
@@ -154,7 +154,7 @@ START_TEST(test_options)
 	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_TOOL), 0);
 	ck_assert_ptr_null(k.keysrc);
 	ck_assert_ptr_null(k.timesrc);
-	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_NOFAST), 0);
+	ck_assert_int_eq(sz_key_opt(&k, &o, SZ_OPT_NOFAST), 1);
 	ck_assert_int_eq(k.fast, 0);
 	sz_key_free(&k);
 }

@@ -8,28 +8,16 @@
  * order of their deadlines (all deadlines are last arrival + DURATION), so
  * one timer on the oldest key serves them all.
  */
-#include <stdlib.h>
-#include <string.h>
 
 #include "throttle.h"
 
+/* Make r the pending record pd, due at deadline; 0, or -1 on memory. */
 static int
 pend_set(struct pending *pd, const sz_rec *r, uint64_t deadline)
 {
-	if (pd->cap < r->n || pd->p == NULL) {
-		size_t cap = r->n < 64 ? 64 : r->n;
-		char *np = malloc(cap);
-
-		if (np == NULL)
-			return -1;
-		free(pd->p);
-		pd->p = np;
-		pd->cap = cap;
-	}
-	memcpy(pd->p, r->p, r->n);
-	pd->n = r->n;
+	sz_buf_reset(&pd->rec);
 	pd->deadline = deadline;
-	return 0;
+	return sz_buf_add(&pd->rec, r->p, r->n);
 }
 
 static void on_quiet(sz_loop *l, void *ud);
@@ -39,7 +27,7 @@ arm_quiet(sz_tool *t, uint64_t when)
 {
 	struct throttle *th = t->ud;
 
-	th->timer = sz_loop_timer(&t->loop, when, on_quiet, t);
+	th->timer = sz_loop_timer(&t->loop, when, on_quiet, th);
 	if (th->timer == 0)
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 }
@@ -51,7 +39,8 @@ debounce_record(sz_tool *t, const sz_rec *r)
 	uint64_t now = sz_now();
 
 	if (th->pending &&
-	    sz_drop(t, &th->dropped, th->pend.p, th->pend.n) < 0)
+	    sz_drop(t, &th->dropped, th->pend.rec.p,
+	    th->pend.rec.len) < 0)
 		return -1;
 	if (pend_set(&th->pend, r, now + th->wait) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -67,9 +56,9 @@ static int
 key_release(sz_tool *t, struct pending *pd)
 {
 	struct throttle *th = t->ud;
-	int rc = sz_emit(t, pd->p, pd->n);
+	int rc = sz_emit(t, pd->rec.p, pd->rec.len);
 
-	free(pd->p);
+	sz_buf_free(&pd->rec);
 	sz_keymap_del(th->km, pd);
 	return rc;
 }
@@ -88,7 +77,8 @@ release_due(sz_tool *t, uint64_t until)
 	if (th->km == NULL) {
 		if (th->pending && th->pend.deadline <= until) {
 			th->pending = 0;
-			sz_emit(t, th->pend.p, th->pend.n);
+			sz_emit(t, th->pend.rec.p,
+	    th->pend.rec.len);
 		}
 		if (th->pending)
 			arm_quiet(t, th->pend.deadline);
@@ -106,15 +96,15 @@ release_due(sz_tool *t, uint64_t until)
 		arm_quiet(t, pd->deadline);
 }
 
+/* The nearest deadline came (ud: the struct throttle). */
 static void
 on_quiet(sz_loop *l, void *ud)
 {
-	sz_tool *t = ud;
-	struct throttle *th = t->ud;
+	struct throttle *th = ud;
 
 	(void)l;
 	th->timer = 0;
-	release_due(t, sz_now());
+	release_due(th->t, sz_now());
 }
 
 void
@@ -125,8 +115,8 @@ debounce_evict(void *ud, const char *key, size_t n, void *value)
 
 	(void)key;
 	(void)n;
-	sz_emit(th->t, pd->p, pd->n);
-	free(pd->p);
+	sz_emit(th->t, pd->rec.p, pd->rec.len);
+	sz_buf_free(&pd->rec);
 }
 
 static int
@@ -136,16 +126,12 @@ key_debounce_record(sz_tool *t, const sz_rec *r)
 	struct pending *pd;
 	int created, rc;
 
-	if ((rc = sz_key_get(&th->key, t, r)) != 1)
+	if ((pd = key_state(t, r, &created, &rc)) == NULL)
 		return rc;
-	pd = sz_keymap_put(th->km, th->key.kb.p, th->key.kb.len, &created);
-	if (pd == NULL)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	if (!created) {
-		if (sz_drop(t, &th->dropped, pd->p, pd->n) < 0)
-			return -1;
-		sz_keymap_touch(th->km, pd);
-	}
+	/* The newer record replaces the pending one. */
+	if (!created &&
+	    sz_drop(t, &th->dropped, pd->rec.p, pd->rec.len) < 0)
+		return -1;
 	if (pend_set(pd, r, sz_now() + th->wait) < 0) {
 		if (created)
 			sz_keymap_del(th->km, pd);
@@ -172,8 +158,8 @@ debounce_free(struct throttle *th)
 	if (th->km != NULL && th->mode == M_DEBOUNCE)
 		for (struct pending *pd = sz_keymap_oldest(th->km); pd != NULL;
 		    pd = sz_keymap_next(th->km, pd))
-			free(pd->p);
-	free(th->pend.p);
+			sz_buf_free(&pd->rec);
+	sz_buf_free(&th->pend.rec);
 }
 
 const sz_proc debounce_proc = {

@@ -158,6 +158,22 @@ pace_end(sz_tool *t)
 
 /* ---- dropping ------------------------------------------------------ */
 
+void *
+key_state(sz_tool *t, const sz_rec *r, int *created, int *rc)
+{
+	struct throttle *th = t->ud;
+	void *v;
+
+	if ((*rc = sz_key_get(&th->key, t, r)) != 1)
+		return NULL;
+	v = sz_keymap_put(th->km, th->key.kb.p, th->key.kb.len, created);
+	if (v == NULL)
+		*rc = sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	else if (!*created)
+		sz_keymap_touch(th->km, v);
+	return v;
+}
+
 static int
 drop_record(sz_tool *t, const sz_rec *r)
 {
@@ -178,16 +194,12 @@ key_drop_record(sz_tool *t, const sz_rec *r)
 	uint64_t now = sz_now();
 	int created, rc;
 
-	if ((rc = sz_key_get(&th->key, t, r)) != 1)
+	if ((b = key_state(t, r, &created, &rc)) == NULL)
 		return rc;
-	b = sz_keymap_put(th->km, th->key.kb.p, th->key.kb.len, &created);
-	if (b == NULL)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (created) {
 		b->tokens = th->cap;
 		b->last = now;
-	} else
-		sz_keymap_touch(th->km, b);
+	}
 	refill(th, b, now);
 	if (b->tokens < 1)
 		return sz_drop(t, &th->dropped, r->p, r->n);
@@ -262,8 +274,8 @@ main(int argc, char **argv)
 	th.t = &t;
 	sz_tool_init(&t, "sz-throttle");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv,
-	    "b:d" SZ_KEY_SHORTOPTS, longopts)) != -1 && c != '?') {
+	while ((c = sz_key_getopt(&th.key, &t.o, &vars, argc, argv, "b:d",
+	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'b':
 			burst_set = 1;
@@ -273,15 +285,12 @@ main(int argc, char **argv)
 		case 'd':
 			drop_mode = 1;
 			break;
-		case OPT_DEBOUNCE:
-			th.mode = M_DEBOUNCE;
-			c = sz_opt_duration(&t.o, "--debounce", &th.wait);
-			break;
 		case OPT_DROPPED:
 			dropped = optarg;
 			break;
-		default:
-			c = sz_key_opt(&th.key, &t.o, c);
+		case OPT_DEBOUNCE:
+			th.mode = M_DEBOUNCE;
+			c = sz_opt_duration(&t.o, "--debounce", &th.wait);
 			break;
 		}
 		if (c == '?')

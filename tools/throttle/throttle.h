@@ -23,8 +23,7 @@ struct bucket {
 /* A record waiting for its debounce deadline. */
 struct pending {
 	uint64_t deadline;
-	char *p;
-	size_t n, cap;
+	sz_buf rec;		/* a copy of the record */
 };
 
 struct throttle {
@@ -52,6 +51,13 @@ struct throttle {
 
 /* main.c: the stats members of every mode. */
 void throttle_stats(sz_tool *t, sz_buf *b);
+/*
+ * main.c: the value in th->km of r's key (--key), created zeroed when new
+ * (*created = 1), made the most recent otherwise. NULL when the record is
+ * not to be handled further, with what the record callback returns in *rc
+ * (bad input reported, or a failure).
+ */
+void *key_state(sz_tool *t, const sz_rec *r, int *created, int *rc);
 
 /* debounce.c: the debounce mode, without and with --key. */
 extern const sz_proc debounce_proc, key_debounce_proc;
