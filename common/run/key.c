@@ -93,10 +93,11 @@ sz_key_compile(sz_key *k, sz_tool *t, const sz_jqvars *v)
 void
 sz_key_free(sz_key *k)
 {
-	if (k->have_key)
-		sz_expr_free(&k->key);
-	if (k->have_time)
-		sz_expr_free(&k->time);
+	/* Zeroed, compiled, or left by a failed compile: all free. */
+	sz_expr_free(&k->key);
+	sz_expr_free(&k->time);
+	memset(&k->key, 0, sizeof(k->key));
+	memset(&k->time, 0, sizeof(k->time));
 	k->have_key = k->have_time = 0;
 	sz_buf_free(&k->kb);
 	sz_buf_free(&k->tb);
