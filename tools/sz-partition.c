@@ -10,25 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "run/dest.h"
-#include "jq/expr.h"
+#include "run/key.h"
 #include "run/tool.h"
 
 #define DEFAULT_BUFFER 1000
 #define QUEUE_BYTES ((size_t)64 << 20)
 #define MAX_PARTITIONS 10000
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
-
 struct partition {
-	sz_expr key;		/* --key */
-	int have_key;
+	sz_key key;		/* --key, --no-fast */
 	uint64_t n;		/* -n */
 	uint64_t next;		/* --round-robin: the next partition */
 	sz_dest **d;		/* the N destinations */
 	uint64_t *written;	/* records written, per partition */
-	sz_buf kb;		/* the current key's canonical text */
 	sz_dests ds;
 };
 
@@ -38,11 +34,11 @@ static const char usage[] =
 "numbered 0 to N-1: the FNV-1a 64-bit hash of the canonical text of its\n"
 "key, modulo N, or each in turn.\n"
 "\n"
-"      --key EXPR         the key: a jq expression (e.g. .user)\n"
+SZ_KEY_HELP
 "      --round-robin      partitions in turn, 0, 1, ..., N-1, 0, ...\n"
 "  -n, --partitions N     the number of partitions (1 to 10000)\n"
 "      --buffer N         records queued for each pipe (default 1000)\n"
-"      --no-fast          always evaluate EXPR with libjq\n"
+SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP
 "\n"
 "DEST-TEMPLATE: a path with %d (the partition number; %% is a %), truncated,\n"
@@ -50,29 +46,16 @@ SZ_JQ_HELP
 "SZ_PARTITION=i and SZ_PARTITIONS=N in their environment, reading their\n"
 "records on stdin; their output is merged into stdout line by line.\n";
 
-enum { OPT_KEY = SZ_OPT_TOOL, OPT_RR, OPT_BUFFER, OPT_NOFAST };
+enum { OPT_RR = SZ_OPT_TOOL, OPT_BUFFER };
 
 static const struct option longopts[] = {
-	{ "key", required_argument, NULL, OPT_KEY },
+	SZ_KEY_LONGOPTS,
 	{ "round-robin", no_argument, NULL, OPT_RR },
 	{ "partitions", required_argument, NULL, 'n' },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
-	{ "no-fast", no_argument, NULL, OPT_NOFAST },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
-
-static uint64_t
-fnv1a(const char *p, size_t n)
-{
-	uint64_t h = FNV_OFFSET;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
 
 static int
 partition_record(sz_tool *t, const sz_rec *r)
@@ -80,16 +63,12 @@ partition_record(sz_tool *t, const sz_rec *r)
 	struct partition *pt = t->ud;
 	uint64_t i;
 
-	if (pt->have_key) {
-		int k;
+	if (pt->key.have_key) {
+		int rc;
 
-		sz_buf_reset(&pt->kb);
-		k = sz_expr_key(&pt->key, r, &pt->kb);
-		if (k == SZ_EXPR_ERROR)
-			return sz_expr_bad(t, r, &pt->key, "--key");
-		if (k == SZ_EXPR_EMPTY)
-			return sz_bad(t, r, "key", 1, "--key yields no value");
-		i = fnv1a(pt->kb.p, pt->kb.len) % pt->n;
+		if ((rc = sz_key_get(&pt->key, t, r)) != 1)
+			return rc;
+		i = sz_fnv1a(pt->key.kb.p, pt->key.kb.len) % pt->n;
 	} else {
 		i = pt->next;
 		pt->next = (pt->next + 1) % pt->n;
@@ -240,20 +219,17 @@ main(int argc, char **argv)
 	struct partition pt;
 	sz_tool t;
 	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
-	const char *key = NULL, *tmpl;
+	const char *tmpl;
 	uint64_t buffer = DEFAULT_BUFFER;
-	int c, fast = 1, rr = 0, rc;
+	int c, rr = 0, rc;
 
 	memset(&pt, 0, sizeof(pt));
+	sz_key_init(&pt.key);
 	sz_tool_init(&t, "sz-partition");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "n:",
+	while ((c = sz_key_getopt(&pt.key, &t.o, &vars, argc, argv, "n:",
 	    longopts)) != -1 && c != '?') {
 		switch (c) {
-		case OPT_KEY:
-			key = optarg;
-			break;
 		case OPT_RR:
 			rr = 1;
 			break;
@@ -268,16 +244,13 @@ main(int argc, char **argv)
 			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
 				c = '?';
 			break;
-		case OPT_NOFAST:
-			fast = 0;
-			break;
 		}
 		if (c == '?')
 			break;
 	}
 	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
 		goto out;
-	if ((key != NULL) == rr) {
+	if ((pt.key.keysrc != NULL) == rr) {
 		rc = sz_usage(&t, "give exactly one of --key EXPR and "
 		    "--round-robin");
 		goto out;
@@ -291,14 +264,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	tmpl = argv[optind++];
-	if (key != NULL) {
-		if (sz_expr_compile(&pt.key, key, &vars, fast, &err) < 0) {
-			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
-			    key, err.p);
-			goto out;
-		}
-		pt.have_key = 1;
-	}
+	if ((rc = sz_key_compile(&pt.key, &t, &vars)) != 0)
+		goto out;
 	pt.d = calloc(pt.n, sizeof(*pt.d));
 	pt.written = calloc(pt.n, sizeof(*pt.written));
 	if (pt.d == NULL || pt.written == NULL) {
@@ -314,11 +281,9 @@ main(int argc, char **argv)
 	    argv + optind);
 out:
 	sz_dests_free(&pt.ds);
-	sz_expr_free(&pt.key);
+	sz_key_free(&pt.key);
 	free(pt.d);
 	free(pt.written);
-	sz_buf_free(&pt.kb);
 	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
 	return rc;
 }

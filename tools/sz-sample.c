@@ -20,7 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jq/expr.h"
+#include "core/hash.h"
+#include "run/key.h"
 #include "run/tool.h"
 
 enum mode { M_NONE, M_PROB, M_EVERY, M_RESERVOIR };
@@ -28,8 +29,7 @@ enum mode { M_NONE, M_PROB, M_EVERY, M_RESERVOIR };
 /* One record kept by the reservoir. */
 struct slot {
 	uint64_t seq;		/* arrival number, from 0 */
-	char *p;
-	size_t n, cap;
+	sz_buf rec;		/* a copy of the record */
 };
 
 struct sample {
@@ -45,10 +45,8 @@ struct sample {
 	uint64_t seen;		/* records offered to the reservoir */
 	uint64_t seed, state;
 	int seeded;		/* --seed given */
-	const char *keysrc;	/* --key */
-	sz_expr key;
-	int have_key;
-	sz_buf kb;		/* seed bytes and canonical key */
+	sz_key key;		/* --key, --no-fast */
+	uint64_t seedhash;	/* FNV-1a 64 of the seed's 8 bytes */
 };
 
 static const char usage[] =
@@ -63,18 +61,20 @@ static const char usage[] =
 "      --seed=N           seed of the generator and of the --key hash\n"
 "                         (default: random for -p and --reservoir, 0 for\n"
 "                         --key)\n"
-"      --key=EXPR         with -p: keep or drop by a hash of the value of\n"
-"                         the jq expression EXPR, the same in every run\n"
+SZ_KEY_HELP
+"                         (with -p: keep or drop by a hash of the key, the\n"
+"                         same in every run)\n"
+SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP;
 
-enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED, OPT_KEY };
+enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED };
 
 static const struct option longopts[] = {
 	{ "probability", required_argument, NULL, 'p' },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "reservoir", required_argument, NULL, OPT_RESERVOIR },
 	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "key", required_argument, NULL, OPT_KEY },
+	SZ_KEY_LONGOPTS,
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -96,18 +96,6 @@ next_random(struct sample *s)
 {
 	s->state += UINT64_C(0x9E3779B97F4A7C15);
 	return mix(s->state);
-}
-
-static uint64_t
-fnv1a(const char *p, size_t n)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h;
 }
 
 /* A seed from the system when none was given. */
@@ -156,15 +144,13 @@ static int
 key_record(sz_tool *t, const sz_rec *r)
 {
 	struct sample *s = t->ud;
-	int k;
+	sz_buf *kb = &s->key.kb;
+	int rc;
 
-	s->kb.len = 8;		/* the seed bytes stay */
-	k = sz_expr_key(&s->key, r, &s->kb);
-	if (k == SZ_EXPR_ERROR)
-		return sz_expr_bad(t, r, &s->key, "--key");
-	if (k == SZ_EXPR_EMPTY)
-		return sz_bad(t, r, "key", 1, "--key yields no value");
-	if (s->all || mix(fnv1a(s->kb.p, s->kb.len)) < s->threshold)
+	if ((rc = sz_key_get(&s->key, t, r)) != 1)
+		return rc;
+	if (s->all || mix(sz_fnv1a_more(s->seedhash, kb->p, kb->len)) <
+	    s->threshold)
 		return keep(t, r);
 	return drop(t);
 }
@@ -182,22 +168,13 @@ every_record(sz_tool *t, const sz_rec *r)
 	return keep(t, r);
 }
 
+/* Make r, arrival number seq, the record of sl; 0, or -1 on memory. */
 static int
 slot_set(struct slot *sl, uint64_t seq, const sz_rec *r)
 {
-	if (sl->cap < r->n || sl->p == NULL) {
-		size_t cap = r->n < 64 ? 64 : r->n;
-		char *np = realloc(sl->p, cap);
-
-		if (np == NULL)
-			return -1;
-		sl->p = np;
-		sl->cap = cap;
-	}
-	memcpy(sl->p, r->p, r->n);
-	sl->n = r->n;
+	sz_buf_reset(&sl->rec);
 	sl->seq = seq;
-	return 0;
+	return sz_buf_add(&sl->rec, r->p, r->n);
 }
 
 static int
@@ -250,7 +227,7 @@ reservoir_end(sz_tool *t)
 
 	qsort(s->slots, s->nslots, sizeof(*s->slots), by_seq);
 	for (uint64_t i = 0; i < s->nslots; i++)
-		if (sz_emit(t, s->slots[i].p, s->slots[i].n) < 0)
+		if (sz_emit(t, s->slots[i].rec.p, s->slots[i].rec.len) < 0)
 			return -1;
 	return 0;
 }
@@ -298,14 +275,15 @@ main(int argc, char **argv)
 	struct sample s;
 	sz_tool t;
 	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
 	const sz_proc *proc = NULL;
+	unsigned char seed[8];
 	int c, rc;
 
 	memset(&s, 0, sizeof(s));
+	sz_key_init(&s.key);
 	sz_tool_init(&t, "sz-sample");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "p:",
+	while ((c = sz_key_getopt(&s.key, &t.o, &vars, argc, argv, "p:",
 	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'p':
@@ -333,9 +311,6 @@ main(int argc, char **argv)
 				c = '?';
 			s.seeded = 1;
 			break;
-		case OPT_KEY:
-			s.keysrc = optarg;
-			break;
 		}
 		if (c == '?')
 			break;
@@ -346,7 +321,7 @@ main(int argc, char **argv)
 		rc = sz_usage(&t, "give one of -p, --every and --reservoir");
 		goto out;
 	}
-	if (s.keysrc != NULL && s.mode != M_PROB) {
+	if (s.key.keysrc != NULL && s.mode != M_PROB) {
 		rc = sz_usage(&t, "--key goes with -p only");
 		goto out;
 	}
@@ -354,7 +329,7 @@ main(int argc, char **argv)
 		rc = sz_usage(&t, "--seed goes with -p or --reservoir");
 		goto out;
 	}
-	if (!s.seeded && s.keysrc == NULL)
+	if (!s.seeded && s.key.keysrc == NULL)
 		s.seed = random_seed();
 	s.state = s.seed;
 	s.all = s.p >= 1;
@@ -362,20 +337,14 @@ main(int argc, char **argv)
 	switch (s.mode) {
 	case M_PROB:
 		proc = &prob_proc;
-		if (s.keysrc == NULL)
+		if (s.key.keysrc == NULL)
 			break;
-		if (sz_expr_compile(&s.key, s.keysrc, &vars, 1, &err) < 0) {
-			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
-			    s.keysrc, err.p);
+		if ((rc = sz_key_compile(&s.key, &t, &vars)) != 0)
 			goto out;
-		}
-		s.have_key = 1;
+		/* The key hash starts with the seed, little-endian. */
 		for (int i = 0; i < 8; i++)
-			if (sz_buf_addc(&s.kb, (char)(s.seed >> (8 * i))) < 0) {
-				sz_msg(&t, "error", NULL, 0, "out of memory");
-				rc = SZ_EXIT_FAIL;
-				goto out;
-			}
+			seed[i] = (unsigned char)(s.seed >> (8 * i));
+		s.seedhash = sz_fnv1a(seed, sizeof(seed));
 		proc = &key_proc;
 		break;
 	case M_EVERY:
@@ -389,13 +358,10 @@ main(int argc, char **argv)
 	}
 	rc = sz_tool_run(&t, proc, &s, argc - optind, argv + optind);
 out:
-	if (s.have_key)
-		sz_expr_free(&s.key);
+	sz_key_free(&s.key);
 	for (uint64_t i = 0; i < s.nslots; i++)
-		free(s.slots[i].p);
+		sz_buf_free(&s.slots[i].rec);
 	free(s.slots);
-	sz_buf_free(&s.kb);
 	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
 	return rc;
 }

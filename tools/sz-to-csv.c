@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "csv/csvopt.h"
 #include "json/json.h"
 #include "run/tool.h"
@@ -65,16 +66,6 @@ static const struct option longopts[] = {
 
 /* ---- columns ------------------------------------------------------- */
 
-static uint64_t
-hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
 static const char *
 col_name(const struct tocsv *c, size_t i, size_t *n)
 {
@@ -103,7 +94,7 @@ col_find(struct tocsv *c, const char *s, size_t n)
 		return (long)c->guess++;
 	if (c->hsize == 0)
 		return -1;
-	for (h = hash_bytes(s, n) & mask; c->hash[h] != 0; h = (h + 1) & mask)
+	for (h = sz_fnv1a(s, n) & mask; c->hash[h] != 0; h = (h + 1) & mask)
 		if (col_is(c, c->hash[h] - 1, s, n)) {
 			c->guess = c->hash[h];
 			return (long)c->hash[h] - 1;
@@ -117,7 +108,7 @@ hash_put(struct tocsv *c, size_t i)
 {
 	size_t n, mask = c->hsize - 1;
 	const char *s = col_name(c, i, &n);
-	size_t h = hash_bytes(s, n) & mask;
+	size_t h = sz_fnv1a(s, n) & mask;
 
 	while (c->hash[h] != 0)
 		h = (h + 1) & mask;

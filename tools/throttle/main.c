@@ -12,61 +12,17 @@
  * resolution of one millisecond, so at rates above 1000/s records go out
  * in groups of at most RATE x 1 ms instead of losing rate.
  *
- * Keyed debounce keeps the keys in a keymap whose recency order is the
- * order of their deadlines (all deadlines are last arrival + DURATION), so
- * one timer on the oldest key serves them all.
+ * This file has the options and the rate modes (pacing, dropping);
+ * debounce.c has the debounce mode.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jq/expr.h"
-#include "core/keymap.h"
-#include "run/tool.h"
+#include "throttle.h"
 
 #define TIMER_RES_NS 1000000.0	/* resolution of the loop's timers */
-
-enum mode { M_PACE, M_DROP, M_DEBOUNCE };
-
-struct bucket {
-	double tokens;
-	uint64_t last;		/* when tokens were last added */
-};
-
-/* A record waiting for its debounce deadline. */
-struct pending {
-	uint64_t deadline;
-	char *p;
-	size_t n, cap;
-};
-
-struct throttle {
-	enum mode mode;
-	double rate;		/* records per second */
-	uint64_t burst;		/* --burst */
-	double cap;		/* tokens the bucket holds */
-	struct bucket b;	/* the global bucket */
-	uint64_t wait;		/* --debounce, ns */
-	/* pacing */
-	sz_buf held;		/* the record waiting for a token */
-	int holding;
-	uint64_t timer;
-	uint64_t delayed;
-	/* global debounce */
-	struct pending pend;
-	int pending;
-	/* --key */
-	const char *keysrc;
-	sz_expr key;
-	int have_key;
-	sz_buf kb;
-	sz_keymap *km;
-	uint64_t max_keys;
-	sz_tool *t;		/* for the evict callback */
-	/* --dropped */
-	sz_out dropped;
-};
 
 static const char usage[] =
 "Usage: sz-throttle [OPTION]... RATE [FILE]...\n"
@@ -79,21 +35,23 @@ static const char usage[] =
 "      --debounce=DURATION\n"
 "                         write a record only after DURATION without a\n"
 "                         newer one (no RATE operand)\n"
-"  -k, --key=EXPR         with --drop or --debounce: one bucket or one\n"
-"                         pending record per value of the jq expression EXPR\n"
-"      --max-keys=N       keys kept at most (default 100000); the least\n"
-"                         recently seen key is forgotten first\n"
+SZ_KEY_HELP
+"                         (with --drop or --debounce: one bucket or one\n"
+"                         pending record per key)\n"
+SZ_KEY_MAXKEYS_HELP
+"                         (least recent: least recently seen)\n"
 "      --dropped=FILE     write the dropped records to FILE\n"
+SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP;
 
-enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_MAXKEYS, OPT_DROPPED };
+enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED };
 
 static const struct option longopts[] = {
 	{ "burst", required_argument, NULL, 'b' },
 	{ "drop", no_argument, NULL, 'd' },
 	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
-	{ "key", required_argument, NULL, 'k' },
-	{ "max-keys", required_argument, NULL, OPT_MAXKEYS },
+	SZ_KEY_LONGOPTS,
+	SZ_KEY_MAXKEYS_LONGOPT,
 	{ "dropped", required_argument, NULL, OPT_DROPPED },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -110,24 +68,6 @@ refill(const struct throttle *th, struct bucket *b, uint64_t now)
 			b->tokens = th->cap;
 	}
 	b->last = now;
-}
-
-/* The canonical key of r into th->kb: 0, or what record() returns. */
-static int
-get_key(sz_tool *t, const sz_rec *r)
-{
-	struct throttle *th = t->ud;
-	int k;
-
-	sz_buf_reset(&th->kb);
-	k = sz_expr_key(&th->key, r, &th->kb);
-	if (k == SZ_EXPR_ERROR)
-		return sz_expr_bad(t, r, &th->key, "--key") < 0 ?
-		    -1 : 1;
-	if (k == SZ_EXPR_EMPTY)
-		return sz_bad(t, r, "key", 1, "--key yields no value") < 0 ?
-		    -1 : 1;
-	return 0;
 }
 
 /* ---- pacing -------------------------------------------------------- */
@@ -218,6 +158,22 @@ pace_end(sz_tool *t)
 
 /* ---- dropping ------------------------------------------------------ */
 
+void *
+key_state(sz_tool *t, const sz_rec *r, int *created, int *rc)
+{
+	struct throttle *th = t->ud;
+	void *v;
+
+	if ((*rc = sz_key_get(&th->key, t, r)) != 1)
+		return NULL;
+	v = sz_keymap_put(th->km, th->key.kb.p, th->key.kb.len, created);
+	if (v == NULL)
+		*rc = sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	else if (!*created)
+		sz_keymap_touch(th->km, v);
+	return v;
+}
+
 static int
 drop_record(sz_tool *t, const sz_rec *r)
 {
@@ -236,18 +192,14 @@ key_drop_record(sz_tool *t, const sz_rec *r)
 	struct throttle *th = t->ud;
 	struct bucket *b;
 	uint64_t now = sz_now();
-	int created, k;
+	int created, rc;
 
-	if ((k = get_key(t, r)) != 0)
-		return k < 0 ? -1 : 0;
-	b = sz_keymap_put(th->km, th->kb.p, th->kb.len, &created);
-	if (b == NULL)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if ((b = key_state(t, r, &created, &rc)) == NULL)
+		return rc;
 	if (created) {
 		b->tokens = th->cap;
 		b->last = now;
-	} else
-		sz_keymap_touch(th->km, b);
+	}
 	refill(th, b, now);
 	if (b->tokens < 1)
 		return sz_drop(t, &th->dropped, r->p, r->n);
@@ -255,167 +207,9 @@ key_drop_record(sz_tool *t, const sz_rec *r)
 	return sz_emit(t, r->p, r->n);
 }
 
-/* ---- debounce ------------------------------------------------------ */
-
-static int
-pend_set(struct pending *pd, const sz_rec *r, uint64_t deadline)
-{
-	if (pd->cap < r->n || pd->p == NULL) {
-		size_t cap = r->n < 64 ? 64 : r->n;
-		char *np = malloc(cap);
-
-		if (np == NULL)
-			return -1;
-		free(pd->p);
-		pd->p = np;
-		pd->cap = cap;
-	}
-	memcpy(pd->p, r->p, r->n);
-	pd->n = r->n;
-	pd->deadline = deadline;
-	return 0;
-}
-
-static void on_quiet(sz_loop *l, void *ud);
-
-static void
-arm_quiet(sz_tool *t, uint64_t when)
-{
-	struct throttle *th = t->ud;
-
-	th->timer = sz_loop_timer(&t->loop, when, on_quiet, t);
-	if (th->timer == 0)
-		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-}
-
-static int
-debounce_record(sz_tool *t, const sz_rec *r)
-{
-	struct throttle *th = t->ud;
-	uint64_t now = sz_now();
-
-	if (th->pending &&
-	    sz_drop(t, &th->dropped, th->pend.p, th->pend.n) < 0)
-		return -1;
-	if (pend_set(&th->pend, r, now + th->wait) < 0)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	th->pending = 1;
-	/* A timer already armed fires earlier and moves itself on. */
-	if (th->timer == 0)
-		arm_quiet(t, th->pend.deadline);
-	return 0;
-}
-
-/* Write and forget the pending record of a key. */
-static int
-key_release(sz_tool *t, struct pending *pd)
-{
-	struct throttle *th = t->ud;
-	int rc = sz_emit(t, pd->p, pd->n);
-
-	free(pd->p);
-	sz_keymap_del(th->km, pd);
-	return rc;
-}
-
-/* Write the pending records whose deadline is before `until`, oldest
- * first; then wait for the next one. */
-static void
-release_due(sz_tool *t, uint64_t until)
-{
-	struct throttle *th = t->ud;
-
-	if (th->timer) {
-		sz_loop_cancel(&t->loop, th->timer);
-		th->timer = 0;
-	}
-	if (th->km == NULL) {
-		if (th->pending && th->pend.deadline <= until) {
-			th->pending = 0;
-			sz_emit(t, th->pend.p, th->pend.n);
-		}
-		if (th->pending)
-			arm_quiet(t, th->pend.deadline);
-		return;
-	}
-	struct pending *pd = sz_keymap_oldest(th->km);
-
-	while (pd != NULL && pd->deadline <= until && !t->epipe) {
-		struct pending *next = sz_keymap_next(th->km, pd);
-
-		key_release(t, pd);
-		pd = next;
-	}
-	if (pd != NULL && until != UINT64_MAX)
-		arm_quiet(t, pd->deadline);
-}
-
-static void
-on_quiet(sz_loop *l, void *ud)
-{
-	sz_tool *t = ud;
-	struct throttle *th = t->ud;
-
-	(void)l;
-	th->timer = 0;
-	release_due(t, sz_now());
-}
-
-/* A key pushed out by --max-keys: its record goes out early. */
-static void
-on_evict(void *ud, const char *key, size_t n, void *value)
-{
-	struct throttle *th = ud;
-	struct pending *pd = value;
-
-	(void)key;
-	(void)n;
-	if (th->mode == M_DEBOUNCE) {
-		sz_emit(th->t, pd->p, pd->n);
-		free(pd->p);
-	}
-}
-
-static int
-key_debounce_record(sz_tool *t, const sz_rec *r)
-{
-	struct throttle *th = t->ud;
-	struct pending *pd;
-	int created, k;
-
-	if ((k = get_key(t, r)) != 0)
-		return k < 0 ? -1 : 0;
-	pd = sz_keymap_put(th->km, th->kb.p, th->kb.len, &created);
-	if (pd == NULL)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	if (!created) {
-		if (sz_drop(t, &th->dropped, pd->p, pd->n) < 0)
-			return -1;
-		sz_keymap_touch(th->km, pd);
-	}
-	if (pend_set(pd, r, sz_now() + th->wait) < 0) {
-		if (created)
-			sz_keymap_del(th->km, pd);
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	}
-	if (th->timer == 0) {
-		/* The oldest key has the nearest deadline. */
-		pd = sz_keymap_oldest(th->km);
-		arm_quiet(t, pd->deadline);
-	}
-	return 0;
-}
-
-static int
-debounce_end(sz_tool *t)
-{
-	release_due(t, UINT64_MAX);
-	return 0;
-}
-
 /* ---- stats, main --------------------------------------------------- */
 
-static void
+void
 throttle_stats(sz_tool *t, sz_statv *v)
 {
 	struct throttle *th = t->ud;
@@ -438,19 +232,11 @@ static const sz_proc drop_proc = {
 static const sz_proc key_drop_proc = {
 	.record = key_drop_record, .stats = throttle_stats,
 };
-static const sz_proc debounce_proc = {
-	.record = debounce_record, .end = debounce_end,
-	.stats = throttle_stats, .drain_on_stop = 1,
-};
-static const sz_proc key_debounce_proc = {
-	.record = key_debounce_record, .end = debounce_end,
-	.stats = throttle_stats, .drain_on_stop = 1,
-};
 
 /* Check the combination of options; 0 or a usage message in t->o.err. */
 static int
 check_options(sz_tool *t, struct throttle *th, int drop_mode, int burst_set,
-    int maxkeys_set, const char *dropped)
+    const char *dropped)
 {
 	const char *e = NULL;
 
@@ -458,9 +244,9 @@ check_options(sz_tool *t, struct throttle *th, int drop_mode, int burst_set,
 		e = "--drop and --debounce exclude each other";
 	else if (th->mode == M_DEBOUNCE && burst_set)
 		e = "--burst goes with a RATE, not with --debounce";
-	else if (th->keysrc != NULL && th->mode == M_PACE)
+	else if (th->key.keysrc != NULL && th->mode == M_PACE)
 		e = "--key goes with --drop or --debounce (pacing is global)";
-	else if (maxkeys_set && th->keysrc == NULL)
+	else if (th->key.max_keys_set && th->key.keysrc == NULL)
 		e = "--max-keys goes with --key";
 	else if (dropped != NULL && th->mode == M_PACE)
 		e = "--dropped goes with --drop or --debounce (pacing drops "
@@ -477,47 +263,33 @@ main(int argc, char **argv)
 	struct throttle th;
 	sz_tool t;
 	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
 	const sz_proc *proc;
 	const char *dropped = NULL;
-	int c, rc, drop_mode = 0, burst_set = 0, maxkeys_set = 0;
+	int c, rc, drop_mode = 0, burst_set = 0;
 
 	memset(&th, 0, sizeof(th));
+	sz_key_init(&th.key);
 	th.burst = 1;
-	th.max_keys = 100000;
 	th.t = &t;
 	sz_tool_init(&t, "sz-throttle");
 	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "b:dk:",
+	while ((c = sz_key_getopt(&th.key, &t.o, &vars, argc, argv, "b:d",
 	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'b':
 			burst_set = 1;
-			if (sz_parse_count("--burst", optarg, 1, UINT64_C(1) << 40,
-			    &th.burst, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
+			c = sz_opt_count(&t.o, "--burst", 1, UINT64_C(1) << 40,
+			    &th.burst);
 			break;
 		case 'd':
 			drop_mode = 1;
 			break;
-		case OPT_DEBOUNCE:
-			th.mode = M_DEBOUNCE;
-			if (sz_parse_duration("--debounce", optarg, &th.wait,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case 'k':
-			th.keysrc = optarg;
-			break;
-		case OPT_MAXKEYS:
-			maxkeys_set = 1;
-			if (sz_parse_count("--max-keys", optarg, 1,
-			    UINT32_MAX - 1, &th.max_keys, t.o.err,
-			    sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
 		case OPT_DROPPED:
 			dropped = optarg;
+			break;
+		case OPT_DEBOUNCE:
+			th.mode = M_DEBOUNCE;
+			c = sz_opt_duration(&t.o, "--debounce", &th.wait);
 			break;
 		}
 		if (c == '?')
@@ -527,8 +299,7 @@ main(int argc, char **argv)
 		goto out;
 	if (drop_mode && th.mode != M_DEBOUNCE)
 		th.mode = M_DROP;
-	if (check_options(&t, &th, drop_mode, burst_set, maxkeys_set,
-	    dropped) < 0) {
+	if (check_options(&t, &th, drop_mode, burst_set, dropped) < 0) {
 		rc = sz_usage(&t, "%s", t.o.err);
 		goto out;
 	}
@@ -549,16 +320,15 @@ main(int argc, char **argv)
 		th.b.tokens = th.cap;
 		th.b.last = sz_now();
 	}
-	if (th.keysrc != NULL) {
-		if (sz_expr_compile(&th.key, th.keysrc, &vars, 1, &err) < 0) {
-			rc = sz_usage(&t, "--key: cannot compile EXPR '%s':\n%s",
-			    th.keysrc, err.p);
+	if (th.key.keysrc != NULL) {
+		if ((rc = sz_key_compile(&th.key, &t, &vars)) != 0)
 			goto out;
-		}
-		th.have_key = 1;
-		th.km = sz_keymap_new(th.max_keys, th.mode == M_DEBOUNCE ?
-		    sizeof(struct pending) : sizeof(struct bucket), on_evict,
-		    &th);
+		if (th.mode == M_DEBOUNCE)
+			th.km = sz_keymap_new(th.key.max_keys,
+			    sizeof(struct pending), debounce_evict, &th);
+		else
+			th.km = sz_keymap_new(th.key.max_keys,
+			    sizeof(struct bucket), NULL, NULL);
 		if (th.km == NULL) {
 			sz_msg(&t, "error", NULL, 0, "out of memory");
 			rc = SZ_EXIT_FAIL;
@@ -569,7 +339,7 @@ main(int argc, char **argv)
 		if ((rc = sz_tool_open(&t, &th.dropped, "--dropped", dropped,
 		    0)) != 0)
 			goto out;
-		}
+	}
 	switch (th.mode) {
 	case M_PACE:
 		proc = &pace_proc;
@@ -584,17 +354,10 @@ main(int argc, char **argv)
 	}
 	rc = sz_tool_run(&t, proc, &th, argc - optind, argv + optind);
 out:
-	if (th.km != NULL && th.mode == M_DEBOUNCE)
-		for (struct pending *pd = sz_keymap_oldest(th.km); pd != NULL;
-		    pd = sz_keymap_next(th.km, pd))
-			free(pd->p);
+	debounce_free(&th);
 	sz_keymap_free(th.km);
-	if (th.have_key)
-		sz_expr_free(&th.key);
+	sz_key_free(&th.key);
 	sz_buf_free(&th.held);
-	sz_buf_free(&th.kb);
-	free(th.pend.p);
 	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
 	return rc;
 }

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* key.c - the key part of keyed tools: options, keys, event times; see
+ * key.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "json/etime.h"
+#include "json/json.h"
+#include "run/key.h"
+
+void
+sz_key_init(sz_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->max_keys = SZ_KEY_MAX_KEYS;
+	k->fast = 1;
+}
+
+int
+sz_key_opt(sz_key *k, sz_opts *o, int c)
+{
+	switch (c) {
+	case SZ_OPT_KEY:
+		k->keysrc = optarg;
+		break;
+	case SZ_OPT_TIME:
+		k->timesrc = optarg;
+		break;
+	case SZ_OPT_MAXKEYS:
+		k->max_keys_set = 1;
+		if (sz_opt_count(o, "--max-keys", 1, SZ_KEY_MAX_KEYS_BOUND,
+		    &k->max_keys) != 0)
+			return '?';
+		break;
+	case SZ_OPT_NOFAST:
+		k->fast = 0;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int
+sz_key_getopt(sz_key *k, sz_opts *o, sz_jqvars *v, int argc, char **argv,
+    const char *shortopts, const struct option *longopts)
+{
+	char shorts[64];
+	int c, taken;
+
+	snprintf(shorts, sizeof(shorts), "k:%s", shortopts ? shortopts : "");
+	while ((c = sz_jq_getopt(o, v, argc, argv, shorts, longopts)) != -1 &&
+	    c != '?') {
+		if ((taken = sz_key_opt(k, o, c)) == 0)
+			return c;
+		if (taken == '?')
+			return '?';
+	}
+	return c;
+}
+
+/* Compile one program of the key part; 0, or the usage status. */
+static int
+compile(sz_tool *t, sz_expr *e, int *have, const char *opt,
+    const char *src, const sz_jqvars *v, int fast)
+{
+	sz_buf err = SZ_BUF_INIT;
+	int rc = 0;
+
+	if (src == NULL)
+		return 0;
+	if (sz_expr_compile(e, src, v, fast, &err) < 0)
+		rc = sz_usage(t, "%s: cannot compile EXPR '%s':\n%s", opt, src,
+		    err.p != NULL ? err.p : "");
+	else
+		*have = 1;
+	sz_buf_free(&err);
+	return rc;
+}
+
+int
+sz_key_compile(sz_key *k, sz_tool *t, const sz_jqvars *v)
+{
+	int rc;
+
+	if ((rc = compile(t, &k->key, &k->have_key, "--key", k->keysrc, v,
+	    k->fast)) != 0)
+		return rc;
+	return compile(t, &k->time, &k->have_time, "--time", k->timesrc, v,
+	    k->fast);
+}
+
+void
+sz_key_free(sz_key *k)
+{
+	/* Zeroed, compiled, or left by a failed compile: all free. */
+	sz_expr_free(&k->key);
+	sz_expr_free(&k->time);
+	memset(&k->key, 0, sizeof(k->key));
+	memset(&k->time, 0, sizeof(k->time));
+	k->have_key = k->have_time = 0;
+	sz_buf_free(&k->kb);
+	sz_buf_free(&k->tb);
+}
+
+int
+sz_key_eval(sz_key *k, const sz_rec *r)
+{
+	sz_buf_reset(&k->kb);
+	if (!k->have_key)
+		return sz_json_canon(r->p, r->n, &k->kb) < 0 ?
+		    SZ_KEY_NOMEM : SZ_KEY_OK;
+	switch (sz_expr_key(&k->key, r, &k->kb)) {
+	case SZ_EXPR_ERROR:
+		return SZ_KEY_JQ;
+	case SZ_EXPR_EMPTY:
+		return SZ_KEY_NONE;
+	}
+	return SZ_KEY_OK;
+}
+
+/* A time that cannot be read: its message into k->tb (reason NULL: no
+ * value at all). */
+static int
+bad_time(sz_key *k, const char *reason, const char *text)
+{
+	int rc;
+
+	sz_buf_reset(&k->tb);
+	if (reason == NULL)
+		rc = sz_buf_adds(&k->tb, "--time yields no value");
+	else
+		rc = sz_buf_printf(&k->tb, "--time: %s: %s", reason, text);
+	return rc < 0 ? SZ_KEY_NOMEM : SZ_KEY_TIME_BAD;
+}
+
+int
+sz_key_time(sz_key *k, const sz_rec *r, int64_t *ns)
+{
+	const char *reason;
+	char text[128];
+
+	if (!k->have_time) {
+		*ns = (int64_t)sz_now();
+		return SZ_KEY_OK;
+	}
+	sz_buf_reset(&k->tb);
+	switch (sz_expr_value(&k->time, r, &k->tb)) {
+	case SZ_EXPR_ERROR:
+		return SZ_KEY_TIME_JQ;
+	case SZ_EXPR_EMPTY:
+		return bad_time(k, NULL, NULL);
+	}
+	if (sz_etime_parse(k->tb.p, k->tb.len, ns, &reason) == 0)
+		return SZ_KEY_OK;
+	/* The value, cut short: it may be a record's worth of text. */
+	snprintf(text, sizeof(text), "%.64s", k->tb.p);
+	return bad_time(k, reason, text);
+}
+
+int
+sz_key_bad(sz_key *k, sz_tool *t, const sz_rec *r, int what)
+{
+	switch (what) {
+	case SZ_KEY_OK:
+		return 0;
+	case SZ_KEY_JQ:
+		return sz_expr_bad(t, r, &k->key, "--key");
+	case SZ_KEY_NONE:
+		return sz_bad(t, r, "key", 1, "--key yields no value");
+	case SZ_KEY_TIME_JQ:
+		return sz_expr_bad(t, r, &k->time, "--time");
+	case SZ_KEY_TIME_BAD:
+		return sz_bad(t, r, "time", 1, "%s", k->tb.p);
+	}
+	return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+}
+
+int
+sz_key_get(sz_key *k, sz_tool *t, const sz_rec *r)
+{
+	int what = sz_key_eval(k, r);
+
+	if (what == SZ_KEY_OK)
+		return 1;
+	return sz_key_bad(k, t, r, what);
+}
