@@ -33,6 +33,7 @@ struct dedupe {
 	sz_buf pr;		/* its bytes */
 	int64_t pnow;		/* its time */
 	sz_out dupes;		/* --dupes=FILE */
+	const char *dupes_path;
 	uint64_t expired;	/* keys forgotten after their TTL */
 };
 
@@ -169,53 +170,70 @@ static const sz_proc dedupe_proc = {
 	.stats = dedupe_stats,
 };
 
+static int
+dedupe_option(sz_tool *t, int c)
+{
+	struct dedupe *d = t->ud;
+	int rc;
+
+	if ((rc = sz_key_opt(&d->k, &t->o, c)) != 0)
+		return rc == 1 ? 0 : rc;
+	switch (c) {
+	case OPT_TTL:
+		d->have_ttl = 1;
+		return sz_opt_duration(&t->o, "--ttl", &d->ttl);
+	case OPT_DUPES:
+		d->dupes_path = optarg;
+		break;
+	}
+	return 0;
+}
+
+static int
+dedupe_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct dedupe *d = t->ud;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	(void)proc;
+	if ((rc = sz_key_compile(&d->k, t, &t->vars)) != 0)
+		return rc;
+	if ((d->m = sz_keymap_new(d->k.max_keys, sizeof(int64_t), NULL,
+	    NULL)) == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	if (d->dupes_path != NULL && sz_tool_open(t, &d->dupes, "--dupes",
+	    d->dupes_path, 0) != 0)
+		return SZ_EXIT_FAIL;
+	return -1;
+}
+
+static void
+dedupe_done(sz_tool *t)
+{
+	struct dedupe *d = t->ud;
+
+	sz_key_free(&d->k);
+	sz_keymap_free(d->m);
+	sz_buf_free(&d->pk);
+	sz_buf_free(&d->pr);
+}
+
+static const sz_tool_def dedupe_def = {
+	.prog = "sz-dedupe", .usage = usage, .shortopts = "k:",
+	.longopts = longopts, .jq = 1, .proc = &dedupe_proc,
+	.option = dedupe_option, .start = dedupe_start, .done = dedupe_done,
+};
+
 int
 main(int argc, char **argv)
 {
 	struct dedupe d;
-	sz_tool t;
-	sz_jqvars vars;
-	const char *dupes = NULL;
-	int c, rc;
 
 	memset(&d, 0, sizeof(d));
 	sz_key_init(&d.k);
-	sz_tool_init(&t, "sz-dedupe");
-	sz_jqvars_init(&vars);
-	while ((c = sz_key_getopt(&d.k, &t.o, &vars, argc, argv, "",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case OPT_TTL:
-			c = sz_opt_duration(&t.o, "--ttl", &d.ttl);
-			d.have_ttl = 1;
-			break;
-		case OPT_DUPES:
-			dupes = optarg;
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if ((rc = sz_key_compile(&d.k, &t, &vars)) != 0)
-		goto out;
-	if ((d.m = sz_keymap_new(d.k.max_keys, sizeof(int64_t), NULL,
-	    NULL)) == NULL) {
-		sz_msg(&t, "error", NULL, 0, "out of memory");
-		rc = SZ_EXIT_FAIL;
-		goto out;
-	}
-	if (dupes != NULL) {
-		if ((rc = sz_tool_open(&t, &d.dupes, "--dupes", dupes, 0)) != 0)
-			goto out;
-	}
-	rc = sz_tool_run(&t, &dedupe_proc, &d, argc - optind, argv + optind);
-out:
-	sz_key_free(&d.k);
-	sz_keymap_free(d.m);
-	sz_buf_free(&d.pk);
-	sz_buf_free(&d.pr);
-	sz_jqvars_free(&vars);
-	return rc;
+	return sz_tool_main(&dedupe_def, &d, argc, argv);
 }

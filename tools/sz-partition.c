@@ -26,6 +26,8 @@ struct partition {
 	sz_dest **d;		/* the N destinations */
 	uint64_t *written;	/* records written, per partition */
 	sz_dests ds;
+	int rr;			/* --round-robin */
+	uint64_t buffer;	/* --buffer */
 };
 
 static const char usage[] =
@@ -213,77 +215,84 @@ open_dests(sz_tool *t, struct partition *pt, const char *tmpl)
 	return 0;
 }
 
+static int
+partition_option(sz_tool *t, int c)
+{
+	struct partition *pt = t->ud;
+	int rc;
+
+	if ((rc = sz_key_opt(&pt->key, &t->o, c)) != 0)
+		return rc == 1 ? 0 : rc;
+	switch (c) {
+	case OPT_RR:
+		pt->rr = 1;
+		break;
+	case 'n':
+		return sz_opt_count(&t->o, "--partitions", 1, MAX_PARTITIONS,
+		    &pt->n);
+	case OPT_BUFFER:
+		return sz_opt_count(&t->o, "--buffer", 1, 100000000,
+		    &pt->buffer);
+	}
+	return 0;
+}
+
+static int
+partition_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct partition *pt = t->ud;
+	const char *tmpl;
+	int rc;
+
+	(void)proc;
+	if ((pt->key.keysrc != NULL) == pt->rr)
+		return sz_usage(t, "give exactly one of --key EXPR and "
+		    "--round-robin");
+	if (pt->n == 0)
+		return sz_usage(t, "missing -n N");
+	if (*argc < 1)
+		return sz_usage(t, "missing DEST-TEMPLATE");
+	tmpl = (*argv)[0];
+	(*argc)--;
+	(*argv)++;
+	if ((rc = sz_key_compile(&pt->key, t, &t->vars)) != 0)
+		return rc;
+	pt->d = calloc(pt->n, sizeof(*pt->d));
+	pt->written = calloc(pt->n, sizeof(*pt->written));
+	if (pt->d == NULL || pt->written == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	sz_dests_init(&pt->ds, t, (size_t)pt->buffer, QUEUE_BYTES,
+	    SZ_FULL_BLOCK, &(sz_dest_hooks){ on_written, NULL, pt });
+	return (rc = open_dests(t, pt, tmpl)) != 0 ? rc : -1;
+}
+
+static void
+partition_done(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	sz_dests_free(&pt->ds);
+	sz_key_free(&pt->key);
+	free(pt->d);
+	free(pt->written);
+}
+
+static const sz_tool_def partition_def = {
+	.prog = "sz-partition", .usage = usage, .shortopts = "k:n:",
+	.longopts = longopts, .jq = 1, .proc = &partition_proc,
+	.option = partition_option, .start = partition_start,
+	.done = partition_done,
+};
+
 int
 main(int argc, char **argv)
 {
 	struct partition pt;
-	sz_tool t;
-	sz_jqvars vars;
-	const char *tmpl;
-	uint64_t buffer = DEFAULT_BUFFER;
-	int c, rr = 0, rc;
 
 	memset(&pt, 0, sizeof(pt));
+	pt.buffer = DEFAULT_BUFFER;
 	sz_key_init(&pt.key);
-	sz_tool_init(&t, "sz-partition");
-	sz_jqvars_init(&vars);
-	while ((c = sz_key_getopt(&pt.key, &t.o, &vars, argc, argv, "n:",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case OPT_RR:
-			rr = 1;
-			break;
-		case 'n':
-			if (sz_parse_count("--partitions", optarg, 1,
-			    MAX_PARTITIONS, &pt.n, t.o.err,
-			    sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_BUFFER:
-			if (sz_parse_count("--buffer", optarg, 1, 100000000,
-			    &buffer, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if ((pt.key.keysrc != NULL) == rr) {
-		rc = sz_usage(&t, "give exactly one of --key EXPR and "
-		    "--round-robin");
-		goto out;
-	}
-	if (pt.n == 0) {
-		rc = sz_usage(&t, "missing -n N");
-		goto out;
-	}
-	if (optind >= argc) {
-		rc = sz_usage(&t, "missing DEST-TEMPLATE");
-		goto out;
-	}
-	tmpl = argv[optind++];
-	if ((rc = sz_key_compile(&pt.key, &t, &vars)) != 0)
-		goto out;
-	pt.d = calloc(pt.n, sizeof(*pt.d));
-	pt.written = calloc(pt.n, sizeof(*pt.written));
-	if (pt.d == NULL || pt.written == NULL) {
-		sz_msg(&t, "error", NULL, 0, "out of memory");
-		rc = SZ_EXIT_FAIL;
-		goto out;
-	}
-	sz_dests_init(&pt.ds, &t, (size_t)buffer, QUEUE_BYTES, SZ_FULL_BLOCK,
-	    &(sz_dest_hooks){ on_written, NULL, &pt });
-	if ((rc = open_dests(&t, &pt, tmpl)) != 0)
-		goto out;
-	rc = sz_tool_run(&t, &partition_proc, &pt, argc - optind,
-	    argv + optind);
-out:
-	sz_dests_free(&pt.ds);
-	sz_key_free(&pt.key);
-	free(pt.d);
-	free(pt.written);
-	sz_jqvars_free(&vars);
-	return rc;
+	return sz_tool_main(&partition_def, &pt, argc, argv);
 }

@@ -269,99 +269,94 @@ set_mode(sz_tool *t, struct sample *s, enum mode m)
 	return 0;
 }
 
+static int
+sample_option(sz_tool *t, int c)
+{
+	struct sample *s = t->ud;
+	int rc;
+
+	if ((rc = sz_key_opt(&s->key, &t->o, c)) != 0)
+		return rc == 1 ? 0 : rc;
+	switch (c) {
+	case 'p':
+		return set_mode(t, s, M_PROB) ? '?' :
+		    sz_opt_double(&t->o, "-p", 0, 1, &s->p);
+	case OPT_EVERY:
+		return set_mode(t, s, M_EVERY) ? '?' :
+		    sz_opt_count(&t->o, "--every", 1, UINT64_MAX, &s->every);
+	case OPT_RESERVOIR:
+		return set_mode(t, s, M_RESERVOIR) ? '?' :
+		    sz_opt_count(&t->o, "--reservoir", 1, UINT64_C(1) << 32,
+		    &s->k);
+	case OPT_SEED:
+		s->seeded = 1;
+		return sz_opt_count(&t->o, "--seed", 0, UINT64_MAX, &s->seed);
+	}
+	return 0;
+}
+
+/* -p with --key: the key hash starts with the seed, little-endian. */
+static int
+key_setup(sz_tool *t, struct sample *s)
+{
+	unsigned char seed[8];
+	int rc;
+
+	if ((rc = sz_key_compile(&s->key, t, &t->vars)) != 0)
+		return rc;
+	for (int i = 0; i < 8; i++)
+		seed[i] = (unsigned char)(s->seed >> (8 * i));
+	s->seedhash = sz_fnv1a(seed, sizeof(seed));
+	return -1;
+}
+
+static int
+sample_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct sample *s = t->ud;
+
+	(void)argc;
+	(void)argv;
+	if (s->mode == M_NONE)
+		return sz_usage(t, "give one of -p, --every and --reservoir");
+	if (s->key.keysrc != NULL && s->mode != M_PROB)
+		return sz_usage(t, "--key goes with -p only");
+	if (s->seeded && s->mode == M_EVERY)
+		return sz_usage(t, "--seed goes with -p or --reservoir");
+	if (!s->seeded && s->key.keysrc == NULL)
+		s->seed = random_seed();
+	s->state = s->seed;
+	s->all = s->p >= 1;
+	s->threshold = s->all ? UINT64_MAX :
+	    (uint64_t)(s->p * 18446744073709551616.0);
+	*proc = s->mode == M_EVERY ? &every_proc : s->mode == M_RESERVOIR ?
+	    &reservoir_proc : s->key.keysrc != NULL ? &key_proc : &prob_proc;
+	return s->key.keysrc != NULL ? key_setup(t, s) : -1;
+}
+
+static void
+sample_done(sz_tool *t)
+{
+	struct sample *s = t->ud;
+
+	sz_key_free(&s->key);
+	for (uint64_t i = 0; i < s->nslots; i++)
+		sz_buf_free(&s->slots[i].rec);
+	free(s->slots);
+}
+
+static const sz_tool_def sample_def = {
+	.prog = "sz-sample", .usage = usage, .shortopts = "k:p:",
+	.longopts = longopts, .jq = 1, .option = sample_option,
+	.start = sample_start, .done = sample_done,
+};
+
 int
 main(int argc, char **argv)
 {
 	struct sample s;
-	sz_tool t;
-	sz_jqvars vars;
-	const sz_proc *proc = NULL;
-	unsigned char seed[8];
-	int c, rc;
 
 	memset(&s, 0, sizeof(s));
 	sz_key_init(&s.key);
-	sz_tool_init(&t, "sz-sample");
-	sz_jqvars_init(&vars);
-	while ((c = sz_key_getopt(&s.key, &t.o, &vars, argc, argv, "p:",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case 'p':
-			if ((c = set_mode(&t, &s, M_PROB)) == 0 &&
-			    sz_parse_double("-p", optarg, 0, 1, &s.p,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_EVERY:
-			if ((c = set_mode(&t, &s, M_EVERY)) == 0 &&
-			    sz_parse_count("--every", optarg, 1, UINT64_MAX,
-			    &s.every, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_RESERVOIR:
-			if ((c = set_mode(&t, &s, M_RESERVOIR)) == 0 &&
-			    sz_parse_count("--reservoir", optarg, 1,
-			    UINT64_C(1) << 32, &s.k, t.o.err,
-			    sizeof(t.o.err)) < 0)
-				c = '?';
-			break;
-		case OPT_SEED:
-			if (sz_parse_count("--seed", optarg, 0, UINT64_MAX,
-			    &s.seed, t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
-			s.seeded = 1;
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (s.mode == M_NONE) {
-		rc = sz_usage(&t, "give one of -p, --every and --reservoir");
-		goto out;
-	}
-	if (s.key.keysrc != NULL && s.mode != M_PROB) {
-		rc = sz_usage(&t, "--key goes with -p only");
-		goto out;
-	}
-	if (s.seeded && s.mode == M_EVERY) {
-		rc = sz_usage(&t, "--seed goes with -p or --reservoir");
-		goto out;
-	}
-	if (!s.seeded && s.key.keysrc == NULL)
-		s.seed = random_seed();
-	s.state = s.seed;
-	s.all = s.p >= 1;
-	s.threshold = s.all ? UINT64_MAX : (uint64_t)(s.p * 18446744073709551616.0);
-	switch (s.mode) {
-	case M_PROB:
-		proc = &prob_proc;
-		if (s.key.keysrc == NULL)
-			break;
-		if ((rc = sz_key_compile(&s.key, &t, &vars)) != 0)
-			goto out;
-		/* The key hash starts with the seed, little-endian. */
-		for (int i = 0; i < 8; i++)
-			seed[i] = (unsigned char)(s.seed >> (8 * i));
-		s.seedhash = sz_fnv1a(seed, sizeof(seed));
-		proc = &key_proc;
-		break;
-	case M_EVERY:
-		proc = &every_proc;
-		break;
-	case M_RESERVOIR:
-		proc = &reservoir_proc;
-		break;
-	case M_NONE:
-		break;
-	}
-	rc = sz_tool_run(&t, proc, &s, argc - optind, argv + optind);
-out:
-	sz_key_free(&s.key);
-	for (uint64_t i = 0; i < s.nslots; i++)
-		sz_buf_free(&s.slots[i].rec);
-	free(s.slots);
-	sz_jqvars_free(&vars);
-	return rc;
+	return sz_tool_main(&sample_def, &s, argc, argv);
 }
