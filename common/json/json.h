@@ -10,11 +10,10 @@
  * behaviour on unvalidated bytes is defined only for sz_json_validate.
  *
  * Strings may hold bytes that are not valid UTF-8: like jq 1.6, the scanner
- * accepts them and every decoding function reads them as jq 1.6 does: the
- * escapes are resolved first, then the bytes are read as UTF-8 by
- * sz_utf8_unit (buf.h), each bad unit becoming one U+FFFD; a lone low
- * surrogate escape is one U+FFFD. Like jq 1.6, the scanner rejects an
- * escaped high surrogate that no escaped low surrogate follows.
+ * accepts them, and every function that decodes them reads them as jq 1.6
+ * does, through str.h (included here: decoding, comparing and writing
+ * string literals are its part of the JSON API). Like jq 1.6, the scanner
+ * rejects an escaped high surrogate that no escaped low surrogate follows.
  */
 #ifndef SZ_JSON_H
 #define SZ_JSON_H
@@ -23,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "json/str.h"
 
 /*
  * Deepest nesting of arrays and objects accepted; deeper input is an error
@@ -140,24 +140,6 @@ int sz_json_get(const char *v, size_t n, const sz_step *step,
 /* Apply steps[0..nsteps) in turn (stopping at the first NULL or ERROR). */
 int sz_json_path(const char *v, size_t n, const sz_step *steps,
     size_t nsteps, const char **out, size_t *outn, sz_jtype *errtype);
-
-/*
- * Decode the valid JSON string literal s[0..n) (quotes included) into
- * out (appending) exactly as jq 1.6's parser does: escapes resolved, then
- * bad UTF-8 units (sz_utf8_unit, which may span an escape's bytes: a
- * sequence that the end of the string cuts short takes the rest) and lone
- * surrogate escapes become U+FFFD (EF BF BD). Returns 0, or -1 on
- * allocation failure.
- */
-int sz_json_unescape(const char *s, size_t n, sz_buf *out);
-
-/* Does the valid JSON string literal s[0..n) decode to exactly the bytes
- * k[0..kn)? (No allocation.) */
-int sz_json_str_eq(const char *s, size_t n, const char *k, size_t kn);
-
-/* Compare the decoded contents of two valid JSON string literals by
- * unsigned bytes (then length), as jq orders strings: <0, 0, >0. */
-int sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn);
 
 /* The valid JSON number literal s[0..n) as a double (strtod semantics,
  * locale-independent; overflow gives an infinity, as in jq 1.6, where

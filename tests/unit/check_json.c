@@ -496,116 +496,6 @@ START_TEST(test_get_errors)
 }
 END_TEST
 
-/* ---- string helpers -------------------------------------------------- */
-
-static const struct {
-	const char *lit;	/* a JSON string literal */
-	const char *dec;	/* its decoded bytes */
-	size_t decn;
-} str_cases[] = {
-#define S(lit, dec) { lit, dec, sizeof(dec) - 1 }
-#define FFFD "\xef\xbf\xbd"
-	S("\"\"", ""),
-	S("\"abc\"", "abc"),
-	S("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t"),
-	S("\"\\u0041\\u00e9\\u20AC\"", "A\xc3\xa9\xe2\x82\xac"),
-	S("\"\\u0000\"", "\0"),
-	S("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80"),
-	S("\"\\uD834\\uDD1E\"", "\xf0\x9d\x84\x9e"),
-	S("\"\\udc00\"", "\xef\xbf\xbd"),
-	S("\"\\udfff\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80"),
-	S("\"\\udc00x\"", "\xef\xbf\xbdx"),
-	S("\"caf\xc3\xa9\"", "caf\xc3\xa9"),
-	S("\"\xff\"", "\xef\xbf\xbd"),
-	S("\"a\xc0\xaf" "b\"", "a\xef\xbf\xbd\xef\xbf\xbd" "b"),
-	S("\"\xed\xa0\x80\"", "\xef\xbf\xbd"),
-	S("\"\xe2\x82\"", "\xef\xbf\xbd"),
-	/* jq 1.6 reads the bytes after the escapes are resolved, and a
-	 * sequence that the end cuts short takes all that is left. */
-	S("\"\xeb\xeb\"", FFFD),
-	S("\"\\n\xeb\xeb\"", "\n" FFFD),
-	S("\"\xe2x\"", FFFD),
-	S("\"\xe2xy\"", FFFD "xy"),
-	S("\"\xe2\x82x\"", FFFD "x"),
-	S("\"\xe2\\u0041\"", FFFD),
-	S("\"\xe2\\u0041\\u0041\"", FFFD "AA"),
-	S("\"\xf0\\u00e9\"", FFFD),
-	S("\"\xf0\x9f\\u00e9\"", FFFD "\xc3\xa9"),
-	S("\"\xf0\\udc00\"", FFFD FFFD),
-	S("\"\xf0\\n\\n\\n\"", FFFD "\n\n\n"),
-	S("\"\xf0\\n\\n\"", FFFD),
-	S("\"\xc3\\u00a9\"", FFFD "\xc2\xa9"),
-	S("\"\xc0\x80\"", FFFD FFFD),
-	S("\"\xe0\x80\x80\"", FFFD),
-	S("\"\xe0\x9f\xbf\"", FFFD),
-	S("\"\xf0\x8f\xbf\xbf\"", FFFD),
-	S("\"\xf4\x90\x80\x80\"", FFFD),
-	S("\"\xf5\x80\"", FFFD FFFD),
-	S("\"\x80\xbf\"", FFFD FFFD),
-	S("\"\xef\xbf\xbd\xf4\x8f\xbf\xbf\"", FFFD "\xf4\x8f\xbf\xbf"),
-	S("\"\x7f\"", "\x7f"),
-#undef S
-#undef FFFD
-};
-
-START_TEST(test_unescape)
-{
-	sz_buf b = SZ_BUF_INIT;
-	const char *lit = str_cases[_i].lit;
-
-	ck_assert_int_eq(sz_json_validate(lit, strlen(lit), NULL, NULL), 0);
-	ck_assert_int_eq(sz_buf_adds(&b, "pre"), 0);
-	ck_assert_int_eq(sz_json_unescape(lit, strlen(lit), &b), 0);
-	ck_assert_msg(b.len == 3 + str_cases[_i].decn &&
-	    memcmp(b.p, "pre", 3) == 0 &&
-	    memcmp(b.p + 3, str_cases[_i].dec, str_cases[_i].decn) == 0 &&
-	    b.p[b.len] == '\0', "%s: decoded wrongly", lit);
-	sz_buf_free(&b);
-	ck_assert_int_eq(sz_json_unescape(lit, strlen(lit), &b), 0);
-	ck_assert_ptr_nonnull(b.p);
-	ck_assert_int_eq(b.p[b.len], '\0');
-	sz_buf_free(&b);
-}
-END_TEST
-
-START_TEST(test_str_eq)
-{
-	const char *lit = str_cases[_i].lit, *dec = str_cases[_i].dec;
-	size_t n = strlen(lit), dn = str_cases[_i].decn;
-
-	ck_assert_msg(sz_json_str_eq(lit, n, dec, dn), "%s: not equal", lit);
-	if (dn > 0) {
-		ck_assert_msg(!sz_json_str_eq(lit, n, dec, dn - 1),
-		    "%s: equal to a prefix", lit);
-	}
-	ck_assert_msg(!sz_json_str_eq(lit, n, "zzzzzzzzzzzz", dn + 1),
-	    "%s: equal to a longer key", lit);
-	ck_assert_msg(sz_json_str_cmp(lit, n, lit, n) == 0, "%s: cmp", lit);
-}
-END_TEST
-
-START_TEST(test_str_cmp)
-{
-#define CMP(a, b) sz_json_str_cmp(a, strlen(a), b, strlen(b))
-	ck_assert_int_lt(CMP("\"a\"", "\"b\""), 0);
-	ck_assert_int_gt(CMP("\"b\"", "\"a\""), 0);
-	ck_assert_int_lt(CMP("\"a\"", "\"ab\""), 0);
-	ck_assert_int_gt(CMP("\"ab\"", "\"a\""), 0);
-	ck_assert_int_lt(CMP("\"\"", "\"a\""), 0);
-	ck_assert_int_eq(CMP("\"\"", "\"\""), 0);
-	ck_assert_int_eq(CMP("\"\\u00e9\"", "\"\xc3\xa9\""), 0);
-	ck_assert_int_eq(CMP("\"\\u0041b\"", "\"Ab\""), 0);
-	/* bytes compare unsigned: U+00E9 (C3 A9) after "z" */
-	ck_assert_int_gt(CMP("\"\\u00e9\"", "\"z\""), 0);
-	/* U+FFFF (EF BF BF) before U+1F600 (F0 9F 98 80) */
-	ck_assert_int_lt(CMP("\"\\uffff\"", "\"\\ud83d\\ude00\""), 0);
-	ck_assert_int_eq(CMP("\"\xff\"", "\"\\ufffd\""), 0);
-	ck_assert_int_lt(CMP("\"a\\u0000\"", "\"a\\u0001\""), 0);
-	ck_assert_int_gt(CMP("\"a\\u0000\"", "\"a\""), 0);
-#undef CMP
-}
-END_TEST
-
 /* ---- numbers --------------------------------------------------------- */
 
 static const struct {
@@ -945,10 +835,7 @@ json_suite(void)
 	tcase_add_test(tc, test_get_errors);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("strings");
-	tcase_add_loop_test(tc, test_unescape, 0, NELEM(str_cases));
-	tcase_add_loop_test(tc, test_str_eq, 0, NELEM(str_cases));
-	tcase_add_test(tc, test_str_cmp);
+	tc = tcase_create("numbers");
 	tcase_add_loop_test(tc, test_num, 0, NELEM(num_cases));
 	tcase_add_test(tc, test_num_long);
 	suite_add_tcase(s, tc);
