@@ -933,6 +933,73 @@ sz_json_path(const char *v, size_t n, const sz_step *steps, size_t nsteps,
 	return SZ_GET_FOUND;
 }
 
+/* ---- members -------------------------------------------------------- */
+
+/* Positioned at the first name (or the closing brace) of the object. */
+void
+sz_json_members(sz_jmembers *it, const char *v, size_t n,
+    const sz_jindex *ix)
+{
+	const uchar *s = (const uchar *)v, *e = s + n;
+
+	memset(&it->m, 0, sizeof(it->m));
+	it->ix = ix != NULL && ix->n >= 0 ? ix : NULL;
+	it->i = 0;
+	s = skip_ws(s, e);
+	if (s < e && *s == '{')
+		s = skip_ws(s + 1, e);
+	else
+		s = e;		/* not an object: no members */
+	it->s = (const char *)s;
+	it->e = (const char *)e;
+	it->lo = v;
+}
+
+/*
+ * One member read from the bytes: name, ':', value, then past the ','
+ * so that it->s is at the next name or at '}'. Like the other walks of
+ * valid values, it reads nothing outside v[0..n).
+ */
+int
+sz_json_members_next(sz_jmembers *it)
+{
+	const uchar *s = (const uchar *)it->s, *e = (const uchar *)it->e;
+	const uchar *lo = (const uchar *)it->lo, *k, *v;
+
+	if (it->ix != NULL) {
+		if (it->i >= it->ix->n)
+			return 0;
+		it->m = it->ix->m[it->i++];
+		return 1;
+	}
+	if (s == e || *s != '"')
+		return 0;
+	k = s;
+	s = skip_string(s + 1, e, lo);
+	it->m.k = (const char *)k;
+	it->m.kn = (size_t)(s - k);
+	s = skip_ws(s, e);
+	v = s = skip_ws(s + 1, e);	/* past ':' */
+	if (s == e) {
+		it->s = it->e;
+		return 0;
+	}
+	s = skip_value(s, e);
+	it->m.v = (const char *)v;
+	it->m.vn = (size_t)(s - v);
+	s = skip_ws(s, e);
+	if (s < e && *s == ',')
+		s = skip_ws(s + 1, e);
+	it->s = (const char *)s;
+	return 1;
+}
+
+const char *
+sz_jmember_name(const sz_jmember *m, sz_buf *scratch, size_t *len)
+{
+	return sz_jstr_decode(m->k, m->kn, scratch, len);
+}
+
 /* ---- numbers -------------------------------------------------------- */
 
 /*

@@ -141,6 +141,49 @@ int sz_json_get(const char *v, size_t n, const sz_step *step,
 int sz_json_path(const char *v, size_t n, const sz_step *steps,
     size_t nsteps, const char **out, size_t *outn, sz_jtype *errtype);
 
+/*
+ * The members of an object, in order, without allocation:
+ *
+ *	sz_jmembers it;
+ *
+ *	sz_json_members(&it, r->p, r->n, r->ix);
+ *	while (sz_json_members_next(&it)) {
+ *		name = sz_jmember_name(&it.m, &scratch, &namelen);
+ *		... it.m.v, it.m.vn ...
+ *	}
+ *
+ * Every member comes once, duplicates included, in the order written (jq
+ * keeps the last of equal names: a caller that wants jq's object keeps
+ * the last one it sees). it.m holds the current member: k/kn the name's
+ * literal (quotes and escapes as written), v/vn the value's slice without
+ * white space (a nested value whole: it is skipped, not walked). Nothing
+ * is decoded unless asked for, with sz_jmember_name.
+ *
+ * v[0..n) must be a valid object (white space around it allowed; a value
+ * of another type has no members). ix may be NULL; when it is not and
+ * ix->n >= 0 it must be the index that sz_json_validate_index filled for
+ * v (a record's r->ix), and the members are read from it instead of the
+ * bytes. The iterator borrows v (and ix): they must outlive it.
+ */
+typedef struct sz_jmembers {
+	sz_jmember m;		/* the current member */
+	/* private */
+	const char *s, *e, *lo;	/* the members not yet read */
+	const sz_jindex *ix;	/* read from ix->m[i] instead, or NULL */
+	int i;
+} sz_jmembers;
+
+void sz_json_members(sz_jmembers *it, const char *v, size_t n,
+    const sz_jindex *ix);
+/* Step to the next member: 1 with it->m set, or 0 after the last one
+ * (and on every later call). */
+int sz_json_members_next(sz_jmembers *it);
+/* The decoded name of m (sz_jstr_decode): *len bytes, in the record's
+ * bytes when the literal is its own decoded form, else in scratch; NULL
+ * when memory runs out. */
+const char *sz_jmember_name(const sz_jmember *m, sz_buf *scratch,
+    size_t *len);
+
 /* The valid JSON number literal s[0..n) as a double (strtod semantics,
  * locale-independent; overflow gives an infinity, as in jq 1.6, where
  * 1e1000 == infinite and only printing turns it into +-DBL_MAX). */
