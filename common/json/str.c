@@ -250,12 +250,12 @@ sdec_next(struct sdec *d, uchar *o)
 	}
 	u = sz_utf8_unit((const char *)d->w, (const char *)d->w + d->wn, &ok);
 	if (ok)
-		memcpy(o, d->w, u);
+		memcpy(o, d->w, len = u);
 	else
 		len = put_utf8(0xFFFD, o);
 	d->wn -= u;
 	memmove(d->w, d->w + u, d->wn);
-	return ok ? u : len;
+	return len;
 }
 
 /* Escapes are read by their text, raw bytes by sz_utf8_unit. */
