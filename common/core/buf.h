@@ -5,8 +5,7 @@
  * Every append checks its allocation; a buffer never grows beyond its cap
  * (0 means the default cap, SZ_BUF_DEFAULT_CAP). Functions return 0 on
  * success and -1 when memory is exhausted or the cap would be exceeded,
- * leaving the buffer unchanged. (Writing text as JSON strings is
- * json/str.h's.)
+ * leaving the buffer unchanged.
  */
 #ifndef SZ_BUF_H
 #define SZ_BUF_H
