@@ -185,28 +185,6 @@ quote:
 	return rc;
 }
 
-/*
- * The decoded bytes of the JSON string literal s[0..n): the literal's own
- * bytes when it has no escape and is ASCII, else decoded into b.
- */
-static const char *
-decode(const char *s, size_t n, sz_buf *b, size_t *len)
-{
-	size_t i = 1;
-
-	while (i + 1 < n && s[i] != '\\' && (unsigned char)s[i] < 0x80)
-		i++;
-	if (i + 1 >= n) {
-		*len = n - 2;
-		return s + 1;
-	}
-	sz_buf_reset(b);
-	if (sz_json_unescape(s, n, b) != 0)
-		return NULL;
-	*len = b->len;
-	return b->p;
-}
-
 /* Append a JSON value (NULL: missing) as a field. */
 static int
 add_value(struct tocsv *c, const char *v, size_t n)
@@ -218,7 +196,7 @@ add_value(struct tocsv *c, const char *v, size_t n)
 		return 0;	/* missing or null: empty */
 	if (*v != '"')
 		return add_field(c, v, n);	/* as spelled */
-	if ((s = decode(v, n, &c->str, &len)) == NULL)
+	if ((s = sz_jstr_decode(v, n, &c->str, &len)) == NULL)
 		return -1;
 	return add_field(c, s, len);
 }
@@ -263,33 +241,26 @@ write_header(sz_tool *t, struct tocsv *c)
 /* ---- callbacks ----------------------------------------------------- */
 
 /*
- * Walk the members of the object at p (valid JSON): for each, its decoded
+ * Walk the members of the record (a valid object): for each, its decoded
  * key and its value. fn returns 0 to go on.
  */
 typedef int (*member_fn)(sz_tool *t, struct tocsv *c, const sz_rec *r,
     const char *k, size_t kn, const char *v, size_t vn);
 
 static int
-members(sz_tool *t, struct tocsv *c, const sz_rec *r, const char *p,
-    member_fn fn)
+members(sz_tool *t, struct tocsv *c, const sz_rec *r, member_fn fn)
 {
-	const char *end = r->p + r->n;
+	sz_jmembers it;
+	const char *s;
+	size_t n;
+	int rc;
 
-	p = sz_json_ws(p + 1, end);
-	while (*p != '}') {
-		const char *k = p, *ke = sz_json_skip(p, end), *v, *ve, *s;
-		size_t n;
-		int rc;
-
-		v = sz_json_ws(sz_json_ws(ke, end) + 1, end);
-		ve = sz_json_skip(v, end);
-		if ((s = decode(k, (size_t)(ke - k), &c->key, &n)) == NULL)
+	sz_json_members(&it, r->p, r->n, r->ix);
+	while (sz_json_members_next(&it)) {
+		if ((s = sz_jmember_name(&it.m, &c->key, &n)) == NULL)
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-		if ((rc = fn(t, c, r, s, n, v, (size_t)(ve - v))) != 0)
+		if ((rc = fn(t, c, r, s, n, it.m.v, it.m.vn)) != 0)
 			return rc;
-		p = sz_json_ws(ve, end);
-		if (*p == ',')
-			p = sz_json_ws(p + 1, end);
 	}
 	return 0;
 }
@@ -339,7 +310,7 @@ tocsv_record(sz_tool *t, const sz_rec *r)
 		return sz_bad(t, r, "validation", 1, "record is not an object "
 		    "but %s", sz_jtype_name(sz_json_type(p, r->p + r->n)));
 	if (!c->have_cols) {
-		if (members(t, c, r, p, first_key) != 0)
+		if (members(t, c, r, first_key) != 0)
 			return -1;
 		c->have_cols = 1;
 	}
@@ -348,7 +319,7 @@ tocsv_record(sz_tool *t, const sz_rec *r)
 	if (c->ncols > 0)
 		memset(c->vp, 0, c->ncols * sizeof(*c->vp));
 	c->guess = 0;
-	if ((rc = members(t, c, r, p, put_member)) != 0)
+	if ((rc = members(t, c, r, put_member)) != 0)
 		return t->status ? -1 : 0;
 	sz_buf_reset(&c->line);
 	for (size_t i = 0; i < c->ncols; i++) {

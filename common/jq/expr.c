@@ -850,7 +850,7 @@ stop_if_truthy(void *ud, jv out)
 
 	(void)ud;
 	jv_free(out);
-	return t ? 2 : 0;
+	return t ? SZ_JQ_STOP : SZ_JQ_NEXT;
 }
 
 int
@@ -873,7 +873,7 @@ sz_expr_test(sz_expr *e, const sz_rec *r)
 	k = run(e, SZ_JQ_FIRST_TRUE, r->p, r->n, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
 		return k;
-	return k == 2 ? SZ_EXPR_TRUE : SZ_EXPR_FALSE;
+	return k == SZ_JQ_STOP ? SZ_EXPR_TRUE : SZ_EXPR_FALSE;
 }
 
 struct mapctx {
@@ -888,8 +888,8 @@ map_one(void *ud, jv v)
 
 	m->count++;
 	if (sz_jq_dump(v, m->out) < 0 || sz_buf_addc(m->out, '\n') < 0)
-		return 3;
-	return 0;
+		return SZ_JQ_NOMEM;
+	return SZ_JQ_NEXT;
 }
 
 long
@@ -923,7 +923,7 @@ sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out)
 	k = run(e, SZ_JQ_ALL, r->p, r->n, map_one, &m);
 	if (k == SZ_EXPR_ERROR)
 		return k;
-	if (k == 3) {
+	if (k == SZ_JQ_NOMEM) {
 		sz_buf_reset(&e->err);
 		sz_buf_adds(&e->err, "out of memory");
 		return SZ_EXPR_ERROR;
@@ -943,8 +943,8 @@ first_one(void *ud, jv v)
 
 	f->got = 1;
 	if (sz_jq_dump(v, f->out) < 0)
-		return 3;
-	return 2;
+		return SZ_JQ_NOMEM;
+	return SZ_JQ_STOP;
 }
 
 /* The first output's JSON text (raw slice for a path plan). */
@@ -972,12 +972,13 @@ first_value(sz_expr *e, const sz_rec *r, sz_buf *out, int canon)
 		sz_buf_reset(&e->tmp);
 		f.out = &e->tmp;
 		k = run(e, SZ_JQ_FIRST, r->p, r->n, first_one, &f);
-		if (k == 2 && sz_json_canon(e->tmp.p, e->tmp.len, out) < 0)
-			k = 3;
+		if (k == SZ_JQ_STOP &&
+		    sz_json_canon(e->tmp.p, e->tmp.len, out) < 0)
+			k = SZ_JQ_NOMEM;
 	}
 	if (k == SZ_EXPR_ERROR)
 		return k;
-	if (k == 3) {
+	if (k == SZ_JQ_NOMEM) {
 		sz_buf_reset(&e->err);
 		sz_buf_adds(&e->err, "out of memory");
 		return SZ_EXPR_ERROR;

@@ -553,9 +553,10 @@ sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 	for (;;) {
 		r = jq_next(jq);
 		if (jv_is_valid(r)) {
-			int k = stopped ? (jv_free(r), 0) : fn(ud, r);
+			int k = stopped ? (jv_free(r), SZ_JQ_NEXT) :
+			    fn(ud, r);
 
-			if (k != 0) {
+			if (k != SZ_JQ_NEXT) {
 				stopped = k;
 				if (!drain) {
 					/* abandoned: unwind it now */

@@ -98,9 +98,20 @@ int sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v,
     sz_buf *err);
 void sz_jq_free(sz_jq *q);
 
-/* Called with each output of a run (the callee owns `out`). Return 0 to
- * go on, nonzero to stop the run (that value is returned by sz_jq_run). */
+/*
+ * Called with each output of a run (the callee owns `out`). Returns
+ * SZ_JQ_NEXT to go on, SZ_JQ_STOP to stop the run (it has what it
+ * wanted) or SZ_JQ_NOMEM to stop it because the output could not be kept;
+ * sz_jq_run returns that value.
+ */
 typedef int (*sz_jq_fn)(void *ud, jv out);
+
+/* What an sz_jq_fn returns (none is one of the answers below). */
+enum {
+	SZ_JQ_NEXT = 0,		/* go on with the next output */
+	SZ_JQ_STOP = 2,		/* stop the run: done */
+	SZ_JQ_NOMEM = 3		/* stop the run: out of memory */
+};
 
 /* Answers of sz_jq_run and sz_jq_protect besides 0 and fn's values. */
 enum {
@@ -111,10 +122,11 @@ enum {
 };
 
 /*
- * Run the program, in `mode`, on `in` (consumed). Returns 0 when the
- * program ended normally, SZ_JQ_ERROR on a jq runtime error (its message,
+ * Run the program, in `mode`, on `in` (consumed). Returns 0 (SZ_JQ_NEXT)
+ * when the program ended normally, SZ_JQ_ERROR on a jq runtime error (its message,
  * as jq prints it after "jq: error (at FILE:LINE): ", in err), SZ_JQ_HALT,
- * or what fn returned to stop. Call it inside sz_jq_protect().
+ * or what fn returned to stop (SZ_JQ_STOP, SZ_JQ_NOMEM). Call it inside
+ * sz_jq_protect().
  */
 int sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud,
     sz_buf *err);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* json.c - JSON on raw bytes: validation, lookup, decoding, canonical text;
- * see json.h. */
+/* json.c - JSON on raw bytes: validation, lookup, members, numbers,
+ * canonical and compact text (string text is str.c's); see json.h. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -57,26 +57,6 @@ static const char unexpected[256][25] = {
 };
 
 /* ---- scanning helpers ----------------------------------------------- */
-
-/* The value of four hex digits (validated) at s. */
-static unsigned
-hex4(const uchar *s)
-{
-	unsigned v = 0, i, c;
-
-	for (i = 0; i < 4; i++) {
-		c = s[i];
-		v <<= 4;
-		if (c <= '9')
-			v |= c - '0';
-		else
-			v |= (c | 0x20) - 'a' + 10;
-	}
-	return v & 0xFFFF;
-}
-
-#define IS_HIGH(c) ((c) >= 0xD800 && (c) <= 0xDBFF)
-#define IS_LOW(c) ((c) >= 0xDC00 && (c) <= 0xDFFF)
 
 static inline const uchar *
 skip_ws(const uchar *s, const uchar *e)
@@ -334,11 +314,9 @@ scan_string(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
 			}
 			/* jq 1.6 rejects a high surrogate that no low one
 			 * follows (a lone low one reads as U+FFFD). */
-			if (IS_HIGH(hex4(s + 2))) {
-				if (e - s < 12 || s[6] != '\\' || s[7] != 'u' ||
-				    !is_hex[s[8]] || !is_hex[s[9]] ||
-				    !is_hex[s[10]] || !is_hex[s[11]] ||
-				    !IS_LOW(hex4(s + 8))) {
+			if (SZ_UTF16_HIGH(sz_jstr_hex4((const char *)s + 2))) {
+				if (sz_jstr_low_at((const char *)s + 6,
+				    (const char *)e) == 0) {
 					*why = "unpaired UTF-16 high surrogate "
 					    "escape in string";
 					*at = s;
@@ -821,282 +799,6 @@ sz_json_trim(const char **p, size_t *n)
 	*n = (size_t)(e - s);
 }
 
-/* ---- decoding strings ----------------------------------------------- */
-
-static size_t
-put_utf8(uint32_t cp, uchar *o)
-{
-	if (cp < 0x80) {
-		o[0] = (uchar)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (uchar)(0xC0 | cp >> 6);
-		o[1] = (uchar)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (uchar)(0xE0 | cp >> 12);
-		o[1] = (uchar)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (uchar)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (uchar)(0xF0 | cp >> 18);
-	o[1] = (uchar)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (uchar)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (uchar)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-/*
- * The bytes of the escape at *sp (a backslash, inside a body ending at e)
- * into o[0..4), as jq 1.6's parser writes them: a surrogate pair as its
- * character, a lone surrogate as the three bytes of its code point (which
- * the UTF-8 reading then replaces), a cut-off escape (only in text that
- * was not validated) as U+FFFD. Advances *sp; returns the byte count.
- */
-static size_t
-escape_bytes(const uchar **sp, const uchar *e, uchar *o)
-{
-	const uchar *s = *sp;
-	uint32_t cp, lo;
-
-	if (e - s < 2) {
-		*sp = e;
-		return put_utf8(0xFFFD, o);
-	}
-	*sp = s + 2;
-	switch (s[1]) {
-	case 'b': *o = '\b'; return 1;
-	case 'f': *o = '\f'; return 1;
-	case 'n': *o = '\n'; return 1;
-	case 'r': *o = '\r'; return 1;
-	case 't': *o = '\t'; return 1;
-	case 'u': break;
-	default: *o = s[1]; return 1;	/* '"', '\\', '/' */
-	}
-	if (e - s < 6) {
-		*sp = e;
-		return put_utf8(0xFFFD, o);
-	}
-	cp = hex4(s + 2);
-	*sp = s + 6;
-	if (IS_HIGH(cp) && e - s >= 12 && s[6] == '\\' && s[7] == 'u' &&
-	    IS_LOW(lo = hex4(s + 8))) {
-		*sp = s + 12;
-		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-	}
-	return put_utf8(cp, o);
-}
-
-/*
- * A string body read as jq 1.6 reads it: its parser first resolves the
- * escapes into bytes, then the whole result is read as UTF-8
- * (sz_utf8_unit), each bad unit becoming one U+FFFD. Both steps run here
- * at once: w holds the bytes of escapes and raw bytes that the UTF-8
- * reading has not taken yet. A unit needs at most four bytes, so the
- * window is filled to four (or to the end of the body): a sequence that
- * does not fit in it does not fit before the end, as sz_utf8_unit needs.
- */
-struct sdec {
-	const uchar *s, *e;	/* the body not yet read */
-	uchar w[8];		/* four bytes, plus an escape's overshoot */
-	size_t wn;
-};
-
-static void
-sdec_init(struct sdec *d, const char *lit, size_t n)
-{
-	d->s = (const uchar *)lit + 1;
-	d->e = n >= 2 ? (const uchar *)lit + n - 1 : d->s;
-	d->wn = 0;
-}
-
-/* The next character into o[0..4): its length, or 0 at the end. */
-static size_t
-sdec_next(struct sdec *d, uchar *o)
-{
-	const uchar *s = d->s;
-	size_t u, len;
-	int ok;
-
-	if (d->wn == 0) {
-		if (s == d->e)
-			return 0;
-		if (*s < 0x80 && *s != '\\') {
-			*o = *s;
-			d->s = s + 1;
-			return 1;
-		}
-		/* Raw bytes without an escape among them are read in place:
-		 * the sequence at s is decided by its own bytes, or (when
-		 * the body ends before its length) it takes the rest. */
-		len = *s < 0xC2 || *s > 0xF4 ? 1 : *s < 0xE0 ? 2 :
-		    *s < 0xF0 ? 3 : 4;
-		if (*s != '\\' && ((size_t)(d->e - s) < len ||
-		    memchr(s + 1, '\\', len - 1) == NULL)) {
-			u = sz_utf8_unit((const char *)s, (const char *)d->e,
-			    &ok);
-			d->s = s + u;
-			if (!ok)
-				return put_utf8(0xFFFD, o);
-			memcpy(o, s, u);
-			return u;
-		}
-	}
-	while (d->wn < 4 && d->s < d->e) {
-		if (*d->s == '\\')
-			d->wn += escape_bytes(&d->s, d->e, d->w + d->wn);
-		else
-			d->w[d->wn++] = *d->s++;
-	}
-	u = sz_utf8_unit((const char *)d->w, (const char *)d->w + d->wn, &ok);
-	if (ok)
-		memcpy(o, d->w, u);
-	else
-		len = put_utf8(0xFFFD, o);
-	d->wn -= u;
-	memmove(d->w, d->w + u, d->wn);
-	return ok ? u : len;
-}
-
-/*
- * Would jq 1.6 read the body s[0..e) of a valid string as written: no
- * invalid UTF-8 in it and no lone surrogate escape? (A valid sequence
- * of raw bytes is read alone, whatever escapes surround it.)
- */
-static int
-body_clean(const uchar *s, const uchar *e)
-{
-	unsigned cp;
-	size_t u;
-	int ok;
-
-	while (s < e) {
-		if (*s == '\\') {
-			if (s[1] != 'u') {
-				s += 2;
-				continue;
-			}
-			cp = hex4(s + 2);
-			if (IS_HIGH(cp) && e - s >= 12 && s[6] == '\\' &&
-			    s[7] == 'u' && IS_LOW(hex4(s + 8)))
-				s += 12;
-			else if (IS_HIGH(cp) || IS_LOW(cp))
-				return 0;
-			else
-				s += 6;
-		} else if (*s < 0x80) {
-			s++;
-		} else {
-			u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
-			if (!ok)
-				return 0;
-			s += u;
-		}
-	}
-	return 1;
-}
-
-/* Runs of ASCII are copied whole; on failure out is as it was. */
-int
-sz_json_unescape(const char *str, size_t n, sz_buf *out)
-{
-	struct sdec d;
-	const uchar *run;
-	uchar o[4];
-	size_t len0 = out->len, k;
-
-	sdec_init(&d, str, n);
-	for (;;) {
-		if (d.wn == 0) {
-			run = d.s;
-			while (d.s < d.e && *d.s < 0x80 && *d.s != '\\')
-				d.s++;
-			if (d.s > run &&
-			    sz_buf_add(out, run, (size_t)(d.s - run)) != 0)
-				goto fail;
-		}
-		if ((k = sdec_next(&d, o)) == 0)
-			break;
-		if (sz_buf_add(out, o, k) != 0)
-			goto fail;
-	}
-	/* Make sure an empty result still has its NUL. */
-	if (sz_buf_reserve(out, 0) != 0)
-		goto fail;
-	return 0;
-fail:
-	out->len = len0;
-	if (out->p != NULL)
-		out->p[len0] = '\0';
-	return -1;
-}
-
-/* Decodes as it compares, stopping at the first difference. */
-int
-sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
-{
-	const uchar *q = (const uchar *)k, *qe = q + kn;
-	struct sdec d;
-	uchar o[4];
-	size_t m;
-
-	sdec_init(&d, str, n);
-	/* The usual case: no escapes, ASCII, same length. */
-	if ((size_t)(d.e - d.s) == kn && memcmp(d.s, k, kn) == 0) {
-		const uchar *s = d.s;
-
-		while (s < d.e && *s < 0x80 && *s != '\\')
-			s++;
-		if (s == d.e)
-			return 1;
-	}
-	while ((m = sdec_next(&d, o)) != 0) {
-		if ((size_t)(qe - q) < m || memcmp(q, o, m) != 0)
-			return 0;
-		q += m;
-	}
-	return q == qe;
-}
-
-/* A decoded string, read one byte at a time. */
-struct dec {
-	struct sdec d;
-	uchar o[4];
-	size_t i, n;
-};
-
-static int
-dec_next(struct dec *d)
-{
-	if (d->i < d->n)
-		return d->o[d->i++];
-	if ((d->n = sdec_next(&d->d, d->o)) == 0)
-		return -1;
-	d->i = 1;
-	return d->o[0];
-}
-
-/* Both strings are decoded a byte at a time, side by side. */
-int
-sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	struct dec da, db;
-	int x, y;
-
-	sdec_init(&da.d, a, an);
-	sdec_init(&db.d, b, bn);
-	da.i = da.n = db.i = db.n = 0;
-	do {
-		x = dec_next(&da);
-		y = dec_next(&db);
-		if (x != y)
-			return x < y ? -1 : 1;
-	} while (x >= 0);
-	return 0;
-}
-
 /* ---- lookup --------------------------------------------------------- */
 
 /* Is every byte of s[0..n) below 0x80? */
@@ -1112,27 +814,6 @@ ascii_only(const uchar *s, size_t n)
 	while (n-- > 0)
 		acc |= *s++;
 	return (acc & HIGHS) == 0;
-}
-
-/* Is s[0..n) valid UTF-8? */
-static int
-utf8_valid(const uchar *s, size_t n)
-{
-	const uchar *e = s + n;
-	size_t u;
-	int ok;
-
-	while (s < e) {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		u = sz_utf8_unit((const char *)s, (const char *)e, &ok);
-		if (!ok)
-			return 0;
-		s += u;
-	}
-	return 1;
 }
 
 /*
@@ -1157,7 +838,7 @@ sz_json_get(const char *v, size_t n, const sz_step *step,
 		/* A name without escapes is its own decoded form if it is
 		 * valid UTF-8, which it is when it is ASCII or equals a valid
 		 * key; otherwise it is decoded. */
-		int key_ok = utf8_valid((const uchar *)step->key, step->keylen);
+		int key_ok = sz_utf8_valid(step->key, step->keylen);
 
 		s = skip_ws(s + 1, e);
 		while (s < e && *s == '"') {
@@ -1250,6 +931,73 @@ sz_json_path(const char *v, size_t n, const sz_step *steps, size_t nsteps,
 	*out = v;
 	*outn = n;
 	return SZ_GET_FOUND;
+}
+
+/* ---- members -------------------------------------------------------- */
+
+/* Positioned at the first name (or the closing brace) of the object. */
+void
+sz_json_members(sz_jmembers *it, const char *v, size_t n,
+    const sz_jindex *ix)
+{
+	const uchar *s = (const uchar *)v, *e = s + n;
+
+	memset(&it->m, 0, sizeof(it->m));
+	it->ix = ix != NULL && ix->n >= 0 ? ix : NULL;
+	it->i = 0;
+	s = skip_ws(s, e);
+	if (s < e && *s == '{')
+		s = skip_ws(s + 1, e);
+	else
+		s = e;		/* not an object: no members */
+	it->s = (const char *)s;
+	it->e = (const char *)e;
+	it->lo = v;
+}
+
+/*
+ * One member read from the bytes: name, ':', value, then past the ','
+ * so that it->s is at the next name or at '}'. Like the other walks of
+ * valid values, it reads nothing outside v[0..n).
+ */
+int
+sz_json_members_next(sz_jmembers *it)
+{
+	const uchar *s = (const uchar *)it->s, *e = (const uchar *)it->e;
+	const uchar *lo = (const uchar *)it->lo, *k, *v;
+
+	if (it->ix != NULL) {
+		if (it->i >= it->ix->n)
+			return 0;
+		it->m = it->ix->m[it->i++];
+		return 1;
+	}
+	if (s == e || *s != '"')
+		return 0;
+	k = s;
+	s = skip_string(s + 1, e, lo);
+	it->m.k = (const char *)k;
+	it->m.kn = (size_t)(s - k);
+	s = skip_ws(s, e);
+	v = s = skip_ws(s + 1, e);	/* past ':' */
+	if (s == e) {
+		it->s = it->e;
+		return 0;
+	}
+	s = skip_value(s, e);
+	it->m.v = (const char *)v;
+	it->m.vn = (size_t)(s - v);
+	s = skip_ws(s, e);
+	if (s < e && *s == ',')
+		s = skip_ws(s + 1, e);
+	it->s = (const char *)s;
+	return 1;
+}
+
+const char *
+sz_jmember_name(const sz_jmember *m, sz_buf *scratch, size_t *len)
+{
+	return sz_jstr_decode(m->k, m->kn, scratch, len);
 }
 
 /* ---- numbers -------------------------------------------------------- */
@@ -1499,15 +1247,6 @@ canon_number(struct canon *c, const uchar *s, const uchar *e)
 	return 0;
 }
 
-/* Is the string body s[0..e) free of escapes and valid UTF-8, so that it
- * is its own decoded form? */
-static int
-plain_body(const uchar *s, const uchar *e)
-{
-	return memchr(s, '\\', (size_t)(e - s)) == NULL &&
-	    utf8_valid(s, (size_t)(e - s));
-}
-
 static int
 canon_string(struct canon *c, const uchar *s, const uchar *e)
 {
@@ -1566,7 +1305,8 @@ canon_object(struct canon *c, const uchar *s, const uchar *e, unsigned depth)
 		m = &c->m[c->nm];
 		k = s;
 		ke = skip_string(s + 1, e, lo);
-		m->raw = plain_body(k + 1, ke - 1);
+		m->raw = sz_jstr_plain((const char *)k + 1,
+		    (size_t)(ke - k - 2));
 		if (m->raw) {
 			m->k = (const char *)k + 1;
 			m->klen = (size_t)(ke - k - 2);
@@ -1704,7 +1444,7 @@ sz_json_compact(const char *v, size_t n, sz_buf *out)
 			continue;
 		}
 		q = skip_string(s + 1, e, (const uchar *)v);
-		if (!body_clean(s + 1, q - 1)) {
+		if (!sz_jstr_clean((const char *)s + 1, (size_t)(q - s - 2))) {
 			/* jq's value of the string, in jq's text */
 			sz_buf_reset(&tmp);
 			rc = sz_buf_add(out, run, (size_t)(s - run)) ||

@@ -10,11 +10,10 @@
  * behaviour on unvalidated bytes is defined only for sz_json_validate.
  *
  * Strings may hold bytes that are not valid UTF-8: like jq 1.6, the scanner
- * accepts them and every decoding function reads them as jq 1.6 does: the
- * escapes are resolved first, then the bytes are read as UTF-8 by
- * sz_utf8_unit (buf.h), each bad unit becoming one U+FFFD; a lone low
- * surrogate escape is one U+FFFD. Like jq 1.6, the scanner rejects an
- * escaped high surrogate that no escaped low surrogate follows.
+ * accepts them, and every function that decodes them reads them as jq 1.6
+ * does, through str.h (included here: decoding, comparing and writing
+ * string literals are its part of the JSON API). Like jq 1.6, the scanner
+ * rejects an escaped high surrogate that no escaped low surrogate follows.
  */
 #ifndef SZ_JSON_H
 #define SZ_JSON_H
@@ -23,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "json/str.h"
 
 /*
  * Deepest nesting of arrays and objects accepted; deeper input is an error
@@ -142,22 +142,47 @@ int sz_json_path(const char *v, size_t n, const sz_step *steps,
     size_t nsteps, const char **out, size_t *outn, sz_jtype *errtype);
 
 /*
- * Decode the valid JSON string literal s[0..n) (quotes included) into
- * out (appending) exactly as jq 1.6's parser does: escapes resolved, then
- * bad UTF-8 units (sz_utf8_unit, which may span an escape's bytes: a
- * sequence that the end of the string cuts short takes the rest) and lone
- * surrogate escapes become U+FFFD (EF BF BD). Returns 0, or -1 on
- * allocation failure.
+ * The members of an object, in order, without allocation:
+ *
+ *	sz_jmembers it;
+ *
+ *	sz_json_members(&it, r->p, r->n, r->ix);
+ *	while (sz_json_members_next(&it)) {
+ *		name = sz_jmember_name(&it.m, &scratch, &namelen);
+ *		... it.m.v, it.m.vn ...
+ *	}
+ *
+ * Every member comes once, duplicates included, in the order written (jq
+ * keeps the last of equal names: a caller that wants jq's object keeps
+ * the last one it sees). it.m holds the current member: k/kn the name's
+ * literal (quotes and escapes as written), v/vn the value's slice without
+ * white space (a nested value whole: it is skipped, not walked). Nothing
+ * is decoded unless asked for, with sz_jmember_name.
+ *
+ * v[0..n) must be a valid object (white space around it allowed; a value
+ * of another type has no members). ix may be NULL; when it is not and
+ * ix->n >= 0 it must be the index that sz_json_validate_index filled for
+ * v (a record's r->ix), and the members are read from it instead of the
+ * bytes. The iterator borrows v (and ix): they must outlive it.
  */
-int sz_json_unescape(const char *s, size_t n, sz_buf *out);
+typedef struct sz_jmembers {
+	sz_jmember m;		/* the current member */
+	/* private */
+	const char *s, *e, *lo;	/* the members not yet read */
+	const sz_jindex *ix;	/* read from ix->m[i] instead, or NULL */
+	int i;
+} sz_jmembers;
 
-/* Does the valid JSON string literal s[0..n) decode to exactly the bytes
- * k[0..kn)? (No allocation.) */
-int sz_json_str_eq(const char *s, size_t n, const char *k, size_t kn);
-
-/* Compare the decoded contents of two valid JSON string literals by
- * unsigned bytes (then length), as jq orders strings: <0, 0, >0. */
-int sz_json_str_cmp(const char *a, size_t an, const char *b, size_t bn);
+void sz_json_members(sz_jmembers *it, const char *v, size_t n,
+    const sz_jindex *ix);
+/* Step to the next member: 1 with it->m set, or 0 after the last one
+ * (and on every later call). */
+int sz_json_members_next(sz_jmembers *it);
+/* The decoded name of m (sz_jstr_decode): *len bytes, in the record's
+ * bytes when the literal is its own decoded form, else in scratch; NULL
+ * when memory runs out. */
+const char *sz_jmember_name(const sz_jmember *m, sz_buf *scratch,
+    size_t *len);
 
 /* The valid JSON number literal s[0..n) as a double (strtod semantics,
  * locale-independent; overflow gives an infinity, as in jq 1.6, where

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "io/loop.h"
+#include "json/str.h"
 #include "run/report.h"
 
 int

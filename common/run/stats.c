@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/str.h"
 #include "run/stats.h"
 
 void

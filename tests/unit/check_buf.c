@@ -113,23 +113,6 @@ START_TEST(test_cap)
 }
 END_TEST
 
-START_TEST(test_cap_jstr)
-{
-	sz_buf b = SZ_BUF_INIT;
-
-	b.cap = 8;
-	ck_assert_int_eq(sz_buf_adds(&b, "ab"), 0);
-	/* "\"\u0001\"" needs 8 more bytes: over the cap; nothing changes */
-	ck_assert_int_eq(sz_buf_add_jstr(&b, "\x01", 1), -1);
-	ck_assert_buf(&b, "ab");
-	ck_assert_int_eq(sz_buf_add_jstr(&b, "xyz", 3), 0);
-	ck_assert_buf(&b, "ab\"xyz\"");
-	ck_assert_int_eq(sz_buf_add_jstr(&b, "", 0), -1);
-	ck_assert_buf(&b, "ab\"xyz\"");
-	sz_buf_free(&b);
-}
-END_TEST
-
 START_TEST(test_reset_free)
 {
 	sz_buf b = SZ_BUF_INIT;
@@ -151,93 +134,6 @@ START_TEST(test_reset_free)
 }
 END_TEST
 
-/* Input bytes and the JSON string literal add_jstr must write for them. */
-static const struct {
-	const char *in;
-	size_t n;
-	const char *out;
-} jstr_cases[] = {
-#define J(in, out) { in, sizeof(in) - 1, out }
-	J("", "\"\""),
-	J("plain text/with slash", "\"plain text/with slash\""),
-	J("a\"b\\c", "\"a\\\"b\\\\c\""),
-	J("\b\t\n\f\r", "\"\\b\\t\\n\\f\\r\""),
-	J("\x01\x1f\x0b", "\"\\u0001\\u001f\\u000b\""),
-	J("a\0b", "\"a\\u0000b\""),
-	J("\x7f", "\"\x7f\""),
-	J(" ~", "\" ~\""),
-	J("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
-	    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""),
-	J("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\""),
-	/* invalid UTF-8: one U+FFFD per unit, as jq 1.6 reads it */
-	J("\xff", "\"\xef\xbf\xbd\""),
-	J("a\x80" "b", "\"a\xef\xbf\xbd" "b\""),
-	J("\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\""),
-	J("\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""),
-	J("\xe2\x82", "\"\xef\xbf\xbd\""),
-	J("\xe2\x82x", "\"\xef\xbf\xbdx\""),
-	/* as jq 1.6: a sequence that the end cuts short takes the rest */
-	J("\xe2x", "\"\xef\xbf\xbd\""),
-	J("\xe2\"", "\"\xef\xbf\xbd\""),
-	J("\xe2xy", "\"\xef\xbf\xbdxy\""),
-	J("\xf0\x9fx", "\"\xef\xbf\xbd\""),
-	J("\xf0\x9fxy", "\"\xef\xbf\xbdxy\""),
-	J("\xed\xa0\x80", "\"\xef\xbf\xbd\""),
-	J("\xf0\x80\x80\x80", "\"\xef\xbf\xbd\""),
-	J("\xe0\x80\x80", "\"\xef\xbf\xbd\""),
-	J("\xf4\x90\x80\x80", "\"\xef\xbf\xbd\""),
-	J("\xf5\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\""),
-	J("\xf0\x9f\x98", "\"\xef\xbf\xbd\""),
-#undef J
-};
-
-START_TEST(test_jstr)
-{
-	sz_buf b = SZ_BUF_INIT;
-	const char *want = jstr_cases[_i].out;
-
-	ck_assert_int_eq(sz_buf_add_jstr(&b, jstr_cases[_i].in,
-	    jstr_cases[_i].n), 0);
-	ck_assert_msg(b.len == strlen(want) && memcmp(b.p, want, b.len) == 0,
-	    "case %d: got %s, expected %s", _i, b.p, want);
-	ck_assert_int_eq(b.p[b.len], '\0');
-	sz_buf_free(&b);
-}
-END_TEST
-
-/* jq's form: DEL escaped too; the rest as sz_buf_add_jstr. */
-START_TEST(test_jqstr)
-{
-	sz_buf b = SZ_BUF_INIT;
-
-	ck_assert_int_eq(sz_buf_add_jqstr(&b, "a\x7f\x01\"\xc3\xa9", 6), 0);
-	ck_assert_buf(&b, "\"a\\u007f\\u0001\\\"\xc3\xa9\"");
-	sz_buf_reset(&b);
-	ck_assert_int_eq(sz_buf_add_jstr(&b, "a\x7f", 2), 0);
-	ck_assert_buf(&b, "\"a\x7f\"");
-	sz_buf_free(&b);
-}
-END_TEST
-
-START_TEST(test_jstr_appends)
-{
-	sz_buf b = SZ_BUF_INIT;
-	char big[3000];
-	size_t i;
-
-	ck_assert_int_eq(sz_buf_adds(&b, "k:"), 0);
-	ck_assert_int_eq(sz_buf_add_jstr(&b, "v", 1), 0);
-	ck_assert_buf(&b, "k:\"v\"");
-	/* Long runs, with escapes at the ends, grow the buffer correctly. */
-	for (i = 0; i < sizeof(big); i++)
-		big[i] = (char)(i % 3 == 0 ? '\n' : 'a' + i % 26);
-	sz_buf_reset(&b);
-	ck_assert_int_eq(sz_buf_add_jstr(&b, big, sizeof(big)), 0);
-	ck_assert_uint_eq(b.len, 2 + sizeof(big) + sizeof(big) / 3);
-	sz_buf_free(&b);
-}
-END_TEST
-
 static Suite *
 buf_suite(void)
 {
@@ -249,12 +145,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_printf_grows);
 	tcase_add_test(tc, test_many_appends);
 	tcase_add_test(tc, test_cap);
-	tcase_add_test(tc, test_cap_jstr);
 	tcase_add_test(tc, test_reset_free);
-	tcase_add_loop_test(tc, test_jstr, 0,
-	    (int)(sizeof(jstr_cases) / sizeof(jstr_cases[0])));
-	tcase_add_test(tc, test_jstr_appends);
-	tcase_add_test(tc, test_jqstr);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -496,116 +496,6 @@ START_TEST(test_get_errors)
 }
 END_TEST
 
-/* ---- string helpers -------------------------------------------------- */
-
-static const struct {
-	const char *lit;	/* a JSON string literal */
-	const char *dec;	/* its decoded bytes */
-	size_t decn;
-} str_cases[] = {
-#define S(lit, dec) { lit, dec, sizeof(dec) - 1 }
-#define FFFD "\xef\xbf\xbd"
-	S("\"\"", ""),
-	S("\"abc\"", "abc"),
-	S("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t"),
-	S("\"\\u0041\\u00e9\\u20AC\"", "A\xc3\xa9\xe2\x82\xac"),
-	S("\"\\u0000\"", "\0"),
-	S("\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80"),
-	S("\"\\uD834\\uDD1E\"", "\xf0\x9d\x84\x9e"),
-	S("\"\\udc00\"", "\xef\xbf\xbd"),
-	S("\"\\udfff\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80"),
-	S("\"\\udc00x\"", "\xef\xbf\xbdx"),
-	S("\"caf\xc3\xa9\"", "caf\xc3\xa9"),
-	S("\"\xff\"", "\xef\xbf\xbd"),
-	S("\"a\xc0\xaf" "b\"", "a\xef\xbf\xbd\xef\xbf\xbd" "b"),
-	S("\"\xed\xa0\x80\"", "\xef\xbf\xbd"),
-	S("\"\xe2\x82\"", "\xef\xbf\xbd"),
-	/* jq 1.6 reads the bytes after the escapes are resolved, and a
-	 * sequence that the end cuts short takes all that is left. */
-	S("\"\xeb\xeb\"", FFFD),
-	S("\"\\n\xeb\xeb\"", "\n" FFFD),
-	S("\"\xe2x\"", FFFD),
-	S("\"\xe2xy\"", FFFD "xy"),
-	S("\"\xe2\x82x\"", FFFD "x"),
-	S("\"\xe2\\u0041\"", FFFD),
-	S("\"\xe2\\u0041\\u0041\"", FFFD "AA"),
-	S("\"\xf0\\u00e9\"", FFFD),
-	S("\"\xf0\x9f\\u00e9\"", FFFD "\xc3\xa9"),
-	S("\"\xf0\\udc00\"", FFFD FFFD),
-	S("\"\xf0\\n\\n\\n\"", FFFD "\n\n\n"),
-	S("\"\xf0\\n\\n\"", FFFD),
-	S("\"\xc3\\u00a9\"", FFFD "\xc2\xa9"),
-	S("\"\xc0\x80\"", FFFD FFFD),
-	S("\"\xe0\x80\x80\"", FFFD),
-	S("\"\xe0\x9f\xbf\"", FFFD),
-	S("\"\xf0\x8f\xbf\xbf\"", FFFD),
-	S("\"\xf4\x90\x80\x80\"", FFFD),
-	S("\"\xf5\x80\"", FFFD FFFD),
-	S("\"\x80\xbf\"", FFFD FFFD),
-	S("\"\xef\xbf\xbd\xf4\x8f\xbf\xbf\"", FFFD "\xf4\x8f\xbf\xbf"),
-	S("\"\x7f\"", "\x7f"),
-#undef S
-#undef FFFD
-};
-
-START_TEST(test_unescape)
-{
-	sz_buf b = SZ_BUF_INIT;
-	const char *lit = str_cases[_i].lit;
-
-	ck_assert_int_eq(sz_json_validate(lit, strlen(lit), NULL, NULL), 0);
-	ck_assert_int_eq(sz_buf_adds(&b, "pre"), 0);
-	ck_assert_int_eq(sz_json_unescape(lit, strlen(lit), &b), 0);
-	ck_assert_msg(b.len == 3 + str_cases[_i].decn &&
-	    memcmp(b.p, "pre", 3) == 0 &&
-	    memcmp(b.p + 3, str_cases[_i].dec, str_cases[_i].decn) == 0 &&
-	    b.p[b.len] == '\0', "%s: decoded wrongly", lit);
-	sz_buf_free(&b);
-	ck_assert_int_eq(sz_json_unescape(lit, strlen(lit), &b), 0);
-	ck_assert_ptr_nonnull(b.p);
-	ck_assert_int_eq(b.p[b.len], '\0');
-	sz_buf_free(&b);
-}
-END_TEST
-
-START_TEST(test_str_eq)
-{
-	const char *lit = str_cases[_i].lit, *dec = str_cases[_i].dec;
-	size_t n = strlen(lit), dn = str_cases[_i].decn;
-
-	ck_assert_msg(sz_json_str_eq(lit, n, dec, dn), "%s: not equal", lit);
-	if (dn > 0) {
-		ck_assert_msg(!sz_json_str_eq(lit, n, dec, dn - 1),
-		    "%s: equal to a prefix", lit);
-	}
-	ck_assert_msg(!sz_json_str_eq(lit, n, "zzzzzzzzzzzz", dn + 1),
-	    "%s: equal to a longer key", lit);
-	ck_assert_msg(sz_json_str_cmp(lit, n, lit, n) == 0, "%s: cmp", lit);
-}
-END_TEST
-
-START_TEST(test_str_cmp)
-{
-#define CMP(a, b) sz_json_str_cmp(a, strlen(a), b, strlen(b))
-	ck_assert_int_lt(CMP("\"a\"", "\"b\""), 0);
-	ck_assert_int_gt(CMP("\"b\"", "\"a\""), 0);
-	ck_assert_int_lt(CMP("\"a\"", "\"ab\""), 0);
-	ck_assert_int_gt(CMP("\"ab\"", "\"a\""), 0);
-	ck_assert_int_lt(CMP("\"\"", "\"a\""), 0);
-	ck_assert_int_eq(CMP("\"\"", "\"\""), 0);
-	ck_assert_int_eq(CMP("\"\\u00e9\"", "\"\xc3\xa9\""), 0);
-	ck_assert_int_eq(CMP("\"\\u0041b\"", "\"Ab\""), 0);
-	/* bytes compare unsigned: U+00E9 (C3 A9) after "z" */
-	ck_assert_int_gt(CMP("\"\\u00e9\"", "\"z\""), 0);
-	/* U+FFFF (EF BF BF) before U+1F600 (F0 9F 98 80) */
-	ck_assert_int_lt(CMP("\"\\uffff\"", "\"\\ud83d\\ude00\""), 0);
-	ck_assert_int_eq(CMP("\"\xff\"", "\"\\ufffd\""), 0);
-	ck_assert_int_lt(CMP("\"a\\u0000\"", "\"a\\u0001\""), 0);
-	ck_assert_int_gt(CMP("\"a\\u0000\"", "\"a\""), 0);
-#undef CMP
-}
-END_TEST
-
 /* ---- numbers --------------------------------------------------------- */
 
 static const struct {
@@ -914,6 +804,141 @@ START_TEST(test_validate_index)
 }
 END_TEST
 
+/* ---- members --------------------------------------------------------- */
+
+/*
+ * The members of v as "literal|decoded=value;" for each, walked from the
+ * bytes, and (when idx) from the validation index too: both walks must
+ * give the same text. A name that is its own decoded form must come back
+ * in place (a pointer into v).
+ */
+static void
+members_text(const char *v, int idx, sz_buf *out)
+{
+	sz_jindex ix = { 0 };
+	sz_jmembers it;
+	sz_buf scratch = SZ_BUF_INIT;
+	size_t n = strlen(v), len;
+	const char *name;
+
+	ck_assert_int_eq(sz_json_validate_index(v, n, NULL, NULL, &ix), 0);
+	if (idx)
+		ck_assert_int_ge(ix.n, 0);
+	sz_json_members(&it, v, n, idx ? &ix : NULL);
+	while (sz_json_members_next(&it)) {
+		ck_assert(it.m.k >= v && it.m.k + it.m.kn <= v + n);
+		ck_assert(it.m.v >= v && it.m.v + it.m.vn <= v + n);
+		name = sz_jmember_name(&it.m, &scratch, &len);
+		ck_assert_ptr_nonnull(name);
+		if (sz_jstr_plain(it.m.k + 1, it.m.kn - 2))
+			ck_assert_ptr_eq(name, it.m.k + 1);
+		ck_assert_int_eq(sz_buf_add(out, it.m.k, it.m.kn), 0);
+		ck_assert_int_eq(sz_buf_addc(out, '|'), 0);
+		ck_assert_int_eq(sz_buf_add(out, name, len), 0);
+		ck_assert_int_eq(sz_buf_addc(out, '='), 0);
+		ck_assert_int_eq(sz_buf_add(out, it.m.v, it.m.vn), 0);
+		ck_assert_int_eq(sz_buf_addc(out, ';'), 0);
+	}
+	/* and after the end, still the end */
+	ck_assert_int_eq(sz_json_members_next(&it), 0);
+	ck_assert_int_eq(sz_json_members_next(&it), 0);
+	sz_buf_free(&scratch);
+	free(ix.el);
+}
+
+static const struct {
+	const char *in, *want;
+} member_cases[] = {
+	/* empty objects */
+	{ "{}", "" },
+	{ " \t{ \r\n }\n", "" },
+	/* duplicates, in order */
+	{ "{\"a\":1,\"b\":2,\"a\":3}", "\"a\"|a=1;\"b\"|b=2;\"a\"|a=3;" },
+	/* escapes in names: the literal as written, the name decoded */
+	{ "{\"\\u0061\":1,\"caf\\u00e9\":2,\"x\\\"y\":3,\"a\\/b\\n\":4}",
+	  "\"\\u0061\"|a=1;\"caf\\u00e9\"|caf\xc3\xa9=2;\"x\\\"y\"|x\"y=3;"
+	  "\"a\\/b\\n\"|a/b\n=4;" },
+	{ "{\"\xff\":1,\"\\ud83d\\ude00\":2,\"\\udc00\":3,\"caf\xc3\xa9\":4}",
+	  "\"\xff\"|\xef\xbf\xbd=1;\"\\ud83d\\ude00\"|\xf0\x9f\x98\x80=2;"
+	  "\"\\udc00\"|\xef\xbf\xbd=3;\"caf\xc3\xa9\"|caf\xc3\xa9=4;" },
+	/* nested values skipped whole, brackets and commas in strings */
+	{ "{\"a\":{\"b\":[1,{\"c\":\"}\"}]},\"d\":[[],{}],\"e\":\"x,y}\","
+	  "\"f\":{\"a\":9}}",
+	  "\"a\"|a={\"b\":[1,{\"c\":\"}\"}]};\"d\"|d=[[],{}];"
+	  "\"e\"|e=\"x,y}\";\"f\"|f={\"a\":9};" },
+	/* every kind of value */
+	{ "{\"n\":null,\"t\":true,\"f\":false,\"x\":-1.5e3,\"s\":\"\"}",
+	  "\"n\"|n=null;\"t\"|t=true;\"f\"|f=false;\"x\"|x=-1.5e3;"
+	  "\"s\"|s=\"\";" },
+	/* white space everywhere: values come without it */
+	{ " \t{ \n\"a\" \r: 1 ,\n \"b\":[ 1 , 2 ] \t,\"c\"\n:\n{ \"d\" : 2 }"
+	  "\n} \n",
+	  "\"a\"|a=1;\"b\"|b=[ 1 , 2 ];\"c\"|c={ \"d\" : 2 };" },
+};
+
+START_TEST(test_members)
+{
+	sz_buf bytes = SZ_BUF_INIT, index = SZ_BUF_INIT;
+	const char *want = member_cases[_i].want;
+
+	members_text(member_cases[_i].in, 0, &bytes);
+	members_text(member_cases[_i].in, 1, &index);
+	ck_assert_msg(bytes.len == strlen(want) &&
+	    (bytes.len == 0 || memcmp(bytes.p, want, bytes.len) == 0),
+	    "case %d: got %s", _i, bytes.p ? bytes.p : "");
+	ck_assert_msg(index.len == bytes.len &&
+	    (index.len == 0 || memcmp(index.p, bytes.p, index.len) == 0),
+	    "case %d: from the index %s", _i, index.p ? index.p : "");
+	sz_buf_free(&bytes);
+	sz_buf_free(&index);
+}
+END_TEST
+
+/* More members than the index holds (ix->n is -1): read from the bytes;
+ * a value that is not an object has none; a name decoded into scratch
+ * lasts until scratch changes. */
+START_TEST(test_members_big)
+{
+	char big[4000];
+	size_t k = 0, len;
+	int i = 0;
+	sz_jindex ix = { 0 };
+	sz_jmembers it;
+	sz_buf scratch = SZ_BUF_INIT;
+	const char *name;
+
+	big[k++] = '{';
+	for (i = 0; i < SZ_JINDEX_MAX + 10; i++)
+		k += (size_t)sprintf(big + k, "%s \"k\\u00%02x\" : [%d] ",
+		    i ? "," : "", 0x40 + i % 32, i);
+	big[k++] = '}';
+	ck_assert_int_eq(sz_json_validate_index(big, k, NULL, NULL, &ix), 0);
+	ck_assert_int_eq(ix.n, -1);
+	sz_json_members(&it, big, k, &ix);
+	for (i = 0; sz_json_members_next(&it); i++) {
+		char want[16];
+
+		name = sz_jmember_name(&it.m, &scratch, &len);
+		ck_assert_ptr_eq(name, scratch.p);
+		ck_assert(len == 2 && name[0] == 'k' &&
+		    name[1] == (char)(0x40 + i % 32));
+		snprintf(want, sizeof(want), "[%d]", i);
+		ck_assert_uint_eq(it.m.vn, strlen(want));
+		ck_assert(memcmp(it.m.v, want, it.m.vn) == 0);
+	}
+	ck_assert_int_eq(i, SZ_JINDEX_MAX + 10);
+
+	ck_assert_int_eq(sz_json_validate_index("[1,{\"a\":1}]", 11, NULL,
+	    NULL, &ix), 0);
+	sz_json_members(&it, "[1,{\"a\":1}]", 11, &ix);
+	ck_assert_int_eq(sz_json_members_next(&it), 0);
+	sz_json_members(&it, " \"a\" ", 5, NULL);
+	ck_assert_int_eq(sz_json_members_next(&it), 0);
+	sz_buf_free(&scratch);
+	free(ix.el);
+}
+END_TEST
+
 static Suite *
 json_suite(void)
 {
@@ -945,10 +970,7 @@ json_suite(void)
 	tcase_add_test(tc, test_get_errors);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("strings");
-	tcase_add_loop_test(tc, test_unescape, 0, NELEM(str_cases));
-	tcase_add_loop_test(tc, test_str_eq, 0, NELEM(str_cases));
-	tcase_add_test(tc, test_str_cmp);
+	tc = tcase_create("numbers");
 	tcase_add_loop_test(tc, test_num, 0, NELEM(num_cases));
 	tcase_add_test(tc, test_num_long);
 	suite_add_tcase(s, tc);
@@ -960,6 +982,11 @@ json_suite(void)
 	tcase_add_test(tc, test_canon_deep);
 	tcase_add_test(tc, test_canon_cap);
 	tcase_add_test(tc, test_validate_index);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("members");
+	tcase_add_loop_test(tc, test_members, 0, NELEM(member_cases));
+	tcase_add_test(tc, test_members_big);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -452,7 +452,7 @@ START_TEST(test_dump_deep)
 }
 END_TEST
 
-/* ---- strings: every decoder of json.c against jq's parser ---------------- */
+/* ---- strings: every decoder of str.c and json.c against jq's parser ------ */
 
 /*
  * Pieces of string bodies: a byte of each UTF-8 class (ASCII, continuation
@@ -507,6 +507,9 @@ string_same(const char *lit, size_t n, const char *prev, size_t pn)
 		FAIL("sz_json_unescape");
 	if (!sz_json_str_eq(lit, n, r, rn))
 		FAIL("sz_json_str_eq");
+	got = sz_jstr_decode(lit, n, &a, &gn);
+	if (got == NULL || gn != rn || memcmp(got, r, rn) != 0)
+		FAIL("sz_jstr_decode");
 	/* the canonical text of a string: its jq contents, quoted */
 	sz_buf_reset(&a);
 	sz_buf_reset(&b);
@@ -541,9 +544,17 @@ string_same(const char *lit, size_t n, const char *prev, size_t pn)
 		const char *o;
 		size_t on;
 
+		sz_jmembers it;
+
 		if (sz_json_get(b.p, b.len, &st, &o, &on, NULL) !=
 		    SZ_GET_FOUND)
 			FAIL("sz_json_get");
+		sz_json_members(&it, b.p, b.len, NULL);
+		if (!sz_json_members_next(&it) ||
+		    (got = sz_jmember_name(&it.m, &a, &gn)) == NULL ||
+		    gn != rn || memcmp(got, r, rn) != 0 ||
+		    sz_json_members_next(&it))
+			FAIL("sz_jmember_name");
 	}
 	if (!build_same(b.p, b.len))
 		FAIL("sz_jv_from_json of an object");
