@@ -233,131 +233,131 @@ static const sz_proc key_drop_proc = {
 	.record = key_drop_record, .stats = throttle_stats,
 };
 
-/* Check the combination of options; 0 or a usage message in t->o.err. */
+/* Check the combination of options; -1, or the usage status after
+ * saying what is wrong. */
 static int
-check_options(sz_tool *t, struct throttle *th, int drop_mode, int burst_set,
-    const char *dropped)
+check_options(sz_tool *t, struct throttle *th)
 {
 	const char *e = NULL;
 
-	if (th->mode == M_DEBOUNCE && drop_mode)
+	if (th->mode == M_DEBOUNCE && th->drop_mode)
 		e = "--drop and --debounce exclude each other";
-	else if (th->mode == M_DEBOUNCE && burst_set)
+	else if (th->mode == M_DEBOUNCE && th->burst_set)
 		e = "--burst goes with a RATE, not with --debounce";
 	else if (th->key.keysrc != NULL && th->mode == M_PACE)
 		e = "--key goes with --drop or --debounce (pacing is global)";
 	else if (th->key.max_keys_set && th->key.keysrc == NULL)
 		e = "--max-keys goes with --key";
-	else if (dropped != NULL && th->mode == M_PACE)
+	else if (th->dropped_path != NULL && th->mode == M_PACE)
 		e = "--dropped goes with --drop or --debounce (pacing drops "
 		    "nothing)";
-	if (e == NULL)
-		return 0;
-	snprintf(t->o.err, sizeof(t->o.err), "%s", e);
+	return e == NULL ? -1 : sz_usage(t, "%s", e);
+}
+
+static int
+throttle_option(sz_tool *t, int c)
+{
+	struct throttle *th = t->ud;
+	int rc;
+
+	if ((rc = sz_key_opt(&th->key, &t->o, c)) != 0)
+		return rc == 1 ? 0 : rc;
+	switch (c) {
+	case 'b':
+		th->burst_set = 1;
+		return sz_opt_count(&t->o, "--burst", 1, UINT64_C(1) << 40,
+		    &th->burst);
+	case 'd':
+		th->drop_mode = 1;
+		break;
+	case OPT_DROPPED:
+		th->dropped_path = optarg;
+		break;
+	case OPT_DEBOUNCE:
+		th->mode = M_DEBOUNCE;
+		return sz_opt_duration(&t->o, "--debounce", &th->wait);
+	}
+	return 0;
+}
+
+/* The RATE operand and the bucket it fills. */
+static int
+take_rate(sz_tool *t, struct throttle *th, int *argc, char ***argv)
+{
+	if (*argc < 1)
+		return sz_usage(t, "missing RATE");
+	if (sz_parse_rate("RATE", (*argv)[0], &th->rate, t->o.err,
+	    sizeof(t->o.err)) < 0)
+		return sz_usage(t, "%s", t->o.err);
+	(*argc)--;
+	(*argv)++;
+	th->cap = (double)th->burst;
+	if (th->cap < th->rate * TIMER_RES_NS / 1e9)
+		th->cap = th->rate * TIMER_RES_NS / 1e9;
+	th->b.tokens = th->cap;
+	th->b.last = sz_now();
 	return -1;
 }
+
+static int
+throttle_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct throttle *th = t->ud;
+	int rc;
+
+	th->t = t;
+	if (th->drop_mode && th->mode != M_DEBOUNCE)
+		th->mode = M_DROP;
+	if ((rc = check_options(t, th)) >= 0)
+		return rc;
+	if (th->mode != M_DEBOUNCE && (rc = take_rate(t, th, argc,
+	    argv)) >= 0)
+		return rc;
+	if (th->key.keysrc != NULL) {
+		if ((rc = sz_key_compile(&th->key, t, &t->vars)) != 0)
+			return rc;
+		th->km = th->mode == M_DEBOUNCE ? sz_keymap_new(
+		    th->key.max_keys, sizeof(struct pending), debounce_evict,
+		    th) : sz_keymap_new(th->key.max_keys,
+		    sizeof(struct bucket), NULL, NULL);
+		if (th->km == NULL) {
+			sz_msg(t, "error", NULL, 0, "out of memory");
+			return SZ_EXIT_FAIL;
+		}
+	}
+	if (th->dropped_path != NULL && sz_tool_open(t, &th->dropped,
+	    "--dropped", th->dropped_path, 0) != 0)
+		return SZ_EXIT_FAIL;
+	*proc = th->mode == M_PACE ? &pace_proc : th->mode == M_DROP ?
+	    (th->km ? &key_drop_proc : &drop_proc) :
+	    (th->km ? &key_debounce_proc : &debounce_proc);
+	return -1;
+}
+
+static void
+throttle_done(sz_tool *t)
+{
+	struct throttle *th = t->ud;
+
+	debounce_free(th);
+	sz_keymap_free(th->km);
+	sz_key_free(&th->key);
+	sz_buf_free(&th->held);
+}
+
+static const sz_tool_def throttle_def = {
+	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:d",
+	.longopts = longopts, .jq = 1, .option = throttle_option,
+	.start = throttle_start, .done = throttle_done,
+};
 
 int
 main(int argc, char **argv)
 {
 	struct throttle th;
-	sz_tool t;
-	sz_jqvars vars;
-	const sz_proc *proc;
-	const char *dropped = NULL;
-	int c, rc, drop_mode = 0, burst_set = 0;
 
 	memset(&th, 0, sizeof(th));
 	sz_key_init(&th.key);
 	th.burst = 1;
-	th.t = &t;
-	sz_tool_init(&t, "sz-throttle");
-	sz_jqvars_init(&vars);
-	while ((c = sz_key_getopt(&th.key, &t.o, &vars, argc, argv, "b:d",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case 'b':
-			burst_set = 1;
-			c = sz_opt_count(&t.o, "--burst", 1, UINT64_C(1) << 40,
-			    &th.burst);
-			break;
-		case 'd':
-			drop_mode = 1;
-			break;
-		case OPT_DROPPED:
-			dropped = optarg;
-			break;
-		case OPT_DEBOUNCE:
-			th.mode = M_DEBOUNCE;
-			c = sz_opt_duration(&t.o, "--debounce", &th.wait);
-			break;
-		}
-		if (c == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (drop_mode && th.mode != M_DEBOUNCE)
-		th.mode = M_DROP;
-	if (check_options(&t, &th, drop_mode, burst_set, dropped) < 0) {
-		rc = sz_usage(&t, "%s", t.o.err);
-		goto out;
-	}
-	if (th.mode != M_DEBOUNCE) {
-		if (optind >= argc) {
-			rc = sz_usage(&t, "missing RATE");
-			goto out;
-		}
-		if (sz_parse_rate("RATE", argv[optind], &th.rate, t.o.err,
-		    sizeof(t.o.err)) < 0) {
-			rc = sz_usage(&t, "%s", t.o.err);
-			goto out;
-		}
-		optind++;
-		th.cap = (double)th.burst;
-		if (th.cap < th.rate * TIMER_RES_NS / 1e9)
-			th.cap = th.rate * TIMER_RES_NS / 1e9;
-		th.b.tokens = th.cap;
-		th.b.last = sz_now();
-	}
-	if (th.key.keysrc != NULL) {
-		if ((rc = sz_key_compile(&th.key, &t, &vars)) != 0)
-			goto out;
-		if (th.mode == M_DEBOUNCE)
-			th.km = sz_keymap_new(th.key.max_keys,
-			    sizeof(struct pending), debounce_evict, &th);
-		else
-			th.km = sz_keymap_new(th.key.max_keys,
-			    sizeof(struct bucket), NULL, NULL);
-		if (th.km == NULL) {
-			sz_msg(&t, "error", NULL, 0, "out of memory");
-			rc = SZ_EXIT_FAIL;
-			goto out;
-		}
-	}
-	if (dropped != NULL) {
-		if ((rc = sz_tool_open(&t, &th.dropped, "--dropped", dropped,
-		    0)) != 0)
-			goto out;
-	}
-	switch (th.mode) {
-	case M_PACE:
-		proc = &pace_proc;
-		break;
-	case M_DROP:
-		proc = th.km ? &key_drop_proc : &drop_proc;
-		break;
-	case M_DEBOUNCE:
-	default:
-		proc = th.km ? &key_debounce_proc : &debounce_proc;
-		break;
-	}
-	rc = sz_tool_run(&t, proc, &th, argc - optind, argv + optind);
-out:
-	debounce_free(&th);
-	sz_keymap_free(th.km);
-	sz_key_free(&th.key);
-	sz_buf_free(&th.held);
-	sz_jqvars_free(&vars);
-	return rc;
+	return sz_tool_main(&throttle_def, &th, argc, argv);
 }

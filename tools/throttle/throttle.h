@@ -47,6 +47,9 @@ struct throttle {
 	sz_tool *t;		/* for the evict callback */
 	/* --dropped */
 	sz_out dropped;
+	const char *dropped_path;
+	int drop_mode;		/* -d */
+	int burst_set;		/* -b */
 };
 
 /* main.c: the stats members of every mode. */
