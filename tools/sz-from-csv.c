@@ -17,12 +17,9 @@
 
 struct fromcsv {
 	sz_csvin in;
-	int header;		/* the first row of each file names the
-				   columns (not --no-header) */
+	sz_csvopts csv;		/* -d, --columns, --no-header (with it, the
+				   first row does not name the columns) */
 	int infer;		/* --infer */
-	unsigned char delim;	/* -d */
-	sz_columns cols;	/* --columns */
-	int have_cols;
 	int in_file;		/* a FILE has begun */
 	int have_keys;		/* keys known for the current FILE */
 	sz_buf keys;		/* "name1":,"name2":,... (key i with the
@@ -44,12 +41,10 @@ static const char usage[] =
 "      --infer            unquoted numbers, true and false as JSON\n"
 "                         values, unquoted empty fields as null\n";
 
-enum { OPT_COLUMNS = SZ_OPT_TOOL, OPT_NOHEADER, OPT_INFER };
+enum { OPT_INFER = SZ_OPT_TOOL };
 
 static const struct option longopts[] = {
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "columns", required_argument, NULL, OPT_COLUMNS },
-	{ "no-header", no_argument, NULL, OPT_NOHEADER },
+	SZ_CSV_LONGOPTS,
 	{ "infer", no_argument, NULL, OPT_INFER },
 	{ NULL, 0, NULL, 0 }
 };
@@ -90,8 +85,8 @@ reset_keys(struct fromcsv *f)
 static int
 keys_from_columns(struct fromcsv *f)
 {
-	for (size_t i = 0; i < f->cols.n; i++)
-		if (add_key(f, f->cols.name[i], f->cols.len[i]) != 0)
+	for (size_t i = 0; i < f->csv.cols.n; i++)
+		if (add_key(f, f->csv.cols.name[i], f->csv.cols.len[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -185,8 +180,8 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 
 	reset_keys(f);
 	f->have_keys = 1;
-	if (!f->header) {
-		rc = f->have_cols ? keys_from_columns(f) :
+	if (!f->csv.header) {
+		rc = f->csv.have_cols ? keys_from_columns(f) :
 		    keys_numbered(f, r->n);
 		return rc < 0 ? sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 1;
 	}
@@ -194,11 +189,11 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header has an "
 		    OPEN_QUOTE, r->file, r->line, r->open_line, r->open_col,
 		    r->end_line);
-	if (f->have_cols) {
-		if (r->n != f->cols.n)
+	if (f->csv.have_cols) {
+		if (r->n != f->csv.cols.n)
 			return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header "
 			    "has %zu fields, --columns names %zu", r->file,
-			    r->line, r->n, f->cols.n);
+			    r->line, r->n, f->csv.cols.n);
 		return keys_from_columns(f) < 0 ?
 		    sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 0;
 	}
@@ -399,22 +394,10 @@ fromcsv_option(sz_tool *t, int c)
 {
 	struct fromcsv *f = t->ud;
 
-	switch (c) {
-	case 'd':
-		return sz_csv_delim("-d", optarg, &f->delim, t->o.err,
-		    sizeof(t->o.err)) < 0 ? '?' : 0;
-	case OPT_COLUMNS:
-		sz_columns_free(&f->cols);
-		f->have_cols = sz_csv_columns("--columns", optarg, &f->cols,
-		    t->o.err, sizeof(t->o.err)) == 0;
-		return f->have_cols ? 0 : '?';
-	case OPT_NOHEADER:
-		f->header = 0;
-		break;
-	case OPT_INFER:
+	if (sz_csv_opt(&f->csv, c, optarg, t->o.err, sizeof(t->o.err)) < 0)
+		return '?';
+	if (c == OPT_INFER)
 		f->infer = 1;
-		break;
-	}
 	return 0;
 }
 
@@ -426,7 +409,7 @@ fromcsv_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
 	(void)argc;
 	(void)argv;
 	(void)proc;
-	if (sz_csvin_init(&f->in, f->delim, t->o.max_record, f->infer,
+	if (sz_csvin_init(&f->in, f->csv.delim, t->o.max_record, f->infer,
 	    fromcsv_row, t) < 0) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
@@ -440,7 +423,7 @@ fromcsv_done(sz_tool *t)
 	struct fromcsv *f = t->ud;
 
 	sz_csvin_free(&f->in);
-	sz_columns_free(&f->cols);
+	sz_csvopts_free(&f->csv);
 	sz_buf_free(&f->keys);
 	sz_buf_free(&f->out);
 	free(f->kend);
@@ -455,7 +438,9 @@ static const sz_tool_def fromcsv_def = {
 int
 main(int argc, char **argv)
 {
-	struct fromcsv f = { .header = 1, .delim = ',' };
+	struct fromcsv f = { .infer = 0 };
+
+	sz_csvopts_init(&f.csv);
 
 	return sz_tool_main(&fromcsv_def, &f, argc, argv);
 }

@@ -17,12 +17,10 @@
 #include "run/tool.h"
 
 struct tocsv {
-	unsigned char delim;	/* -d */
-	int header;		/* write a header row (not --no-header) */
+	sz_csvopts csv;		/* -d, --columns, --no-header (no header
+				   row) */
 	int crlf;		/* --crlf */
 	int strict;		/* --strict */
-	sz_columns given;	/* --columns */
-	int have_given;
 	/* the columns */
 	sz_buf names;		/* their names' bytes, back to back */
 	size_t *nend;		/* name i ends at names.p[nend[i]] */
@@ -53,12 +51,10 @@ static const char usage[] =
 "      --strict           a record with a key that is not a column is bad\n"
 "                         input\n";
 
-enum { OPT_COLUMNS = SZ_OPT_TOOL, OPT_NOHEADER, OPT_CRLF, OPT_STRICT };
+enum { OPT_CRLF = SZ_OPT_TOOL, OPT_STRICT };
 
 static const struct option longopts[] = {
-	{ "delimiter", required_argument, NULL, 'd' },
-	{ "columns", required_argument, NULL, OPT_COLUMNS },
-	{ "no-header", no_argument, NULL, OPT_NOHEADER },
+	SZ_CSV_LONGOPTS,
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ NULL, 0, NULL, 0 }
@@ -222,7 +218,7 @@ write_header(sz_tool *t, struct tocsv *c)
 	int rc = 0;
 
 	c->header_done = 1;
-	if (!c->header)
+	if (!c->csv.header)
 		return 0;
 	sz_buf_reset(&c->line);
 	for (size_t i = 0; i < c->ncols; i++) {
@@ -230,7 +226,7 @@ write_header(sz_tool *t, struct tocsv *c)
 		const char *s = col_name(c, i, &n);
 
 		if (i)
-			rc |= sz_buf_addc(&c->line, (char)c->delim);
+			rc |= sz_buf_addc(&c->line, (char)c->csv.delim);
 		rc |= add_field(c, s, n);
 	}
 	if (rc)
@@ -324,7 +320,7 @@ tocsv_record(sz_tool *t, const sz_rec *r)
 	sz_buf_reset(&c->line);
 	for (size_t i = 0; i < c->ncols; i++) {
 		if (i)
-			rc |= sz_buf_addc(&c->line, (char)c->delim);
+			rc |= sz_buf_addc(&c->line, (char)c->csv.delim);
 		rc |= add_value(c, c->vp[i], c->vn[i]);
 	}
 	if (rc)
@@ -349,68 +345,67 @@ static const sz_proc tocsv_proc = {
 	.end = tocsv_end,
 };
 
+static int
+tocsv_option(sz_tool *t, int ch)
+{
+	struct tocsv *c = t->ud;
+
+	if (sz_csv_opt(&c->csv, ch, optarg, t->o.err, sizeof(t->o.err)) < 0)
+		return '?';
+	if (ch == OPT_CRLF)
+		c->crlf = 1;
+	else if (ch == OPT_STRICT)
+		c->strict = 1;
+	return 0;
+}
+
+static int
+tocsv_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+{
+	struct tocsv *c = t->ud;
+
+	(void)argc;
+	(void)argv;
+	(void)proc;
+	c->special[c->csv.delim] = c->special['"'] = 1;
+	c->special['\r'] = c->special['\n'] = 1;
+	for (size_t i = 0; i < c->csv.cols.n; i++)
+		if (col_add(c, c->csv.cols.name[i], c->csv.cols.len[i]) != 0) {
+			sz_msg(t, "error", NULL, 0, "out of memory");
+			return SZ_EXIT_FAIL;
+		}
+	c->have_cols = c->csv.have_cols;
+	return -1;
+}
+
+static void
+tocsv_done(sz_tool *t)
+{
+	struct tocsv *c = t->ud;
+
+	sz_csvopts_free(&c->csv);
+	sz_buf_free(&c->names);
+	sz_buf_free(&c->line);
+	sz_buf_free(&c->key);
+	sz_buf_free(&c->str);
+	free(c->nend);
+	free(c->hash);
+	free(c->vp);
+	free(c->vn);
+}
+
+static const sz_tool_def tocsv_def = {
+	.prog = "sz-to-csv", .usage = usage, .shortopts = "d:",
+	.longopts = longopts, .proc = &tocsv_proc, .option = tocsv_option,
+	.start = tocsv_start, .done = tocsv_done,
+};
+
 int
 main(int argc, char **argv)
 {
 	struct tocsv c;
-	sz_tool t;
-	int ch, rc;
 
 	memset(&c, 0, sizeof(c));
-	c.delim = ',';
-	c.header = 1;
-	sz_tool_init(&t, "sz-to-csv");
-	while ((ch = sz_opts_getopt(&t.o, argc, argv, "d:", longopts)) != -1 &&
-	    ch != '?') {
-		switch (ch) {
-		case 'd':
-			if (sz_csv_delim("-d", optarg, &c.delim, t.o.err,
-			    sizeof(t.o.err)) < 0)
-				ch = '?';
-			break;
-		case OPT_COLUMNS:
-			sz_columns_free(&c.given);
-			if (sz_csv_columns("--columns", optarg, &c.given,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				ch = '?';
-			c.have_given = ch != '?';
-			break;
-		case OPT_NOHEADER:
-			c.header = 0;
-			break;
-		case OPT_CRLF:
-			c.crlf = 1;
-			break;
-		case OPT_STRICT:
-			c.strict = 1;
-			break;
-		}
-		if (ch == '?')
-			break;
-	}
-	if ((rc = sz_tool_options_done(&t, ch, usage)) >= 0)
-		goto out;
-	c.special[c.delim] = c.special['"'] = 1;
-	c.special['\r'] = c.special['\n'] = 1;
-	for (size_t i = 0; i < c.given.n; i++)
-		if (col_add(&c, c.given.name[i], c.given.len[i]) != 0) {
-			sz_msg(&t, "error", NULL, 0, "out of memory");
-			rc = SZ_EXIT_FAIL;
-			goto out;
-		}
-	c.have_cols = c.have_given;
-	rc = sz_tool_run(&t, &tocsv_proc, &c, argc - optind, argv + optind);
-out:
-	/* A message printed before sz_tool_run() leaves the runtime's
-	 * message buffer allocated (sz_tool_run frees it on its way out). */
-	sz_columns_free(&c.given);
-	sz_buf_free(&c.names);
-	sz_buf_free(&c.line);
-	sz_buf_free(&c.key);
-	sz_buf_free(&c.str);
-	free(c.nend);
-	free(c.hash);
-	free(c.vp);
-	free(c.vn);
-	return rc;
+	sz_csvopts_init(&c.csv);
+	return sz_tool_main(&tocsv_def, &c, argc, argv);
 }

@@ -82,3 +82,37 @@ fail:
 	sz_columns_free(c);
 	return -1;
 }
+
+void
+sz_csvopts_init(sz_csvopts *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->delim = ',';
+	v->header = 1;
+}
+
+void
+sz_csvopts_free(sz_csvopts *v)
+{
+	sz_columns_free(&v->cols);
+	v->have_cols = 0;
+}
+
+int
+sz_csv_opt(sz_csvopts *v, int c, const char *arg, char *err, size_t errsize)
+{
+	switch (c) {
+	case 'd':
+		return sz_csv_delim("-d", arg, &v->delim, err, errsize) < 0 ?
+		    -1 : 1;
+	case SZ_CSV_OPT_COLUMNS:
+		sz_columns_free(&v->cols);
+		v->have_cols = sz_csv_columns("--columns", arg, &v->cols, err,
+		    errsize) == 0;
+		return v->have_cols ? 1 : -1;
+	case SZ_CSV_OPT_NOHEADER:
+		v->header = 0;
+		return 1;
+	}
+	return 0;
+}

@@ -9,6 +9,7 @@
 #ifndef SZ_CSVOPT_H
 #define SZ_CSVOPT_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 /*
@@ -34,5 +35,31 @@ typedef struct sz_columns {
 int sz_csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
     size_t errsize);
 void sz_columns_free(sz_columns *c);
+
+/*
+ * The options both CSV tools take: -d/--delimiter, --columns and
+ * --no-header. A tool puts SZ_CSV_LONGOPTS in its long options and "d:"
+ * in its short ones, and gives each option to sz_csv_opt first.
+ */
+enum { SZ_CSV_OPT_COLUMNS = 0x1a00, SZ_CSV_OPT_NOHEADER };
+#define SZ_CSV_LONGOPTS \
+	{ "delimiter", required_argument, NULL, 'd' }, \
+	{ "columns", required_argument, NULL, SZ_CSV_OPT_COLUMNS }, \
+	{ "no-header", no_argument, NULL, SZ_CSV_OPT_NOHEADER }
+
+typedef struct sz_csvopts {
+	unsigned char delim;	/* -d, ',' by default */
+	sz_columns cols;	/* --columns */
+	int have_cols;
+	int header;		/* 1 unless --no-header */
+} sz_csvopts;
+
+void sz_csvopts_init(sz_csvopts *v);
+void sz_csvopts_free(sz_csvopts *v);
+/* Take option c (value arg) if it is one of SZ_CSV_LONGOPTS: 1 when
+ * taken, 0 when not one of them, -1 with a message in err for a bad
+ * value. */
+int sz_csv_opt(sz_csvopts *v, int c, const char *arg, char *err,
+    size_t errsize);
 
 #endif
