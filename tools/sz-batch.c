@@ -164,16 +164,20 @@ batch_done(sz_tool *t)
 	sz_buf_free(&bt->b);
 }
 
+static void
+batch_init(sz_tool *t)
+{
+	struct batch *bt = t->ud;
+
+	bt->count = 100;
+	bt->max_bytes = (uint64_t)64 << 20;
+}
+
 static const sz_tool_def batch_def = {
+	.init = batch_init,
 	.prog = "sz-batch", .usage = usage, .shortopts = "n:t:",
 	.longopts = longopts, .proc = &batch_proc, .option = batch_option,
 	.done = batch_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct batch bt = { .count = 100, .max_bytes = (uint64_t)64 << 20 };
-
-	return sz_tool_main(&batch_def, &bt, argc, argv);
-}
+SZ_TOOL_MAIN(batch_def, struct batch)

@@ -240,13 +240,10 @@ buffer_option(sz_tool *t, int c)
 }
 
 static int
-buffer_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+buffer_start(sz_tool *t)
 {
 	struct buffer *bf = t->ud;
 
-	(void)argc;
-	(void)argv;
-	(void)proc;
 	sz_queue_init(&bf->q, bf->count, bf->max_bytes > SIZE_MAX ? SIZE_MAX :
 	    (size_t)bf->max_bytes);
 	if (bf->dropped_path != NULL && bf->when == SZ_FULL_BLOCK)
@@ -267,16 +264,20 @@ buffer_done(sz_tool *t)
 	sz_buf_free(&bf->held);
 }
 
+static void
+buffer_init(sz_tool *t)
+{
+	struct buffer *bf = t->ud;
+
+	bf->count = 1000;
+	bf->max_bytes = (uint64_t)64 << 20;
+}
+
 static const sz_tool_def buffer_def = {
+	.init = buffer_init,
 	.prog = "sz-buffer", .usage = usage, .shortopts = "n:",
 	.longopts = longopts, .proc = &buffer_proc, .option = buffer_option,
 	.start = buffer_start, .done = buffer_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct buffer bf = { .count = 1000, .max_bytes = (uint64_t)64 << 20 };
-
-	return sz_tool_main(&buffer_def, &bf, argc, argv);
-}
+SZ_TOOL_MAIN(buffer_def, struct buffer)

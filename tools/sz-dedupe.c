@@ -174,10 +174,6 @@ static int
 dedupe_option(sz_tool *t, int c)
 {
 	struct dedupe *d = t->ud;
-	int rc;
-
-	if ((rc = sz_key_opt(&d->k, &t->o, c)) != 0)
-		return rc == 1 ? 0 : rc;
 	switch (c) {
 	case OPT_TTL:
 		d->have_ttl = 1;
@@ -190,14 +186,11 @@ dedupe_option(sz_tool *t, int c)
 }
 
 static int
-dedupe_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+dedupe_start(sz_tool *t)
 {
 	struct dedupe *d = t->ud;
 	int rc;
 
-	(void)argc;
-	(void)argv;
-	(void)proc;
 	if ((rc = sz_key_compile(&d->k, t, &t->vars)) != 0)
 		return rc;
 	if ((d->m = sz_keymap_new(d->k.max_keys, sizeof(int64_t), NULL,
@@ -216,24 +209,25 @@ dedupe_done(sz_tool *t)
 {
 	struct dedupe *d = t->ud;
 
-	sz_key_free(&d->k);
 	sz_keymap_free(d->m);
 	sz_buf_free(&d->pk);
 	sz_buf_free(&d->pr);
 }
 
+static void
+dedupe_init(sz_tool *t)
+{
+	struct dedupe *d = t->ud;
+
+	sz_key_init(&d->k);
+	t->key = &d->k;
+}
+
 static const sz_tool_def dedupe_def = {
+	.init = dedupe_init,
 	.prog = "sz-dedupe", .usage = usage, .shortopts = "k:",
 	.longopts = longopts, .jq = 1, .proc = &dedupe_proc,
 	.option = dedupe_option, .start = dedupe_start, .done = dedupe_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct dedupe d;
-
-	memset(&d, 0, sizeof(d));
-	sz_key_init(&d.k);
-	return sz_tool_main(&dedupe_def, &d, argc, argv);
-}
+SZ_TOOL_MAIN(dedupe_def, struct dedupe)

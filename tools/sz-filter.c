@@ -91,13 +91,12 @@ filter_option(sz_tool *t, int c)
 }
 
 static int
-filter_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+filter_start(sz_tool *t)
 {
 	struct filter *f = t->ud;
 	int rc;
 
-	(void)proc;
-	if ((rc = sz_tool_take_expr(t, argc, argv, &f->e, !f->slow)) >= 0)
+	if ((rc = sz_tool_take_expr(t, &f->e, !f->slow)) >= 0)
 		return rc;
 	if (f->rejects_path != NULL) {
 		if ((rc = sz_tool_open(t, &f->rejects, "--rejects",
@@ -122,10 +121,4 @@ static const sz_tool_def filter_def = {
 	.option = filter_option, .start = filter_start, .done = filter_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct filter f = { .invert = 0 };
-
-	return sz_tool_main(&filter_def, &f, argc, argv);
-}
+SZ_TOOL_MAIN(filter_def, struct filter)

@@ -402,13 +402,10 @@ fromcsv_option(sz_tool *t, int c)
 }
 
 static int
-fromcsv_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+fromcsv_start(sz_tool *t)
 {
 	struct fromcsv *f = t->ud;
 
-	(void)argc;
-	(void)argv;
-	(void)proc;
 	if (sz_csvin_init(&f->in, f->csv.delim, t->o.max_record, f->infer,
 	    fromcsv_row, t) < 0) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
@@ -429,18 +426,19 @@ fromcsv_done(sz_tool *t)
 	free(f->kend);
 }
 
+static void
+fromcsv_init(sz_tool *t)
+{
+	struct fromcsv *f = t->ud;
+
+	sz_csvopts_init(&f->csv);
+}
+
 static const sz_tool_def fromcsv_def = {
+	.init = fromcsv_init,
 	.prog = "sz-from-csv", .usage = usage, .shortopts = "d:",
 	.longopts = longopts, .proc = &fromcsv_proc, .option = fromcsv_option,
 	.start = fromcsv_start, .done = fromcsv_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct fromcsv f = { .infer = 0 };
-
-	sz_csvopts_init(&f.csv);
-
-	return sz_tool_main(&fromcsv_def, &f, argc, argv);
-}
+SZ_TOOL_MAIN(fromcsv_def, struct fromcsv)

@@ -219,10 +219,6 @@ static int
 partition_option(sz_tool *t, int c)
 {
 	struct partition *pt = t->ud;
-	int rc;
-
-	if ((rc = sz_key_opt(&pt->key, &t->o, c)) != 0)
-		return rc == 1 ? 0 : rc;
 	switch (c) {
 	case OPT_RR:
 		pt->rr = 1;
@@ -238,23 +234,19 @@ partition_option(sz_tool *t, int c)
 }
 
 static int
-partition_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+partition_start(sz_tool *t)
 {
 	struct partition *pt = t->ud;
 	const char *tmpl;
 	int rc;
 
-	(void)proc;
 	if ((pt->key.keysrc != NULL) == pt->rr)
 		return sz_usage(t, "give exactly one of --key EXPR and "
 		    "--round-robin");
 	if (pt->n == 0)
 		return sz_usage(t, "missing -n N");
-	if (*argc < 1)
+	if ((tmpl = sz_tool_operand(t)) == NULL)
 		return sz_usage(t, "missing DEST-TEMPLATE");
-	tmpl = (*argv)[0];
-	(*argc)--;
-	(*argv)++;
 	if ((rc = sz_key_compile(&pt->key, t, &t->vars)) != 0)
 		return rc;
 	pt->d = calloc(pt->n, sizeof(*pt->d));
@@ -274,25 +266,26 @@ partition_done(sz_tool *t)
 	struct partition *pt = t->ud;
 
 	sz_dests_free(&pt->ds);
-	sz_key_free(&pt->key);
 	free(pt->d);
 	free(pt->written);
 }
 
+static void
+partition_init(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	pt->buffer = DEFAULT_BUFFER;
+	sz_key_init(&pt->key);
+	t->key = &pt->key;
+}
+
 static const sz_tool_def partition_def = {
+	.init = partition_init,
 	.prog = "sz-partition", .usage = usage, .shortopts = "k:n:",
 	.longopts = longopts, .jq = 1, .proc = &partition_proc,
 	.option = partition_option, .start = partition_start,
 	.done = partition_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct partition pt;
-
-	memset(&pt, 0, sizeof(pt));
-	pt.buffer = DEFAULT_BUFFER;
-	sz_key_init(&pt.key);
-	return sz_tool_main(&partition_def, &pt, argc, argv);
-}
+SZ_TOOL_MAIN(partition_def, struct partition)

@@ -367,15 +367,12 @@ route_option(sz_tool *t, int c)
 }
 
 static int
-route_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+route_start(sz_tool *t)
 {
 	struct router *ro = t->ud;
 	char opt[256];
 	int rc;
 
-	(void)argc;
-	(void)argv;
-	(void)proc;
 	if (room(t, ro) != 0)
 		return sz_usage(t, "%s", t->o.err);
 	for (size_t i = 0; i < ro->nout; i++) {
@@ -417,17 +414,21 @@ route_done(sz_tool *t)
 	free(ro->hits);
 }
 
+static void
+route_init(sz_tool *t)
+{
+	struct router *ro = t->ud;
+
+	ro->def = "-";
+	ro->buffer = DEFAULT_BUFFER;
+	ro->policy = SZ_FULL_BLOCK;
+}
+
 static const sz_tool_def route_def = {
+	.init = route_init,
 	.prog = "sz-route", .usage = usage, .shortopts = "r:o:ad:",
 	.longopts = longopts, .jq = 1, .proc = &route_proc,
 	.option = route_option, .start = route_start, .done = route_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct router ro = { .def = "-", .buffer = DEFAULT_BUFFER,
-	    .policy = SZ_FULL_BLOCK };
-
-	return sz_tool_main(&route_def, &ro, argc, argv);
-}
+SZ_TOOL_MAIN(route_def, struct router)

@@ -273,10 +273,6 @@ static int
 sample_option(sz_tool *t, int c)
 {
 	struct sample *s = t->ud;
-	int rc;
-
-	if ((rc = sz_key_opt(&s->key, &t->o, c)) != 0)
-		return rc == 1 ? 0 : rc;
 	switch (c) {
 	case 'p':
 		return set_mode(t, s, M_PROB) ? '?' :
@@ -311,12 +307,10 @@ key_setup(sz_tool *t, struct sample *s)
 }
 
 static int
-sample_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+sample_start(sz_tool *t)
 {
 	struct sample *s = t->ud;
 
-	(void)argc;
-	(void)argv;
 	if (s->mode == M_NONE)
 		return sz_usage(t, "give one of -p, --every and --reservoir");
 	if (s->key.keysrc != NULL && s->mode != M_PROB)
@@ -329,7 +323,7 @@ sample_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
 	s->all = s->p >= 1;
 	s->threshold = s->all ? UINT64_MAX :
 	    (uint64_t)(s->p * 18446744073709551616.0);
-	*proc = s->mode == M_EVERY ? &every_proc : s->mode == M_RESERVOIR ?
+	t->proc = s->mode == M_EVERY ? &every_proc : s->mode == M_RESERVOIR ?
 	    &reservoir_proc : s->key.keysrc != NULL ? &key_proc : &prob_proc;
 	return s->key.keysrc != NULL ? key_setup(t, s) : -1;
 }
@@ -339,24 +333,25 @@ sample_done(sz_tool *t)
 {
 	struct sample *s = t->ud;
 
-	sz_key_free(&s->key);
 	for (uint64_t i = 0; i < s->nslots; i++)
 		sz_buf_free(&s->slots[i].rec);
 	free(s->slots);
 }
 
+static void
+sample_init(sz_tool *t)
+{
+	struct sample *s = t->ud;
+
+	sz_key_init(&s->key);
+	t->key = &s->key;
+}
+
 static const sz_tool_def sample_def = {
+	.init = sample_init,
 	.prog = "sz-sample", .usage = usage, .shortopts = "k:p:",
 	.longopts = longopts, .jq = 1, .option = sample_option,
 	.start = sample_start, .done = sample_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct sample s;
-
-	memset(&s, 0, sizeof(s));
-	sz_key_init(&s.key);
-	return sz_tool_main(&sample_def, &s, argc, argv);
-}
+SZ_TOOL_MAIN(sample_def, struct sample)

@@ -360,13 +360,10 @@ tocsv_option(sz_tool *t, int ch)
 }
 
 static int
-tocsv_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+tocsv_start(sz_tool *t)
 {
 	struct tocsv *c = t->ud;
 
-	(void)argc;
-	(void)argv;
-	(void)proc;
 	c->special[c->csv.delim] = c->special['"'] = 1;
 	c->special['\r'] = c->special['\n'] = 1;
 	for (size_t i = 0; i < c->csv.cols.n; i++)
@@ -394,18 +391,19 @@ tocsv_done(sz_tool *t)
 	free(c->vn);
 }
 
+static void
+tocsv_init(sz_tool *t)
+{
+	struct tocsv *c = t->ud;
+
+	sz_csvopts_init(&c->csv);
+}
+
 static const sz_tool_def tocsv_def = {
+	.init = tocsv_init,
 	.prog = "sz-to-csv", .usage = usage, .shortopts = "d:",
 	.longopts = longopts, .proc = &tocsv_proc, .option = tocsv_option,
 	.start = tocsv_start, .done = tocsv_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct tocsv c;
-
-	memset(&c, 0, sizeof(c));
-	sz_csvopts_init(&c.csv);
-	return sz_tool_main(&tocsv_def, &c, argc, argv);
-}
+SZ_TOOL_MAIN(tocsv_def, struct tocsv)

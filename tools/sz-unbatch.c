@@ -97,10 +97,4 @@ static const sz_tool_def unbatch_def = {
 	.proc = &unbatch_proc, .option = unbatch_option,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct unbatch u = { .strict = 0 };
-
-	return sz_tool_main(&unbatch_def, &u, argc, argv);
-}
+SZ_TOOL_MAIN(unbatch_def, struct unbatch)

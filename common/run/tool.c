@@ -13,6 +13,7 @@
 #include "io/wq.h"
 #include "jq/expr.h"
 #include "json/json.h"
+#include "run/key.h"
 #include "run/tool.h"
 
 /*
@@ -159,33 +160,64 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 	return -1;
 }
 
+/* The next option: the key part's and jq's are answered inside. */
+static int
+next_option(sz_tool *t, const sz_tool_def *d, int argc, char **argv)
+{
+	int c, k;
+
+	for (;;) {
+		c = d->jq ? sz_jq_getopt(&t->o, &t->vars, argc, argv,
+		    d->shortopts, d->longopts) : sz_opts_getopt(&t->o, argc,
+		    argv, d->shortopts, d->longopts);
+		if (c == -1 || c == '?' || t->key == NULL)
+			return c;
+		if ((k = sz_key_opt(t->key, &t->o, c)) == 0)
+			return c;
+		if (k == '?')
+			return '?';
+	}
+}
+
 int
-sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv)
+sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
+    char **argv)
 {
 	sz_tool t;
-	const sz_proc *p = d->proc;
 	int c, rc;
 
 	sz_tool_init(&t, d->prog);
+	memset(ud, 0, udsize);
 	t.ud = ud;
-	while ((c = d->jq ? sz_jq_getopt(&t.o, &t.vars, argc, argv,
-	    d->shortopts, d->longopts) : sz_opts_getopt(&t.o, argc, argv,
-	    d->shortopts, d->longopts)) != -1 && c != '?')
+	t.proc = d->proc;
+	if (d->init != NULL)
+		d->init(&t);
+	while ((c = next_option(&t, d, argc, argv)) != -1 && c != '?')
 		if (d->option != NULL && d->option(&t, c) == '?') {
 			c = '?';
 			break;
 		}
 	if ((rc = sz_tool_options_done(&t, c, d->usage)) < 0) {
-		argc -= optind;
-		argv += optind;
-		if (d->start == NULL || (rc = d->start(&t, &argc, &argv,
-		    &p)) < 0)
-			rc = sz_tool_run(&t, p, ud, argc, argv);
+		t.argc = argc - optind;
+		t.argv = argv + optind;
+		if (d->start == NULL || (rc = d->start(&t)) < 0)
+			rc = sz_tool_run(&t, t.proc, ud, t.argc, t.argv);
 	}
 	if (d->done != NULL)
 		d->done(&t);
+	if (t.key != NULL)
+		sz_key_free(t.key);
 	sz_jqvars_free(&t.vars);
 	return rc;
+}
+
+const char *
+sz_tool_operand(sz_tool *t)
+{
+	if (t->argc < 1)
+		return NULL;
+	t->argc--;
+	return *t->argv++;
 }
 
 int
@@ -204,17 +236,13 @@ sz_tool_compile(sz_tool *t, sz_expr *e, const char *src, int fast,
 }
 
 int
-sz_tool_take_expr(sz_tool *t, int *argc, char ***argv, sz_expr *e, int fast)
+sz_tool_take_expr(sz_tool *t, sz_expr *e, int fast)
 {
-	int rc;
+	const char *src = sz_tool_operand(t);
 
-	if (*argc < 1)
+	if (src == NULL)
 		return sz_usage(t, "missing EXPR");
-	if ((rc = sz_tool_compile(t, e, (*argv)[0], fast, NULL)) >= 0)
-		return rc;
-	(*argc)--;
-	(*argv)++;
-	return -1;
+	return sz_tool_compile(t, e, src, fast, NULL);
 }
 
 int

@@ -120,6 +120,9 @@ struct sz_tool {
 	int ending;		/* proc->end answered 1 */
 	int finished;
 	sz_jqvars vars;		/* --arg, --argjson, -L (tools with jq) */
+	struct sz_key *key;	/* a keyed tool's key part, or NULL */
+	int argc;		/* the operands not taken yet (FILEs) */
+	char **argv;
 	sz_buf scratch;
 	sz_statv statv;		/* the stats, built for each rendering */
 	char *failmsg;		/* printed last, after the flush */
@@ -131,8 +134,9 @@ struct sz_tool {
 
 /*
  * What a tool is, for sz_tool_main(): its options, how it takes its
- * operands and sets up, and how it frees its state. main() is then
- *	return sz_tool_main(&def, &state, argc, argv);
+ * operands and sets up, and how it frees its state. A tool's file ends
+ *	static const sz_tool_def def = { ... };
+ *	SZ_TOOL_MAIN(def, struct mytool)
  */
 typedef struct sz_tool_def {
 	const char *prog;	/* "sz-NAME" */
@@ -141,23 +145,35 @@ typedef struct sz_tool_def {
 	const struct option *longopts;	/* the tool's own, zero-terminated */
 	int jq;			/* it takes the jq options (into t->vars) */
 	const sz_proc *proc;	/* the callbacks, unless start chooses */
+	/* Before the options, the state zeroed: set defaults; a keyed tool
+	 * points t->key at its sz_key (run/key.h), whose options the
+	 * runtime then reads. May be NULL. */
+	void (*init)(sz_tool *t);
 	/* One of the tool's own options, optarg set: 0, or '?' with
 	 * t->o.err set (the sz_opt_* helpers answer so). May be NULL. */
 	int (*option)(sz_tool *t, int c);
-	/* After the options: *argv[0..*argc) are the operands; take the
-	 * tool's (advancing *argv, decreasing *argc: the rest are FILEs),
-	 * set up, and choose *proc if not def->proc. Answer -1 to run, or
-	 * an exit status. May be NULL. */
-	int (*start)(sz_tool *t, int *argc, char ***argv,
-	    const sz_proc **proc);
-	/* Free the tool's state; called however the run ended. May be
-	 * NULL. */
+	/* After the options: take the tool's operands (sz_tool_operand;
+	 * the rest are FILEs), set up, choose t->proc if not def->proc.
+	 * Answer -1 to run, or an exit status. May be NULL. */
+	int (*start)(sz_tool *t);
+	/* Free the tool's state; called however the run ended (t->key is
+	 * freed after it). May be NULL. */
 	void (*done)(sz_tool *t);
 } sz_tool_def;
 
-/* The whole life of a tool: options, start, the run, done. Returns the
- * exit status. `ud` is the tool's state (t->ud from the start). */
-int sz_tool_main(const sz_tool_def *d, void *ud, int argc, char **argv);
+/* The whole life of a tool: init, options, start, the run, done.
+ * Returns the exit status. `ud` is the tool's state, zeroed (t->ud). */
+int sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
+    char **argv);
+#define SZ_TOOL_MAIN(def, type)						\
+	int main(int argc, char **argv)					\
+	{								\
+		type ud_;						\
+		return sz_tool_main(&(def), &ud_, sizeof(ud_), argc, argv); \
+	}
+
+/* In start(): the next operand (taken), or NULL when there is none. */
+const char *sz_tool_operand(sz_tool *t);
 
 /* Compile a jq program given for `opt` (NULL: the EXPR operand) with
  * t->vars; a program jq rejects is a usage error naming it. Returns -1,
@@ -168,8 +184,7 @@ int sz_tool_compile(sz_tool *t, struct sz_expr *e, const char *src,
 
 /* In start(): take the EXPR operand and compile it (sz_tool_compile);
  * "missing EXPR" when there is none. Returns -1 or the exit status. */
-int sz_tool_take_expr(sz_tool *t, int *argc, char ***argv,
-    struct sz_expr *e, int fast);
+int sz_tool_take_expr(sz_tool *t, struct sz_expr *e, int fast);
 
 /* Set up t for tool `prog` ("sz-NAME"). */
 void sz_tool_init(sz_tool *t, const char *prog);

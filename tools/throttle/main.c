@@ -258,10 +258,6 @@ static int
 throttle_option(sz_tool *t, int c)
 {
 	struct throttle *th = t->ud;
-	int rc;
-
-	if ((rc = sz_key_opt(&th->key, &t->o, c)) != 0)
-		return rc == 1 ? 0 : rc;
 	switch (c) {
 	case 'b':
 		th->burst_set = 1;
@@ -282,15 +278,15 @@ throttle_option(sz_tool *t, int c)
 
 /* The RATE operand and the bucket it fills. */
 static int
-take_rate(sz_tool *t, struct throttle *th, int *argc, char ***argv)
+take_rate(sz_tool *t, struct throttle *th)
 {
-	if (*argc < 1)
+	const char *rate = sz_tool_operand(t);
+
+	if (rate == NULL)
 		return sz_usage(t, "missing RATE");
-	if (sz_parse_rate("RATE", (*argv)[0], &th->rate, t->o.err,
+	if (sz_parse_rate("RATE", rate, &th->rate, t->o.err,
 	    sizeof(t->o.err)) < 0)
 		return sz_usage(t, "%s", t->o.err);
-	(*argc)--;
-	(*argv)++;
 	th->cap = (double)th->burst;
 	if (th->cap < th->rate * TIMER_RES_NS / 1e9)
 		th->cap = th->rate * TIMER_RES_NS / 1e9;
@@ -300,7 +296,7 @@ take_rate(sz_tool *t, struct throttle *th, int *argc, char ***argv)
 }
 
 static int
-throttle_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
+throttle_start(sz_tool *t)
 {
 	struct throttle *th = t->ud;
 	int rc;
@@ -310,8 +306,7 @@ throttle_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
 		th->mode = M_DROP;
 	if ((rc = check_options(t, th)) >= 0)
 		return rc;
-	if (th->mode != M_DEBOUNCE && (rc = take_rate(t, th, argc,
-	    argv)) >= 0)
+	if (th->mode != M_DEBOUNCE && (rc = take_rate(t, th)) >= 0)
 		return rc;
 	if (th->key.keysrc != NULL) {
 		if ((rc = sz_key_compile(&th->key, t, &t->vars)) != 0)
@@ -328,7 +323,7 @@ throttle_start(sz_tool *t, int *argc, char ***argv, const sz_proc **proc)
 	if (th->dropped_path != NULL && sz_tool_open(t, &th->dropped,
 	    "--dropped", th->dropped_path, 0) != 0)
 		return SZ_EXIT_FAIL;
-	*proc = th->mode == M_PACE ? &pace_proc : th->mode == M_DROP ?
+	t->proc = th->mode == M_PACE ? &pace_proc : th->mode == M_DROP ?
 	    (th->km ? &key_drop_proc : &drop_proc) :
 	    (th->km ? &key_debounce_proc : &debounce_proc);
 	return -1;
@@ -341,23 +336,24 @@ throttle_done(sz_tool *t)
 
 	debounce_free(th);
 	sz_keymap_free(th->km);
-	sz_key_free(&th->key);
 	sz_buf_free(&th->held);
 }
 
+static void
+throttle_init(sz_tool *t)
+{
+	struct throttle *th = t->ud;
+
+	sz_key_init(&th->key);
+	t->key = &th->key;
+	th->burst = 1;
+}
+
 static const sz_tool_def throttle_def = {
+	.init = throttle_init,
 	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:d",
 	.longopts = longopts, .jq = 1, .option = throttle_option,
 	.start = throttle_start, .done = throttle_done,
 };
 
-int
-main(int argc, char **argv)
-{
-	struct throttle th;
-
-	memset(&th, 0, sizeof(th));
-	sz_key_init(&th.key);
-	th.burst = 1;
-	return sz_tool_main(&throttle_def, &th, argc, argv);
-}
+SZ_TOOL_MAIN(throttle_def, struct throttle)
