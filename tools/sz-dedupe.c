@@ -191,7 +191,7 @@ dedupe_start(sz_tool *t)
 	struct dedupe *d = t->ud;
 	int rc;
 
-	if ((rc = sz_key_compile(&d->k, t, &t->vars)) != 0)
+	if ((rc = sz_key_compile(&d->k, t)) != 0)
 		return rc;
 	if ((d->m = sz_keymap_new(d->k.max_keys, sizeof(int64_t), NULL,
 	    NULL)) == NULL) {

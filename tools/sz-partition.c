@@ -247,7 +247,7 @@ partition_start(sz_tool *t)
 		return sz_usage(t, "missing -n N");
 	if ((tmpl = sz_tool_operand(t)) == NULL)
 		return sz_usage(t, "missing DEST-TEMPLATE");
-	if ((rc = sz_key_compile(&pt->key, t, &t->vars)) != 0)
+	if ((rc = sz_key_compile(&pt->key, t)) != 0)
 		return rc;
 	pt->d = calloc(pt->n, sizeof(*pt->d));
 	pt->written = calloc(pt->n, sizeof(*pt->written));

@@ -298,7 +298,7 @@ key_setup(sz_tool *t, struct sample *s)
 	unsigned char seed[8];
 	int rc;
 
-	if ((rc = sz_key_compile(&s->key, t, &t->vars)) != 0)
+	if ((rc = sz_key_compile(&s->key, t)) != 0)
 		return rc;
 	for (int i = 0; i < 8; i++)
 		seed[i] = (unsigned char)(s->seed >> (8 * i));

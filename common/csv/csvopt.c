@@ -6,8 +6,8 @@
 
 #include "csv/csvopt.h"
 
-int
-sz_csv_delim(const char *opt, const char *s, unsigned char *d, char *err,
+static int
+csv_delim(const char *opt, const char *s, unsigned char *d, char *err,
     size_t errsize)
 {
 	if (strcmp(s, "\\t") == 0) {
@@ -28,8 +28,8 @@ sz_csv_delim(const char *opt, const char *s, unsigned char *d, char *err,
 	return 0;
 }
 
-void
-sz_columns_free(sz_columns *c)
+static void
+columns_free(sz_columns *c)
 {
 	free(c->name);
 	free(c->len);
@@ -37,8 +37,8 @@ sz_columns_free(sz_columns *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int
-sz_csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
+static int
+csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
     size_t errsize)
 {
 	size_t n = 1;
@@ -50,7 +50,7 @@ sz_csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
 	c->name = calloc(n, sizeof(*c->name));
 	c->len = calloc(n, sizeof(*c->len));
 	if (c->mem == NULL || c->name == NULL || c->len == NULL) {
-		sz_columns_free(c);
+		columns_free(c);
 		snprintf(err, errsize, "%s: out of memory", opt);
 		return -1;
 	}
@@ -79,7 +79,7 @@ sz_csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
 	}
 	return 0;
 fail:
-	sz_columns_free(c);
+	columns_free(c);
 	return -1;
 }
 
@@ -94,7 +94,7 @@ sz_csvopts_init(sz_csvopts *v)
 void
 sz_csvopts_free(sz_csvopts *v)
 {
-	sz_columns_free(&v->cols);
+	columns_free(&v->cols);
 	v->have_cols = 0;
 }
 
@@ -103,11 +103,11 @@ sz_csv_opt(sz_csvopts *v, int c, const char *arg, char *err, size_t errsize)
 {
 	switch (c) {
 	case 'd':
-		return sz_csv_delim("-d", arg, &v->delim, err, errsize) < 0 ?
+		return csv_delim("-d", arg, &v->delim, err, errsize) < 0 ?
 		    -1 : 1;
 	case SZ_CSV_OPT_COLUMNS:
-		sz_columns_free(&v->cols);
-		v->have_cols = sz_csv_columns("--columns", arg, &v->cols, err,
+		columns_free(&v->cols);
+		v->have_cols = csv_columns("--columns", arg, &v->cols, err,
 		    errsize) == 0;
 		return v->have_cols ? 1 : -1;
 	case SZ_CSV_OPT_NOHEADER:

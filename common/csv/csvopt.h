@@ -12,12 +12,6 @@
 #include <getopt.h>
 #include <stddef.h>
 
-/*
- * -d's value: one byte other than '"', CR and LF (a literal TAB works), or
- * the two characters "\t" for a TAB. 0, or -1 with a message in err.
- */
-int sz_csv_delim(const char *opt, const char *s, unsigned char *d, char *err,
-    size_t errsize);
 
 /* Column names, in order. */
 typedef struct sz_columns {
@@ -27,19 +21,14 @@ typedef struct sz_columns {
 	char *mem;		/* the names' bytes */
 } sz_columns;
 
-/*
- * Split the comma-separated list s into names; every name must be
- * non-empty and different from the others. 0, or -1 with a message in
- * err (out of memory included). Free with sz_columns_free().
- */
-int sz_csv_columns(const char *opt, const char *s, sz_columns *c, char *err,
-    size_t errsize);
-void sz_columns_free(sz_columns *c);
 
 /*
  * The options both CSV tools take: -d/--delimiter, --columns and
  * --no-header. A tool puts SZ_CSV_LONGOPTS in its long options and "d:"
- * in its short ones, and gives each option to sz_csv_opt first.
+ * in its short ones, and gives each option to sz_csv_opt first:
+ * -d's value is one byte other than '"', CR and LF (a literal TAB works),
+ * or the two characters "\t" for a TAB; --columns is a comma-separated
+ * list of names, each non-empty and different from the others.
  */
 enum { SZ_CSV_OPT_COLUMNS = 0x1a00, SZ_CSV_OPT_NOHEADER };
 #define SZ_CSV_LONGOPTS \

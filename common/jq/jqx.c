@@ -40,8 +40,13 @@ nomem_opt(sz_opts *o)
 	return -1;
 }
 
-int
-sz_jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
+/*
+ * Handle option `c` if it is SZ_OPT_ARG, SZ_OPT_ARGJSON (optarg is NAME;
+ * VALUE is taken from argv) or 'L'. Returns 1 if handled, 0 if `c` is not
+ * one of them, -1 on error with o->err set.
+ */
+static int
+jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
 {
 	const char *opt, *val;
 
@@ -101,7 +106,7 @@ sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
 	snprintf(shorts, sizeof(shorts), "L:%s", shortopts ? shortopts : "");
 	while ((c = sz_opts_getopt(o, argc, argv, shorts, longopts)) != -1 &&
 	    c != '?') {
-		if ((k = sz_jqvars_option(v, o, c, argc, argv)) == 0)
+		if ((k = jqvars_option(v, o, c, argc, argv)) == 0)
 			return c;
 		if (k < 0)
 			return '?';

@@ -53,13 +53,6 @@ typedef struct sz_jqvars {
 
 void sz_jqvars_init(sz_jqvars *v);
 void sz_jqvars_free(sz_jqvars *v);
-/*
- * Handle option `c` if it is SZ_OPT_ARG, SZ_OPT_ARGJSON (optarg is NAME;
- * VALUE is taken from argv) or 'L'. Returns 1 if handled, 0 if `c` is not
- * one of them, -1 on error with o->err set.
- */
-int sz_jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc,
-    char **argv);
 
 /*
  * sz_opts_getopt() for tools that take jq expressions: --arg, --argjson

@@ -27,8 +27,8 @@ leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-int
-sz_etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
+static int
+etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
 	    30, 31 };
@@ -157,13 +157,13 @@ sz_etime_parse(const char *v, size_t n, int64_t *ns, const char **reason)
 		int rc;
 
 		if (memchr(v, '\\', n) == NULL)
-			return sz_etime_rfc3339(v + 1, n - 2, ns, reason);
+			return etime_rfc3339(v + 1, n - 2, ns, reason);
 		b.cap = 64;	/* longer is no RFC 3339 time */
 		if (sz_json_unescape(v, n, &b) < 0) {
 			*reason = "not an RFC 3339 time";
 			rc = -1;
 		} else
-			rc = sz_etime_rfc3339(b.p, b.len, ns, reason);
+			rc = etime_rfc3339(b.p, b.len, ns, reason);
 		sz_buf_free(&b);
 		return rc;
 	}

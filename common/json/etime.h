@@ -29,8 +29,4 @@
 int sz_etime_parse(const char *v, size_t n, int64_t *ns,
     const char **reason);
 
-/* The same for the decoded text of a string (not a JSON literal). */
-int sz_etime_rfc3339(const char *s, size_t n, int64_t *ns,
-    const char **reason);
-
 #endif

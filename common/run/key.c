@@ -41,52 +41,31 @@ sz_key_opt(sz_key *k, sz_opts *o, int c)
 	return 1;
 }
 
-int
-sz_key_getopt(sz_key *k, sz_opts *o, sz_jqvars *v, int argc, char **argv,
-    const char *shortopts, const struct option *longopts)
-{
-	char shorts[64];
-	int c, taken;
-
-	snprintf(shorts, sizeof(shorts), "k:%s", shortopts ? shortopts : "");
-	while ((c = sz_jq_getopt(o, v, argc, argv, shorts, longopts)) != -1 &&
-	    c != '?') {
-		if ((taken = sz_key_opt(k, o, c)) == 0)
-			return c;
-		if (taken == '?')
-			return '?';
-	}
-	return c;
-}
-
-/* Compile one program of the key part; 0, or the usage status. */
+/* Compile one program of the key part (with t->vars); 0, or the usage
+ * status. */
 static int
 compile(sz_tool *t, sz_expr *e, int *have, const char *opt,
-    const char *src, const sz_jqvars *v, int fast)
-{
-	sz_buf err = SZ_BUF_INIT;
-	int rc = 0;
-
-	if (src == NULL)
-		return 0;
-	if (sz_expr_compile(e, src, v, fast, &err) < 0)
-		rc = sz_usage(t, "%s: cannot compile EXPR '%s':\n%s", opt, src,
-		    err.p != NULL ? err.p : "");
-	else
-		*have = 1;
-	sz_buf_free(&err);
-	return rc;
-}
-
-int
-sz_key_compile(sz_key *k, sz_tool *t, const sz_jqvars *v)
+    const char *src, int fast)
 {
 	int rc;
 
-	if ((rc = compile(t, &k->key, &k->have_key, "--key", k->keysrc, v,
+	if (src == NULL)
+		return 0;
+	if ((rc = sz_tool_compile(t, e, src, fast, opt)) >= 0)
+		return rc;
+	*have = 1;
+	return 0;
+}
+
+int
+sz_key_compile(sz_key *k, sz_tool *t)
+{
+	int rc;
+
+	if ((rc = compile(t, &k->key, &k->have_key, "--key", k->keysrc,
 	    k->fast)) != 0)
 		return rc;
-	return compile(t, &k->time, &k->have_time, "--time", k->timesrc, v,
+	return compile(t, &k->time, &k->have_time, "--time", k->timesrc,
 	    k->fast);
 }
 

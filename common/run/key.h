@@ -7,9 +7,11 @@
  *
  * A tool puts SZ_KEY_LONGOPTS (--key and --no-fast) in its long options,
  * SZ_KEY_MAXKEYS_LONGOPT when it keeps keyed state and SZ_KEY_TIME_LONGOPT
- * when it reads event time, and reads its options with sz_key_getopt(),
- * which answers the key part's options (and -k) itself, as sz_jq_getopt()
- * answers jq's. After the options it calls sz_key_compile(); per record
+ * when it reads event time, "k:" in its short options, and points t->key
+ * at its sz_key in its definition's init (run/tool.h): the runtime then
+ * answers the key part's options itself, as it does jq's, and frees the
+ * key part at the end. In start() the tool calls sz_key_compile(); per
+ * record
  * sz_key_get() (or sz_key_eval() and sz_key_bad(), when it has something
  * to do between finding bad input and reporting it), and sz_key_time().
  *
@@ -89,24 +91,17 @@ enum {
 /* No options given yet: the defaults. */
 void sz_key_init(sz_key *k);
 /*
- * sz_jq_getopt (`shortopts` without "k:", which is added) that takes the
- * key part's options into k and returns only the tool's own: the next
- * tool option, -1 at the end, or '?' on a usage error with o->err set.
- */
-int sz_key_getopt(sz_key *k, sz_opts *o, sz_jqvars *v, int argc,
-    char **argv, const char *shortopts, const struct option *longopts);
-/*
  * Take the option c (value in optarg) if it is one of the key part's.
  * Answers 1 (taken), 0 (not ours), or '?' with o->err set for a bad
  * value.
  */
 int sz_key_opt(sz_key *k, sz_opts *o, int c);
 /*
- * Compile --key and --time (those given) with the variables v. Returns 0,
- * or the usage status after printing "--key: cannot compile EXPR 'SRC':"
- * and jq's message through sz_usage.
+ * Compile --key and --time (those given) with the tool's variables
+ * (t->vars). Returns 0, or the usage status after printing "--key: cannot
+ * compile EXPR 'SRC':" and jq's message (sz_tool_compile).
  */
-int sz_key_compile(sz_key *k, sz_tool *t, const sz_jqvars *v);
+int sz_key_compile(sz_key *k, sz_tool *t);
 /* Free what the key part holds (also when nothing was compiled). */
 void sz_key_free(sz_key *k);
 

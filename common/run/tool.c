@@ -429,6 +429,18 @@ bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	}
 }
 
+/* One of the tool's own outputs: flushed, reopened and closed with the
+ * others. 0, or -1 when there are too many. */
+static int
+add_output(sz_tool *t, sz_out *o)
+{
+	if (t->nextra == SZ_MAX_OUTPUTS)
+		return -1;
+	o->unbuffered = o->unbuffered || t->o.unbuffered;
+	t->extra[t->nextra++] = o;
+	return 0;
+}
+
 int
 sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
     int append)
@@ -438,21 +450,11 @@ sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
 		    strerror(errno));
 		return SZ_EXIT_FAIL;
 	}
-	if (sz_tool_add_output(t, o) < 0) {
+	if (add_output(t, o) < 0) {
 		sz_out_close(o);
 		sz_msg(t, "error", NULL, 0, "%s: too many outputs", opt);
 		return SZ_EXIT_FAIL;
 	}
-	return 0;
-}
-
-int
-sz_tool_add_output(sz_tool *t, sz_out *o)
-{
-	if (t->nextra == SZ_MAX_OUTPUTS)
-		return -1;
-	o->unbuffered = o->unbuffered || t->o.unbuffered;
-	t->extra[t->nextra++] = o;
 	return 0;
 }
 

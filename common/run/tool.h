@@ -264,9 +264,6 @@ void sz_msg(sz_tool *t, const char *level, const char *file,
  */
 int sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
     int append);
-/* Register an output set up by the tool itself (e.g. a pipe to a child)
- * so that it is flushed before sleeping. Returns 0 or -1 if full. */
-int sz_tool_add_output(sz_tool *t, sz_out *o);
 
 /* Stop delivering records until sz_input_resume(). */
 void sz_input_pause(sz_tool *t);

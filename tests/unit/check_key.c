@@ -26,7 +26,6 @@ static int
 setup(sz_key *k, sz_tool *t, const char *key, const char *time, int fast,
     char **msg)
 {
-	sz_jqvars v;
 	FILE *f = tmpfile();
 	int saved, rc;
 	long n;
@@ -34,7 +33,6 @@ setup(sz_key *k, sz_tool *t, const char *key, const char *time, int fast,
 	ck_assert_ptr_nonnull(f);
 	sz_key_init(k);
 	sz_tool_init(t, "sz-test");
-	sz_jqvars_init(&v);
 	if (key != NULL) {
 		optarg = (char *)key;
 		ck_assert_int_eq(sz_key_opt(k, &t->o, SZ_OPT_KEY), 1);
@@ -49,7 +47,7 @@ setup(sz_key *k, sz_tool *t, const char *key, const char *time, int fast,
 	saved = dup(2);
 	ck_assert_int_ge(saved, 0);
 	dup2(fileno(f), 2);
-	rc = sz_key_compile(k, t, &v);
+	rc = sz_key_compile(k, t);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -59,7 +57,6 @@ setup(sz_key *k, sz_tool *t, const char *key, const char *time, int fast,
 	ck_assert_ptr_nonnull(*msg);
 	ck_assert_int_eq(pread(fileno(f), *msg, (size_t)n, 0), n);
 	fclose(f);
-	sz_jqvars_free(&v);
 	return rc;
 }
 

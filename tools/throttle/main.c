@@ -309,7 +309,7 @@ throttle_start(sz_tool *t)
 	if (th->mode != M_DEBOUNCE && (rc = take_rate(t, th)) >= 0)
 		return rc;
 	if (th->key.keysrc != NULL) {
-		if ((rc = sz_key_compile(&th->key, t, &t->vars)) != 0)
+		if ((rc = sz_key_compile(&th->key, t)) != 0)
 			return rc;
 		th->km = th->mode == M_DEBOUNCE ? sz_keymap_new(
 		    th->key.max_keys, sizeof(struct pending), debounce_evict,
