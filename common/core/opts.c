@@ -54,6 +54,75 @@ usage_err(sz_opts *o, const char *fmt, const char *a, const char *b)
 	return '?';
 }
 
+/* One of the common options (c, its value in optarg): 0 when taken, '?'
+ * with o->err set for a bad value, 1 when c is not a common option. */
+static int
+common_option(sz_opts *o, int c)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'h':
+		o->help = 1;
+		return 0;
+	case 'V':
+		o->version = 1;
+		return 0;
+	case 'u':
+		o->unbuffered = 1;
+		return 0;
+	case SZ_OPT_ONERR:
+		if (strcmp(optarg, "fail") == 0)
+			o->on_error = SZ_ONERR_FAIL;
+		else if (strcmp(optarg, "skip") == 0)
+			o->on_error = SZ_ONERR_SKIP;
+		else if (strcmp(optarg, "dlq") == 0)
+			o->on_error = SZ_ONERR_DLQ;
+		else
+			return usage_err(o, "--on-error: '%s' is not "
+			    "fail, skip or dlq%s", optarg, "");
+		o->on_error_set = 1;
+		return 0;
+	case SZ_OPT_DLQ:
+		o->dlq = optarg;
+		return 0;
+	case SZ_OPT_MAXREC:
+		if (sz_parse_size("--max-record", optarg, &v, o->err,
+		    sizeof(o->err)))
+			return '?';
+		if (v == 0)
+			return usage_err(o, "--max-record: '%s' is not "
+			    "a positive size%s", optarg, "");
+		o->max_record = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : v;
+		return 0;
+	case SZ_OPT_STATS:
+		o->stats = 1;
+		o->stats_file = optarg;
+		return 0;
+	case SZ_OPT_STATSINT:
+		if (sz_parse_duration("--stats-interval", optarg,
+		    &o->stats_interval, o->err, sizeof(o->err)))
+			return '?';
+		if (o->stats_interval == 0)
+			return usage_err(o, "--stats-interval: '%s' "
+			    "must be longer than 0%s", optarg, "");
+		return 0;
+	case SZ_OPT_NAME:
+		o->name = optarg;
+		return 0;
+	case SZ_OPT_LOG:
+		if (strcmp(optarg, "json") == 0)
+			o->log_json = 1;
+		else if (strcmp(optarg, "text") == 0)
+			o->log_json = 0;
+		else
+			return usage_err(o, "--log: '%s' is not text "
+			    "or json%s", optarg, "");
+		return 0;
+	}
+	return 1;
+}
+
 int
 sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
     const struct option *longopts)
@@ -61,8 +130,7 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 	struct option all[SZ_OPTS_MAX + NCOMMON + 1];
 	char shorts[128];
 	size_t n = 0;
-	uint64_t v;
-	int c, idx = -1;
+	int c, k, idx = -1;
 
 	while (longopts != NULL && longopts[n].name != NULL) {
 		/* A tool with more options than fit is a bug to see at
@@ -82,66 +150,12 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 		    "bug%s)", o->prog, "");
 	opterr = 0;
 	for (;;) {
-
 		c = getopt_long(argc, argv, shorts, all, &idx);
+		if ((k = common_option(o, c)) == 0)
+			continue;
+		if (k == '?')
+			return '?';
 		switch (c) {
-		case 'h':
-			o->help = 1;
-			continue;
-		case 'V':
-			o->version = 1;
-			continue;
-		case 'u':
-			o->unbuffered = 1;
-			continue;
-		case SZ_OPT_ONERR:
-			if (strcmp(optarg, "fail") == 0)
-				o->on_error = SZ_ONERR_FAIL;
-			else if (strcmp(optarg, "skip") == 0)
-				o->on_error = SZ_ONERR_SKIP;
-			else if (strcmp(optarg, "dlq") == 0)
-				o->on_error = SZ_ONERR_DLQ;
-			else
-				return usage_err(o, "--on-error: '%s' is not "
-				    "fail, skip or dlq%s", optarg, "");
-			o->on_error_set = 1;
-			continue;
-		case SZ_OPT_DLQ:
-			o->dlq = optarg;
-			continue;
-		case SZ_OPT_MAXREC:
-			if (sz_parse_size("--max-record", optarg, &v, o->err,
-			    sizeof(o->err)))
-				return '?';
-			if (v == 0)
-				return usage_err(o, "--max-record: '%s' is not "
-				    "a positive size%s", optarg, "");
-			o->max_record = v > SIZE_MAX / 2 ? SIZE_MAX / 2 : v;
-			continue;
-		case SZ_OPT_STATS:
-			o->stats = 1;
-			o->stats_file = optarg;
-			continue;
-		case SZ_OPT_STATSINT:
-			if (sz_parse_duration("--stats-interval", optarg,
-			    &o->stats_interval, o->err, sizeof(o->err)))
-				return '?';
-			if (o->stats_interval == 0)
-				return usage_err(o, "--stats-interval: '%s' "
-				    "must be longer than 0%s", optarg, "");
-			continue;
-		case SZ_OPT_NAME:
-			o->name = optarg;
-			continue;
-		case SZ_OPT_LOG:
-			if (strcmp(optarg, "json") == 0)
-				o->log_json = 1;
-			else if (strcmp(optarg, "text") == 0)
-				o->log_json = 0;
-			else
-				return usage_err(o, "--log: '%s' is not text "
-				    "or json%s", optarg, "");
-			continue;
 		case ':':
 		case '?': {
 			/* The word at fault: a long option (up to '=') or a
