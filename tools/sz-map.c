@@ -239,6 +239,11 @@ chunk_run(sz_expr *e, struct chunk *c, size_t outcap)
 	c->stop = i;
 }
 
+/* Bytes of a worker's state, rounded up to whole cache lines: no line is
+ * shared with what another thread writes. */
+#define CACHE_LINE 64
+#define STATE_SIZE ((sizeof(sz_expr) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE)
+
 /* A worker's state: its own compiled program (libjq's values are not
  * shared between threads). Compiled in main already, so this fails only
  * for memory. */
@@ -246,7 +251,7 @@ static void *
 worker_start(void *ud, int i)
 {
 	struct map *m = ud;
-	sz_expr *e = malloc(sizeof(*e));
+	sz_expr *e = aligned_alloc(CACHE_LINE, STATE_SIZE);
 	sz_buf err = SZ_BUF_INIT;
 
 	(void)i;
