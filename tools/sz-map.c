@@ -10,14 +10,11 @@
  * --on-error=fail nothing of a later record is written.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "jq/expr.h"
+#include "run/pool.h"
 #include "run/tool.h"
 
 #define CHUNK_RECS 256
@@ -43,8 +40,7 @@ struct cerr {
 
 /* Records handed to a worker, and what it made of them. */
 struct chunk {
-	struct chunk *next;	/* in flight, in input order */
-	struct chunk *qnext;	/* in the work queue */
+	sz_pool_job pj;		/* first: the pool's part */
 	sz_buf in;		/* the records' bytes */
 	size_t *off, *len;	/* each record in `in` */
 	const char **file;
@@ -56,7 +52,6 @@ struct chunk {
 	uint64_t lines;
 	struct cerr *errs;
 	size_t nerrs;
-	int done;
 	int oom;		/* a worker ran out of memory */
 };
 
@@ -68,19 +63,10 @@ struct map {
 	int jobs, unordered;
 	sz_buf out;		/* single-threaded output of one record */
 	/* -j N */
-	pthread_t *th;
-	int nth;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct chunk *qhead, *qtail;	/* waiting for a worker */
-	struct chunk *fhead, *ftail;	/* in flight, input order */
-	int inflight, maxflight;
+	sz_tool *t;
+	sz_pool *pool;
 	size_t outcap;		/* outputs a chunk may hold */
-	int quit;
-	int wake[2];		/* workers -> main: a chunk is done */
 	struct chunk *cur;	/* being filled */
-	int failed;
-	int ended;
 };
 
 static const char usage[] =
@@ -253,84 +239,70 @@ chunk_run(sz_expr *e, struct chunk *c, size_t outcap)
 	c->stop = i;
 }
 
+/* Bytes of a worker's state, rounded up to whole cache lines: no line is
+ * shared with what another thread writes. */
+#define CACHE_LINE 64
+#define STATE_SIZE ((sizeof(sz_expr) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE)
+
+/* A worker's state: its own compiled program (libjq's values are not
+ * shared between threads). Compiled in main already, so this fails only
+ * for memory. */
 static void *
-worker(void *arg)
+worker_start(void *ud, int i)
 {
-	struct map *m = arg;
-	sz_expr e;
+	struct map *m = ud;
+	sz_expr *e = aligned_alloc(CACHE_LINE, STATE_SIZE);
 	sz_buf err = SZ_BUF_INIT;
-	/* Compiled in main already, so this fails only for memory. */
-	int ok = sz_expr_compile(&e, m->src, m->vars, m->fast, &err) == 0;
 
-	sz_buf_free(&err);
-	pthread_mutex_lock(&m->mu);
-	for (;;) {
-		struct chunk *c;
-
-		while (m->qhead == NULL && !m->quit)
-			pthread_cond_wait(&m->cv, &m->mu);
-		if (m->quit)
-			break;
-		c = m->qhead;
-		m->qhead = c->qnext;
-		if (m->qhead == NULL)
-			m->qtail = NULL;
-		pthread_mutex_unlock(&m->mu);
-		if (ok)
-			chunk_run(&e, c, m->outcap);
-		else
-			c->oom = 1;
-		pthread_mutex_lock(&m->mu);
-		c->done = 1;
-		(void)!write(m->wake[1], "", 1);
+	(void)i;
+	if (e != NULL && sz_expr_compile(e, m->src, m->vars, m->fast,
+	    &err) < 0) {
+		free(e);
+		e = NULL;
 	}
-	pthread_mutex_unlock(&m->mu);
-	if (ok)
-		sz_expr_free(&e);
-	return NULL;
+	sz_buf_free(&err);
+	return e;
+}
+
+static void
+worker_stop(void *ud, void *state)
+{
+	(void)ud;
+	sz_expr_free(state);
+	free(state);
+}
+
+static int
+worker_run(void *ud, void *state, sz_pool_job *j)
+{
+	struct map *m = ud;
+	struct chunk *c = (struct chunk *)j;
+
+	chunk_run(state, c, m->outcap);
+	return c->stop < c->n && !c->oom ? SZ_POOL_PARTIAL : SZ_POOL_DONE;
 }
 
 /* Hand the chunk being filled to the workers. */
-static int
-submit(sz_tool *t)
+static void
+submit(struct map *m)
 {
-	struct map *m = t->ud;
 	struct chunk *c = m->cur;
 
 	if (c == NULL || c->n == 0)
-		return 0;
+		return;
 	m->cur = NULL;
-	pthread_mutex_lock(&m->mu);
-	c->qnext = NULL;
-	if (m->qtail)
-		m->qtail->qnext = c;
-	else
-		m->qhead = c;
-	m->qtail = c;
-	pthread_cond_signal(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	if (m->ftail)
-		m->ftail->next = c;
-	else
-		m->fhead = c;
-	m->ftail = c;
-	if (++m->inflight >= m->maxflight)
-		sz_input_pause(t);
-	return 0;
+	sz_pool_submit(m->pool, &c->pj, c->in.len);
 }
 
 /* Write a finished chunk: its output, with its errors where they were. */
 static int
 emit_chunk(sz_tool *t, struct chunk *c)
 {
-	struct map *m = t->ud;
 	size_t pos = 0;
 	uint64_t lines_left = c->lines;
 
-	if (c->oom) {
-		m->failed = 1;
+	if (c->oom)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	}
 
 	for (size_t i = 0; i < c->nerrs; i++) {
 		struct cerr *er = &c->errs[i];
@@ -344,106 +316,66 @@ emit_chunk(sz_tool *t, struct chunk *c)
 		pos = er->off;
 		if (er->halt) {
 			/* jq writes what came before the halt, then stops */
-			m->failed = 1;
 			if (sz_emit_lines(t, c->out.p + pos, er->end - pos,
 			    newlines(c->out.p + pos, er->end - pos)) < 0)
 				return -1;
 			return sz_halt(t, er->status, er->msg, strlen(er->msg));
 		}
-		if (sz_bad(t, &r, "jq", 1, "%s", er->msg) < 0) {
-			m->failed = 1;
+		if (sz_bad(t, &r, "jq", 1, "%s", er->msg) < 0)
 			return -1;
-		}
 	}
 	return sz_emit_lines(t, c->out.p + pos, c->out.len - pos, lines_left);
 }
 
-/* A chunk the worker handed back half done (its outputs reached their
- * share) was written: run the rest next. */
-static void
-requeue(struct map *m, struct chunk *c)
+/*
+ * A chunk in input order: write it. One the worker handed back half done
+ * (its outputs reached their share) then runs again from where it
+ * stopped.
+ */
+static int
+deliver(void *ud, sz_pool_job *j, int how)
 {
-	for (size_t i = 0; i < c->nerrs; i++)
-		free(c->errs[i].msg);
-	c->nerrs = 0;
-	sz_buf_reset(&c->out);
-	c->lines = 0;
-	c->start = c->stop;
-	pthread_mutex_lock(&m->mu);
-	c->done = 0;
-	c->qnext = m->qhead;
-	m->qhead = c;
-	if (m->qtail == NULL)
-		m->qtail = c;
-	pthread_cond_signal(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-}
+	struct map *m = ud;
+	struct chunk *c = (struct chunk *)j;
 
-/* Remove c from the in-flight list. */
-static void
-unlink_chunk(struct map *m, struct chunk *c)
-{
-	struct chunk **pp = &m->fhead, *prev = NULL;
-
-	while (*pp != c) {
-		prev = *pp;
-		pp = &(*pp)->next;
+	if (how == SZ_POOL_NOSTATE)
+		c->oom = 1;
+	if (emit_chunk(m->t, c) < 0)
+		return -1;
+	if (how == SZ_POOL_PARTIAL) {
+		for (size_t i = 0; i < c->nerrs; i++)
+			free(c->errs[i].msg);
+		c->nerrs = 0;
+		sz_buf_reset(&c->out);
+		c->lines = 0;
+		c->start = c->stop;
 	}
-	*pp = c->next;
-	if (m->ftail == c)
-		m->ftail = prev;
-	m->inflight--;
-}
-
-/* Write what the workers finished; in order unless --unordered. */
-static void
-collect(sz_tool *t)
-{
-	struct map *m = t->ud;
-	struct chunk *c, *next;
-
-	for (c = m->fhead; c != NULL && !m->failed && !t->epipe; c = next) {
-		int done;
-
-		next = c->next;
-		pthread_mutex_lock(&m->mu);
-		done = c->done;
-		pthread_mutex_unlock(&m->mu);
-		if (!done) {
-			if (!m->unordered)
-				break;
-			continue;
-		}
-		int rc = emit_chunk(t, c);
-
-		if (rc == 0 && c->stop < c->n && !m->failed) {
-			requeue(m, c);
-			if (!m->unordered)
-				break;
-			continue;
-		}
-		unlink_chunk(m, c);
-		chunk_free(c);
-		if (rc < 0)
-			break;
-	}
-	if (m->inflight < m->maxflight && !t->stopping)
-		sz_input_resume(t);
-	if (m->ended && (m->inflight == 0 || m->failed || t->epipe))
-		sz_tool_finish(t);
+	return 0;
 }
 
 static void
-on_wake(sz_loop *l, int fd, short revents, void *ud)
+drop(void *ud, sz_pool_job *j)
 {
-	char junk[256];
-
-	(void)l;
-	(void)revents;
-	while (read(fd, junk, sizeof(junk)) > 0)
-		;
-	collect(ud);
+	(void)ud;
+	chunk_free((struct chunk *)j);
 }
+
+static void
+drained(void *ud)
+{
+	struct map *m = ud;
+
+	sz_tool_finish(m->t);
+}
+
+static const sz_pool_ops pool_ops = {
+	.start = worker_start,
+	.stop = worker_stop,
+	.run = worker_run,
+	.deliver = deliver,
+	.drop = drop,
+	.drained = drained,
+};
 
 static int
 par_record(sz_tool *t, const sz_rec *r)
@@ -455,14 +387,14 @@ par_record(sz_tool *t, const sz_rec *r)
 	if (chunk_add(m->cur, r) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (m->cur->n >= CHUNK_RECS || m->cur->in.len >= CHUNK_BYTES)
-		return submit(t);
+		submit(m);
 	return 0;
 }
 
 static void
 par_idle(sz_tool *t)
 {
-	submit(t);
+	submit(t->ud);
 }
 
 static int
@@ -470,66 +402,34 @@ par_end(sz_tool *t)
 {
 	struct map *m = t->ud;
 
-	m->ended = 1;
-	if (m->failed || t->epipe)
+	if (sz_pool_stopped(m->pool) || t->epipe)
 		return 0;
-	submit(t);
-	collect(t);
-	return m->inflight == 0 ? 0 : 1;
+	submit(m);
+	return sz_pool_close(m->pool);
 }
 
+/*
+ * Start the workers. Jobs in flight: two per worker and two more, at most
+ * MAX_FLIGHT; each chunk's outputs get an equal share of INFLIGHT_BYTES
+ * beyond the records.
+ */
 static int
-start_workers(struct map *m)
+start_workers(sz_tool *t, struct map *m)
 {
-	if (pipe2(m->wake, O_NONBLOCK | O_CLOEXEC) < 0)
+	sz_pool_conf pc = {
+		.workers = m->jobs,
+		.max_jobs = 2 * m->jobs + 2,
+		.max_bytes = INFLIGHT_BYTES / 2,	/* the records' half */
+		.unordered = m->unordered,
+	};
+
+	if (pc.max_jobs > MAX_FLIGHT)
+		pc.max_jobs = MAX_FLIGHT;
+	m->outcap = INFLIGHT_BYTES / (size_t)pc.max_jobs - CHUNK_BYTES;
+	m->t = t;
+	if ((m->pool = sz_pool_new(t, &pc, &pool_ops, m)) == NULL)
 		return -1;
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
-	m->maxflight = 2 * m->jobs + 2;
-	if (m->maxflight > MAX_FLIGHT)
-		m->maxflight = MAX_FLIGHT;
-	m->outcap = INFLIGHT_BYTES / (size_t)m->maxflight - CHUNK_BYTES;
-	if ((m->th = calloc((size_t)m->jobs, sizeof(*m->th))) == NULL)
-		return -1;
-	/* Workers inherit a mask without the loop's signals: those go to
-	 * the main thread, whose blocked write they must interrupt. */
-	sigset_t old;
-	int rc = 0;
-
-	sz_signals_block(&old);
-	for (int i = 0; i < m->jobs && rc == 0; i++) {
-		if (pthread_create(&m->th[i], NULL, worker, m) != 0)
-			rc = -1;
-		else
-			m->nth++;
-	}
-	sz_signals_restore(&old);
-	return rc;
-}
-
-static void
-stop_workers(struct map *m)
-{
-	struct chunk *c;
-
-	if (m->th == NULL)
-		return;
-	pthread_mutex_lock(&m->mu);
-	m->quit = 1;
-	pthread_cond_broadcast(&m->cv);
-	pthread_mutex_unlock(&m->mu);
-	for (int i = 0; i < m->nth; i++)
-		pthread_join(m->th[i], NULL);
-	free(m->th);
-	while ((c = m->fhead) != NULL) {
-		m->fhead = c->next;
-		chunk_free(c);
-	}
-	chunk_free(m->cur);
-	close(m->wake[0]);
-	close(m->wake[1]);
-	pthread_mutex_destroy(&m->mu);
-	pthread_cond_destroy(&m->cv);
+	return 0;
 }
 
 static void
@@ -572,9 +472,7 @@ main(int argc, char **argv)
 	    longopts)) != -1 && c != '?') {
 		switch (c) {
 		case 'j':
-			if (sz_parse_count("--jobs", optarg, 1, 256, &jobs,
-			    t.o.err, sizeof(t.o.err)) < 0)
-				c = '?';
+			c = sz_opt_count(&t.o, "--jobs", 1, 256, &jobs);
 			break;
 		case OPT_UNORDERED:
 			m.unordered = 1;
@@ -600,21 +498,20 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (m.jobs > 1) {
-		if (start_workers(&m) < 0) {
+		if (start_workers(&t, &m) < 0) {
 			sz_msg(&t, "error", NULL, 0, "cannot start workers: %s",
 			    strerror(errno));
 			rc = SZ_EXIT_FAIL;
 			goto out;
 		}
-		t.ud = &m;
-		sz_loop_watch(&t.loop, m.wake[0], POLLIN, on_wake, &t);
 		rc = sz_tool_run(&t, &par_proc, &m, argc - optind,
 		    argv + optind);
 	} else
 		rc = sz_tool_run(&t, &map_proc, &m, argc - optind,
 		    argv + optind);
 out:
-	stop_workers(&m);
+	sz_pool_free(m.pool);
+	chunk_free(m.cur);
 	sz_expr_free(&m.e);
 	sz_buf_free(&m.out);
 	sz_jqvars_free(&vars);
