@@ -61,6 +61,7 @@ struct map {
 	const sz_jqvars *vars;
 	int fast;
 	int jobs, unordered;
+	uint64_t njobs;		/* -j */
 	sz_buf out;		/* single-threaded output of one record */
 	/* -j N */
 	sz_tool *t;
@@ -454,67 +455,72 @@ static const sz_proc par_proc = {
 	.drain_on_stop = 1,	/* records read before SIGTERM are mapped */
 };
 
-int
-main(int argc, char **argv)
+static int
+map_option(sz_tool *t, int c)
 {
-	struct map m;
-	sz_tool t;
-	sz_jqvars vars;
-	sz_buf err = SZ_BUF_INIT;
-	uint64_t jobs = 1;
-	int c, rc;
+	struct map *m = t->ud;
 
-	memset(&m, 0, sizeof(m));
-	m.fast = 1;
-	sz_tool_init(&t, "sz-map");
-	sz_jqvars_init(&vars);
-	while ((c = sz_jq_getopt(&t.o, &vars, argc, argv, "j:",
-	    longopts)) != -1 && c != '?') {
-		switch (c) {
-		case 'j':
-			c = sz_opt_count(&t.o, "--jobs", 1, 256, &jobs);
-			break;
-		case OPT_UNORDERED:
-			m.unordered = 1;
-			break;
-		case OPT_NOFAST:
-			m.fast = 0;
-			break;
-		}
-		if (c == '?')
-			break;
+	switch (c) {
+	case 'j':
+		return sz_opt_count(&t->o, "--jobs", 1, 256, &m->njobs);
+	case OPT_UNORDERED:
+		m->unordered = 1;
+		break;
+	case OPT_NOFAST:
+		m->fast = 0;
+		break;
 	}
-	if ((rc = sz_tool_options_done(&t, c, usage)) >= 0)
-		goto out;
-	if (optind >= argc) {
-		rc = sz_usage(&t, "missing EXPR");
-		goto out;
-	}
-	m.src = argv[optind++];
-	m.vars = &vars;
-	m.jobs = (int)jobs;
-	if (sz_expr_compile(&m.e, m.src, &vars, m.fast, &err) < 0) {
-		rc = sz_usage(&t, "cannot compile EXPR '%s':\n%s", m.src, err.p);
-		goto out;
-	}
-	if (m.jobs > 1) {
-		if (start_workers(&t, &m) < 0) {
-			sz_msg(&t, "error", NULL, 0, "cannot start workers: %s",
-			    strerror(errno));
-			rc = SZ_EXIT_FAIL;
-			goto out;
-		}
-		rc = sz_tool_run(&t, &par_proc, &m, argc - optind,
-		    argv + optind);
-	} else
-		rc = sz_tool_run(&t, &map_proc, &m, argc - optind,
-		    argv + optind);
-out:
-	sz_pool_free(m.pool);
-	chunk_free(m.cur);
-	sz_expr_free(&m.e);
-	sz_buf_free(&m.out);
-	sz_jqvars_free(&vars);
-	sz_buf_free(&err);
-	return rc;
+	return 0;
 }
+
+static int
+map_start(sz_tool *t)
+{
+	struct map *m = t->ud;
+	int rc;
+
+	if ((m->src = sz_tool_operand(t)) == NULL)
+		return sz_usage(t, "missing EXPR");
+	if ((rc = sz_tool_compile(t, &m->e, m->src, m->fast, NULL)) >= 0)
+		return rc;
+	m->vars = &t->vars;
+	m->jobs = (int)m->njobs;
+	if (m->jobs == 1)
+		return -1;
+	if (start_workers(t, m) < 0) {
+		sz_msg(t, "error", NULL, 0, "cannot start workers: %s",
+		    strerror(errno));
+		return SZ_EXIT_FAIL;
+	}
+	t->proc = &par_proc;
+	return -1;
+}
+
+static void
+map_done(sz_tool *t)
+{
+	struct map *m = t->ud;
+
+	sz_pool_free(m->pool);
+	chunk_free(m->cur);
+	sz_expr_free(&m->e);
+	sz_buf_free(&m->out);
+}
+
+static void
+map_init(sz_tool *t)
+{
+	struct map *m = t->ud;
+
+	m->fast = 1;
+	m->njobs = 1;
+}
+
+static const sz_tool_def map_def = {
+	.init = map_init,
+	.prog = "sz-map", .usage = usage, .shortopts = "j:",
+	.longopts = longopts, .jq = 1, .proc = &map_proc,
+	.option = map_option, .start = map_start, .done = map_done,
+};
+
+SZ_TOOL_MAIN(map_def, struct map)

@@ -231,7 +231,7 @@ static void
 produce(struct ctx *c, sz_pool *p, int from, int to)
 {
 	for (int i = from; i < to;) {
-		if (c->t.paused && !sz_pool_stopped(p)) {
+		if (c->t.src.paused && !sz_pool_stopped(p)) {
 			turn(c);
 			continue;
 		}
@@ -409,19 +409,19 @@ START_TEST(test_bound_jobs)
 	ck_assert_ptr_nonnull(p);
 	sz_pool_submit(p, &c.jobs[0].pj, 1);
 	sz_pool_submit(p, &c.jobs[1].pj, 1);
-	ck_assert_int_eq(c.t.paused, 0);
+	ck_assert_int_eq(c.t.src.paused, 0);
 	sz_pool_submit(p, &c.jobs[2].pj, 1);
-	ck_assert_int_eq(c.t.paused, 1);
+	ck_assert_int_eq(c.t.src.paused, 1);
 	ck_assert_int_eq(sz_pool_inflight(p), 3);
 	open_gate(&c, 1);
 	until_delivered(&c, 1);
-	ck_assert_int_eq(c.t.paused, 0);
+	ck_assert_int_eq(c.t.src.paused, 0);
 	ck_assert_int_eq(sz_pool_inflight(p), 2);
 	sz_pool_submit(p, &c.jobs[3].pj, 1);
-	ck_assert_int_eq(c.t.paused, 1);
+	ck_assert_int_eq(c.t.src.paused, 1);
 	open_gate(&c, 3);
 	until_delivered(&c, 3);
-	ck_assert_int_eq(c.t.paused, 0);
+	ck_assert_int_eq(c.t.src.paused, 0);
 	open_gate(&c, 10);
 	produce(&c, p, 4, 10);
 	finish(&c, p);
@@ -446,19 +446,19 @@ START_TEST(test_bound_bytes)
 	ck_assert_ptr_nonnull(p);
 	sz_pool_submit(p, &c.jobs[0].pj, 400);
 	sz_pool_submit(p, &c.jobs[1].pj, 400);
-	ck_assert_int_eq(c.t.paused, 0);
+	ck_assert_int_eq(c.t.src.paused, 0);
 	sz_pool_submit(p, &c.jobs[2].pj, 400);
-	ck_assert_int_eq(c.t.paused, 1);
+	ck_assert_int_eq(c.t.src.paused, 1);
 	open_gate(&c, 1);
 	until_delivered(&c, 1);
-	ck_assert_int_eq(c.t.paused, 0);	/* 800 left */
+	ck_assert_int_eq(c.t.src.paused, 0);	/* 800 left */
 	open_gate(&c, 3);
 	until_delivered(&c, 3);
 	sz_pool_submit(p, &c.jobs[3].pj, 5000);
-	ck_assert_int_eq(c.t.paused, 1);
+	ck_assert_int_eq(c.t.src.paused, 1);
 	open_gate(&c, 4);
 	until_delivered(&c, 4);
-	ck_assert_int_eq(c.t.paused, 0);
+	ck_assert_int_eq(c.t.src.paused, 0);
 	open_gate(&c, 10);
 	produce(&c, p, 4, 10);
 	finish(&c, p);
