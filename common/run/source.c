@@ -133,8 +133,11 @@ source_start(sz_srcset *set, sz_source *s)
 	s->started = 1;
 	s->need = 1;
 	sz_framer_init(&s->fr, s->name, set->max_record);
-	if (s->fed)
+	if (s->fed) {
+		/* Bytes (or the end) may have come before the start. */
+		s->need = s->next.len == 0 && !s->ended;
 		return 0;
+	}
 	sz_pipe_grow(s->fd);
 	if ((s->rbuf = malloc(set->read_size)) == NULL ||
 	    sz_loop_watch(set->loop, s->fd, POLLIN, on_readable, s) < 0)

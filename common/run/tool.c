@@ -809,7 +809,9 @@ run_setup(sz_tool *t, int nfiles, char **files)
 	t->src.on_bytes = t->proc->chunk ? src_bytes : NULL;
 	t->src.interrupted = src_interrupted;
 	t->src.ud = t;
-	for (int i = 0; i < (nfiles > 0 ? nfiles : 1); i++)
+	/* No FILE operand: standard input, unless the tool has sources of
+	 * its own (descriptors, fed records). */
+	for (int i = 0; i < nfiles || (i == 0 && t->src.n == 0); i++)
 		if (sz_source_file(&t->src, nfiles > 0 ? files[i] : "-") ==
 		    NULL)
 			goto nomem;

@@ -200,8 +200,9 @@ int sz_tool_options_done(sz_tool *t, int c, const char *usage);
 int sz_usage(sz_tool *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Run the tool over files[0..nfiles) (none: standard input). Returns the
- * exit status. */
+/* Run the tool over files[0..nfiles) and the sources it added to t->src
+ * (no FILE and no source of its own: standard input). Returns the exit
+ * status. */
 int sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles,
     char **files);
 

@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include "run/source.h"
+#include "run/tool.h"
 #include "tap.h"
 
 /* What the callbacks saw, one line per record or event:
@@ -304,6 +307,58 @@ START_TEST(test_raw_bytes)
 }
 END_TEST
 
+/* The runtime with a source of the tool's own: its records (and their
+ * NAME:LINE in messages) are the run's, and standard input, not named
+ * by a FILE operand, is left unread. */
+static int
+emit_record(sz_tool *t, const sz_rec *r)
+{
+	return sz_emit(t, r->p, r->n);
+}
+
+START_TEST(test_tool_fed_source)
+{
+	static const sz_proc proc = { .record = emit_record };
+	char out[] = "/tmp/check_source.out.XXXXXX";
+	char err[] = "/tmp/check_source.err.XXXXXX";
+	char buf[256];
+	int in[2], ofd, efd, rc;
+	sz_source *f;
+	sz_tool t;
+	ssize_t k;
+
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(write(in[1], "{\"stdin\":1}\n", 12), 12);
+	close(in[1]);
+	ck_assert_int_eq(dup2(in[0], 0), 0);
+	ck_assert_int_ge(ofd = mkstemp(out), 0);
+	ck_assert_int_eq(dup2(ofd, 1), 1);
+	ck_assert_int_ge(efd = mkstemp(err), 0);
+	ck_assert_int_eq(dup2(efd, 2), 2);
+	sz_tool_init(&t, "sz-test");
+	t.o.on_error = SZ_ONERR_SKIP;
+	ck_assert_ptr_nonnull(f = sz_source_fed(&t.src, "redis"));
+	ck_assert_int_eq(feed(f, "{\"a\":1}\nbad\n{\"b\":2}"), 0);
+	sz_source_end(f);
+	rc = sz_tool_run(&t, &proc, NULL, 0, NULL);
+	ck_assert_int_eq(rc, 0);
+	k = pread(ofd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_ge(k, 0);
+	buf[k] = '\0';
+	ck_assert_str_eq(buf, "{\"a\":1}\n{\"b\":2}\n");
+	k = pread(efd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_ge(k, 0);
+	buf[k] = '\0';
+	ck_assert_str_eq(buf, "sz-test: redis:2: invalid JSON: unexpected "
+	    "character 'b' at column 1 (skipped)\n");
+	/* standard input is still there, unread */
+	k = read(0, buf, sizeof(buf));
+	ck_assert_int_eq(k, 12);
+	unlink(out);
+	unlink(err);
+}
+END_TEST
+
 static Suite *
 source_suite(void)
 {
@@ -318,6 +373,7 @@ source_suite(void)
 	tcase_add_test(tc, test_record_stops_round);
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_raw_bytes);
+	tcase_add_test(tc, test_tool_fed_source);
 	suite_add_tcase(s, tc);
 	return s;
 }
