@@ -472,8 +472,12 @@ sz_tool_flush(sz_tool *t)
 		if (sz_loop_watch(&t->loop, 1, k == 1 ? POLLOUT : 0,
 		    on_stdout_writable, t) < 0)
 			rc = sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-		else
-			t->out_blocked = k == 1;
+		else if ((t->out_blocked = k == 1) == 0)
+			/* Unblocked here, not in on_stdout_writable (the
+			 * reader took it all while the tool was busy): no
+			 * POLLOUT will come, so the loop must not sleep
+			 * before proc->idle hands on more. */
+			sz_loop_wake(&t->loop);
 	}
 	if (t->have_dlq && sz_out_flush(&t->dlq) < 0)
 		rc = out_failed(t, &t->dlq);

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "run/source.h"
 #include "run/tool.h"
@@ -359,6 +362,114 @@ START_TEST(test_tool_fed_source)
 }
 END_TEST
 
+/*
+ * A tool that asked for a non-blocking standard output (sz-buffer): its
+ * idle hook hands on records while standard output is not blocked. The
+ * reader here takes everything exactly when the runtime has found
+ * standard output blocked and is about to write again (the idle hook
+ * drains the pipe then), so that the write succeeds without a POLLOUT:
+ * the run must go on and end, not sleep for a POLLOUT that never comes
+ * (bench/run's `sz-buffer -n 100000 F | cat` hung so).
+ */
+#define NB_RECORDS 20000
+static int nb_rfd;
+static long nb_made, nb_read, nb_read_bg;
+static atomic_int nb_stop;
+
+static long
+nb_drain(void)
+{
+	char buf[65536];
+	ssize_t k;
+	long n = 0;
+
+	while ((k = read(nb_rfd, buf, sizeof(buf))) > 0)
+		n += k;
+	return n;
+}
+
+static void
+nb_take(void)
+{
+	nb_read += nb_drain();
+}
+
+/* The ordinary reader: slow, but it comes back (a POLLOUT follows). */
+static void *
+nb_reader(void *ud)
+{
+	struct pollfd pf = { nb_rfd, POLLIN, 0 };
+
+	(void)ud;
+	while (!atomic_load(&nb_stop)) {
+		if (poll(&pf, 1, 2) > 0) {
+			char buf[4096];
+			ssize_t k = read(nb_rfd, buf, sizeof(buf));
+
+			if (k > 0)
+				nb_read_bg += k;
+		}
+		usleep(200);
+	}
+	return NULL;
+}
+
+static void
+nb_idle(sz_tool *t)
+{
+	char rec[32];
+
+	if (t->out_blocked) {
+		nb_take();	/* the reader takes it all, right now */
+		return;
+	}
+	while (nb_made < NB_RECORDS && t->out.len < 128 * 1024) {
+		int n = snprintf(rec, sizeof(rec), "{\"i\":%ld}", nb_made++);
+
+		ck_assert_int_eq(sz_emit(t, rec, (size_t)n), 0);
+	}
+	ck_assert_int_eq(sz_tool_flush(t), 0);
+	if (nb_made == NB_RECORDS && t->out.len == 0)
+		sz_tool_finish(t);
+}
+
+static int
+nb_end(sz_tool *t)
+{
+	(void)t;
+	return 1;	/* go on until idle has handed everything on */
+}
+
+START_TEST(test_tool_nonblock_unblocked_while_busy)
+{
+	static const sz_proc proc = { .record = emit_record, .end = nb_end,
+	    .idle = nb_idle, .nonblock_out = 1, .keep_pipe = 1 };
+	long want = 0;
+	int p[2];
+	sz_source *f;
+	sz_tool t;
+	pthread_t rd;
+
+	for (long i = 0; i < NB_RECORDS; i++)
+		want += snprintf(NULL, 0, "{\"i\":%ld}\n", i);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(dup2(p[1], 1), 1);
+	close(p[1]);
+	nb_rfd = p[0];
+	ck_assert_int_eq(pthread_create(&rd, NULL, nb_reader, NULL), 0);
+	sz_tool_init(&t, "sz-test");
+	ck_assert_ptr_nonnull(f = sz_source_fed(&t.src, "none"));
+	sz_source_end(f);
+	ck_assert_int_eq(sz_tool_run(&t, &proc, NULL, 0, NULL), 0);
+	atomic_store(&nb_stop, 1);
+	ck_assert_int_eq(pthread_join(rd, NULL), 0);
+	nb_take();
+	ck_assert_int_eq(nb_made, NB_RECORDS);
+	ck_assert_int_eq(nb_read + nb_read_bg, want);
+}
+END_TEST
+
 static Suite *
 source_suite(void)
 {
@@ -374,6 +485,7 @@ source_suite(void)
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_raw_bytes);
 	tcase_add_test(tc, test_tool_fed_source);
+	tcase_add_test(tc, test_tool_nonblock_unblocked_while_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }
