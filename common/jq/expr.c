@@ -714,6 +714,15 @@ eval_selects(sz_expr *e, const sz_rec *r, const sz_node **body)
 	return SZ_EXPR_TRUE;
 }
 
+/* Memory ran out while evaluating: the error the entry points answer. */
+static int
+no_memory(sz_expr *e)
+{
+	sz_buf_reset(&e->err);
+	sz_buf_adds(&e->err, "out of memory");
+	return SZ_EXPR_ERROR;
+}
+
 static long
 eval_project(sz_expr *e, const sz_node *n, const sz_rec *r, sz_buf *out)
 {
@@ -743,11 +752,8 @@ eval_project(sz_expr *e, const sz_node *n, const sz_rec *r, sz_buf *out)
 		rc |= sz_json_compact(v.p, v.n, out);
 	}
 	rc |= sz_buf_add(out, "}\n", 2);
-	if (rc) {
-		sz_buf_reset(&e->err);
-		sz_buf_adds(&e->err, "out of memory");
-		return SZ_EXPR_ERROR;
-	}
+	if (rc)
+		return no_memory(e);
 	return 1;
 }
 
@@ -923,11 +929,8 @@ sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out)
 	k = run(e, SZ_JQ_ALL, r->p, r->n, map_one, &m);
 	if (k == SZ_EXPR_ERROR)
 		return k;
-	if (k == SZ_JQ_NOMEM) {
-		sz_buf_reset(&e->err);
-		sz_buf_adds(&e->err, "out of memory");
-		return SZ_EXPR_ERROR;
-	}
+	if (k == SZ_JQ_NOMEM)
+		return no_memory(e);
 	return m.count;
 }
 
@@ -978,11 +981,8 @@ first_value(sz_expr *e, const sz_rec *r, sz_buf *out, int canon)
 	}
 	if (k == SZ_EXPR_ERROR)
 		return k;
-	if (k == SZ_JQ_NOMEM) {
-		sz_buf_reset(&e->err);
-		sz_buf_adds(&e->err, "out of memory");
-		return SZ_EXPR_ERROR;
-	}
+	if (k == SZ_JQ_NOMEM)
+		return no_memory(e);
 	return f.got ? SZ_EXPR_TRUE : SZ_EXPR_EMPTY;
 }
 
