@@ -2,7 +2,8 @@
 /*
  * sz-partition - send every record, byte for byte, to exactly one of N
  * destinations: by the FNV-1a 64-bit hash of its key's canonical text
- * modulo N, or in turn (streamz Partition).
+ * modulo N, or in turn (streamz Partition); or, with --by-value, to one
+ * file per value of an expression (partition/byvalue.c).
  *
  * The destinations are N files named by a template with %d, or N children
  * (`|COMMAND`) whose output is merged into ours; see common/run/dest.c.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "partition/byvalue.h"
 #include "run/dest.h"
 #include "run/key.h"
 #include "run/tool.h"
@@ -28,33 +30,56 @@ struct partition {
 	sz_dests ds;
 	int rr;			/* --round-robin */
 	uint64_t buffer;	/* --buffer */
+	int buffer_set;
+	const char *byvalue;	/* --by-value EXPR, or NULL */
+	uint64_t max_files;	/* --max-files */
+	int max_files_set;
+	bv bv;			/* the --by-value files */
 };
 
 static const char usage[] =
 "Usage: sz-partition (--key EXPR | --round-robin) -n N DEST-TEMPLATE [FILE]...\n"
+"  or:  sz-partition --by-value EXPR TEMPLATE [FILE]...\n"
 "Send each NDJSON record, unchanged, to exactly one of N destinations,\n"
 "numbered 0 to N-1: the FNV-1a 64-bit hash of the canonical text of its\n"
-"key, modulo N, or each in turn.\n"
+"key, modulo N, or each in turn; or to one file per value of EXPR.\n"
 "\n"
 SZ_KEY_HELP
 "      --round-robin      partitions in turn, 0, 1, ..., N-1, 0, ...\n"
 "  -n, --partitions N     the number of partitions (1 to 10000)\n"
 "      --buffer N         records queued for each pipe (default 1000)\n"
+"      --by-value EXPR    one file per value of the jq expression EXPR\n"
+"                         (instead of --key, --round-robin and -n)\n"
+"      --max-files N      with --by-value: at most N files open at once\n"
+"                         (1 to 100000, default 128); the least recently\n"
+"                         used is closed first, and appended to later\n"
+"      --max-keys N       with --by-value: at most N files in a run (1 to\n"
+"                         3000000000, default 1000000); a record with a\n"
+"                         value beyond them is bad input\n"
 SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP
 "\n"
 "DEST-TEMPLATE: a path with %d (the partition number; %% is a %), truncated,\n"
 "or >>PATH appended to, or |COMMAND: N children run by /bin/sh with\n"
 "SZ_PARTITION=i and SZ_PARTITIONS=N in their environment, reading their\n"
-"records on stdin; their output is merged into stdout line by line.\n";
+"records on stdin; their output is merged into stdout line by line.\n"
+"\n"
+"TEMPLATE (--by-value): a path with one %s in its last part (%% is a %),\n"
+"or >>PATH; %s is the value: a string as its text, anything else as\n"
+"jq -cS prints it, with /, %, control bytes and a leading . as %XX and\n"
+"the empty string as %. A file is truncated when the run first opens it\n"
+"(>>PATH: never), appended to when reopened. The directory must exist.\n";
 
-enum { OPT_RR = SZ_OPT_TOOL, OPT_BUFFER };
+enum { OPT_RR = SZ_OPT_TOOL, OPT_BUFFER, OPT_BYVALUE, OPT_MAXFILES };
 
 static const struct option longopts[] = {
 	SZ_KEY_LONGOPTS,
 	{ "round-robin", no_argument, NULL, OPT_RR },
 	{ "partitions", required_argument, NULL, 'n' },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "by-value", required_argument, NULL, OPT_BYVALUE },
+	{ "max-files", required_argument, NULL, OPT_MAXFILES },
+	SZ_KEY_MAXKEYS_LONGOPT,
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -129,6 +154,76 @@ static const sz_proc partition_proc = {
 	.child = partition_child,
 	.stats = partition_stats,
 };
+
+/* ---- --by-value ---------------------------------------------------------- */
+
+static int
+byvalue_record(sz_tool *t, const sz_rec *r)
+{
+	struct partition *pt = t->ud;
+
+	return bv_record(&pt->bv, r);
+}
+
+static int
+byvalue_end(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	return bv_end(&pt->bv);
+}
+
+static void
+byvalue_idle(sz_tool *t)
+{
+	struct partition *pt = t->ud;
+
+	bv_idle(&pt->bv);
+}
+
+static void
+byvalue_stats(sz_tool *t, sz_statv *v)
+{
+	struct partition *pt = t->ud;
+
+	bv_stats(&pt->bv, v);
+}
+
+static const sz_proc byvalue_proc = {
+	.record = byvalue_record,
+	.end = byvalue_end,
+	.idle = byvalue_idle,
+	.stats = byvalue_stats,
+};
+
+/* --by-value EXPR TEMPLATE: the other modes' options are usage errors. */
+static int
+byvalue_start(sz_tool *t, struct partition *pt)
+{
+	char err[1024];
+	const char *tmpl;
+	int rc;
+
+	if (pt->key.keysrc != NULL || pt->rr || pt->n != 0 || pt->buffer_set)
+		return sz_usage(t, "--by-value cannot be combined with "
+		    "--key, --round-robin, -n or --buffer");
+	if ((tmpl = sz_tool_operand(t)) == NULL)
+		return sz_usage(t, "missing TEMPLATE");
+	if (tmpl[0] == '|' || sz_dest_is_stdout(tmpl))
+		return sz_usage(t, "TEMPLATE: '%s': --by-value writes files: "
+		    "give a path with %%s", tmpl);
+	if (bv_template(&pt->bv, tmpl, err, sizeof(err)) != 0)
+		return sz_usage(t, "TEMPLATE: %s", err);
+	pt->key.keysrc = pt->byvalue;
+	pt->key.keyopt = "--by-value";
+	if ((rc = sz_key_compile(&pt->key, t)) != 0)
+		return rc;
+	if ((rc = bv_start(&pt->bv, t, &pt->key, pt->max_files,
+	    pt->key.max_keys)) != 0)
+		return rc;
+	t->proc = &byvalue_proc;
+	return -1;
+}
 
 /* ---- setting up ---------------------------------------------------------- */
 
@@ -227,8 +322,16 @@ partition_option(sz_tool *t, int c)
 		return sz_opt_count(&t->o, "--partitions", 1, MAX_PARTITIONS,
 		    &pt->n);
 	case OPT_BUFFER:
+		pt->buffer_set = 1;
 		return sz_opt_count(&t->o, "--buffer", 1, 100000000,
 		    &pt->buffer);
+	case OPT_BYVALUE:
+		pt->byvalue = optarg;
+		break;
+	case OPT_MAXFILES:
+		pt->max_files_set = 1;
+		return sz_opt_count(&t->o, "--max-files", 1,
+		    BV_MAX_FILES_BOUND, &pt->max_files);
 	}
 	return 0;
 }
@@ -240,6 +343,11 @@ partition_start(sz_tool *t)
 	const char *tmpl;
 	int rc;
 
+	if (pt->byvalue != NULL)
+		return byvalue_start(t, pt);
+	if (pt->max_files_set || pt->key.max_keys_set)
+		return sz_usage(t, "--max-files and --max-keys need "
+		    "--by-value");
 	if ((pt->key.keysrc != NULL) == pt->rr)
 		return sz_usage(t, "give exactly one of --key EXPR and "
 		    "--round-robin");
@@ -266,6 +374,7 @@ partition_done(sz_tool *t)
 	struct partition *pt = t->ud;
 
 	sz_dests_free(&pt->ds);
+	bv_free(&pt->bv);
 	free(pt->d);
 	free(pt->written);
 }
@@ -276,6 +385,7 @@ partition_init(sz_tool *t)
 	struct partition *pt = t->ud;
 
 	pt->buffer = DEFAULT_BUFFER;
+	pt->max_files = BV_MAX_FILES;
 	sz_key_init(&pt->key);
 	t->key = &pt->key;
 }

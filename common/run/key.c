@@ -8,6 +8,9 @@
 #include "json/json.h"
 #include "run/key.h"
 
+/* The option that names the key in messages. */
+#define KEYOPT(k) ((k)->keyopt != NULL ? (k)->keyopt : "--key")
+
 void
 sz_key_init(sz_key *k)
 {
@@ -62,7 +65,7 @@ sz_key_compile(sz_key *k, sz_tool *t)
 {
 	int rc;
 
-	if ((rc = compile(t, &k->key, &k->have_key, "--key", k->keysrc,
+	if ((rc = compile(t, &k->key, &k->have_key, KEYOPT(k), k->keysrc,
 	    k->fast)) != 0)
 		return rc;
 	return compile(t, &k->time, &k->have_time, "--time", k->timesrc,
@@ -90,6 +93,22 @@ sz_key_eval(sz_key *k, const sz_rec *r)
 		return sz_json_canon(r->p, r->n, &k->kb) < 0 ?
 		    SZ_KEY_NOMEM : SZ_KEY_OK;
 	switch (sz_expr_key(&k->key, r, &k->kb)) {
+	case SZ_EXPR_ERROR:
+		return SZ_KEY_JQ;
+	case SZ_EXPR_EMPTY:
+		return SZ_KEY_NONE;
+	}
+	return SZ_KEY_OK;
+}
+
+int
+sz_key_value(sz_key *k, const sz_rec *r)
+{
+	sz_buf_reset(&k->kb);
+	if (!k->have_key)
+		return sz_json_compact(r->p, r->n, &k->kb) < 0 ?
+		    SZ_KEY_NOMEM : SZ_KEY_OK;
+	switch (sz_expr_value(&k->key, r, &k->kb)) {
 	case SZ_EXPR_ERROR:
 		return SZ_KEY_JQ;
 	case SZ_EXPR_EMPTY:
@@ -144,9 +163,9 @@ sz_key_bad(sz_key *k, sz_tool *t, const sz_rec *r, int what)
 	case SZ_KEY_OK:
 		return 0;
 	case SZ_KEY_JQ:
-		return sz_expr_bad(t, r, &k->key, "--key");
+		return sz_expr_bad(t, r, &k->key, KEYOPT(k));
 	case SZ_KEY_NONE:
-		return sz_bad(t, r, "key", 1, "--key yields no value");
+		return sz_bad(t, r, "key", 1, "%s yields no value", KEYOPT(k));
 	case SZ_KEY_TIME_JQ:
 		return sz_expr_bad(t, r, &k->time, "--time");
 	case SZ_KEY_TIME_BAD:

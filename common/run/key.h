@@ -67,6 +67,8 @@ enum { SZ_OPT_KEY = 'k', SZ_OPT_MAXKEYS = 0x1900, SZ_OPT_TIME,
 typedef struct sz_key {
 	/* The options (sz_key_opt). */
 	const char *keysrc;	/* --key, or NULL: the whole record */
+	const char *keyopt;	/* the option that gave keysrc, for
+				   messages (NULL: "--key") */
 	const char *timesrc;	/* --time, or NULL: the clock */
 	uint64_t max_keys;	/* --max-keys, SZ_KEY_MAX_KEYS by default */
 	int max_keys_set;
@@ -111,6 +113,13 @@ void sz_key_free(sz_key *k);
  * SZ_KEY_NOMEM.
  */
 int sz_key_eval(sz_key *k, const sz_rec *r);
+/*
+ * The JSON text of the first value of r's key (without --key: r itself,
+ * compact) into k->kb, which is emptied first: the raw text for a simple
+ * path, jq's text otherwise (sz_expr_value), not the canonical text.
+ * Answers as sz_key_eval.
+ */
+int sz_key_value(sz_key *k, const sz_rec *r);
 /*
  * r's event time (--time) in ns since the epoch into *ns; without --time,
  * the monotonic clock (sz_now). SZ_KEY_OK, SZ_KEY_TIME_JQ or
