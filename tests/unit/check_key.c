@@ -255,6 +255,73 @@ START_TEST(test_bad_keys)
 }
 END_TEST
 
+/* sz_key_value: the first value's JSON text, not its canonical text (the
+ * record's bytes for a simple path, jq's text otherwise); a key part
+ * given by another option names it in its messages. */
+START_TEST(test_value)
+{
+	static const char *const want[2] = { "1", "1.0" };
+
+	for (int fast = 0; fast <= 1; fast++) {
+		sz_key k;
+		sz_tool t;
+		sz_rec r;
+		char *msg;
+
+		ck_assert_int_eq(setup(&k, &t, ".a", NULL, fast, &msg), 0);
+		free(msg);
+		r = rec("{\"a\":1.0}");
+		ck_assert_int_eq(sz_key_value(&k, &r), SZ_KEY_OK);
+		ck_assert_uint_eq(k.kb.len, strlen(want[fast]));
+		ck_assert(memcmp(k.kb.p, want[fast], k.kb.len) == 0);
+		r = rec("{\"a\":\"x\\/y\"}");
+		ck_assert_int_eq(sz_key_value(&k, &r), SZ_KEY_OK);
+		ck_assert_uint_eq(k.kb.len, fast ? 6 : 5);	/* "x\/y" */
+		r = rec("{\"b\":1}");
+		ck_assert_int_eq(sz_key_value(&k, &r), SZ_KEY_OK);
+		ck_assert(k.kb.len == 4 && memcmp(k.kb.p, "null", 4) == 0);
+		sz_key_free(&k);
+
+		ck_assert_int_eq(setup(&k, &t, ".a[]", NULL, fast, &msg), 0);
+		free(msg);
+		r = rec("{\"a\":[]}");
+		ck_assert_int_eq(sz_key_value(&k, &r), SZ_KEY_NONE);
+		r = rec("{\"a\":5}");
+		ck_assert_int_eq(sz_key_value(&k, &r), SZ_KEY_JQ);
+		sz_key_free(&k);
+	}
+}
+END_TEST
+
+START_TEST(test_keyopt)
+{
+	sz_key k;
+	sz_tool t;
+	FILE *f = tmpfile();
+	int saved;
+	char msg[256] = "";
+
+	ck_assert_ptr_nonnull(f);
+	sz_key_init(&k);
+	sz_tool_init(&t, "sz-test");
+	k.keysrc = ".a ==";
+	k.keyopt = "--by-value";
+	fflush(stderr);
+	saved = dup(2);
+	ck_assert_int_ge(saved, 0);
+	dup2(fileno(f), 2);
+	ck_assert_int_eq(sz_key_compile(&k, &t), 2);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ck_assert_int_gt(pread(fileno(f), msg, sizeof(msg) - 1, 0), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(msg,
+	    "sz-test: --by-value: cannot compile EXPR '.a ==':\n"));
+	sz_key_free(&k);
+}
+END_TEST
+
 /* The time of record s through --time EXPR: the answer; *ns set. */
 static int
 time_of(sz_key *k, const char *s, int64_t *ns)
@@ -342,6 +409,8 @@ key_suite(void)
 	tcase_add_test(tc, test_canonical);
 	tcase_add_test(tc, test_bad_keys);
 	tcase_add_test(tc, test_time);
+	tcase_add_test(tc, test_value);
+	tcase_add_test(tc, test_keyopt);
 	suite_add_tcase(s, tc);
 	return s;
 }
