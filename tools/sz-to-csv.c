@@ -299,12 +299,19 @@ objs_next(objs *o, const char **v, size_t *vn)
 
 	if (o->done)
 		return 0;
+	if (!o->array) {		/* the record: no walk to its end */
+		*v = o->p;
+		*vn = (size_t)(o->e - o->p);
+		o->i = 0;
+		o->done = 1;
+		return 1;
+	}
 	q = sz_json_skip(o->p, o->e);
 	*v = o->p;
 	*vn = (size_t)(q - o->p);
 	o->i++;
 	q = sz_json_ws(q, o->e);
-	if (o->array && *q == ',')
+	if (*q == ',')
 		o->p = sz_json_ws(q + 1, o->e);
 	else
 		o->done = 1;
@@ -509,10 +516,11 @@ check_shape(sz_tool *t, const sz_rec *r)
 }
 
 /* Write the rows of the record p[0..n) (an object or an array of them,
- * ix: its index or NULL); keys outside the columns are left out. */
+ * ix: its index or NULL); keys outside the columns are left out, or, for
+ * an object under --extra=error, make the record r bad input (then 1). */
 static int
 write_rows(sz_tool *t, struct tocsv *c, const char *p, size_t n,
-    const sz_jindex *ix)
+    const sz_jindex *ix, const sz_rec *r)
 {
 	objs o;
 	const char *v;
@@ -531,6 +539,8 @@ write_rows(sz_tool *t, struct tocsv *c, const char *p, size_t n,
 		if ((cut = members(t, c, v, vn, o.array ? NULL : ix,
 		    put_member)) < 0)
 			return -1;
+		if (cut && !c->extra_drop && r != NULL)
+			return check_extra(t, c, r);
 		c->extra_dropped += (uint64_t)cut;
 		sz_buf_reset(&c->line);
 		for (size_t i = 0; i < c->ncols; i++) {
@@ -557,7 +567,8 @@ release(sz_tool *t, struct tocsv *c)
 	if (!c->header_done && c->ncols > 0 && write_header(t, c) != 0)
 		rc = -1;
 	for (size_t i = 0; i < c->nheld && rc == 0; b = c->hend[i++])
-		rc = write_rows(t, c, c->held.p + b, c->hend[i] - b, NULL);
+		rc = write_rows(t, c, c->held.p + b, c->hend[i] - b, NULL,
+		    NULL);
 	c->nheld = 0;
 	sz_buf_free(&c->held);
 	return rc;
@@ -602,9 +613,11 @@ tocsv_record(sz_tool *t, const sz_rec *r)
 			return hold(t, c, r);
 		if (release(t, c) != 0)
 			return -1;
-	} else if (!c->extra_drop && (rc = check_extra(t, c, r)) != 0)
-		return rc < 0 ? -1 : 0;
-	return write_rows(t, c, r->p, r->n, r->ix);
+	} else if (!c->extra_drop && *sz_json_ws(r->p, r->p + r->n) == '[' &&
+	    (rc = check_extra(t, c, r)) != 0)
+		return rc < 0 ? -1 : 0;	/* an array is checked whole first */
+	rc = write_rows(t, c, r->p, r->n, r->ix, r);
+	return rc < 0 ? -1 : 0;
 }
 
 /* End of input (or a stop): the rows held back are written; with

@@ -374,7 +374,7 @@ sz_jv_num_kept(const char *s, size_t n)
 {
 	const char *p = s, *e = s + n;
 	long ilen = 0, pos = 0, first = -1, last = -1, x = 0;
-	int xneg = 0, xlen = 0;
+	int xneg = 0, xlen = 0, dot = 0;
 	char b[SZ_JV_NUMBUF];
 
 	if (p < e && *p == '-')
@@ -382,6 +382,7 @@ sz_jv_num_kept(const char *s, size_t n)
 	for (; p < e && *p != 'e' && *p != 'E'; p++) {
 		if (*p == '.') {
 			ilen = pos;
+			dot = 1;
 			continue;
 		}
 		if (*p != '0') {
@@ -391,7 +392,7 @@ sz_jv_num_kept(const char *s, size_t n)
 		}
 		pos++;
 	}
-	if (memchr(s, '.', (size_t)(p - s)) == NULL)
+	if (!dot)
 		ilen = pos;
 	if (first < 0)
 		return 1;			/* zero */
