@@ -671,13 +671,22 @@ scan_file(sz_tool *t, struct tocsv *c, const char *path)
 		return sz_usage(t, "--scan: standard input cannot be read "
 		    "twice: give the records as a FILE, or use "
 		    "--header-from=N");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* stat(2) first: opening a FIFO would wait for its writer. */
+	if (stat(path, &st) != 0)
 		return -1;		/* the run says why */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (S_ISREG(st.st_mode)) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+			return -1;	/* the run says why */
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode))
+			close(fd);	/* replaced since stat(2) */
+	}
+	if (!S_ISREG(st.st_mode))
 		return sz_usage(t, "--scan: %s is not a regular file: it "
 		    "cannot be read twice (use --header-from=N)", path);
-	}
 	if ((buf = malloc(BUFSZ)) == NULL) {
 		close(fd);
 		sz_msg(t, "error", NULL, 0, "out of memory");
