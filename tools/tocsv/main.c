@@ -103,10 +103,12 @@ tocsv_record(sz_tool *t, const sz_rec *r)
 		return rc < 0 ? -1 : 0;
 	if (!c->have_cols) {
 		/* The columns are the keys of the first --header-from
-		 * records, or of those that fit in --max-bytes. */
+		 * records, or of those that fit in --max-bytes; records
+		 * without keys ({}, []) before the first key are held
+		 * too, so that a header is never empty. */
 		if (add_keys(t, c, r->p, r->n, r->ix) != 0)
 			return -1;
-		if (++c->nseen < c->header_from &&
+		if ((++c->nseen < c->header_from || c->ncols == 0) &&
 		    c->held.len + r->n <= c->max_bytes)
 			return hold(t, c, r);
 		if (release(t, c) != 0)
