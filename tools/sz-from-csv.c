@@ -13,13 +13,14 @@
 
 #include "csv/csvin.h"
 #include "csv/csvopt.h"
+#include "jq/jvtext.h"
 #include "run/tool.h"
 
 struct fromcsv {
 	sz_csvin in;
 	sz_csvopts csv;		/* -d, --columns, --no-header (with it, the
 				   first row does not name the columns) */
-	int infer;		/* --infer */
+	int strings;		/* -S/--strings (--infer: 0, the default) */
 	int in_file;		/* a FILE has begun */
 	int have_keys;		/* keys known for the current FILE */
 	sz_buf keys;		/* "name1":,"name2":,... (key i with the
@@ -32,20 +33,24 @@ struct fromcsv {
 static const char usage[] =
 "Usage: sz-from-csv [OPTION]... [FILE]...\n"
 "Read CSV (RFC 4180) and write each row as one NDJSON object whose keys\n"
-"are the names in the header row, in column order. Values are strings.\n"
+"are the names in the header row, in column order. An unquoted field that\n"
+"is a JSON number is a number (as spelled; only if jq keeps its value),\n"
+"true and false are booleans, an empty one is null; every other field,\n"
+"and every quoted one, is a string.\n"
 "\n"
 "  -d, --delimiter=C      field delimiter (default ','; '\\t' for TSV)\n"
 "      --columns=A,B,...  name the columns (renames the header's)\n"
 "      --no-header        the first row is data; the keys are the\n"
 "                         --columns names or 1, 2, ...\n"
-"      --infer            unquoted numbers, true and false as JSON\n"
-"                         values, unquoted empty fields as null\n";
+"  -S, --strings          every value is a string (\"\" when empty)\n"
+"      --infer            infer types as described above (the default)\n";
 
-enum { OPT_INFER = SZ_OPT_TOOL };
+enum { OPT_INFER = SZ_OPT_TOOL, OPT_STRINGS = 'S' };
 
 static const struct option longopts[] = {
 	SZ_CSV_LONGOPTS,
 	{ "infer", no_argument, NULL, OPT_INFER },
+	{ "strings", no_argument, NULL, OPT_STRINGS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -269,7 +274,7 @@ digits(const char *s, size_t n, size_t *i)
 	return *i > i0;
 }
 
-/* Is s[0..n) exactly a JSON number? */
+/* Is s[0..n) exactly a JSON number (as sz_json_validate reads one)? */
 static int
 is_number(const char *s, size_t n)
 {
@@ -303,11 +308,15 @@ add_value(struct fromcsv *f, const sz_csvrow *r, size_t i)
 	size_t n;
 	const char *s = sz_csvrow_field(r, i, &n);
 
-	if (f->infer && !r->quoted[i]) {
+	if (!f->strings && !r->quoted[i]) {
 		if (n == 0)
 			return put(&f->out, "null", 4);
+		/* A number whose value jq would change (too many digits, out
+		 * of range) stays a string: every tool then sees the value
+		 * the field spells. */
 		if ((n == 4 && memcmp(s, "true", 4) == 0) ||
-		    (n == 5 && memcmp(s, "false", 5) == 0) || is_number(s, n))
+		    (n == 5 && memcmp(s, "false", 5) == 0) ||
+		    (is_number(s, n) && sz_jv_num_kept(s, n)))
 			return put(&f->out, s, n);
 	}
 	return put_jstr(&f->out, s, n);
@@ -396,8 +405,8 @@ fromcsv_option(sz_tool *t, int c)
 
 	if (sz_csv_opt(&f->csv, c, optarg, t->o.err, sizeof(t->o.err)) < 0)
 		return '?';
-	if (c == OPT_INFER)
-		f->infer = 1;
+	if (c == OPT_INFER || c == OPT_STRINGS)
+		f->strings = c == OPT_STRINGS;	/* the last one given wins */
 	return 0;
 }
 
@@ -406,7 +415,7 @@ fromcsv_start(sz_tool *t)
 {
 	struct fromcsv *f = t->ud;
 
-	if (sz_csvin_init(&f->in, f->csv.delim, t->o.max_record, f->infer,
+	if (sz_csvin_init(&f->in, f->csv.delim, t->o.max_record, !f->strings,
 	    fromcsv_row, t) < 0) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
@@ -436,7 +445,7 @@ fromcsv_init(sz_tool *t)
 
 static const sz_tool_def fromcsv_def = {
 	.init = fromcsv_init,
-	.prog = "sz-from-csv", .usage = usage, .shortopts = "d:",
+	.prog = "sz-from-csv", .usage = usage, .shortopts = "d:S",
 	.longopts = longopts, .proc = &fromcsv_proc, .option = fromcsv_option,
 	.start = fromcsv_start, .done = fromcsv_done,
 };

@@ -361,3 +361,58 @@ sz_jv_dump(jv v, sz_buf *b)
 	jv_free(s);
 	return rc;
 }
+
+/*
+ * Most numbers are answered from their digits alone: a decimal of at most
+ * 15 significant digits (DBL_DIG) between 1e-307 and 1e308 reads as a
+ * normal double that, rounded to 15 digits as jq prints it, gives the
+ * same decimal back; one of more than 17 cannot be printed back (jq
+ * prints at most 17). The others are printed and compared.
+ */
+int
+sz_jv_num_kept(const char *s, size_t n)
+{
+	const char *p = s, *e = s + n;
+	long ilen = 0, pos = 0, first = -1, last = -1, x = 0;
+	int xneg = 0, xlen = 0, dot = 0;
+	char b[SZ_JV_NUMBUF];
+
+	if (p < e && *p == '-')
+		p++;
+	for (; p < e && *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.') {
+			ilen = pos;
+			dot = 1;
+			continue;
+		}
+		if (*p != '0') {
+			if (first < 0)
+				first = pos;
+			last = pos;
+		}
+		pos++;
+	}
+	if (!dot)
+		ilen = pos;
+	if (first < 0)
+		return 1;			/* zero */
+	if (p < e) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			xneg = *p++ == '-';
+		for (; p < e && xlen < 6; p++, xlen++)
+			x = x * 10 + (*p - '0');
+		if (p < e)
+			goto slow;		/* an exponent of 7 digits */
+		if (xneg)
+			x = -x;
+	}
+	if (last - first + 1 > 17)
+		return 0;
+	if (last - first + 1 <= 15 && ilen - 1 - first + x >= -307 &&
+	    ilen - 1 - first + x <= 307)
+		return 1;
+slow:
+	return sz_json_num_eq(s, n, b,
+	    sz_jv_fmt_number(sz_json_num(s, n), b));
+}

@@ -57,4 +57,14 @@ int sz_jv_dump(jv v, sz_buf *b);
 #define SZ_JV_NUMBUF 40
 size_t sz_jv_fmt_number(double d, char *out);
 
+/*
+ * Does jq 1.6 keep the value of the JSON number literal s[0..n)? True when
+ * the double it reads (sz_json_num), printed as jq prints it
+ * (sz_jv_fmt_number), is the same decimal number, whatever the spelling:
+ * 1.50 (printed 1.5), 1e5 (100000), 0.1, -0 are kept;
+ * 12345678901234567890 (printed 12345678901234567000), 1e400
+ * (1.7976931348623157e+308) and 1e-400 (0) are not.
+ */
+int sz_jv_num_kept(const char *s, size_t n);
+
 #endif

@@ -1168,6 +1168,30 @@ sz_json_num(const char *str, size_t n)
 	return strtod(buf, NULL);
 }
 
+/* Do the valid number literals a and b denote the same decimal number
+ * (1.50 and 1.5e0, -0 and -0.0)? Zeros are equal whatever their sign. */
+int
+sz_json_num_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct num x, y;
+	size_t xa, xz, ya, yz;
+	int64_t xe, ye;
+	int xnz, ynz;
+
+	num_parse((const uchar *)a, (const uchar *)a + an, &x);
+	num_parse((const uchar *)b, (const uchar *)b + bn, &y);
+	xnz = num_sig(&x, &xa, &xz, &xe);
+	ynz = num_sig(&y, &ya, &yz, &ye);
+	if (!xnz || !ynz)
+		return xnz == ynz;
+	if (x.neg != y.neg || xe != ye || xz - xa != yz - ya)
+		return 0;
+	for (size_t i = 0; i <= xz - xa; i++)
+		if (num_digit(&x, xa + i) != num_digit(&y, ya + i))
+			return 0;
+	return 1;
+}
+
 /* ---- canonical text ------------------------------------------------- */
 
 /* One object member while its object is being written. */

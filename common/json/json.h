@@ -188,6 +188,10 @@ const char *sz_jmember_name(const sz_jmember *m, sz_buf *scratch,
  * locale-independent; overflow gives an infinity, as in jq 1.6, where
  * 1e1000 == infinite and only printing turns it into +-DBL_MAX). */
 double sz_json_num(const char *s, size_t n);
+/* Do the valid number literals a[0..an) and b[0..bn) denote the same
+ * decimal number (1.50 and 1.5e0 do; zeros are equal whatever their sign)?
+ * Exact: no rounding to a double. */
+int sz_json_num_eq(const char *a, size_t an, const char *b, size_t bn);
 /* 10^0 .. 10^22, the powers of ten that doubles hold exactly. */
 extern const double sz_json_pow10[23];
 

@@ -693,6 +693,89 @@ START_TEST(test_suite_texts)
 }
 END_TEST
 
+/* sz_jv_num_kept: literals whose value jq 1.6 keeps or changes, each
+ * checked against libjq's own parse and print too. */
+static const struct {
+	const char *s;
+	int kept;
+} kept_cases[] = {
+	{ "0", 1 }, { "-0", 1 }, { "0.000", 1 }, { "0e99999999999999999999", 1 },
+	{ "1.50", 1 }, { "1E+5", 1 }, { "-1.25e-3", 1 }, { "0.1", 1 },
+	{ "100", 1 }, { "123456789012345", 1 }, { "999999999999999", 1 },
+	{ "9007199254740992", 1 }, { "1000000000000000000000000", 1 },
+	{ "1.7976931348623157e308", 1 }, { "5e-324", 1 },
+	{ "2.2250738585072014e-308", 1 }, { "3.141592653589793", 1 },
+	{ "12345678901234567890", 0 }, { "9007199254740993", 0 },
+	{ "0.30000000000000001", 0 }, { "1e400", 0 }, { "-1e400", 0 },
+	{ "1e-400", 0 }, { "1.8e308", 0 }, { "3e-324", 0 },
+	{ "1e99999999999999999999", 0 }, { "1.00000000000000000001", 0 },
+};
+
+START_TEST(test_num_kept)
+{
+	const char *s = kept_cases[_i].s;
+	jv v = jv_parse(s);
+	jv d;
+
+	ck_assert_int_eq(sz_jv_num_kept(s, strlen(s)), kept_cases[_i].kept);
+	ck_assert(jv_get_kind(v) == JV_KIND_NUMBER);
+	d = jv_dump_string(v, 0);
+	ck_assert_int_eq(sz_json_num_eq(s, strlen(s), jv_string_value(d),
+	    (size_t)jv_string_length_bytes(jv_copy(d))), kept_cases[_i].kept);
+	jv_free(d);
+}
+END_TEST
+
+/* Random literals (1 to 20 digits, a dot anywhere, exponents around the
+ * edges of the range): sz_jv_num_kept agrees with libjq's parse and print. */
+START_TEST(test_num_kept_random)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 200000 && bad < 10; i++) {
+		char lit[64], ref[64];
+		int nd = (int)(rnd() % 20) + 1;
+		int dot = nd > 1 ? (int)(rnd() % (size_t)nd) : 0;
+		size_t n = 0;
+
+		/* digits without a leading zero (0 alone, or 0.ddd), a dot
+		 * after digit dot (none when 0) */
+		if (rnd() % 2)
+			lit[n++] = '-';
+		for (int k = 0; k < nd; k++) {
+			if (k == dot && k > 0)
+				lit[n++] = '.';
+			lit[n++] = (char)('0' + (k == 0 && dot != 1 ?
+			    rnd() % 9 + 1 : rnd() % 10));
+		}
+		if (rnd() % 2)
+			n += (size_t)snprintf(lit + n, 16, "e%d",
+			    (int)(rnd() % 700) - 350);
+		lit[n] = '\0';
+		jq_text(jv_parse(lit), ref, sizeof(ref));
+		if (sz_jv_num_kept(lit, n) !=
+		    sz_json_num_eq(lit, n, ref, strlen(ref))) {
+			fprintf(stderr, "# %s: jq %s, kept %d\n", lit, ref,
+			    sz_jv_num_kept(lit, n));
+			bad++;
+		}
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+START_TEST(test_num_eq)
+{
+	ck_assert(sz_json_num_eq("1.50", 4, "15e-1", 5));
+	ck_assert(sz_json_num_eq("-0", 2, "0.0", 3));
+	ck_assert(sz_json_num_eq("100", 3, "1e2", 3));
+	ck_assert(!sz_json_num_eq("100", 3, "10", 2));
+	ck_assert(!sz_json_num_eq("-1", 2, "1", 1));
+	ck_assert(!sz_json_num_eq("0", 1, "1e-400", 6));
+	ck_assert(!sz_json_num_eq("12", 2, "123", 3));
+}
+END_TEST
+
 static Suite *
 jvtext_suite(void)
 {
@@ -706,6 +789,9 @@ jvtext_suite(void)
 	tcase_add_test(tc, test_num_powers_of_two);
 	tcase_add_test(tc, test_num_random_bits);
 	tcase_add_test(tc, test_num_random_decimals);
+	tcase_add_loop_test(tc, test_num_kept, 0, NELEM(kept_cases));
+	tcase_add_test(tc, test_num_eq);
+	tcase_add_test(tc, test_num_kept_random);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("build");
