@@ -897,7 +897,9 @@ run_close(sz_tool *t, int stats)
 		(void)fcntl(1, F_SETFL, t->out_oflags);
 	/* No child outlives the run (those of a run that ended early). */
 	sz_children_kill_all();
-	if (stats && (t->o.stats || t->o.stats_interval))
+	/* The line at exit is --stats's; --stats-interval alone writes
+	 * only its periodic lines. */
+	if (stats && t->o.stats)
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
 		statsf_failed(t);
