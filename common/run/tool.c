@@ -245,21 +245,47 @@ sz_tool_take_expr(sz_tool *t, sz_expr *e, int fast)
 	return sz_tool_compile(t, e, src, fast, NULL);
 }
 
-int
-sz_fail(sz_tool *t, int status, const char *fmt, ...)
+/* The first failure's status and message (about file:line when file is
+ * not NULL), kept to be printed last; the run stops. */
+static int
+vfail(sz_tool *t, int status, const char *file, unsigned long line,
+    const char *fmt, va_list ap)
 {
 	char text[4096];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	if (t->status == 0) {
 		t->status = status;
 		free(t->failmsg);
+		free(t->failfile);
 		t->failmsg = strdup(text);
+		t->failfile = file != NULL ? strdup(file) : NULL;
+		t->failline = line;
 	}
 	t->stopping = 1;
+	return -1;
+}
+
+int
+sz_fail(sz_tool *t, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(t, status, NULL, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+sz_fail_at(sz_tool *t, int status, const char *file, unsigned long line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(t, status, file, line, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -376,7 +402,7 @@ sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
 }
 
 static int bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *vfile, const char *raw);
+    const char *vis, const char *raw);
 
 int
 sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
@@ -385,7 +411,7 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	char text[4096];
 	va_list ap;
 
-	sz_buf vis = SZ_BUF_INIT, vf = SZ_BUF_INIT;
+	sz_buf vis = SZ_BUF_INIT;
 	int rc;
 
 	va_start(ap, fmt);
@@ -393,26 +419,23 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	va_end(ap);
 	/* The text comes from data (jq's error(), a record's bytes): in a
 	 * text message its control bytes are escaped, so that a record
-	 * cannot forge a line; a dead letter holds it as JSON. */
+	 * cannot forge a line (the file name is escaped where it is
+	 * printed); a dead letter holds it as JSON. */
 	if (!t->o.log_json && t->o.on_error != SZ_ONERR_DLQ &&
-	    (sz_buf_add_visible(&vis, text, strlen(text)) < 0 ||
-	    sz_buf_add_visible(&vf, r->file, strlen(r->file)) < 0)) {
+	    sz_buf_add_visible(&vis, text, strlen(text)) < 0) {
 		sz_buf_free(&vis);
-		sz_buf_free(&vf);
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
-	rc = bad(t, r, kind, json, vis.p ? vis.p : text,
-	    vf.p ? vf.p : r->file, text);
+	rc = bad(t, r, kind, json, vis.p ? vis.p : text, text);
 	sz_buf_free(&vis);
-	sz_buf_free(&vf);
 	return rc;
 }
 
-/* sz_bad with the message as shown (vis, in a file named vfile) and as
- * kept in a dead letter (raw). */
+/* sz_bad with the message as shown (vis) and as kept in a dead letter
+ * (raw). */
 static int
 bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *vfile, const char *raw)
+    const char *vis, const char *raw)
 {
 	switch (t->o.on_error) {
 	case SZ_ONERR_SKIP:
@@ -424,7 +447,7 @@ bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	case SZ_ONERR_FAIL:
 	default:
 		t->st.errors++;
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", vfile, r->line,
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s",
 		    vis);
 	}
 }
@@ -656,9 +679,8 @@ src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 	case SZ_SRC_TOOLONG:
 		t->st.in++;
 		t->st.errors++;
-		sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
-		    "--max-record (%zu bytes)", r->file, r->line,
-		    t->o.max_record);
+		sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "record "
+		    "longer than --max-record (%zu bytes)", t->o.max_record);
 		break;
 	case SZ_SRC_NOMEM:
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -904,7 +926,8 @@ run_close(sz_tool *t, int stats)
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
 		statsf_failed(t);
 	if (t->failmsg != NULL)
-		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
+		sz_msg(t, "error", t->failfile, t->failline, "%s",
+		    t->failmsg);
 	if (t->halted)
 		put_stderr(t->haltmsg.p, t->haltmsg.len);
 }
@@ -955,6 +978,7 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 	sz_srcset_free(&t->src);
 	free(t->ix.el);
 	free(t->failmsg);
+	free(t->failfile);
 	sz_buf_free(&t->haltmsg);
 	sz_buf_free(&t->scratch);
 	sz_statv_free(&t->statv);
