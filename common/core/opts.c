@@ -14,6 +14,11 @@ const char sz_opts_help[] =
 "      --on-error=POLICY  bad input: fail (default: exit 65), skip (warn and\n"
 "                         count), or dlq (write a dead letter)\n"
 "      --dlq=FILE         append dead letters to FILE (implies --on-error=dlq)\n"
+"      --max-errors=N     under skip or dlq, stop as fail does (exit 65) at\n"
+"                         the bad record after the first N\n"
+"      --fail-at-end      under skip or dlq, exit 65 at the end if any\n"
+"                         record was bad (either implies --on-error=skip\n"
+"                         without --on-error or --dlq)\n"
 "      --max-record=SIZE  longest record accepted (default 64MiB)\n"
 "      --stats[=FILE]     at exit, write a JSON stats line to stderr or FILE\n"
 "      --stats-interval=DURATION\n"
@@ -32,6 +37,8 @@ static const struct option common[] = {
 	{ "stats-interval", required_argument, NULL, SZ_OPT_STATSINT },
 	{ "name", required_argument, NULL, SZ_OPT_NAME },
 	{ "log", required_argument, NULL, SZ_OPT_LOG },
+	{ "max-errors", required_argument, NULL, SZ_OPT_MAXERR },
+	{ "fail-at-end", no_argument, NULL, SZ_OPT_FAILEND },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -110,6 +117,12 @@ common_option(sz_opts *o, int c)
 	case SZ_OPT_NAME:
 		o->name = optarg;
 		return 0;
+	case SZ_OPT_MAXERR:
+		return sz_parse_count("--max-errors", optarg, 1, UINT64_MAX,
+		    &o->max_errors, o->err, sizeof(o->err)) < 0 ? '?' : 0;
+	case SZ_OPT_FAILEND:
+		o->fail_at_end = 1;
+		return 0;
 	case SZ_OPT_LOG:
 		if (strcmp(optarg, "json") == 0)
 			o->log_json = 1;
@@ -183,6 +196,15 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 		case -1:
 			if (o->dlq != NULL && !o->on_error_set)
 				o->on_error = SZ_ONERR_DLQ;
+			else if ((o->max_errors || o->fail_at_end) &&
+			    !o->on_error_set)
+				o->on_error = SZ_ONERR_SKIP;
+			if (o->on_error == SZ_ONERR_FAIL && o->max_errors)
+				return usage_err(o, "--max-errors needs "
+				    "--on-error=skip or dlq%s%s", "", "");
+			if (o->on_error == SZ_ONERR_FAIL && o->fail_at_end)
+				return usage_err(o, "--fail-at-end needs "
+				    "--on-error=skip or dlq%s%s", "", "");
 			if (o->on_error == SZ_ONERR_DLQ && o->dlq == NULL)
 				return usage_err(o, "--on-error=dlq needs "
 				    "--dlq=FILE%s%s", "", "");

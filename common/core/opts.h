@@ -29,6 +29,8 @@ typedef struct sz_opts {
 	uint64_t stats_interval;	/* ns, 0: none */
 	int unbuffered;		/* -u */
 	int log_json;		/* --log=json */
+	uint64_t max_errors;	/* --max-errors=N, 0: no limit */
+	int fail_at_end;	/* --fail-at-end */
 	int help, version;
 	char err[512];		/* message of a usage error */
 } sz_opts;
@@ -36,7 +38,8 @@ typedef struct sz_opts {
 /* Codes of the common long options (beyond any character). */
 enum {
 	SZ_OPT_ONERR = 0x1000, SZ_OPT_DLQ, SZ_OPT_MAXREC, SZ_OPT_STATS,
-	SZ_OPT_STATSINT, SZ_OPT_NAME, SZ_OPT_LOG,
+	SZ_OPT_STATSINT, SZ_OPT_NAME, SZ_OPT_LOG, SZ_OPT_MAXERR,
+	SZ_OPT_FAILEND,
 	SZ_OPT_TOOL = 0x2000	/* tools number their long-only options from
 				   here */
 };

@@ -421,8 +421,8 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	 * text message its control bytes are escaped, so that a record
 	 * cannot forge a line (the file name is escaped where it is
 	 * printed); a dead letter holds it as JSON. */
-	if (!t->o.log_json && t->o.on_error != SZ_ONERR_DLQ &&
-	    sz_buf_add_visible(&vis, text, strlen(text)) < 0) {
+	if (!t->o.log_json && sz_buf_add_visible(&vis, text,
+	    strlen(text)) < 0) {
 		sz_buf_free(&vis);
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
@@ -437,6 +437,13 @@ static int
 bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
     const char *vis, const char *raw)
 {
+	if (++t->nbad > t->o.max_errors && t->o.max_errors > 0) {
+		/* --max-errors: this one ends the run as under fail */
+		t->st.errors++;
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s "
+		    "(more than --max-errors=%llu bad records)", vis,
+		    (unsigned long long)t->o.max_errors);
+	}
 	switch (t->o.on_error) {
 	case SZ_ONERR_SKIP:
 		t->st.errors++;
@@ -925,6 +932,11 @@ run_close(sz_tool *t, int stats)
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
 		statsf_failed(t);
+	if (t->o.fail_at_end && t->nbad > 0)
+		/* after everything else, so that it is the last word (a
+		 * failure before it is said instead, its status kept) */
+		sz_fail(t, SZ_EXIT_DATA, "%llu bad record%s (--fail-at-end)",
+		    (unsigned long long)t->nbad, t->nbad == 1 ? "" : "s");
 	if (t->failmsg != NULL)
 		sz_msg(t, "error", t->failfile, t->failline, "%s",
 		    t->failmsg);

@@ -131,6 +131,8 @@ struct sz_tool {
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status, halt_first;
 	int statsf_err;		/* the --stats file failed (said once) */
+	uint64_t nbad;		/* bad input so far (sz_bad), for
+				   --max-errors and --fail-at-end */
 	int out_oflags;		/* stdout's flags before nonblock_out */
 };
 
