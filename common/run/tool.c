@@ -139,7 +139,8 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 	if (c == '?')
 		return sz_usage(t, "%s", t->o.err);
 	if (t->o.help) {
-		int rc = printf("%s\n%s", usage, sz_opts_help);
+		int rc = printf("%s\n%s\nSee %s(1) and sz(7).\n", usage,
+		    sz_opts_help, t->o.prog);
 
 		if (rc < 0 || fflush(stdout) == EOF || ferror(stdout)) {
 			sz_msg(t, "error", NULL, 0, "write error: %s",
@@ -149,7 +150,10 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 		return SZ_EXIT_OK;
 	}
 	if (t->o.version) {
-		if (printf("%s (sz) %s\n", t->o.prog, SZ_VERSION) < 0 ||
+		if (printf("%s (sz) %s\nbuilt with libjq %s\n"
+		    "MIT licence: free to use, change and share; no "
+		    "warranty.\n", t->o.prog, SZ_VERSION,
+		    SZ_LIBJQ_VERSION) < 0 ||
 		    fflush(stdout) == EOF) {
 			sz_msg(t, "error", NULL, 0, "write error: %s",
 			    strerror(errno));
