@@ -251,31 +251,48 @@ bad(char *err, size_t size, const char *opt, const char *s, const char *want)
 	return -1;
 }
 
+/*
+ * One or more terms, each a number and a unit, the units in decreasing
+ * size and each at most once (1h30m, 2m30s, 1m0.5s; not 30m1h, 1m1m or
+ * 1h30): what a user writes for a length of time, and nothing that is
+ * more likely a slip (a repeated unit, a missing one).
+ */
 int
 sz_parse_duration(const char *opt, const char *s, uint64_t *ns, char *err,
     size_t errsize)
 {
 	static const struct { const char *u; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 },
+		{ "d", 86400e9 }, { "h", 3600e9 }, { "m", 60e9 }, { "s", 1e9 },
+		{ "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
 	};
+	const size_t nunits = sizeof(units) / sizeof(units[0]);
 	const char *want = "a duration (e.g. 250ms, 5s, 1m, 2h, 1d)";
-	const char *u;
-	double v;
+	const char *p = s, *u;
+	size_t next = 0;	/* the first unit the next term may have */
+	double v, sum = 0;
 
-	if (decimal(s, &v, &u) < 0)
-		return bad(err, errsize, opt, s, want);
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(u, units[i].u) == 0) {
-			double r = v * units[i].ns;
+	do {
+		size_t len, i;
 
-			if (r >= 1.8e19)
-				return bad(err, errsize, opt, s,
-				    "a duration that fits (at most ~580 years)");
-			*ns = (uint64_t)(r + 0.5);
-			return 0;
-		}
-	return bad(err, errsize, opt, s, want);
+		if (decimal(p, &v, &u) < 0)
+			return bad(err, errsize, opt, s, want);
+		for (len = 0; (u[len] >= 'a' && u[len] <= 'z'); len++)
+			;
+		for (i = next; i < nunits; i++)
+			if (strlen(units[i].u) == len &&
+			    strncmp(u, units[i].u, len) == 0)
+				break;
+		if (i == nunits)	/* unknown, repeated or out of order */
+			return bad(err, errsize, opt, s, want);
+		sum += v * units[i].ns;
+		next = i + 1;
+		p = u + len;
+	} while (*p != '\0');
+	if (sum >= 1.8e19)
+		return bad(err, errsize, opt, s,
+		    "a duration that fits (at most ~580 years)");
+	*ns = (uint64_t)(sum + 0.5);
+	return 0;
 }
 
 int
@@ -321,15 +338,17 @@ sz_parse_rate(const char *opt, const char *s, double *per_sec, char *err,
 
 	if (decimal(s, &v, &u) < 0 || v <= 0)
 		return bad(err, errsize, opt, s, want);
-	if (strcmp(u, "/s") == 0)
-		*per_sec = v;
-	else if (strcmp(u, "/m") == 0)
-		*per_sec = v / 60;
-	else if (strcmp(u, "/h") == 0)
-		*per_sec = v / 3600;
-	else
-		return bad(err, errsize, opt, s, want);
-	return 0;
+	static const struct { const char *u; double sec; } per[] = {
+		{ "/s", 1 }, { "/sec", 1 }, { "/m", 60 }, { "/min", 60 },
+		{ "/h", 3600 }, { "/hour", 3600 },
+	};
+
+	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++)
+		if (strcmp(u, per[i].u) == 0) {
+			*per_sec = v / per[i].sec;
+			return 0;
+		}
+	return bad(err, errsize, opt, s, want);
 }
 
 int
