@@ -641,6 +641,37 @@ on_write_intr(void *ud)
 		write_stats(t, 1);
 }
 
+/*
+ * What a bad first line of a file most likely is, as a hint for its
+ * message, or NULL: compressed data (its magic bytes), or JSON written over
+ * several lines (pretty-printed, or an array of records), whose first line
+ * opens a value that the end of the line leaves open (`off`, where the
+ * scanner stopped, is the end).
+ */
+static const char *
+first_line_hint(const char *p, size_t n, size_t off)
+{
+	static const struct { const char *magic; size_t len; const char *hint; }
+	    z[] = {
+		{ "\x1f\x8b", 2, "compressed input: use zcat" },
+		{ "\x28\xb5\x2f\xfd", 4, "compressed input: use zstdcat" },
+		{ "\xfd" "7zXZ", 5, "compressed input: use xzcat" },
+		{ "BZh", 3, "compressed input: use bzcat" },
+	};
+	size_t i = 0;
+
+	for (size_t k = 0; k < sizeof(z) / sizeof(z[0]); k++)
+		if (n >= z[k].len && memcmp(p, z[k].magic, z[k].len) == 0 &&
+		    (k != 3 || (n >= 10 && p[3] >= '1' && p[3] <= '9' &&
+		    memcmp(p + 4, "1AY&SY", 6) == 0)))
+			return z[k].hint;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i < n && (p[i] == '{' || p[i] == '[') && off >= n)
+		return "sz reads one JSON value per line: 'jq -c .' converts";
+	return NULL;
+}
+
 /* One record of a source: validated (its index goes with it), counted,
  * handed to the tool. A record() that answers -1 stops the delivery. */
 static int
@@ -656,9 +687,15 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	t->st.bytes_in += r.n + 1;
 	if (!t->proc->raw) {
 		if (sz_json_validate_index(r.p, r.n, &reason, &off,
-		    &t->ix) < 0)
+		    &t->ix) < 0) {
+			const char *hint = r.line == 1 ?
+			    first_line_hint(r.p, r.n, off) : NULL;
+
 			return sz_bad(t, &r, "parse", 0,
-			    "invalid JSON: %s at column %zu", reason, off + 1);
+			    "invalid JSON: %s at column %zu%s%s%s", reason,
+			    off + 1, hint ? " (" : "", hint ? hint : "",
+			    hint ? ")" : "");
+		}
 		r.ix = &t->ix;	/* lookups of top-level keys use it */
 	}
 	if (t->proc->record(t, &r) < 0 || t->stopping) {
