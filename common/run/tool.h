@@ -126,7 +126,7 @@ struct sz_tool {
 	sz_buf scratch;
 	sz_statv statv;		/* the stats, built for each rendering */
 	char *failmsg;		/* printed last, after the flush */
-	char *failfile;		/* and the FILE:LINE it is about, or NULL */
+	char *failfile;		/* the FILE it is about, or NULL */
 	unsigned long failline;
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status, halt_first;
