@@ -191,14 +191,14 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 		return rc < 0 ? sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 1;
 	}
 	if (r->open_line != 0)
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header has an "
-		    OPEN_QUOTE, r->file, r->line, r->open_line, r->open_col,
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "the "
+		    "header has an " OPEN_QUOTE, r->open_line, r->open_col,
 		    r->end_line);
 	if (f->csv.have_cols) {
 		if (r->n != f->csv.cols.n)
-			return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the header "
-			    "has %zu fields, --columns names %zu", r->file,
-			    r->line, r->n, f->csv.cols.n);
+			return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line,
+			    "the header has %zu fields, --columns names %zu",
+			    r->n, f->csv.cols.n);
 		return keys_from_columns(f) < 0 ?
 		    sz_fail(t, SZ_EXIT_FAIL, "out of memory") : 0;
 	}
@@ -206,7 +206,7 @@ first_row(sz_tool *t, struct fromcsv *f, const sz_csvrow *r)
 	if (check_header(r, &f->out) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (f->out.len > 0)
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", r->file, r->line,
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s",
 		    f->out.p);
 	for (size_t i = 0; i < r->n; i++) {
 		size_t n;
@@ -383,8 +383,8 @@ fromcsv_chunk(sz_tool *t, const char *p, size_t n, const char *file, int eof)
 	case SZ_CSV_TOOLONG:
 		t->st.in++;
 		t->st.errors++;
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
-		    "--max-record (%zu bytes)", file, f->in.line_err,
+		return sz_fail_at(t, SZ_EXIT_DATA, file, f->in.line_err,
+		    "record longer than --max-record (%zu bytes)",
 		    t->o.max_record);
 	case SZ_CSV_NOMEM:
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");

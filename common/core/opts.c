@@ -14,6 +14,11 @@ const char sz_opts_help[] =
 "      --on-error=POLICY  bad input: fail (default: exit 65), skip (warn and\n"
 "                         count), or dlq (write a dead letter)\n"
 "      --dlq=FILE         append dead letters to FILE (implies --on-error=dlq)\n"
+"      --max-errors=N     under skip or dlq, stop as fail does (exit 65) at\n"
+"                         the bad record after the first N\n"
+"      --fail-at-end      under skip or dlq, exit 65 at the end if any\n"
+"                         record was bad (either implies --on-error=skip\n"
+"                         without --on-error or --dlq)\n"
 "      --max-record=SIZE  longest record accepted (default 64MiB)\n"
 "      --stats[=FILE]     at exit, write a JSON stats line to stderr or FILE\n"
 "      --stats-interval=DURATION\n"
@@ -32,6 +37,8 @@ static const struct option common[] = {
 	{ "stats-interval", required_argument, NULL, SZ_OPT_STATSINT },
 	{ "name", required_argument, NULL, SZ_OPT_NAME },
 	{ "log", required_argument, NULL, SZ_OPT_LOG },
+	{ "max-errors", required_argument, NULL, SZ_OPT_MAXERR },
+	{ "fail-at-end", no_argument, NULL, SZ_OPT_FAILEND },
 	{ "unbuffered", no_argument, NULL, 'u' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -110,6 +117,12 @@ common_option(sz_opts *o, int c)
 	case SZ_OPT_NAME:
 		o->name = optarg;
 		return 0;
+	case SZ_OPT_MAXERR:
+		return sz_parse_count("--max-errors", optarg, 1, UINT64_MAX,
+		    &o->max_errors, o->err, sizeof(o->err)) < 0 ? '?' : 0;
+	case SZ_OPT_FAILEND:
+		o->fail_at_end = 1;
+		return 0;
 	case SZ_OPT_LOG:
 		if (strcmp(optarg, "json") == 0)
 			o->log_json = 1;
@@ -183,6 +196,15 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 		case -1:
 			if (o->dlq != NULL && !o->on_error_set)
 				o->on_error = SZ_ONERR_DLQ;
+			else if ((o->max_errors || o->fail_at_end) &&
+			    !o->on_error_set)
+				o->on_error = SZ_ONERR_SKIP;
+			if (o->on_error == SZ_ONERR_FAIL && o->max_errors)
+				return usage_err(o, "--max-errors needs "
+				    "--on-error=skip or dlq%s%s", "", "");
+			if (o->on_error == SZ_ONERR_FAIL && o->fail_at_end)
+				return usage_err(o, "--fail-at-end needs "
+				    "--on-error=skip or dlq%s%s", "", "");
 			if (o->on_error == SZ_ONERR_DLQ && o->dlq == NULL)
 				return usage_err(o, "--on-error=dlq needs "
 				    "--dlq=FILE%s%s", "", "");
@@ -229,31 +251,48 @@ bad(char *err, size_t size, const char *opt, const char *s, const char *want)
 	return -1;
 }
 
+/*
+ * One or more terms, each a number and a unit, the units in decreasing
+ * size and each at most once (1h30m, 2m30s, 1m0.5s; not 30m1h, 1m1m or
+ * 1h30): what a user writes for a length of time, and nothing that is
+ * more likely a slip (a repeated unit, a missing one).
+ */
 int
 sz_parse_duration(const char *opt, const char *s, uint64_t *ns, char *err,
     size_t errsize)
 {
 	static const struct { const char *u; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		{ "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 },
+		{ "d", 86400e9 }, { "h", 3600e9 }, { "m", 60e9 }, { "s", 1e9 },
+		{ "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 },
 	};
+	const size_t nunits = sizeof(units) / sizeof(units[0]);
 	const char *want = "a duration (e.g. 250ms, 5s, 1m, 2h, 1d)";
-	const char *u;
-	double v;
+	const char *p = s, *u;
+	size_t next = 0;	/* the first unit the next term may have */
+	double v, sum = 0;
 
-	if (decimal(s, &v, &u) < 0)
-		return bad(err, errsize, opt, s, want);
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(u, units[i].u) == 0) {
-			double r = v * units[i].ns;
+	do {
+		size_t len, i;
 
-			if (r >= 1.8e19)
-				return bad(err, errsize, opt, s,
-				    "a duration that fits (at most ~580 years)");
-			*ns = (uint64_t)(r + 0.5);
-			return 0;
-		}
-	return bad(err, errsize, opt, s, want);
+		if (decimal(p, &v, &u) < 0)
+			return bad(err, errsize, opt, s, want);
+		for (len = 0; (u[len] >= 'a' && u[len] <= 'z'); len++)
+			;
+		for (i = next; i < nunits; i++)
+			if (strlen(units[i].u) == len &&
+			    strncmp(u, units[i].u, len) == 0)
+				break;
+		if (i == nunits)	/* unknown, repeated or out of order */
+			return bad(err, errsize, opt, s, want);
+		sum += v * units[i].ns;
+		next = i + 1;
+		p = u + len;
+	} while (*p != '\0');
+	if (sum >= 1.8e19)
+		return bad(err, errsize, opt, s,
+		    "a duration that fits (at most ~580 years)");
+	*ns = (uint64_t)(sum + 0.5);
+	return 0;
 }
 
 int
@@ -299,15 +338,17 @@ sz_parse_rate(const char *opt, const char *s, double *per_sec, char *err,
 
 	if (decimal(s, &v, &u) < 0 || v <= 0)
 		return bad(err, errsize, opt, s, want);
-	if (strcmp(u, "/s") == 0)
-		*per_sec = v;
-	else if (strcmp(u, "/m") == 0)
-		*per_sec = v / 60;
-	else if (strcmp(u, "/h") == 0)
-		*per_sec = v / 3600;
-	else
-		return bad(err, errsize, opt, s, want);
-	return 0;
+	static const struct { const char *u; double sec; } per[] = {
+		{ "/s", 1 }, { "/sec", 1 }, { "/m", 60 }, { "/min", 60 },
+		{ "/h", 3600 }, { "/hour", 3600 },
+	};
+
+	for (size_t i = 0; i < sizeof(per) / sizeof(per[0]); i++)
+		if (strcmp(u, per[i].u) == 0) {
+			*per_sec = v / per[i].sec;
+			return 0;
+		}
+	return bad(err, errsize, opt, s, want);
 }
 
 int

@@ -29,6 +29,8 @@ typedef struct sz_opts {
 	uint64_t stats_interval;	/* ns, 0: none */
 	int unbuffered;		/* -u */
 	int log_json;		/* --log=json */
+	uint64_t max_errors;	/* --max-errors=N, 0: no limit */
+	int fail_at_end;	/* --fail-at-end */
 	int help, version;
 	char err[512];		/* message of a usage error */
 } sz_opts;
@@ -36,7 +38,8 @@ typedef struct sz_opts {
 /* Codes of the common long options (beyond any character). */
 enum {
 	SZ_OPT_ONERR = 0x1000, SZ_OPT_DLQ, SZ_OPT_MAXREC, SZ_OPT_STATS,
-	SZ_OPT_STATSINT, SZ_OPT_NAME, SZ_OPT_LOG,
+	SZ_OPT_STATSINT, SZ_OPT_NAME, SZ_OPT_LOG, SZ_OPT_MAXERR,
+	SZ_OPT_FAILEND,
 	SZ_OPT_TOOL = 0x2000	/* tools number their long-only options from
 				   here */
 };
@@ -72,16 +75,17 @@ const char *sz_opts_second(sz_opts *o, int argc, char **argv,
 
 /* Value parsers: 0 on success, -1 with a message in err (naming `opt` and
  * the value). */
-/* Durations: a decimal number and a unit: ns us ms s m h d (e.g. 250ms,
- * 1.5s, 2h). Result in ns. */
+/* Durations: one or more terms of a decimal number and a unit, d h m s
+ * ms us ns, the units in this order and each once (e.g. 250ms, 1.5s, 2h,
+ * 1h30m, 1m0.5s). Result in ns. */
 int sz_parse_duration(const char *opt, const char *s, uint64_t *ns,
     char *err, size_t errsize);
 /* Sizes: a number with an optional unit B, KiB, MiB, GiB, TiB (powers of
  * 1024) or kB, MB, GB (powers of 1000); "K", "M", "G" mean KiB, MiB, GiB. */
 int sz_parse_size(const char *opt, const char *s, uint64_t *bytes,
     char *err, size_t errsize);
-/* Rates: N/s, N/m, N/h (N decimal, e.g. 2.5/s, 1e9/s). Result: events
- * per second, > 0. */
+/* Rates: N/s, N/m, N/h, or N/sec, N/min, N/hour (N decimal, e.g. 2.5/s,
+ * 1e9/s, 50/min). Result: events per second, > 0. */
 int sz_parse_rate(const char *opt, const char *s, double *per_sec,
     char *err, size_t errsize);
 /* A whole number in [min, max]. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "io/child.h"
+#include "io/loop.h"
 
 extern char **environ;
 
@@ -111,8 +112,11 @@ run_child(char *const *argv, const char *shell, int flags, char **env,
 	    SIGCHLD, SIGPIPE };
 	sigset_t none;
 
+	/* What the tool was started with ignored stays so in its
+	 * children, as it would had a shell started them. */
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
+		if (!sz_signal_ignored(sigs[i]))
+			signal(sigs[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (flags & SZ_CHILD_PGROUP)

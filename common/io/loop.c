@@ -354,6 +354,34 @@ signals_take(void)
 }
 
 static const int caught[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGCHLD };
+/* Bit (1 << signo) for each of caught[] that was ignored at the start
+ * (SIGCHLD never counts: the handler is needed to reap children). */
+static unsigned ignored_at_start;
+static int ignored_known;
+
+/* Look once, before the first handler is installed, at which signals the
+ * process inherited ignored. */
+static void
+note_ignored(void)
+{
+	struct sigaction old;
+
+	if (ignored_known)
+		return;
+	ignored_known = 1;
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (caught[i] != SIGCHLD &&
+		    sigaction(caught[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			ignored_at_start |= 1u << caught[i];
+}
+
+int
+sz_signal_ignored(int s)
+{
+	note_ignored();	/* children may start before the handlers */
+	return s > 0 && s < 32 && (ignored_at_start & (1u << s)) != 0;
+}
 
 void
 sz_signals_block(sigset_t *old)
@@ -411,8 +439,10 @@ sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud)
 	sa.sa_handler = on_sig;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: blocking calls see EINTR */
+	note_ignored();
 	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		if (sigaction(caught[i], &sa, NULL) < 0)
+		if (!sz_signal_ignored(caught[i]) &&
+		    sigaction(caught[i], &sa, NULL) < 0)
 			return -1;
 	sa.sa_handler = SIG_IGN;
 	return sigaction(SIGPIPE, &sa, NULL);

@@ -85,8 +85,15 @@ int sz_loop_once(sz_loop *l, int may_sleep);
  * Signals: INT, TERM, HUP, USR1, CHLD are caught (SIGPIPE ignored) and
  * delivered to fn from the loop; a second INT or TERM while the first is
  * still being handled ends the process at once with 128+signo. Call once.
+ * INT, TERM, HUP and USR1 that the process was started with ignored (a
+ * background job of a script, nohup, `trap '' INT`) stay ignored, as
+ * coreutils leave them; CHLD is caught whatever it was (children must be
+ * reaped).
  */
 int sz_loop_signals(sz_loop *l, sz_sig_fn fn, void *ud);
+/* Was signal s (INT, TERM, HUP, USR1) ignored when the process started,
+ * and so left ignored? Children keep it ignored. Async-signal-safe. */
+int sz_signal_ignored(int s);
 /* Block the signals sz_loop_signals catches in the calling thread (old
  * mask in *old), for starting threads that must leave them to the loop's
  * thread; sz_signals_restore puts the mask back. */

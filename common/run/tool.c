@@ -139,7 +139,8 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 	if (c == '?')
 		return sz_usage(t, "%s", t->o.err);
 	if (t->o.help) {
-		int rc = printf("%s\n%s", usage, sz_opts_help);
+		int rc = printf("%s\n%s\nSee %s(1) and sz(7).\n", usage,
+		    sz_opts_help, t->o.prog);
 
 		if (rc < 0 || fflush(stdout) == EOF || ferror(stdout)) {
 			sz_msg(t, "error", NULL, 0, "write error: %s",
@@ -149,7 +150,10 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 		return SZ_EXIT_OK;
 	}
 	if (t->o.version) {
-		if (printf("%s (sz) %s\n", t->o.prog, SZ_VERSION) < 0 ||
+		if (printf("%s (sz) %s\nbuilt with libjq %s\n"
+		    "MIT licence: free to use, change and share; no "
+		    "warranty.\n", t->o.prog, SZ_VERSION,
+		    SZ_LIBJQ_VERSION) < 0 ||
 		    fflush(stdout) == EOF) {
 			sz_msg(t, "error", NULL, 0, "write error: %s",
 			    strerror(errno));
@@ -245,21 +249,47 @@ sz_tool_take_expr(sz_tool *t, sz_expr *e, int fast)
 	return sz_tool_compile(t, e, src, fast, NULL);
 }
 
-int
-sz_fail(sz_tool *t, int status, const char *fmt, ...)
+/* The first failure's status and message (about file:line when file is
+ * not NULL), kept to be printed last; the run stops. */
+static int
+vfail(sz_tool *t, int status, const char *file, unsigned long line,
+    const char *fmt, va_list ap)
 {
 	char text[4096];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
 	if (t->status == 0) {
 		t->status = status;
 		free(t->failmsg);
+		free(t->failfile);
 		t->failmsg = strdup(text);
+		t->failfile = file != NULL ? strdup(file) : NULL;
+		t->failline = line;
 	}
 	t->stopping = 1;
+	return -1;
+}
+
+int
+sz_fail(sz_tool *t, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(t, status, NULL, 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+sz_fail_at(sz_tool *t, int status, const char *file, unsigned long line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(t, status, file, line, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -376,7 +406,7 @@ sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
 }
 
 static int bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *vfile, const char *raw);
+    const char *vis, const char *raw);
 
 int
 sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
@@ -385,7 +415,7 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	char text[4096];
 	va_list ap;
 
-	sz_buf vis = SZ_BUF_INIT, vf = SZ_BUF_INIT;
+	sz_buf vis = SZ_BUF_INIT;
 	int rc;
 
 	va_start(ap, fmt);
@@ -393,27 +423,31 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	va_end(ap);
 	/* The text comes from data (jq's error(), a record's bytes): in a
 	 * text message its control bytes are escaped, so that a record
-	 * cannot forge a line; a dead letter holds it as JSON. */
-	if (!t->o.log_json && t->o.on_error != SZ_ONERR_DLQ &&
-	    (sz_buf_add_visible(&vis, text, strlen(text)) < 0 ||
-	    sz_buf_add_visible(&vf, r->file, strlen(r->file)) < 0)) {
+	 * cannot forge a line (the file name is escaped where it is
+	 * printed); a dead letter holds it as JSON. */
+	if (!t->o.log_json && sz_buf_add_visible(&vis, text,
+	    strlen(text)) < 0) {
 		sz_buf_free(&vis);
-		sz_buf_free(&vf);
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
-	rc = bad(t, r, kind, json, vis.p ? vis.p : text,
-	    vf.p ? vf.p : r->file, text);
+	rc = bad(t, r, kind, json, vis.p ? vis.p : text, text);
 	sz_buf_free(&vis);
-	sz_buf_free(&vf);
 	return rc;
 }
 
-/* sz_bad with the message as shown (vis, in a file named vfile) and as
- * kept in a dead letter (raw). */
+/* sz_bad with the message as shown (vis) and as kept in a dead letter
+ * (raw). */
 static int
 bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *vfile, const char *raw)
+    const char *vis, const char *raw)
 {
+	if (++t->nbad > t->o.max_errors && t->o.max_errors > 0) {
+		/* --max-errors: this one ends the run as under fail */
+		t->st.errors++;
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s "
+		    "(more than --max-errors=%llu bad records)", vis,
+		    (unsigned long long)t->o.max_errors);
+	}
 	switch (t->o.on_error) {
 	case SZ_ONERR_SKIP:
 		t->st.errors++;
@@ -424,7 +458,7 @@ bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 	case SZ_ONERR_FAIL:
 	default:
 		t->st.errors++;
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: %s", vfile, r->line,
+		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s",
 		    vis);
 	}
 }
@@ -607,6 +641,37 @@ on_write_intr(void *ud)
 		write_stats(t, 1);
 }
 
+/*
+ * What a bad first line of a file most likely is, as a hint for its
+ * message, or NULL: compressed data (its magic bytes), or JSON written over
+ * several lines (pretty-printed, or an array of records), whose first line
+ * opens a value that the end of the line leaves open (`off`, where the
+ * scanner stopped, is the end).
+ */
+static const char *
+first_line_hint(const char *p, size_t n, size_t off)
+{
+	static const struct { const char *magic; size_t len; const char *hint; }
+	    z[] = {
+		{ "\x1f\x8b", 2, "compressed input: use zcat" },
+		{ "\x28\xb5\x2f\xfd", 4, "compressed input: use zstdcat" },
+		{ "\xfd" "7zXZ", 5, "compressed input: use xzcat" },
+		{ "BZh", 3, "compressed input: use bzcat" },
+	};
+	size_t i = 0;
+
+	for (size_t k = 0; k < sizeof(z) / sizeof(z[0]); k++)
+		if (n >= z[k].len && memcmp(p, z[k].magic, z[k].len) == 0 &&
+		    (k != 3 || (n >= 10 && p[3] >= '1' && p[3] <= '9' &&
+		    memcmp(p + 4, "1AY&SY", 6) == 0)))
+			return z[k].hint;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i < n && (p[i] == '{' || p[i] == '[') && off >= n)
+		return "sz reads one JSON value per line: 'jq -c .' converts";
+	return NULL;
+}
+
 /* One record of a source: validated (its index goes with it), counted,
  * handed to the tool. A record() that answers -1 stops the delivery. */
 static int
@@ -622,9 +687,15 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	t->st.bytes_in += r.n + 1;
 	if (!t->proc->raw) {
 		if (sz_json_validate_index(r.p, r.n, &reason, &off,
-		    &t->ix) < 0)
+		    &t->ix) < 0) {
+			const char *hint = r.line == 1 ?
+			    first_line_hint(r.p, r.n, off) : NULL;
+
 			return sz_bad(t, &r, "parse", 0,
-			    "invalid JSON: %s at column %zu", reason, off + 1);
+			    "invalid JSON: %s at column %zu%s%s%s", reason,
+			    off + 1, hint ? " (" : "", hint ? hint : "",
+			    hint ? ")" : "");
+		}
 		r.ix = &t->ix;	/* lookups of top-level keys use it */
 	}
 	if (t->proc->record(t, &r) < 0 || t->stopping) {
@@ -656,9 +727,8 @@ src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 	case SZ_SRC_TOOLONG:
 		t->st.in++;
 		t->st.errors++;
-		sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
-		    "--max-record (%zu bytes)", r->file, r->line,
-		    t->o.max_record);
+		sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "record "
+		    "longer than --max-record (%zu bytes)", t->o.max_record);
 		break;
 	case SZ_SRC_NOMEM:
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -897,12 +967,20 @@ run_close(sz_tool *t, int stats)
 		(void)fcntl(1, F_SETFL, t->out_oflags);
 	/* No child outlives the run (those of a run that ended early). */
 	sz_children_kill_all();
-	if (stats && (t->o.stats || t->o.stats_interval))
+	/* The line at exit is --stats's; --stats-interval alone writes
+	 * only its periodic lines. */
+	if (stats && t->o.stats)
 		write_stats(t, 0);
 	if (t->have_statsf && sz_out_close(&t->statsf) < 0)
 		statsf_failed(t);
+	if (t->o.fail_at_end && t->nbad > 0)
+		/* after everything else, so that it is the last word (a
+		 * failure before it is said instead, its status kept) */
+		sz_fail(t, SZ_EXIT_DATA, "%llu bad record%s (--fail-at-end)",
+		    (unsigned long long)t->nbad, t->nbad == 1 ? "" : "s");
 	if (t->failmsg != NULL)
-		sz_msg(t, "error", NULL, 0, "%s", t->failmsg);
+		sz_msg(t, "error", t->failfile, t->failline, "%s",
+		    t->failmsg);
 	if (t->halted)
 		put_stderr(t->haltmsg.p, t->haltmsg.len);
 }
@@ -953,6 +1031,7 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 	sz_srcset_free(&t->src);
 	free(t->ix.el);
 	free(t->failmsg);
+	free(t->failfile);
 	sz_buf_free(&t->haltmsg);
 	sz_buf_free(&t->scratch);
 	sz_statv_free(&t->statv);

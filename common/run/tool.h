@@ -126,9 +126,13 @@ struct sz_tool {
 	sz_buf scratch;
 	sz_statv statv;		/* the stats, built for each rendering */
 	char *failmsg;		/* printed last, after the flush */
+	char *failfile;		/* the FILE it is about, or NULL */
+	unsigned long failline;
 	sz_buf haltmsg;		/* halt_error's text, printed last */
 	int halted, halt_status, halt_first;
 	int statsf_err;		/* the --stats file failed (said once) */
+	uint64_t nbad;		/* bad input so far (sz_bad), for
+				   --max-errors and --fail-at-end */
 	int out_oflags;		/* stdout's flags before nonblock_out */
 };
 
@@ -252,6 +256,11 @@ int sz_expr_bad(sz_tool *t, const sz_rec *r, const struct sz_expr *e,
  * Returns -1. */
 int sz_fail(sz_tool *t, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for a failure at FILE:LINE (bad input that ends the run): the
+ * message is printed as "prog: FILE:LINE: text", or with --log=json with
+ * the file and line members. */
+int sz_fail_at(sz_tool *t, int status, const char *file, unsigned long line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A message now: "prog: [FILE:LINE: ]text" or a --log=json line. */
 void sz_msg(sz_tool *t, const char *level, const char *file,
     unsigned long line, const char *fmt, ...)

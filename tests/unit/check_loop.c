@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "io/loop.h"
@@ -130,6 +131,56 @@ START_TEST(test_signals)
 }
 END_TEST
 
+/* In a child of its own (the look at inherited dispositions is made once
+ * per process): SIGINT and SIGHUP ignored before sz_loop_signals stay
+ * ignored; SIGTERM gets the handler; SIGCHLD is caught even if ignored.
+ * Exit status: 0, or the number of the check that failed. */
+static int
+ignored_child(void)
+{
+	struct sigaction sa;
+	sz_loop l;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);
+	sz_loop_init(&l);
+	if (sz_loop_signals(&l, on_sig, NULL) != 0)
+		return 1;
+	if (sigaction(SIGINT, NULL, &sa) != 0 || sa.sa_handler != SIG_IGN)
+		return 2;
+	if (sigaction(SIGHUP, NULL, &sa) != 0 || sa.sa_handler != SIG_IGN)
+		return 3;
+	if (sigaction(SIGTERM, NULL, &sa) != 0 || sa.sa_handler == SIG_IGN ||
+	    sa.sa_handler == SIG_DFL)
+		return 4;
+	if (sigaction(SIGCHLD, NULL, &sa) != 0 || sa.sa_handler == SIG_IGN)
+		return 5;
+	if (!sz_signal_ignored(SIGINT) || !sz_signal_ignored(SIGHUP) ||
+	    sz_signal_ignored(SIGTERM) || sz_signal_ignored(SIGCHLD))
+		return 6;
+	/* an ignored SIGINT changes nothing */
+	raise(SIGINT);
+	if (sz_loop_once(&l, 0) != 0 || sz_signal_stop() != 0)
+		return 7;
+	sz_loop_free(&l);
+	return 0;
+}
+
+START_TEST(test_signals_ignored_at_start)
+{
+	int st;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(ignored_child());
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 0);
+}
+END_TEST
+
 static void
 waker(sz_loop *l, void *ud)
 {
@@ -177,6 +228,7 @@ loop_suite(void)
 	tcase_add_test(tc, test_timers_in_order);
 	tcase_add_test(tc, test_descriptors);
 	tcase_add_test(tc, test_signals);
+	tcase_add_test(tc, test_signals_ignored_at_start);
 	tcase_add_test(tc, test_wake_from_hook);
 	tcase_add_test(tc, test_rfc3339);
 	suite_add_tcase(s, tc);

@@ -38,6 +38,39 @@ START_TEST(test_durations)
 }
 END_TEST
 
+/* Terms: units in decreasing size, each once (issue 12, item 11). */
+START_TEST(test_duration_terms)
+{
+	static const struct { const char *s; uint64_t ns; } ok[] = {
+		{ "1h30m", 5400000000000ull }, { "2m30s", 150000000000ull },
+		{ "1m0.5s", 60500000000ull }, { "1d2h3m4s", 93784000000000ull },
+		{ "1s500ms", 1500000000ull }, { "1ms1us1ns", 1001001ull },
+		{ "1.5h30m", 7200000000000ull }, { "0h0m0s", 0 },
+		{ "1e1m", 600000000000ull },
+	};
+	static const char *const bad[] = {
+		"30m1h", "1m1m", "1s1m", "1h30", "1h 30m", "1h-30m", "h30m",
+		"1h30m ", "1hm", "1h0x1m", "1msec", "1h1e30d", "",
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(sz_parse_duration("-t", ok[i].s, &v, err,
+		    sizeof(err)) == 0, "%s: %s", ok[i].s, err);
+		ck_assert_uint_eq(v, ok[i].ns);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(sz_parse_duration("-t", bad[i], &v, err,
+		    sizeof(err)) == -1, "%s accepted", bad[i]);
+	ck_assert_int_eq(sz_parse_duration("--ttl", "30m1h", &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "--ttl: '30m1h' is not a duration (e.g. 250ms, 5s, 1m, 2h, 1d)");
+	ck_assert_int_eq(sz_parse_duration("-t", "213503d23h", &v, err,
+	    sizeof(err)), -1);
+	ck_assert_str_eq(err, "-t: '213503d23h' is not a duration that fits (at most ~580 years)");
+}
+END_TEST
+
 START_TEST(test_sizes)
 {
 	static const struct { const char *s; uint64_t b; } ok[] = {
@@ -84,6 +117,17 @@ START_TEST(test_rates)
 	ck_assert_int_eq(sz_parse_rate("RATE", "10", &v, err, sizeof(err)), -1);
 	ck_assert_int_eq(sz_parse_rate("RATE", "10/d", &v, err, sizeof(err)), -1);
 	ck_assert_int_eq(sz_parse_rate("RATE", "-1/s", &v, err, sizeof(err)), -1);
+	/* the long unit names (issue 12, item 11) */
+	ck_assert_int_eq(sz_parse_rate("RATE", "5/sec", &v, err, sizeof(err)), 0);
+	ck_assert(v == 5);
+	ck_assert_int_eq(sz_parse_rate("RATE", "120/min", &v, err, sizeof(err)), 0);
+	ck_assert(v == 2);
+	ck_assert_int_eq(sz_parse_rate("RATE", "7200/hour", &v, err, sizeof(err)), 0);
+	ck_assert(v == 2);
+	ck_assert_int_eq(sz_parse_rate("RATE", "1/secs", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "1/hours", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "1/S", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(sz_parse_rate("RATE", "1/mi", &v, err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -179,6 +223,37 @@ START_TEST(test_common_options)
 }
 END_TEST
 
+/* --max-errors and --fail-at-end imply skip unless --on-error or --dlq
+ * chose; with an explicit fail they are usage errors (issue 12, item 6). */
+START_TEST(test_error_limits)
+{
+	sz_opts o;
+	char *a1[] = { "sz-test", "--max-errors=3", NULL };
+	char *a2[] = { "sz-test", "--fail-at-end", "--dlq=d", NULL };
+	char *a3[] = { "sz-test", "--on-error=fail", "--max-errors", "2", NULL };
+	char *a4[] = { "sz-test", "--fail-at-end", "--on-error=fail", NULL };
+	char *a5[] = { "sz-test", "--max-errors=0", NULL };
+	char *a6[] = { "sz-test", "--on-error=dlq", "--dlq=d", "--max-errors=1",
+	    "--fail-at-end", NULL };
+
+	ck_assert_str_eq(parse(&o, 2, a1), "");
+	ck_assert_int_eq(o.on_error, SZ_ONERR_SKIP);
+	ck_assert_uint_eq(o.max_errors, 3);
+	ck_assert_int_eq(o.fail_at_end, 0);
+	ck_assert_str_eq(parse(&o, 3, a2), "");
+	ck_assert_int_eq(o.on_error, SZ_ONERR_DLQ);
+	ck_assert_int_eq(o.fail_at_end, 1);
+	ck_assert_uint_eq(o.max_errors, 0);
+	ck_assert_str_eq(parse(&o, 4, a3), "?--max-errors needs --on-error=skip or dlq");
+	ck_assert_str_eq(parse(&o, 3, a4), "?--fail-at-end needs --on-error=skip or dlq");
+	ck_assert_str_eq(parse(&o, 2, a5), "?--max-errors: '0' is not a whole number from 1 to 18446744073709551615");
+	ck_assert_str_eq(parse(&o, 5, a6), "");
+	ck_assert_int_eq(o.on_error, SZ_ONERR_DLQ);
+	ck_assert_uint_eq(o.max_errors, 1);
+	ck_assert_int_eq(o.fail_at_end, 1);
+}
+END_TEST
+
 static Suite *
 opts_suite(void)
 {
@@ -186,10 +261,12 @@ opts_suite(void)
 	TCase *tc = tcase_create("opts");
 
 	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_duration_terms);
 	tcase_add_test(tc, test_sizes);
 	tcase_add_test(tc, test_rates);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_common_options);
+	tcase_add_test(tc, test_error_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

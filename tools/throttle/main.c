@@ -27,8 +27,9 @@
 static const char usage[] =
 "Usage: sz-throttle [OPTION]... RATE [FILE]...\n"
 "       sz-throttle --debounce=DURATION [OPTION]... [FILE]...\n"
-"Limit the rate of NDJSON records. RATE is N/s, N/m or N/h. By default\n"
-"records are delayed (never dropped) to at most RATE on average.\n"
+"Limit the rate of NDJSON records. RATE is N/s, N/m or N/h (also /sec,\n"
+"/min, /hour). By default records are delayed (never dropped) to at most\n"
+"RATE on average.\n"
 "\n"
 "  -b, --burst=N          let N records go at once (default 1)\n"
 "  -d, --drop             drop the records above RATE instead of delaying\n"
