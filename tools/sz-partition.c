@@ -41,7 +41,7 @@ SZ_KEY_HELP
 "  -n, --partitions N     the number of partitions (1 to 10000)\n"
 "      --buffer N         records queued for each pipe (default 1000)\n"
 SZ_KEY_NOFAST_HELP
-SZ_JQ_HELP
+SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS
 "\n"
 "DEST-TEMPLATE: a path with %d (the partition number; %% is a %), truncated,\n"
 "or >>PATH appended to, or |COMMAND: N children run by /bin/sh with\n"
