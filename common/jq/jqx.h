@@ -86,6 +86,7 @@ typedef struct sz_jqvars {
 	size_t nlib;
 	char *prog;		/* -f: the program's text, or NULL */
 	char *prog_file;	/* -f FILE as given */
+	int prog_used;		/* the tool took prog (run/tool.c) */
 	int posmode;		/* SZ_JQ_POS_* */
 	int pos_taken;		/* sz_jqvars_positional has run */
 	char **pos;		/* the positional parameters (the caller's) */

@@ -215,7 +215,19 @@ key_from_file(sz_tool *t)
 		return sz_usage(t, "give --key EXPR or --from-file FILE, not "
 		    "both");
 	t->key->keysrc = t->vars.prog;
+	t->vars.prog_used = 1;
 	return -1;
+}
+
+/* After start(): -f that no part of the tool took is a usage error, not
+ * a program silently not run. Returns -1, or the exit status. */
+static int
+from_file_taken(sz_tool *t)
+{
+	if (t->vars.prog == NULL || t->vars.prog_used)
+		return -1;
+	return sz_usage(t, "--from-file: %s has no EXPR of its own",
+	    t->o.prog);
 }
 
 int
@@ -241,7 +253,8 @@ sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
 		t.argc = argc - optind;
 		t.argv = argv + optind;
 		if (d->start == NULL || (rc = d->start(&t)) < 0)
-			if ((rc = take_positional(&t)) < 0)
+			if ((rc = from_file_taken(&t)) < 0 &&
+			    (rc = take_positional(&t)) < 0)
 				rc = sz_tool_run(&t, t.proc, ud, t.argc,
 				    t.argv);
 	}
@@ -265,7 +278,10 @@ sz_tool_operand(sz_tool *t)
 const char *
 sz_tool_expr_src(sz_tool *t)
 {
-	return t->vars.prog != NULL ? t->vars.prog : sz_tool_operand(t);
+	if (t->vars.prog == NULL)
+		return sz_tool_operand(t);
+	t->vars.prog_used = 1;
+	return t->vars.prog;
 }
 
 int
