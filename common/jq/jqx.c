@@ -77,6 +77,11 @@ load_file(sz_opts *o, const char *opt, const char *path, sz_buf *b)
 		    opt, path, strerror(e));
 		return -1;
 	}
+	if (b->len > INT_MAX) {		/* libjq's lengths are ints */
+		snprintf(o->err, sizeof(o->err), "%s: %s is larger than 2 GiB",
+		    opt, path);
+		return -1;
+	}
 	if (b->p == NULL && sz_buf_reserve(b, 1) < 0)
 		return nomem_opt(o);
 	b->p[b->len] = '\0';
