@@ -51,7 +51,7 @@ SZ_KEY_MAXKEYS_HELP
 "                         (least recent: that passed least recently)\n"
 "      --dupes=FILE       write the dropped duplicates to FILE\n"
 SZ_KEY_NOFAST_HELP
-SZ_JQ_HELP;
+SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
 enum { OPT_TTL = SZ_OPT_TOOL, OPT_DUPES };
 

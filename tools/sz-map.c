@@ -479,7 +479,7 @@ map_start(sz_tool *t)
 	struct map *m = t->ud;
 	int rc;
 
-	if ((m->src = sz_tool_operand(t)) == NULL)
+	if ((m->src = sz_tool_expr_src(t)) == NULL)
 		return sz_usage(t, "missing EXPR");
 	if ((rc = sz_tool_compile(t, &m->e, m->src, m->fast, NULL)) >= 0)
 		return rc;

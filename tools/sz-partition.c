@@ -57,7 +57,7 @@ SZ_KEY_HELP
 "                         3000000000, default 1000000); a record with a\n"
 "                         value beyond them is bad input\n"
 SZ_KEY_NOFAST_HELP
-SZ_JQ_HELP
+SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS
 "\n"
 "DEST-TEMPLATE: a path with %d (the partition number; %% is a %), truncated,\n"
 "or >>PATH appended to, or |COMMAND: N children run by /bin/sh with\n"

@@ -59,7 +59,7 @@ static const char usage[] =
 "      --buffer N         records queued for each pipe (default 1000)\n"
 "      --when-full=POLICY block (default), drop-newest or drop-oldest\n"
 "      --no-fast          always evaluate predicates with libjq\n"
-SZ_JQ_HELP
+SZ_JQ_HELP_VARS
 "\n"
 "DEST: PATH (truncated), >>PATH (appended), &N (open descriptor N), - (stdout)\n"
 "or |COMMAND (a child run by /bin/sh reading the records on its stdin; its\n"
@@ -373,6 +373,9 @@ route_start(sz_tool *t)
 	char opt[256];
 	int rc;
 
+	if (t->vars.prog != NULL)
+		return sz_usage(t, "--from-file: sz-route has no EXPR of its "
+		    "own; give each predicate with --route NAME=EXPR");
 	if (room(t, ro) != 0)
 		return sz_usage(t, "%s", t->o.err);
 	for (size_t i = 0; i < ro->nout; i++) {

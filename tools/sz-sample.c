@@ -65,7 +65,7 @@ SZ_KEY_HELP
 "                         (with -p: keep or drop by a hash of the key, the\n"
 "                         same in every run)\n"
 SZ_KEY_NOFAST_HELP
-SZ_JQ_HELP;
+SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
 enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED };
 

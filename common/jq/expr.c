@@ -833,15 +833,17 @@ run_body(void *ud)
 	return sz_jq_run(&c->e->jq, c->mode, in, c->fn, c->ud, &c->e->err);
 }
 
-/* Run the program through libjq; a jq error, a halt and a fault in libjq
- * are SZ_EXPR_ERROR (e->jq.halted tells a halt). */
+/* Run the program through libjq on r (its FILE for input_filename); a jq
+ * error, a halt and a fault in libjq are SZ_EXPR_ERROR (e->jq.halted
+ * tells a halt). */
 static int
-run(sz_expr *e, int mode, const char *rec, size_t n, sz_jq_fn fn, void *ud)
+run(sz_expr *e, int mode, const sz_rec *r, sz_jq_fn fn, void *ud)
 {
-	struct runctx c = { e, rec, n, mode, fn, ud };
+	struct runctx c = { e, r->p, r->n, mode, fn, ud };
 	int k;
 
 	e->jq.halted = 0;
+	e->jq.file = r->file;
 	k = sz_jq_protect(&e->jq, run_body, &c, &e->err);
 
 	if (k == SZ_JQ_ERROR || k == SZ_JQ_HALT || k == SZ_JQ_FAULT)
@@ -876,7 +878,7 @@ sz_expr_test(sz_expr *e, const sz_rec *r)
 			return SZ_EXPR_ERROR;
 		return SZ_EXPR_TRUE;
 	}
-	k = run(e, SZ_JQ_FIRST_TRUE, r->p, r->n, stop_if_truthy, NULL);
+	k = run(e, SZ_JQ_FIRST_TRUE, r, stop_if_truthy, NULL);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	return k == SZ_JQ_STOP ? SZ_EXPR_TRUE : SZ_EXPR_FALSE;
@@ -926,7 +928,7 @@ sz_expr_map(sz_expr *e, const sz_rec *r, sz_buf *out)
 		return sz_buf_adds(out, k ? "true\n" : "false\n") < 0 ?
 		    SZ_EXPR_ERROR : 1;
 	}
-	k = run(e, SZ_JQ_ALL, r->p, r->n, map_one, &m);
+	k = run(e, SZ_JQ_ALL, r, map_one, &m);
 	if (k == SZ_EXPR_ERROR)
 		return k;
 	if (k == SZ_JQ_NOMEM)
@@ -970,11 +972,11 @@ first_value(sz_expr *e, const sz_rec *r, sz_buf *out, int canon)
 		return k < 0 ? SZ_EXPR_ERROR : SZ_EXPR_TRUE;
 	}
 	if (!canon) {
-		k = run(e, SZ_JQ_FIRST, r->p, r->n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, r, first_one, &f);
 	} else {
 		sz_buf_reset(&e->tmp);
 		f.out = &e->tmp;
-		k = run(e, SZ_JQ_FIRST, r->p, r->n, first_one, &f);
+		k = run(e, SZ_JQ_FIRST, r, first_one, &f);
 		if (k == SZ_JQ_STOP &&
 		    sz_json_canon(e->tmp.p, e->tmp.len, out) < 0)
 			k = SZ_JQ_NOMEM;

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* jqx.c - libjq glue: compile, run, messages, guarded runs; see jqx.h. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -30,6 +32,8 @@ sz_jqvars_free(sz_jqvars *v)
 	for (size_t i = 0; i < v->nlib; i++)
 		free(v->lib[i]);
 	free(v->lib);
+	free(v->prog);
+	free(v->prog_file);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -40,10 +44,204 @@ nomem_opt(sz_opts *o)
 	return -1;
 }
 
+/* Read the whole file at path into b; 0, or -1 with o->err set
+ * ("OPT: cannot open FILE: reason"). */
+static int
+load_file(sz_opts *o, const char *opt, const char *path, sz_buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	ssize_t k;
+
+	if (fd < 0) {
+		snprintf(o->err, sizeof(o->err), "%s: cannot open %s: %s",
+		    opt, path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (sz_buf_reserve(b, 65536) < 0) {
+			close(fd);
+			return nomem_opt(o);
+		}
+		k = read(fd, b->p + b->len, b->alloc - b->len - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		b->len += (size_t)k;
+		b->p[b->len] = '\0';
+	}
+	e = errno;
+	close(fd);
+	if (k < 0) {
+		snprintf(o->err, sizeof(o->err), "%s: cannot read %s: %s",
+		    opt, path, strerror(e));
+		return -1;
+	}
+	if (b->len > INT_MAX) {		/* libjq's lengths are ints */
+		snprintf(o->err, sizeof(o->err), "%s: %s is larger than 2 GiB",
+		    opt, path);
+		return -1;
+	}
+	if (b->p == NULL && sz_buf_reserve(b, 1) < 0)
+		return nomem_opt(o);
+	b->p[b->len] = '\0';
+	return 0;
+}
+
 /*
- * Handle option `c` if it is SZ_OPT_ARG, SZ_OPT_ARGJSON (optarg is NAME;
- * VALUE is taken from argv) or 'L'. Returns 1 if handled, 0 if `c` is not
- * one of them, -1 on error with o->err set.
+ * The JSON values of p[0..n) in an array, as jq's --slurpfile reads them.
+ * On bad JSON: jv_invalid with jq's message (without its "at line N,
+ * column M") and *line set to the line where it was found.
+ */
+static jv
+parse_all(const char *p, size_t n, unsigned long *line)
+{
+	jv_parser *ps = jv_parser_new(0);
+	jv all = jv_array(), x;
+	size_t off = 0;
+
+	*line = 1;
+	if (ps == NULL) {
+		jv_free(all);
+		return jv_invalid_with_msg(jv_string("out of memory"));
+	}
+	/* A line at a time (in pieces of at most 1 MiB), so that an error
+	 * is on the line just given. */
+	for (;;) {
+		size_t len = 0;
+		int last;
+
+		while (off + len < n && len < (1 << 20) &&
+		    p[off + len++] != '\n')
+			;
+		last = off + len >= n;
+		jv_parser_set_buf(ps, p + off, (int)len, !last);
+		while (jv_is_valid(x = jv_parser_next(ps)))
+			all = jv_array_append(all, x);
+		if (jv_invalid_has_msg(jv_copy(x))) {
+			jv m = jv_invalid_get_msg(x);
+			const char *s = jv_string_value(m), *at;
+			size_t keep = strlen(s);
+
+			/* the line is in the message's prefix */
+			if ((at = strstr(s, " at line ")) != NULL &&
+			    strstr(at, ", column ") != NULL)
+				keep = (size_t)(at - s);
+			jv_free(all);
+			jv_parser_free(ps);
+			all = jv_invalid_with_msg(jv_string_sized(s, (int)keep));
+			jv_free(m);
+			return all;
+		}
+		jv_free(x);
+		if (last)
+			break;
+		if (p[off + len - 1] == '\n' && off + len < n)
+			++*line;
+		off += len;
+	}
+	jv_parser_free(ps);
+	return all;
+}
+
+/* Add a named variable; -1 with o->err set when out of memory. */
+static int
+add_var(sz_jqvars *v, sz_opts *o, int kind, const char *name,
+    const char *value, size_t len)
+{
+	struct sz_jqvar *nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return nomem_opt(o);
+	v->v = nv;
+	nv[v->n].kind = kind;
+	nv[v->n].len = len;
+	nv[v->n].name = strdup(name);
+	nv[v->n].value = malloc(len + 1);
+	if (nv[v->n].name == NULL || nv[v->n].value == NULL) {
+		free(nv[v->n].name);
+		free(nv[v->n].value);
+		return nomem_opt(o);
+	}
+	memcpy(nv[v->n].value, value, len);
+	nv[v->n].value[len] = '\0';
+	v->n++;
+	return 1;
+}
+
+/* --slurpfile and --rawfile NAME FILE: the file read now. */
+static int
+file_var(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
+{
+	const char *opt = c == SZ_OPT_SLURPFILE ? "--slurpfile" : "--rawfile";
+	const char *path;
+	char what[300];
+	sz_buf b = SZ_BUF_INIT;
+	int rc;
+
+	if ((path = sz_opts_second(o, argc, argv, opt)) == NULL)
+		return -1;
+	snprintf(what, sizeof(what), "%s %s", opt, optarg);
+	if (load_file(o, what, path, &b) < 0) {
+		sz_buf_free(&b);
+		return -1;
+	}
+	if (c == SZ_OPT_SLURPFILE) {
+		unsigned long line;
+		jv x = parse_all(b.p, b.len, &line);
+
+		if (!jv_is_valid(x)) {
+			jv m = jv_invalid_get_msg(x);
+
+			snprintf(o->err, sizeof(o->err), "%s:%lu: %s: bad JSON: "
+			    "%s", path, line, what, jv_get_kind(m) ==
+			    JV_KIND_STRING ? jv_string_value(m) : "invalid");
+			jv_free(m);
+			sz_buf_free(&b);
+			return -1;
+		}
+		jv_free(x);
+	}
+	rc = add_var(v, o, c == SZ_OPT_SLURPFILE ? SZ_JQVAR_SLURP :
+	    SZ_JQVAR_STRING, optarg, b.p, b.len);
+	sz_buf_free(&b);
+	return rc;
+}
+
+/* -f FILE: the program read now. */
+static int
+from_file(sz_jqvars *v, sz_opts *o)
+{
+	sz_buf b = SZ_BUF_INIT;
+
+	if (v->prog != NULL) {
+		snprintf(o->err, sizeof(o->err), "--from-file: given twice "
+		    "(%s, %s)", v->prog_file, optarg);
+		return -1;
+	}
+	if (load_file(o, "--from-file", optarg, &b) < 0) {
+		sz_buf_free(&b);
+		return -1;
+	}
+	if (strlen(b.p) != b.len) {
+		snprintf(o->err, sizeof(o->err), "--from-file: %s holds a NUL "
+		    "byte: not a jq program", optarg);
+		sz_buf_free(&b);
+		return -1;
+	}
+	if ((v->prog_file = strdup(optarg)) == NULL) {
+		sz_buf_free(&b);
+		return nomem_opt(o);
+	}
+	v->prog = b.p;		/* the buffer's bytes are the program now */
+	return 1;
+}
+
+/*
+ * Handle option `c` if it is one of jq's: SZ_OPT_ARG, SZ_OPT_ARGJSON,
+ * SZ_OPT_SLURPFILE, SZ_OPT_RAWFILE (optarg is NAME; the second argument
+ * is taken from argv), SZ_OPT_ARGS, SZ_OPT_JSONARGS, 'f' or 'L'. Returns
+ * 1 if handled, 0 if `c` is not one of them, -1 on error with o->err set.
  */
 static int
 jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
@@ -64,6 +262,23 @@ jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
 		v->lib[v->nlib++] = dir;
 		return 1;
 	}
+	if (c == 'f')
+		return from_file(v, o);
+	if (c == SZ_OPT_ARGS || c == SZ_OPT_JSONARGS) {
+		int mode = c == SZ_OPT_ARGS ? SZ_JQ_POS_STRINGS :
+		    SZ_JQ_POS_JSON;
+
+		if (v->posmode != SZ_JQ_POS_NONE && v->posmode != mode) {
+			snprintf(o->err, sizeof(o->err), "--args and "
+			    "--jsonargs cannot be mixed: the operands are "
+			    "all strings or all JSON");
+			return -1;
+		}
+		v->posmode = mode;
+		return 1;
+	}
+	if (c == SZ_OPT_SLURPFILE || c == SZ_OPT_RAWFILE)
+		return file_var(v, o, c, argc, argv);
 	if (c != SZ_OPT_ARG && c != SZ_OPT_ARGJSON)
 		return 0;
 	opt = c == SZ_OPT_ARG ? "--arg" : "--argjson";
@@ -80,20 +295,8 @@ jqvars_option(sz_jqvars *v, sz_opts *o, int c, int argc, char **argv)
 			return -1;
 		}
 	}
-	struct sz_jqvar *nv = realloc(v->v, (v->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return nomem_opt(o);
-	v->v = nv;
-	nv[v->n].json = c == SZ_OPT_ARGJSON;
-	nv[v->n].name = strdup(optarg);
-	nv[v->n].value = strdup(val);
-	if (nv[v->n].name == NULL || nv[v->n].value == NULL) {
-		free(nv[v->n].name);
-		free(nv[v->n].value);
-		return nomem_opt(o);
-	}
-	v->n++;
-	return 1;
+	return add_var(v, o, c == SZ_OPT_ARGJSON ? SZ_JQVAR_JSON :
+	    SZ_JQVAR_STRING, optarg, val, strlen(val));
 }
 
 int
@@ -103,7 +306,7 @@ sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
 	char shorts[64];
 	int c, k;
 
-	snprintf(shorts, sizeof(shorts), "L:%s", shortopts ? shortopts : "");
+	snprintf(shorts, sizeof(shorts), "L:f:%s", shortopts ? shortopts : "");
 	while ((c = sz_opts_getopt(o, argc, argv, shorts, longopts)) != -1 &&
 	    c != '?') {
 		if ((k = jqvars_option(v, o, c, argc, argv)) == 0)
@@ -114,6 +317,29 @@ sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
 	return c;
 }
 
+int
+sz_jqvars_positional(sz_jqvars *v, int argc, char **argv, char *err,
+    size_t errsize)
+{
+	if (v->posmode == SZ_JQ_POS_NONE || v->pos_taken)
+		return 0;
+	v->pos_taken = 1;
+	for (int i = 0; v->posmode == SZ_JQ_POS_JSON && i < argc; i++) {
+		jv x = jv_parse(argv[i]);
+		int ok = jv_is_valid(x);
+
+		jv_free(x);
+		if (!ok) {
+			snprintf(err, errsize, "--jsonargs: invalid JSON text "
+			    "'%s'", argv[i]);
+			return -1;
+		}
+	}
+	v->pos = argv;
+	v->npos = argc > 0 ? (size_t)argc : 0;
+	return 0;
+}
+
 /*
  * The arguments of jq_compile_args, built afresh for each compile (and so
  * in the thread that will run the program): each name, plus $ARGS, as
@@ -122,18 +348,24 @@ sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
 static jv
 build_args(const sz_jqvars *v)
 {
-	jv named = jv_object(), args;
+	jv named = jv_object(), pos = jv_array(), args;
 
 	for (size_t i = 0; v != NULL && i < v->n; i++) {
-		jv x = v->v[i].json ? jv_parse(v->v[i].value) :
-		    jv_string(v->v[i].value);
+		const struct sz_jqvar *x = &v->v[i];
+		unsigned long line;
+		jv val = x->kind == SZ_JQVAR_JSON ? jv_parse(x->value) :
+		    x->kind == SZ_JQVAR_SLURP ? parse_all(x->value, x->len,
+		    &line) : jv_string_sized(x->value, (int)x->len);
 
-		named = jv_object_set(named, jv_string(v->v[i].name), x);
+		named = jv_object_set(named, jv_string(x->name), val);
 	}
+	for (size_t i = 0; v != NULL && i < v->npos; i++)
+		pos = jv_array_append(pos, v->posmode == SZ_JQ_POS_JSON ?
+		    jv_parse(v->pos[i]) : jv_string(v->pos[i]));
 	args = jv_copy(named);
 	return jv_object_set(args, jv_string("ARGS"),
 	    jv_object_set(jv_object_set(jv_object(), jv_string("positional"),
-	    jv_array()), jv_string("named"), named));
+	    pos), jv_string("named"), named));
 }
 
 /* The module search path, as jq's main sets it. */
@@ -185,7 +417,7 @@ static _Thread_local char guard_what[256];	/* a failed assertion */
  * on the record, without a line on stderr that --dlq or --log=json did
  * not ask for; elsewhere it reports and aborts as the C library does.
  */
-extern const char *program_invocation_short_name;
+extern char *program_invocation_short_name;
 void __assert_fail(const char *expr, const char *file, unsigned int line,
     const char *func) __attribute__((noreturn));
 
@@ -410,6 +642,34 @@ body_start(const char *s)
 	}
 }
 
+/* jq's debug: ["DEBUG:",VALUE] and a newline, written whole, as jq 1.6
+ * prints it (compact). */
+static void
+on_debug(void *ud, jv x)
+{
+	const sz_jqvars *v = ud;
+	sz_buf b = SZ_BUF_INIT;
+
+	if (v == NULL || v->debug == NULL) {
+		jv_free(x);
+		return;
+	}
+	if (sz_jq_dump(jv_array_append(jv_array_append(jv_array(),
+	    jv_string("DEBUG:")), x), &b) == 0 && sz_buf_addc(&b, '\n') == 0)
+		v->debug(v->debug_ud, b.p, b.len);
+	sz_buf_free(&b);
+}
+
+/*
+ * What input_filename needs: the program runs on [FILE, record], and the
+ * name is defined, around the body (after the directives), as FILE. The
+ * prefix is on the body's first line, so that $__loc__ and jq's messages
+ * keep their line numbers.
+ */
+static const char file_pre[] = ". as [$__sz_file, $__sz_rec] | "
+    "def input_filename: $__sz_file; $__sz_rec | (";
+static const char file_post[] = "\n)";
+
 /* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
  * messages in err (NULL: discard them). */
 static int
@@ -424,11 +684,13 @@ compile_mode(sz_jq *q, int mode, sz_buf *err)
 	jq_state *jq;
 	int ok;
 
-	if (mode != SZ_JQ_ALL &&
+	if ((mode != SZ_JQ_ALL || q->wantfile) &&
 	    (sz_buf_add(&text, q->src, q->body) < 0 ||
+	    sz_buf_adds(&text, q->wantfile ? file_pre : "") < 0 ||
 	    sz_buf_adds(&text, wrap[mode][0]) < 0 ||
 	    sz_buf_adds(&text, q->src + q->body) < 0 ||
-	    sz_buf_adds(&text, wrap[mode][1]) < 0)) {
+	    sz_buf_adds(&text, wrap[mode][1]) < 0 ||
+	    sz_buf_adds(&text, q->wantfile ? file_post : "") < 0)) {
 		sz_buf_free(&text);
 		if (err)
 			sz_buf_adds(err, "jq: cannot compile (out of memory)");
@@ -444,8 +706,10 @@ compile_mode(sz_jq *q, int mode, sz_buf *err)
 	jq_set_nomem_handler(jq, on_nomem, NULL);
 	q->errs = err;
 	jq_set_error_cb(jq, collect, q);
+	/* the cast drops const: libjq's callback data is a void * */
+	jq_set_debug_cb(jq, on_debug, (void *)q->v);
 	set_library_path(jq, q->v);
-	ok = jq_compile_args(jq, mode == SZ_JQ_ALL ? q->src : text.p,
+	ok = jq_compile_args(jq, text.p != NULL ? text.p : q->src,
 	    build_args(q->v));
 	q->errs = NULL;
 	sz_buf_free(&text);
@@ -483,6 +747,14 @@ sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 	 */
 	q->pathy = q->body > 0 || q->nowrap || strstr(expr, "path") != NULL ||
 	    strstr(expr, "tostream") != NULL;
+	/* input_filename in the program itself (a module's own use of it
+	 * reads libjq's, null); a program beyond body_start is not wrapped. */
+	q->wantfile = !q->nowrap && strstr(expr, "input_filename") != NULL;
+	if (q->wantfile && compile_mode(q, SZ_JQ_ALL, NULL) == 0)
+		return 0;
+	/* Not wrapped for input_filename (or the wrapped form did not
+	 * compile): as written, with jq's messages on the text given. */
+	q->wantfile = 0;
 	if (compile_mode(q, SZ_JQ_ALL, err) < 0) {
 		free(q->src);
 		q->src = NULL;
@@ -554,6 +826,9 @@ sz_jq_run(sz_jq *q, int mode, jv in, sz_jq_fn fn, void *ud, sz_buf *err)
 		jv_free(in);
 		return SZ_JQ_ERROR;
 	}
+	if (q->wantfile)
+		in = jv_array_append(jv_array_append(jv_array(),
+		    q->file != NULL ? jv_string(q->file) : jv_null()), in);
 	jq_start(jq, in, 0);
 	for (;;) {
 		r = jq_next(jq);

@@ -23,44 +23,106 @@
 #include "core/buf.h"
 #include "core/opts.h"
 
-/* Long options every expression-taking tool accepts (-L is added to the
- * tool's short options by sz_jq_getopt). */
-enum { SZ_OPT_ARG = 0x1800, SZ_OPT_ARGJSON };
+/* Long options every expression-taking tool accepts (-L and -f are
+ * added to the tool's short options by sz_jq_getopt). */
+enum { SZ_OPT_ARG = 0x1800, SZ_OPT_ARGJSON, SZ_OPT_SLURPFILE, SZ_OPT_RAWFILE,
+	SZ_OPT_ARGS, SZ_OPT_JSONARGS };
 #define SZ_JQ_LONGOPTS \
 	{ "arg", required_argument, NULL, SZ_OPT_ARG }, \
 	{ "argjson", required_argument, NULL, SZ_OPT_ARGJSON }, \
+	{ "slurpfile", required_argument, NULL, SZ_OPT_SLURPFILE }, \
+	{ "rawfile", required_argument, NULL, SZ_OPT_RAWFILE }, \
+	{ "args", no_argument, NULL, SZ_OPT_ARGS }, \
+	{ "jsonargs", no_argument, NULL, SZ_OPT_JSONARGS }, \
+	{ "from-file", required_argument, NULL, 'f' }, \
 	{ "library-path", required_argument, NULL, 'L' }
-#define SZ_JQ_HELP \
+/* --help lines: -f (what it stands for differs: SZ_JQ_HELP_F_EXPR for
+ * tools with an EXPR operand, SZ_JQ_HELP_F_KEY for keyed tools), then the
+ * rest (SZ_JQ_HELP_VARS). SZ_JQ_HELP is -f for EXPR and the rest. */
+#define SZ_JQ_HELP_F_EXPR \
+"  -f, --from-file FILE   read EXPR from FILE (then there is no EXPR\n" \
+"                         operand)\n"
+#define SZ_JQ_HELP_F_KEY \
+"  -f, --from-file FILE   read the --key expression from FILE\n"
+#define SZ_JQ_HELP_VARS \
 "      --arg NAME VALUE   set $NAME to the string VALUE in EXPR\n" \
 "      --argjson NAME JSON\n" \
 "                         set $NAME to the JSON value JSON in EXPR\n" \
+"      --slurpfile NAME FILE\n" \
+"                         set $NAME to an array of the JSON values in FILE\n" \
+"      --rawfile NAME FILE\n" \
+"                         set $NAME to the text of FILE, as a string\n" \
+"      --args             take the FILE operands as strings for\n" \
+"                         $ARGS.positional instead (records from stdin)\n" \
+"      --jsonargs         the same, as JSON values\n" \
 "  -L, --library-path=DIR search DIR for jq modules (import, include);\n" \
 "                         repeatable; default ~/.jq, $ORIGIN/../lib/jq,\n" \
 "                         $ORIGIN/../lib\n"
+#define SZ_JQ_HELP SZ_JQ_HELP_F_EXPR SZ_JQ_HELP_VARS
+
+/* What a variable's text is. */
+enum { SZ_JQVAR_STRING, SZ_JQVAR_JSON, SZ_JQVAR_SLURP /* JSON values */ };
 
 struct sz_jqvar {
-	int json;		/* --argjson (1) or --arg (0) */
+	int kind;		/* SZ_JQVAR_* */
 	char *name, *value;
+	size_t len;		/* of value (a --rawfile may hold NUL bytes) */
 };
 
-/* The named variables and module directories of a program, as text. */
+/* How the operands after the expression are taken (--args, --jsonargs). */
+enum { SZ_JQ_POS_NONE, SZ_JQ_POS_STRINGS, SZ_JQ_POS_JSON };
+
+/*
+ * The jq options of a tool, as text: the named variables (--arg,
+ * --argjson, --slurpfile, --rawfile), module directories (-L), the
+ * program read by -f, and the positional parameters (--args,
+ * --jsonargs). Read-only once the options are parsed, so that threads
+ * can share it; every compile builds its own jq values from it.
+ */
 typedef struct sz_jqvars {
 	struct sz_jqvar *v;
 	size_t n;
 	char **lib;		/* -L directories, made absolute */
 	size_t nlib;
+	char *prog;		/* -f: the program's text, or NULL */
+	char *prog_file;	/* -f FILE as given */
+	int prog_used;		/* the tool took prog (run/tool.c) */
+	int posmode;		/* SZ_JQ_POS_* */
+	int pos_taken;		/* sz_jqvars_positional has run */
+	char **pos;		/* the positional parameters (the caller's) */
+	size_t npos;
+	/*
+	 * Where jq's debug writes its line (["DEBUG:",VALUE] and a newline,
+	 * whole, as jq 1.6 prints it), from whichever thread runs the
+	 * program; NULL: nowhere. Set by the runtime (run/tool.c).
+	 */
+	void (*debug)(void *ud, const char *p, size_t n);
+	void *debug_ud;
 } sz_jqvars;
 
 void sz_jqvars_init(sz_jqvars *v);
 void sz_jqvars_free(sz_jqvars *v);
 
 /*
- * sz_opts_getopt() for tools that take jq expressions: --arg, --argjson
- * and -L are handled here (into v) and the tool sees only its own options.
- * Returns as sz_opts_getopt does ('?' with o->err set on a usage error).
+ * sz_opts_getopt() for tools that take jq expressions: --arg, --argjson,
+ * --slurpfile, --rawfile, --args, --jsonargs, -f and -L are handled here
+ * (into v; the files are read now, and a file that cannot be read, or
+ * --slurpfile's bad JSON, is a usage error naming it) and the tool sees
+ * only its own options. Returns as sz_opts_getopt does ('?' with o->err
+ * set on a usage error).
  */
 int sz_jq_getopt(sz_opts *o, sz_jqvars *v, int argc, char **argv,
     const char *shortopts, const struct option *longopts);
+
+/*
+ * With --args or --jsonargs: argv[0..argc) (the operands after the
+ * expression) become $ARGS.positional (v keeps the pointers). Returns 0,
+ * or -1 with a message in err (an operand of --jsonargs that is not
+ * JSON). Without either it does nothing. Once only: later calls do
+ * nothing.
+ */
+int sz_jqvars_positional(sz_jqvars *v, int argc, char **argv, char *err,
+    size_t errsize);
 
 /* How a run uses the program's outputs (each has its own compiled form). */
 enum {
@@ -80,6 +142,14 @@ typedef struct sz_jq {
 	sz_buf *errs;			/* jq's messages while compiling */
 	int halted;			/* the last run ran halt or halt_error */
 	int halt_status;		/* its exit status */
+	/*
+	 * input_filename: a program that names it runs on [FILE, record]
+	 * and finds FILE there (libjq's own reads jq's file reader, which
+	 * sz does not use). The caller sets `file` before each run: the
+	 * record's FILE, NULL for none (null).
+	 */
+	int wantfile;			/* the program names input_filename */
+	const char *file;		/* the next run's FILE */
 } sz_jq;
 
 /*

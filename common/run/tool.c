@@ -42,17 +42,6 @@ std_fds_open(void)
 			(void)open("/dev/null", O_RDONLY);
 }
 
-void
-sz_tool_init(sz_tool *t, const char *prog)
-{
-	std_fds_open();
-	memset(t, 0, sizeof(*t));
-	sz_opts_init(&t->o, prog);
-	sz_loop_init(&t->loop);
-	sz_srcset_init(&t->src, &t->loop);
-	sz_jqvars_init(&t->vars);
-}
-
 /* Write a whole text to stderr; errors there have nowhere to go. */
 static void
 put_stderr(const char *p, size_t n)
@@ -68,6 +57,27 @@ put_stderr(const char *p, size_t n)
 		p += k;
 		n -= (size_t)k;
 	}
+}
+
+/* jq's debug line, as jq writes it (also with --log=json), from any
+ * thread: one write. */
+static void
+jq_debug(void *ud, const char *p, size_t n)
+{
+	(void)ud;
+	put_stderr(p, n);
+}
+
+void
+sz_tool_init(sz_tool *t, const char *prog)
+{
+	std_fds_open();
+	memset(t, 0, sizeof(*t));
+	sz_opts_init(&t->o, prog);
+	sz_loop_init(&t->loop);
+	sz_srcset_init(&t->src, &t->loop);
+	sz_jqvars_init(&t->vars);
+	t->vars.debug = jq_debug;
 }
 
 static void
@@ -183,6 +193,47 @@ next_option(sz_tool *t, const sz_tool_def *d, int argc, char **argv)
 	}
 }
 
+/*
+ * With --args/--jsonargs the operands not taken yet are the positional
+ * parameters, not FILEs. Returns -1, or the exit status (2).
+ */
+static int
+take_positional(sz_tool *t)
+{
+	if (t->vars.posmode == SZ_JQ_POS_NONE || t->vars.pos_taken)
+		return -1;
+	if (sz_jqvars_positional(&t->vars, t->argc, t->argv, t->o.err,
+	    sizeof(t->o.err)) < 0)
+		return sz_usage(t, "%s", t->o.err);
+	t->argc = 0;
+	return -1;
+}
+
+/* -f in a keyed tool is its --key. Returns -1, or the exit status. */
+static int
+key_from_file(sz_tool *t)
+{
+	if (t->key == NULL || t->vars.prog == NULL)
+		return -1;
+	if (t->key->keysrc != NULL)
+		return sz_usage(t, "give --key EXPR or --from-file FILE, not "
+		    "both");
+	t->key->keysrc = t->vars.prog;
+	t->vars.prog_used = 1;
+	return -1;
+}
+
+/* After start(): -f that no part of the tool took is a usage error, not
+ * a program silently not run. Returns -1, or the exit status. */
+static int
+from_file_taken(sz_tool *t)
+{
+	if (t->vars.prog == NULL || t->vars.prog_used)
+		return -1;
+	return sz_usage(t, "--from-file: %s has no EXPR of its own",
+	    t->o.prog);
+}
+
 int
 sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
     char **argv)
@@ -201,11 +252,15 @@ sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
 			c = '?';
 			break;
 		}
-	if ((rc = sz_tool_options_done(&t, c, d->usage)) < 0) {
+	if ((rc = sz_tool_options_done(&t, c, d->usage)) < 0 &&
+	    (rc = key_from_file(&t)) < 0) {
 		t.argc = argc - optind;
 		t.argv = argv + optind;
 		if (d->start == NULL || (rc = d->start(&t)) < 0)
-			rc = sz_tool_run(&t, t.proc, ud, t.argc, t.argv);
+			if ((rc = from_file_taken(&t)) < 0 &&
+			    (rc = take_positional(&t)) < 0)
+				rc = sz_tool_run(&t, t.proc, ud, t.argc,
+				    t.argv);
 	}
 	if (d->done != NULL)
 		d->done(&t);
@@ -224,17 +279,37 @@ sz_tool_operand(sz_tool *t)
 	return *t->argv++;
 }
 
+const char *
+sz_tool_expr_src(sz_tool *t)
+{
+	if (t->vars.prog == NULL)
+		return sz_tool_operand(t);
+	t->vars.prog_used = 1;
+	return t->vars.prog;
+}
+
 int
 sz_tool_compile(sz_tool *t, sz_expr *e, const char *src, int fast,
     const char *opt)
 {
 	sz_buf err = SZ_BUF_INIT;
-	int rc = -1;
+	int rc;
 
-	if (sz_expr_compile(e, src, &t->vars, fast, &err) < 0)
-		rc = opt == NULL ? sz_usage(t, "cannot compile EXPR '%s':\n%s",
-		    src, err.p ? err.p : "") : sz_usage(t, "%s: cannot "
-		    "compile EXPR '%s':\n%s", opt, src, err.p ? err.p : "");
+	/* The operands left are $ARGS.positional from the first compile. */
+	if ((rc = take_positional(t)) >= 0)
+		return rc;
+	if (sz_expr_compile(e, src, &t->vars, fast, &err) < 0) {
+		const char *why = err.p ? err.p : "";
+
+		if (src == t->vars.prog)
+			rc = sz_usage(t, "%s%scannot compile the program in "
+			    "%s (--from-file):\n%s", opt ? opt : "",
+			    opt ? ": " : "", t->vars.prog_file, why);
+		else
+			rc = opt == NULL ? sz_usage(t, "cannot compile EXPR "
+			    "'%s':\n%s", src, why) : sz_usage(t, "%s: cannot "
+			    "compile EXPR '%s':\n%s", opt, src, why);
+	}
 	sz_buf_free(&err);
 	return rc;
 }
@@ -242,7 +317,7 @@ sz_tool_compile(sz_tool *t, sz_expr *e, const char *src, int fast,
 int
 sz_tool_take_expr(sz_tool *t, sz_expr *e, int fast)
 {
-	const char *src = sz_tool_operand(t);
+	const char *src = sz_tool_expr_src(t);
 
 	if (src == NULL)
 		return sz_usage(t, "missing EXPR");

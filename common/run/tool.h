@@ -179,15 +179,23 @@ int sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
 /* In start(): the next operand (taken), or NULL when there is none. */
 const char *sz_tool_operand(sz_tool *t);
 
+/* In start(): the tool's EXPR: the program of -f FILE, or else the next
+ * operand (taken); NULL when there is neither. */
+const char *sz_tool_expr_src(sz_tool *t);
+
 /* Compile a jq program given for `opt` (NULL: the EXPR operand) with
- * t->vars; a program jq rejects is a usage error naming it. Returns -1,
- * or the exit status (2). */
+ * t->vars; a program jq rejects is a usage error naming it (or -f's
+ * FILE). The first compile takes the operands left as $ARGS.positional
+ * under --args/--jsonargs (so take the tool's own operands first; after
+ * start() the runtime takes them if no compile did). Returns -1, or the
+ * exit status (2). */
 struct sz_expr;
 int sz_tool_compile(sz_tool *t, struct sz_expr *e, const char *src,
     int fast, const char *opt);
 
-/* In start(): take the EXPR operand and compile it (sz_tool_compile);
- * "missing EXPR" when there is none. Returns -1 or the exit status. */
+/* In start(): take the EXPR (sz_tool_expr_src) and compile it
+ * (sz_tool_compile); "missing EXPR" when there is none. Returns -1 or
+ * the exit status. */
 int sz_tool_take_expr(sz_tool *t, struct sz_expr *e, int fast);
 
 /* Set up t for tool `prog` ("sz-NAME"). */

@@ -43,7 +43,7 @@ SZ_KEY_MAXKEYS_HELP
 "                         (least recent: least recently seen)\n"
 "      --dropped=FILE     write the dropped records to FILE\n"
 SZ_KEY_NOFAST_HELP
-SZ_JQ_HELP;
+SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
 enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED };
 
