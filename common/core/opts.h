@@ -30,6 +30,10 @@ typedef struct sz_opts {
 	int unbuffered;		/* -u */
 	int log_json;		/* --log=json */
 	int help, version;
+	/* A short letter the tool no longer takes, and a hint that its
+	 * "invalid option" error adds in parentheses ("use --drop"). */
+	int moved_short;
+	const char *moved_hint;
 	char err[512];		/* message of a usage error */
 } sz_opts;
 

@@ -31,7 +31,7 @@ static const char usage[] =
 "records are delayed (never dropped) to at most RATE on average.\n"
 "\n"
 "  -b, --burst=N          let N records go at once (default 1)\n"
-"  -d, --drop             drop the records above RATE instead of delaying\n"
+"      --drop             drop the records above RATE instead of delaying\n"
 "      --debounce=DURATION\n"
 "                         write a record only after DURATION without a\n"
 "                         newer one (no RATE operand)\n"
@@ -44,11 +44,11 @@ SZ_KEY_MAXKEYS_HELP
 SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP;
 
-enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED };
+enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED, OPT_DROP };
 
 static const struct option longopts[] = {
 	{ "burst", required_argument, NULL, 'b' },
-	{ "drop", no_argument, NULL, 'd' },
+	{ "drop", no_argument, NULL, OPT_DROP },
 	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
 	SZ_KEY_LONGOPTS,
 	SZ_KEY_MAXKEYS_LONGOPT,
@@ -263,7 +263,7 @@ throttle_option(sz_tool *t, int c)
 		th->burst_set = 1;
 		return sz_opt_count(&t->o, "--burst", 1, UINT64_C(1) << 40,
 		    &th->burst);
-	case 'd':
+	case OPT_DROP:
 		th->drop_mode = 1;
 		break;
 	case OPT_DROPPED:
@@ -347,11 +347,15 @@ throttle_init(sz_tool *t)
 	sz_key_init(&th->key);
 	t->key = &th->key;
 	th->burst = 1;
+	/* -d was --drop: in sz it is only --delimiter now. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --drop; -d is only --delimiter, in the CSV "
+	    "tools";
 }
 
 static const sz_tool_def throttle_def = {
 	.init = throttle_init,
-	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:d",
+	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:",
 	.longopts = longopts, .jq = 1, .option = throttle_option,
 	.start = throttle_start, .done = throttle_done,
 };

@@ -48,7 +48,7 @@ struct throttle {
 	/* --dropped */
 	sz_out dropped;
 	const char *dropped_path;
-	int drop_mode;		/* -d */
+	int drop_mode;		/* --drop */
 	int burst_set;		/* -b */
 };
 
