@@ -7,7 +7,9 @@
  * pending record per key.
  *
  * Pacing holds at most one record (a copy) and pauses the input while it
- * waits for a token, so the read buffer and the pipe push back upstream.
+ * waits for a token, so the read buffer and the pipe push back upstream;
+ * it reads in small pieces, so that what a stop signal finds read is
+ * little, and writes that at the pace too (--drain), never at once.
  * The bucket holds max(--burst, RATE x 1 ms) tokens: timers have a
  * resolution of one millisecond, so at rates above 1000/s records go out
  * in groups of at most RATE x 1 ms instead of losing rate.
