@@ -32,8 +32,8 @@ struct dedupe {
 	sz_buf pk;		/* its key */
 	sz_buf pr;		/* its bytes */
 	int64_t pnow;		/* its time */
-	sz_out dupes;		/* --dupes=FILE */
-	const char *dupes_path;
+	sz_out dropped;		/* --dropped=FILE (--dupes=FILE) */
+	const char *dropped_path;
 	uint64_t expired;	/* keys forgotten after their TTL */
 };
 
@@ -49,18 +49,20 @@ SZ_KEY_TIME_HELP
 "                         (for the TTL, instead of the clock)\n"
 SZ_KEY_MAXKEYS_HELP
 "                         (least recent: that passed least recently)\n"
-"      --dupes=FILE       write the dropped duplicates to FILE\n"
+"      --dropped=FILE     write the dropped duplicates to FILE\n"
+"      --dupes=FILE       the same as --dropped (its old name)\n"
 SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
-enum { OPT_TTL = SZ_OPT_TOOL, OPT_DUPES };
+enum { OPT_TTL = SZ_OPT_TOOL, OPT_DROPPED };
 
 static const struct option longopts[] = {
 	SZ_KEY_LONGOPTS,
 	SZ_KEY_TIME_LONGOPT,
 	SZ_KEY_MAXKEYS_LONGOPT,
 	{ "ttl", required_argument, NULL, OPT_TTL },
-	{ "dupes", required_argument, NULL, OPT_DUPES },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ "dupes", required_argument, NULL, OPT_DROPPED },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -99,7 +101,7 @@ decide(sz_tool *t, struct dedupe *d)
 		 * older than the last pass is a duplicate. */
 		if (!d->have_ttl || now < *last ||
 		    (uint64_t)now - (uint64_t)*last < d->ttl) {
-			return sz_drop(t, &d->dupes, d->pr.p, d->pr.len);
+			return sz_drop(t, &d->dropped, d->pr.p, d->pr.len);
 		}
 		sz_keymap_touch(d->m, last);
 	}
@@ -178,8 +180,8 @@ dedupe_option(sz_tool *t, int c)
 	case OPT_TTL:
 		d->have_ttl = 1;
 		return sz_opt_duration(&t->o, "--ttl", &d->ttl);
-	case OPT_DUPES:
-		d->dupes_path = optarg;
+	case OPT_DROPPED:
+		d->dropped_path = optarg;
 		break;
 	}
 	return 0;
@@ -198,8 +200,8 @@ dedupe_start(sz_tool *t)
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
 	}
-	if (d->dupes_path != NULL && sz_tool_open(t, &d->dupes, "--dupes",
-	    d->dupes_path, 0) != 0)
+	if (d->dropped_path != NULL && sz_tool_open(t, &d->dropped,
+	    "--dropped", d->dropped_path, 0) != 0)
 		return SZ_EXIT_FAIL;
 	return -1;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sz-filter - write, byte for byte, the records for which a jq
- * expression yields a value that is neither false nor null (streamz
- * Filter; with --rejects, Split).
+ * expression yields a value that is neither false nor null; with
+ * --dropped (formerly --rejects) the others go to a file.
  */
 #include <string.h>
 
@@ -13,10 +13,10 @@ struct filter {
 	sz_expr e;
 	int invert;		/* -v */
 	int slow;		/* --no-fast */
-	const char *rejects_path;
-	sz_out rejects;		/* --rejects=FILE */
-	int have_rejects;
-	uint64_t rejected;
+	const char *dropped_path;
+	sz_out dropped;		/* --dropped=FILE (--rejects=FILE) */
+	int have_dropped;
+	uint64_t rejected;	/* written to it */
 };
 
 static const char usage[] =
@@ -25,15 +25,17 @@ static const char usage[] =
 "other than false and null, unchanged.\n"
 "\n"
 "  -v, --invert           write the records EXPR does not select\n"
-"      --rejects=FILE     write the records not written to stdout to FILE\n"
+"      --dropped=FILE     write the records not written to stdout to FILE\n"
+"      --rejects=FILE     the same as --dropped (its old name)\n"
 "      --no-fast          always evaluate EXPR with libjq\n"
 SZ_JQ_HELP;
 
-enum { OPT_REJECTS = SZ_OPT_TOOL, OPT_NOFAST };
+enum { OPT_DROPPED = SZ_OPT_TOOL, OPT_NOFAST };
 
 static const struct option longopts[] = {
 	{ "invert", no_argument, NULL, 'v' },
-	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
+	{ "rejects", required_argument, NULL, OPT_DROPPED },
 	{ "no-fast", no_argument, NULL, OPT_NOFAST },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -49,12 +51,9 @@ filter_record(sz_tool *t, const sz_rec *r)
 		return sz_expr_bad(t, r, &f->e, NULL);
 	if (k ^ f->invert)
 		return sz_emit(t, r->p, r->n);
-	if (f->have_rejects) {
+	if (f->have_dropped)
 		f->rejected++;
-		return sz_emit_to(t, &f->rejects, r->p, r->n);
-	}
-	t->st.dropped++;
-	return 0;
+	return sz_drop(t, f->have_dropped ? &f->dropped : NULL, r->p, r->n);
 }
 
 static void
@@ -80,8 +79,8 @@ filter_option(sz_tool *t, int c)
 	case 'v':
 		f->invert = 1;
 		break;
-	case OPT_REJECTS:
-		f->rejects_path = optarg;
+	case OPT_DROPPED:
+		f->dropped_path = optarg;
 		break;
 	case OPT_NOFAST:
 		f->slow = 1;
@@ -98,11 +97,11 @@ filter_start(sz_tool *t)
 
 	if ((rc = sz_tool_take_expr(t, &f->e, !f->slow)) >= 0)
 		return rc;
-	if (f->rejects_path != NULL) {
-		if ((rc = sz_tool_open(t, &f->rejects, "--rejects",
-		    f->rejects_path, 0)) != 0)
+	if (f->dropped_path != NULL) {
+		if ((rc = sz_tool_open(t, &f->dropped, "--dropped",
+		    f->dropped_path, 0)) != 0)
 			return rc;
-		f->have_rejects = 1;
+		f->have_dropped = 1;
 	}
 	return -1;
 }

@@ -54,7 +54,7 @@ static const char usage[] =
 "                         other than false and null (repeatable, in order)\n"
 "  -o, --output NAME=DEST where the route NAME writes (default: stdout)\n"
 "  -a, --all              send a record to every route it matches\n"
-"  -d, --default DEST     where records that match no route go (default:\n"
+"      --default DEST     where records that match no route go (default:\n"
 "                         stdout)\n"
 "      --buffer N         records queued for each pipe (default 1000)\n"
 "      --when-full=POLICY block (default), drop-newest or drop-oldest\n"
@@ -65,13 +65,13 @@ SZ_JQ_HELP_VARS
 "or |COMMAND (a child run by /bin/sh reading the records on its stdin; its\n"
 "output is merged into stdout line by line).\n";
 
-enum { OPT_BUFFER = SZ_OPT_TOOL, OPT_WHENFULL, OPT_NOFAST };
+enum { OPT_BUFFER = SZ_OPT_TOOL, OPT_WHENFULL, OPT_NOFAST, OPT_DEFAULT };
 
 static const struct option longopts[] = {
 	{ "route", required_argument, NULL, 'r' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "all", no_argument, NULL, 'a' },
-	{ "default", required_argument, NULL, 'd' },
+	{ "default", required_argument, NULL, OPT_DEFAULT },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
 	{ "when-full", required_argument, NULL, OPT_WHENFULL },
 	{ "no-fast", no_argument, NULL, OPT_NOFAST },
@@ -351,7 +351,7 @@ route_option(sz_tool *t, int c)
 	case 'a':
 		ro->all = 1;
 		break;
-	case 'd':
+	case OPT_DEFAULT:
 		ro->def = optarg;
 		break;
 	case OPT_BUFFER:
@@ -425,11 +425,15 @@ route_init(sz_tool *t)
 	ro->def = "-";
 	ro->buffer = DEFAULT_BUFFER;
 	ro->policy = SZ_FULL_BLOCK;
+	/* -d was --default: in sz it is only --delimiter now. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --default; -d is only --delimiter, in the CSV "
+	    "tools";
 }
 
 static const sz_tool_def route_def = {
 	.init = route_init,
-	.prog = "sz-route", .usage = usage, .shortopts = "r:o:ad:",
+	.prog = "sz-route", .usage = usage, .shortopts = "r:o:a",
 	.longopts = longopts, .jq = 1, .proc = &route_proc,
 	.option = route_option, .start = route_start, .done = route_done,
 };

@@ -47,6 +47,8 @@ struct sample {
 	int seeded;		/* --seed given */
 	sz_key key;		/* --key, --no-fast */
 	uint64_t seedhash;	/* FNV-1a 64 of the seed's 8 bytes */
+	const char *dropped_path;
+	sz_out dropped;		/* --dropped=FILE: the records not kept */
 };
 
 static const char usage[] =
@@ -61,19 +63,21 @@ static const char usage[] =
 "      --seed=N           seed of the generator and of the --key hash\n"
 "                         (default: random for -p and --reservoir, 0 for\n"
 "                         --key)\n"
+"      --dropped=FILE     write the records not kept to FILE\n"
 SZ_KEY_HELP
 "                         (with -p: keep or drop by a hash of the key, the\n"
 "                         same in every run)\n"
 SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
-enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED };
+enum { OPT_EVERY = SZ_OPT_TOOL, OPT_RESERVOIR, OPT_SEED, OPT_DROPPED };
 
 static const struct option longopts[] = {
 	{ "probability", required_argument, NULL, 'p' },
 	{ "every", required_argument, NULL, OPT_EVERY },
 	{ "reservoir", required_argument, NULL, OPT_RESERVOIR },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "dropped", required_argument, NULL, OPT_DROPPED },
 	SZ_KEY_LONGOPTS,
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
@@ -123,11 +127,13 @@ keep(sz_tool *t, const sz_rec *r)
 	return sz_emit(t, r->p, r->n);
 }
 
+/* A record not kept: counted, and written to the --dropped file. */
 static int
-drop(sz_tool *t)
+drop(sz_tool *t, const char *p, size_t n)
 {
-	t->st.dropped++;
-	return 0;
+	struct sample *s = t->ud;
+
+	return sz_drop(t, &s->dropped, p, n);
 }
 
 static int
@@ -137,7 +143,7 @@ prob_record(sz_tool *t, const sz_rec *r)
 
 	if (s->all || next_random(s) < s->threshold)
 		return keep(t, r);
-	return drop(t);
+	return drop(t, r->p, r->n);
 }
 
 static int
@@ -152,7 +158,7 @@ key_record(sz_tool *t, const sz_rec *r)
 	if (s->all || mix(sz_fnv1a_more(s->seedhash, kb->p, kb->len)) <
 	    s->threshold)
 		return keep(t, r);
-	return drop(t);
+	return drop(t, r->p, r->n);
 }
 
 static int
@@ -162,7 +168,7 @@ every_record(sz_tool *t, const sz_rec *r)
 
 	if (s->left > 0) {
 		s->left--;
-		return drop(t);
+		return drop(t, r->p, r->n);
 	}
 	s->left = s->every - 1;
 	return keep(t, r);
@@ -203,9 +209,11 @@ reservoir_record(sz_tool *t, const sz_rec *r)
 		/* Record i + 1 replaces a kept one with probability k/(i+1). */
 		j = (uint64_t)(((unsigned __int128)next_random(s) * (i + 1)) >>
 		    64);
-		t->st.dropped++;
+		/* Not kept: this record, or the one it replaces. */
 		if (j >= s->k)
-			return 0;
+			return drop(t, r->p, r->n);
+		if (drop(t, s->slots[j].rec.p, s->slots[j].rec.len) < 0)
+			return -1;
 	}
 	if (slot_set(&s->slots[j], i, r) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -287,6 +295,9 @@ sample_option(sz_tool *t, int c)
 	case OPT_SEED:
 		s->seeded = 1;
 		return sz_opt_count(&t->o, "--seed", 0, UINT64_MAX, &s->seed);
+	case OPT_DROPPED:
+		s->dropped_path = optarg;
+		break;
 	}
 	return 0;
 }
@@ -323,6 +334,9 @@ sample_start(sz_tool *t)
 	s->all = s->p >= 1;
 	s->threshold = s->all ? UINT64_MAX :
 	    (uint64_t)(s->p * 18446744073709551616.0);
+	if (s->dropped_path != NULL && sz_tool_open(t, &s->dropped,
+	    "--dropped", s->dropped_path, 0) != 0)
+		return SZ_EXIT_FAIL;
 	t->proc = s->mode == M_EVERY ? &every_proc : s->mode == M_RESERVOIR ?
 	    &reservoir_proc : s->key.keysrc != NULL ? &key_proc : &prob_proc;
 	return s->key.keysrc != NULL ? key_setup(t, s) : -1;

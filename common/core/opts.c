@@ -177,7 +177,12 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 			    argc - 1];
 			int len = (int)strcspn(w, "=");
 
-			if (strncmp(w, "--", 2) != 0)
+			if (strncmp(w, "--", 2) != 0 && c == '?' &&
+			    optopt != 0 && optopt == o->moved_short)
+				snprintf(o->err, sizeof(o->err),
+				    "invalid option -- '%c' (%s)", optopt,
+				    o->moved_hint);
+			else if (strncmp(w, "--", 2) != 0)
 				snprintf(o->err, sizeof(o->err), c == ':' ?
 				    "option requires an argument -- '%c'" :
 				    "invalid option -- '%c'", optopt);

@@ -32,6 +32,10 @@ typedef struct sz_opts {
 	uint64_t max_errors;	/* --max-errors=N, 0: no limit */
 	int fail_at_end;	/* --fail-at-end */
 	int help, version;
+	/* A short letter the tool no longer takes, and a hint that its
+	 * "invalid option" error adds in parentheses ("use --drop"). */
+	int moved_short;
+	const char *moved_hint;
 	char err[512];		/* message of a usage error */
 } sz_opts;
 

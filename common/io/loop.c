@@ -18,6 +18,9 @@ static volatile sig_atomic_t pending;	/* bits of caught signals */
 static volatile sig_atomic_t usr1_caught;	/* SIGUSR1s, counted */
 static sig_atomic_t usr1_taken;		/* of them, answered */
 static volatile sig_atomic_t stopsig;	/* first INT/TERM caught */
+static volatile sig_atomic_t stops;	/* INT/TERMs caught */
+static volatile sig_atomic_t stops_kept = 1;	/* delivered; the next one
+						   ends the process */
 static int sigpipe_w = -1;
 
 uint64_t
@@ -325,12 +328,14 @@ on_sig(int s)
 	int saved = errno;
 
 	if (s == SIGINT || s == SIGTERM) {
-		if (stopsig) {
-			/* Asked twice: the user wants out now. */
+		if (stops >= stops_kept) {
+			/* Asked again: the user wants out now. */
 			signal(s, SIG_DFL);
 			raise(s);
 		}
-		stopsig = s;
+		stops++;
+		if (!stopsig)
+			stopsig = s;
 	}
 	if (s == SIGUSR1)
 		usr1_caught++;	/* blocked while handled: no lost count */
@@ -421,6 +426,18 @@ int
 sz_signal_stop(void)
 {
 	return stopsig;
+}
+
+void
+sz_signals_keep_second_stop(void)
+{
+	stops_kept = 2;
+}
+
+int
+sz_signal_stops(void)
+{
+	return stops;
 }
 
 int

@@ -84,7 +84,8 @@ int sz_loop_once(sz_loop *l, int may_sleep);
 /*
  * Signals: INT, TERM, HUP, USR1, CHLD are caught (SIGPIPE ignored) and
  * delivered to fn from the loop; a second INT or TERM while the first is
- * still being handled ends the process at once with 128+signo. Call once.
+ * still being handled ends the process at once with 128+signo (unless
+ * sz_signals_keep_second_stop). Call once.
  * INT, TERM, HUP and USR1 that the process was started with ignored (a
  * background job of a script, nohup, `trap '' INT`) stay ignored, as
  * coreutils leave them; CHLD is caught whatever it was (children must be
@@ -104,5 +105,11 @@ void sz_signals_restore(const sigset_t *old);
 unsigned sz_signals_take_usr1(void);
 /* Was a stop signal (INT or TERM) caught at any time? Its number, or 0. */
 int sz_signal_stop(void);
+/* A second INT or TERM is delivered too, not the end of the process (a
+ * third one is): for a tool whose stop takes time (sz-throttle's drain). */
+void sz_signals_keep_second_stop(void);
+/* How many INT and TERM signals were caught (two merged into one delivery
+ * are still two). */
+int sz_signal_stops(void);
 
 #endif

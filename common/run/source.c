@@ -346,6 +346,19 @@ sz_srcset_done(const sz_srcset *set)
 	return 1;
 }
 
+size_t
+sz_source_partial(const sz_source *s, const char **p, unsigned long *line)
+{
+	const sz_framer *f = &s->fr;
+
+	if (!s->started || s->done || !f->carrying || f->part.len == 0 ||
+	    f->part.len == strspn(f->part.p, " \t\r"))
+		return 0;
+	*p = f->part.p;
+	*line = f->line;
+	return f->part.len;
+}
+
 void
 sz_source_pause(sz_source *s)
 {

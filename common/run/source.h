@@ -131,6 +131,12 @@ void sz_srcset_watch(sz_srcset *set);
 /* Every source is finished? */
 int sz_srcset_done(const sz_srcset *set);
 
+/* The start of a line that s has read but not whole (its end has not
+ * come), unless it is only white space: its length (0: none), its bytes
+ * in *p and its line number in *line, valid until s is read again. */
+size_t sz_source_partial(const sz_source *s, const char **p,
+    unsigned long *line);
+
 /* Pause and resume one source, or the whole set. */
 void sz_source_pause(sz_source *s);
 void sz_source_resume(sz_source *s);

@@ -869,6 +869,13 @@ on_signal(sz_loop *l, int s, void *ud)
 	case SIGTERM:
 		if (!t->stopsig)
 			t->stopsig = s;
+		/* Counted, not taken from the delivery: two signals caught
+		 * before the loop looked are one delivery. */
+		if (t->proc->stop_again && sz_signal_stops() > 1 &&
+		    !t->stopped_again) {
+			t->stopped_again = 1;
+			t->proc->stop_again(t);
+		}
 		break;
 	case SIGUSR1:
 		write_stats(t, 1);
@@ -950,7 +957,7 @@ run_setup(sz_tool *t, int nfiles, char **files)
 		sz_pipe_grow(1);
 	t->ix.want_el = 1;	/* element lists of array records, too */
 	t->src.max_record = t->o.max_record;
-	t->src.read_size = READ_SIZE;
+	t->src.read_size = t->read_size ? t->read_size : READ_SIZE;
 	t->src.mode = t->proc->files_at_once ? SZ_SRC_AT_ONCE :
 	    SZ_SRC_IN_ORDER;
 	t->src.on_record = src_record;
@@ -970,6 +977,8 @@ run_setup(sz_tool *t, int nfiles, char **files)
 		sz_msg(t, "error", NULL, 0, "signals: %s", strerror(errno));
 		return SZ_EXIT_FAIL;
 	}
+	if (t->proc->stop_again)
+		sz_signals_keep_second_stop();
 	sz_loop_before_sleep(&t->loop, before_sleep, t);
 	sz_out_on_intr(on_write_intr, t);
 	if (t->o.stats_interval)
@@ -981,6 +990,28 @@ nomem:
 	return SZ_EXIT_FAIL;
 }
 
+/* The lines that the sources read only in part before a stop: dead
+ * letters of the kind "stopped" (their bytes as a string), counted in;
+ * after the tool's own end, so that they come last. */
+static void
+stopped_lines(sz_tool *t)
+{
+	for (size_t i = 0; i < t->src.n; i++) {
+		sz_rec r = { NULL, 0, t->src.v[i]->name, 0, NULL };
+
+		if ((r.n = sz_source_partial(t->src.v[i], &r.p,
+		    &r.line)) == 0)
+			continue;
+		t->st.in++;
+		t->st.bytes_in += r.n;
+		if (sz_dead_letter(t, &r, "stopped", 0, 0,
+		    t->stopsig == SIGINT ?
+		    "SIGINT came before the end of the line" :
+		    "SIGTERM came before the end of the line") < 0)
+			return;
+	}
+}
+
 /* A stop signal: records already read are delivered first if the tool
  * asked for it (drain_on_stop), then no more. */
 static void
@@ -990,6 +1021,7 @@ stop_input(sz_tool *t)
 		sz_srcset_resume(&t->src);
 		while (!t->stopping && !t->src.paused && pump(t))
 			;
+		t->stop_drained = !t->src.paused;
 	}
 	t->stopping = 1;
 }
@@ -1099,6 +1131,8 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 		if (sz_srcset_start(&t->src) < 0)
 			sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 		run_loop(t);
+		if (t->stop_drained && !t->epipe)
+			stopped_lines(t);
 	}
 	run_close(t, rc == 0);
 	if (rc == 0)

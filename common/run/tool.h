@@ -72,8 +72,14 @@ typedef struct sz_proc {
 	/* Do not validate records as JSON (tools that read other formats). */
 	int raw;
 	/* On a stop signal, deliver the records already read (still in the
-	 * read buffer) to record() before end(). */
+	 * read buffer) to record() before end(); a line read only in part
+	 * becomes a dead letter of the kind "stopped". */
 	int drain_on_stop;
+	/* A second SIGINT/SIGTERM while the tool is stopping is handed to
+	 * this instead of ending the process at once (a third one does):
+	 * for a tool whose end() keeps running for a while (sz-throttle's
+	 * drain). May be NULL. */
+	void (*stop_again)(sz_tool *t);
 	/* Leave the size of a pipe on standard output alone (sz-buffer:
 	 * its own queue, not the kernel's, holds records for a slow
 	 * reader). Other tools ask for SZ_PIPE_SIZE (see out.h). */
@@ -107,6 +113,9 @@ struct sz_tool {
 	int stopping;		/* no more records will be delivered */
 	int out_nonblock;	/* proc->nonblock_out took effect */
 	int out_blocked;	/* and stdout holds bytes: POLLOUT watched */
+	size_t read_size;	/* bytes asked of read(2); 0: the default
+				   (start() may set it: sz-throttle reads
+				   little ahead) */
 
 	/* Private to the runtime. */
 	sz_out dlq;
@@ -133,6 +142,8 @@ struct sz_tool {
 	int statsf_err;		/* the --stats file failed (said once) */
 	uint64_t nbad;		/* bad input so far (sz_bad), for
 				   --max-errors and --fail-at-end */
+	int stopped_again;	/* proc->stop_again was called */
+	int stop_drained;	/* drain_on_stop delivered what was read */
 	int out_oflags;		/* stdout's flags before nonblock_out */
 };
 

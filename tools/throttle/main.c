@@ -7,7 +7,9 @@
  * pending record per key.
  *
  * Pacing holds at most one record (a copy) and pauses the input while it
- * waits for a token, so the read buffer and the pipe push back upstream.
+ * waits for a token, so the read buffer and the pipe push back upstream;
+ * it reads in small pieces, so that what a stop signal finds read is
+ * little, and writes that at the pace too (--drain), never at once.
  * The bucket holds max(--burst, RATE x 1 ms) tokens: timers have a
  * resolution of one millisecond, so at rates above 1000/s records go out
  * in groups of at most RATE x 1 ms instead of losing rate.
@@ -16,6 +18,7 @@
  * debounce.c has the debounce mode.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,11 @@
 #include "throttle.h"
 
 #define TIMER_RES_NS 1000000.0	/* resolution of the loop's timers */
+/* Pacing reads RATE x 64 bytes at a time (a quarter of a second of
+ * 256-byte records), at least 4 KiB and at most 256 KiB. */
+#define READ_AHEAD_PER_RATE 64.0
+#define READ_MIN 4096
+#define READ_MAX (256 * 1024)
 
 static const char usage[] =
 "Usage: sz-throttle [OPTION]... RATE [FILE]...\n"
@@ -32,7 +40,10 @@ static const char usage[] =
 "RATE on average.\n"
 "\n"
 "  -b, --burst=N          let N records go at once (default 1)\n"
-"  -d, --drop             drop the records above RATE instead of delaying\n"
+"      --drain=DURATION   after SIGINT/SIGTERM, go on pacing the records\n"
+"                         already read for up to DURATION (default 10s);\n"
+"                         the rest become dead letters (kind \"stopped\")\n"
+"      --drop             drop the records above RATE instead of delaying\n"
 "      --debounce=DURATION\n"
 "                         write a record only after DURATION without a\n"
 "                         newer one (no RATE operand)\n"
@@ -45,11 +56,12 @@ SZ_KEY_MAXKEYS_HELP
 SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP_F_KEY SZ_JQ_HELP_VARS;
 
-enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED };
+enum { OPT_DEBOUNCE = SZ_OPT_TOOL, OPT_DROPPED, OPT_DROP, OPT_DRAIN };
 
 static const struct option longopts[] = {
 	{ "burst", required_argument, NULL, 'b' },
-	{ "drop", no_argument, NULL, 'd' },
+	{ "drain", required_argument, NULL, OPT_DRAIN },
+	{ "drop", no_argument, NULL, OPT_DROP },
 	{ "debounce", required_argument, NULL, OPT_DEBOUNCE },
 	SZ_KEY_LONGOPTS,
 	SZ_KEY_MAXKEYS_LONGOPT,
@@ -73,41 +85,110 @@ refill(const struct throttle *th, struct bucket *b, uint64_t now)
 
 /* ---- pacing -------------------------------------------------------- */
 
+/*
+ * The records waiting for a token are in th->q: while reading, the one
+ * that found the bucket empty (the input is paused until it is written);
+ * after a stop signal, also those read before it, which the runtime hands
+ * over at once (drain_on_stop). end() then keeps the loop running: they go
+ * out at the pace for up to --drain, and what is left at its end, or at a
+ * second signal, becomes dead letters of the kind "stopped".
+ */
+
+static void arm(sz_tool *t, uint64_t now);
+
+/* Write a waiting record. 0, or -1 on a write error. */
 static int
-release_held(sz_tool *t)
+pop_emit(sz_tool *t)
 {
 	struct throttle *th = t->ud;
+	sz_qitem *it = sz_queue_pop(&th->q);
+	int rc = sz_emit(t, it->p, it->n);
+
+	free(it);
+	return rc;
+}
+
+/* The drain is over: what still waits becomes dead letters. */
+static void
+drain_end(sz_tool *t, const char *why)
+{
+	struct throttle *th = t->ud;
+	sz_qitem *it;
 
 	if (th->timer) {
 		sz_loop_cancel(&t->loop, th->timer);
 		th->timer = 0;
 	}
-	if (!th->holding)
-		return 0;
-	th->holding = 0;
-	return sz_emit(t, th->held.p, th->held.len);
+	if (th->drain_timer) {
+		sz_loop_cancel(&t->loop, th->drain_timer);
+		th->drain_timer = 0;
+	}
+	while ((it = sz_queue_pop(&th->q)) != NULL) {
+		sz_rec r = { it->p, it->n, it->file, it->line, NULL };
+
+		th->stopped++;
+		sz_dead_letter(t, &r, "stopped", 1, 0, why);
+		free(it);
+	}
+	sz_tool_finish(t);
+}
+
+/* What the signal was, for the dead letters' error. */
+static const char *
+stop_name(const sz_tool *t)
+{
+	return t->stopsig == SIGINT ? "SIGINT" : t->stopsig == SIGTERM ?
+	    "SIGTERM" : "the end of the run";
 }
 
 static void
-arm(sz_tool *t, uint64_t now);
+on_drain_end(sz_loop *l, void *ud)
+{
+	sz_tool *t = ud;
+	struct throttle *th = t->ud;
+	char why[128];
+
+	(void)l;
+	th->drain_timer = 0;
+	snprintf(why, sizeof(why), "not written: --drain ran out after %s",
+	    stop_name(t));
+	drain_end(t, why);
+}
+
+/* Write the waiting records that have a token now; wait for the next
+ * token, or go on reading, or end the drain when none is left. */
+static void
+pace_out(sz_tool *t)
+{
+	struct throttle *th = t->ud;
+	uint64_t now = sz_now();
+
+	refill(th, &th->b, now);
+	while (th->q.count > 0 && th->b.tokens >= 1 - 1e-9) {
+		th->b.tokens = th->b.tokens >= 1 ? th->b.tokens - 1 : 0;
+		if (pop_emit(t) < 0) {
+			drain_end(t, "not written: the output failed");
+			return;
+		}
+	}
+	if (th->q.count > 0) {
+		if (!th->timer)
+			arm(t, now);
+	} else if (th->draining)
+		drain_end(t, "");
+	else
+		sz_input_resume(t);
+}
 
 static void
 on_token(sz_loop *l, void *ud)
 {
 	sz_tool *t = ud;
 	struct throttle *th = t->ud;
-	uint64_t now = sz_now();
 
 	(void)l;
 	th->timer = 0;
-	refill(th, &th->b, now);
-	if (th->b.tokens < 1 - 1e-9) {
-		arm(t, now);
-		return;
-	}
-	th->b.tokens = th->b.tokens >= 1 ? th->b.tokens - 1 : 0;
-	release_held(t);
-	sz_input_resume(t);
+	pace_out(t);
 }
 
 /* Wake up when the bucket holds a token again. */
@@ -129,32 +210,63 @@ pace_record(sz_tool *t, const sz_rec *r)
 	struct throttle *th = t->ud;
 	uint64_t now;
 
-	if (t->stopsig) {
-		/* Stopping: everything already read goes out now. */
-		if (release_held(t) < 0)
-			return -1;
-		return sz_emit(t, r->p, r->n);
+	if (!t->stopsig && th->q.count == 0) {
+		now = sz_now();
+		refill(th, &th->b, now);
+		if (th->b.tokens >= 1) {
+			th->b.tokens -= 1;
+			return sz_emit(t, r->p, r->n);
+		}
 	}
-	now = sz_now();
-	refill(th, &th->b, now);
-	if (th->b.tokens < 1) {
-		sz_buf_reset(&th->held);
-		if (sz_buf_add(&th->held, r->p, r->n) < 0)
-			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-		th->holding = 1;
-		th->delayed++;
+	/* It waits: for its token, or (stopping) for the drain. */
+	if (sz_queue_push(&th->q, r->p, r->n, r->file, r->line) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	th->delayed++;
+	if (!t->stopsig) {
 		sz_input_pause(t);
-		arm(t, now);
-		return 0;
+		if (!th->timer)
+			arm(t, sz_now());
 	}
-	th->b.tokens -= 1;
-	return sz_emit(t, r->p, r->n);
+	return 0;
 }
 
 static int
 pace_end(sz_tool *t)
 {
-	return release_held(t) < 0 ? -1 : 0;
+	struct throttle *th = t->ud;
+	char why[128];
+
+	if (th->q.count == 0)
+		return 0;
+	th->draining = 1;
+	if (th->stop_now || th->drain == 0) {
+		snprintf(why, sizeof(why), th->stop_now ? "not written: a "
+		    "second %s came" : "not written: --drain ran out after %s",
+		    stop_name(t));
+		drain_end(t, why);
+		return 1;
+	}
+	th->drain_timer = sz_loop_timer(&t->loop, sz_now() + th->drain,
+	    on_drain_end, t);
+	if (th->drain_timer == 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	pace_out(t);
+	return 1;
+}
+
+/* A second SIGINT or SIGTERM: the drain ends now. */
+static void
+pace_stop_again(sz_tool *t)
+{
+	struct throttle *th = t->ud;
+	char why[128];
+
+	th->stop_now = 1;
+	if (th->draining && !t->finished) {
+		snprintf(why, sizeof(why), "not written: a second %s came",
+		    stop_name(t));
+		drain_end(t, why);
+	}
 }
 
 /* ---- dropping ------------------------------------------------------ */
@@ -215,8 +327,10 @@ throttle_stats(sz_tool *t, sz_statv *v)
 {
 	struct throttle *th = t->ud;
 
-	if (th->mode == M_PACE)
+	if (th->mode == M_PACE) {
 		sz_stat_counter(v, "delayed", th->delayed);
+		sz_stat_counter(v, "stopped", th->stopped);
+	}
 	if (th->km != NULL) {
 		sz_stat_gauge(v, "keys", sz_keymap_count(th->km));
 		sz_stat_counter(v, "evicted", sz_keymap_evicted(th->km));
@@ -225,7 +339,7 @@ throttle_stats(sz_tool *t, sz_statv *v)
 
 static const sz_proc pace_proc = {
 	.record = pace_record, .end = pace_end, .stats = throttle_stats,
-	.drain_on_stop = 1,
+	.drain_on_stop = 1, .stop_again = pace_stop_again,
 };
 static const sz_proc drop_proc = {
 	.record = drop_record, .stats = throttle_stats,
@@ -249,6 +363,8 @@ check_options(sz_tool *t, struct throttle *th)
 		e = "--key goes with --drop or --debounce (pacing is global)";
 	else if (th->key.max_keys_set && th->key.keysrc == NULL)
 		e = "--max-keys goes with --key";
+	else if (th->drain_set && th->mode != M_PACE)
+		e = "--drain goes with pacing (not with --drop or --debounce)";
 	else if (th->dropped_path != NULL && th->mode == M_PACE)
 		e = "--dropped goes with --drop or --debounce (pacing drops "
 		    "nothing)";
@@ -264,12 +380,15 @@ throttle_option(sz_tool *t, int c)
 		th->burst_set = 1;
 		return sz_opt_count(&t->o, "--burst", 1, UINT64_C(1) << 40,
 		    &th->burst);
-	case 'd':
+	case OPT_DROP:
 		th->drop_mode = 1;
 		break;
 	case OPT_DROPPED:
 		th->dropped_path = optarg;
 		break;
+	case OPT_DRAIN:
+		th->drain_set = 1;
+		return sz_opt_duration(&t->o, "--drain", &th->drain);
 	case OPT_DEBOUNCE:
 		th->mode = M_DEBOUNCE;
 		return sz_opt_duration(&t->o, "--debounce", &th->wait);
@@ -293,6 +412,14 @@ take_rate(sz_tool *t, struct throttle *th)
 		th->cap = th->rate * TIMER_RES_NS / 1e9;
 	th->b.tokens = th->cap;
 	th->b.last = sz_now();
+	if (th->mode == M_PACE) {
+		/* Read little ahead of the pace: what is read before a stop
+		 * must go out at the pace too (or become a dead letter). */
+		double ahead = th->rate * READ_AHEAD_PER_RATE;
+
+		t->read_size = ahead < READ_MIN ? READ_MIN : ahead > READ_MAX ?
+		    READ_MAX : (size_t)ahead;
+	}
 	return -1;
 }
 
@@ -337,7 +464,7 @@ throttle_done(sz_tool *t)
 
 	debounce_free(th);
 	sz_keymap_free(th->km);
-	sz_buf_free(&th->held);
+	sz_queue_clear(&th->q);
 }
 
 static void
@@ -348,11 +475,16 @@ throttle_init(sz_tool *t)
 	sz_key_init(&th->key);
 	t->key = &th->key;
 	th->burst = 1;
+	th->drain = UINT64_C(10000000000);	/* --drain: 10s */
+	/* -d was --drop: in sz it is only --delimiter now. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --drop; -d is only --delimiter, in the CSV "
+	    "tools";
 }
 
 static const sz_tool_def throttle_def = {
 	.init = throttle_init,
-	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:d",
+	.prog = "sz-throttle", .usage = usage, .shortopts = "k:b:",
 	.longopts = longopts, .jq = 1, .option = throttle_option,
 	.start = throttle_start, .done = throttle_done,
 };

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/keymap.h"
+#include "core/queue.h"
 #include "run/key.h"
 #include "run/tool.h"
 
@@ -34,10 +35,15 @@ struct throttle {
 	struct bucket b;	/* the global bucket */
 	uint64_t wait;		/* --debounce, ns */
 	/* pacing */
-	sz_buf held;		/* the record waiting for a token */
-	int holding;
+	sz_queue q;		/* the records waiting for a token: one while
+				   reading, what was read during a drain */
 	uint64_t timer;		/* pacing's or debounce's timer */
 	uint64_t delayed;
+	uint64_t drain;		/* --drain, ns */
+	uint64_t drain_timer;	/* the end of the drain */
+	int draining;		/* end() came with records waiting */
+	int stop_now;		/* a second stop signal came */
+	uint64_t stopped;	/* records made dead letters by the stop */
 	/* global debounce */
 	struct pending pend;
 	int pending;
@@ -48,8 +54,9 @@ struct throttle {
 	/* --dropped */
 	sz_out dropped;
 	const char *dropped_path;
-	int drop_mode;		/* -d */
+	int drop_mode;		/* --drop */
 	int burst_set;		/* -b */
+	int drain_set;		/* --drain */
 };
 
 /* main.c: the stats members of every mode. */
