@@ -623,8 +623,7 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	if (!t->proc->raw) {
 		if (sz_json_validate_index(r.p, r.n, &reason, &off,
 		    &t->ix) < 0)
-			return sz_bad(t, &r, "parse", 0,
-			    "invalid JSON: %s at column %zu", reason, off + 1);
+			return sz_bad_json(t, &r, reason, off);
 		r.ix = &t->ix;	/* lookups of top-level keys use it */
 	}
 	if (t->proc->record(t, &r) < 0 || t->stopping) {
@@ -634,8 +633,39 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	return 0;
 }
 
+int
+sz_bad_json(sz_tool *t, const sz_rec *r, const char *reason, size_t off)
+{
+	return sz_bad(t, r, "parse", 0, "invalid JSON: %s at column %zu",
+	    reason, off + 1);
+}
+
+void
+sz_input_event(sz_tool *t, int ev, int err, const char *file,
+    unsigned long line)
+{
+	switch (ev) {
+	case SZ_SRC_OPEN_ERROR:
+		sz_msg(t, "error", file, 0, "%s", strerror(err));
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		break;
+	case SZ_SRC_READ_ERROR:
+		sz_msg(t, "error", file, 0, "read error: %s", strerror(err));
+		if (t->status == 0)
+			t->status = SZ_EXIT_FAIL;
+		break;
+	case SZ_SRC_TOOLONG:
+		t->st.errors++;
+		sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
+		    "--max-record (%zu bytes)", file, line, t->o.max_record);
+		break;
+	}
+}
+
 /* What else a source says: errors name the FILE, and a record too long
- * is bad input that no policy can skip (its end is not known). */
+ * is bad input that no policy can skip (its end is not known). A tool
+ * with input_event gets the first three to report in their turn. */
 static void
 src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 {
@@ -643,22 +673,18 @@ src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 
 	switch (ev) {
 	case SZ_SRC_OPEN_ERROR:
-		sz_msg(t, "error", s->name, 0, "%s", strerror(err));
-		if (t->status == 0)
-			t->status = SZ_EXIT_FAIL;
-		break;
 	case SZ_SRC_READ_ERROR:
-		sz_msg(t, "error", s->name, 0, "read error: %s",
-		    strerror(err));
-		if (t->status == 0)
-			t->status = SZ_EXIT_FAIL;
-		break;
 	case SZ_SRC_TOOLONG:
-		t->st.in++;
-		t->st.errors++;
-		sz_fail(t, SZ_EXIT_DATA, "%s:%lu: record longer than "
-		    "--max-record (%zu bytes)", r->file, r->line,
-		    t->o.max_record);
+		if (ev == SZ_SRC_TOOLONG) {
+			t->st.in++;
+			t->stopping = 1;	/* no record comes after it */
+		}
+		if (t->proc->input_event != NULL)
+			t->proc->input_event(t, ev, err,
+			    r != NULL ? r->file : s->name, r ? r->line : 0);
+		else
+			sz_input_event(t, ev, err, r != NULL ? r->file :
+			    s->name, r ? r->line : 0);
 		break;
 	case SZ_SRC_NOMEM:
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -917,7 +943,7 @@ run_status(const sz_tool *t)
 		return t->halt_status;
 	if (t->stopsig && (t->status == 0 || t->status == SZ_EXIT_FAIL))
 		return 128 + t->stopsig;
-	return t->status;
+	return t->status ? t->status : t->exit_ok;
 }
 
 /*
