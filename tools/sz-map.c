@@ -194,9 +194,10 @@ exit_of(const char *p, size_t n, long k)
 /*
  * Rewrite the compact output lines out[mark..] as -r, --join-output and
  * -S ask, as jq 1.6 writes them: a string's decoded text (what jq's
- * parser makes of it, as sz_json_unescape decodes), objects with their
- * keys sorted (by libjq's printer, after reading the line back: the
- * values are libjq's). 0, or -1 when memory ran out.
+ * parser makes of it, as sz_json_unescape decodes), and with -S every
+ * other output read back and written by libjq's printer with the keys of
+ * objects sorted (so the raw-bytes path gives libjq's text too). 0, or
+ * -1 when memory ran out.
  */
 static int
 rewrite(const struct fmt *f, struct fmtbuf *w, sz_buf *out, size_t mark)
@@ -213,7 +214,7 @@ rewrite(const struct fmt *f, struct fmtbuf *w, sz_buf *out, size_t mark)
 			sz_buf_reset(&w->dec);
 			rc |= sz_json_unescape(p, n, &w->dec);
 			rc |= sz_buf_add(&w->tmp, w->dec.p, w->dec.len);
-		} else if (f->sort && memchr(p, '{', n) != NULL) {
+		} else if (f->sort) {
 			jv v = sz_jq_parse(p, n, &w->jvs);
 
 			if (jv_is_valid(v)) {
@@ -312,9 +313,9 @@ slurp_record(sz_tool *t, const sz_rec *r)
 
 	if (m->all.len + r->n + 2 > m->max_bytes) {
 		t->st.errors++;
-		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: the input is larger "
-		    "than --max-bytes (%llu bytes), which -s holds at most",
-		    r->file, r->line, (unsigned long long)m->max_bytes);
+		return sz_fail(t, SZ_EXIT_DATA, "%s:%lu: -s: the input is "
+		    "larger than --max-bytes (%llu bytes)", r->file, r->line,
+		    (unsigned long long)m->max_bytes);
 	}
 	if (sz_buf_addc(&m->all, m->all.len ? ',' : '[') < 0 ||
 	    sz_buf_add(&m->all, r->p, r->n) < 0)
