@@ -239,6 +239,22 @@ rewrite(const struct fmt *f, struct fmtbuf *w, sz_buf *out, size_t mark)
 	return sz_buf_add(out, w->tmp.p, w->tmp.len);
 }
 
+struct rewrite_args {
+	const struct fmt *f;
+	struct fmtbuf *w;
+	sz_buf *out;
+	size_t mark;
+};
+
+/* rewrite() inside the guard of libjq's faults (its printer's memory). */
+static int
+rewrite_body(void *ud)
+{
+	struct rewrite_args *a = ud;
+
+	return rewrite(a->f, a->w, a->out, a->mark);
+}
+
 static void
 fmtbuf_free(struct fmtbuf *w)
 {
@@ -269,9 +285,14 @@ run_one(const struct fmt *f, sz_expr *e, struct fmtbuf *w, const sz_rec *r,
 		*est = exit_of(out->p + mark, out->len - mark, k);
 	else
 		*halt_outs = newlines(out->p + mark, out->len - mark);
-	if (f->any && rewrite(f, w, out, mark) < 0) {
-		out->len = mark;
-		return RUN_NOMEM;
+	if (f->any) {
+		struct rewrite_args a = { f, w, out, mark };
+
+		sz_buf_reset(&e->err);
+		if (sz_jq_protect(&e->jq, rewrite_body, &a, &e->err) != 0) {
+			out->len = mark;
+			return RUN_NOMEM;
+		}
 	}
 	return k;
 }
@@ -326,7 +347,8 @@ slurp_record(sz_tool *t, const sz_rec *r)
 }
 
 /* -s at the end of input: the program runs on the array (named by the
- * last record's place, as jq does); not after a failure or a signal. */
+ * last record's place, as jq does); not after a failure that stopped the
+ * input or a signal. */
 static int
 slurp_end(sz_tool *t)
 {
@@ -334,8 +356,8 @@ slurp_end(sz_tool *t)
 	sz_rec r = { NULL, 0, m->last_file ? m->last_file : "<stdin>",
 	    m->last_line, NULL };
 
-	if (t->status != 0 || t->stopsig || t->halted)
-		return 0;
+	if (t->stopping || t->halted)
+		return 0;	/* a failure, a signal (a FILE not found is not) */
 	if (sz_buf_adds(&m->all, m->all.len ? "]" : "[]") < 0) {
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 		return 0;
