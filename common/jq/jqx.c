@@ -412,6 +412,15 @@ body_start(const char *s)
 
 /* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
  * messages in err (NULL: discard them). */
+/* What `input` reads: nothing more (jq's end of input). */
+static jv
+no_input(jq_state *jq, void *ud)
+{
+	(void)jq;
+	(void)ud;
+	return jv_invalid();
+}
+
 static int
 compile_mode(sz_jq *q, int mode, sz_buf *err)
 {
@@ -442,6 +451,10 @@ compile_mode(sz_jq *q, int mode, sz_buf *err)
 	}
 	install_fault_handlers();
 	jq_set_nomem_handler(jq, on_nomem, NULL);
+	/* libjq 1.6's input builtin reads an unset callback (uninitialised
+	 * memory; a crash under ASan): `input` and `inputs` see the end of
+	 * input instead, as in jq after the last record. */
+	jq_set_input_cb(jq, no_input, NULL);
 	q->errs = err;
 	jq_set_error_cb(jq, collect, q);
 	set_library_path(jq, q->v);
