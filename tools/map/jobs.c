@@ -71,7 +71,6 @@ struct wstate {
 	struct fmtbuf fb;
 };
 
-
 static void
 chunk_free(struct chunk *c)
 {

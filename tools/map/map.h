@@ -31,7 +31,6 @@ struct fmtbuf {
 	sz_buf tmp, dec, jvs;
 };
 
-
 struct chunk;
 
 struct map {
