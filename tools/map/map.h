@@ -29,6 +29,7 @@ struct fmt {
 /* One thread's scratch for rewriting outputs. */
 struct fmtbuf {
 	sz_buf tmp, dec, jvs;
+	sz_buf err;		/* a fault of libjq's printer */
 };
 
 struct chunk;

@@ -108,6 +108,7 @@ map_fmtbuf_free(struct fmtbuf *w)
 	sz_buf_free(&w->tmp);
 	sz_buf_free(&w->dec);
 	sz_buf_free(&w->jvs);
+	sz_buf_free(&w->err);
 }
 
 long
@@ -128,8 +129,9 @@ map_run_one(const struct fmt *f, sz_expr *e, struct fmtbuf *w, const sz_rec *r,
 	if (f->any) {
 		struct rewrite_args a = { f, w, out, mark };
 
-		sz_buf_reset(&e->err);
-		if (sz_jq_protect(&e->jq, rewrite_body, &a, &e->err) != 0) {
+		/* (e->err keeps a halt's message) */
+		sz_buf_reset(&w->err);
+		if (sz_jq_protect(&e->jq, rewrite_body, &a, &w->err) != 0) {
 			out->len = mark;
 			return RUN_NOMEM;
 		}
