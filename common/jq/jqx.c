@@ -410,8 +410,6 @@ body_start(const char *s)
 	}
 }
 
-/* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
- * messages in err (NULL: discard them). */
 /* What `input` reads: nothing more (jq's end of input). */
 static jv
 no_input(jq_state *jq, void *ud)
@@ -421,6 +419,8 @@ no_input(jq_state *jq, void *ud)
 	return jv_invalid();
 }
 
+/* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
+ * messages in err (NULL: discard them). */
 static int
 compile_mode(sz_jq *q, int mode, sz_buf *err)
 {

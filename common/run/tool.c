@@ -670,6 +670,8 @@ static void
 src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 {
 	sz_tool *t = ud;
+	const char *file = r != NULL ? r->file : s->name;
+	unsigned long line = r != NULL ? r->line : 0;
 
 	switch (ev) {
 	case SZ_SRC_OPEN_ERROR:
@@ -680,11 +682,9 @@ src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
 			t->stopping = 1;	/* no record comes after it */
 		}
 		if (t->proc->input_event != NULL)
-			t->proc->input_event(t, ev, err,
-			    r != NULL ? r->file : s->name, r ? r->line : 0);
+			t->proc->input_event(t, ev, err, file, line);
 		else
-			sz_input_event(t, ev, err, r != NULL ? r->file :
-			    s->name, r ? r->line : 0);
+			sz_input_event(t, ev, err, file, line);
 		break;
 	case SZ_SRC_NOMEM:
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
