@@ -39,6 +39,7 @@ struct cerr {
 	int kind;
 	size_t off;		/* output offset where its output would be */
 	uint64_t outs;		/* outputs before off */
+	uint64_t drops;		/* records without output before it */
 	char *msg;		/* E_JQ, E_HALT: jq's message */
 	const char *reason;	/* E_PARSE: the scanner's, at byte col */
 	size_t col;
@@ -51,6 +52,8 @@ struct cerr {
 struct chunk {
 	sz_pool_job pj;		/* first: the pool's part */
 	uint64_t seq;		/* submission number */
+	uint64_t first, first_bytes;	/* records (and their bytes, as the
+				   runtime counts them) before the chunk */
 	sz_buf in;		/* the records' bytes */
 	struct crec *r;
 	size_t n, cap;
@@ -58,6 +61,7 @@ struct chunk {
 	size_t stop;		/* records run by the worker (< n: half done) */
 	sz_buf out;		/* output lines */
 	uint64_t lines;		/* outputs in out */
+	uint64_t drops;		/* records in it without output */
 	struct cerr *errs;
 	size_t nerrs;
 	int est;		/* -e's status of its last good record, or -1 */
@@ -137,6 +141,7 @@ chunk_err(struct chunk *c, size_t i, int kind, size_t mark)
 	ne->kind = kind;
 	ne->off = mark;
 	ne->outs = c->lines;
+	ne->drops = c->drops;
 	return ne;
 }
 
@@ -205,6 +210,7 @@ chunk_run(const struct fmt *f, struct wstate *w, struct chunk *c,
 		}
 		if (k >= 0) {
 			c->lines += (uint64_t)k;
+			c->drops += k == 0;
 			if (c->out.len >= outcap) {
 				i++;
 				break;
@@ -276,6 +282,17 @@ worker_run(void *ud, void *state, sz_pool_job *j)
 	return c->nerrs > 0 || c->oom ? how | SZ_POOL_IN_ORDER : how;
 }
 
+/* Add what the runtime counted of c->r[0..n) to *in and *bytes: records
+ * (one too long included) and their bytes with a newline. */
+static void
+count_in(const struct chunk *c, size_t n, uint64_t *in, uint64_t *bytes)
+{
+	for (size_t k = 0; k < n; k++) {
+		*in += c->r[k].ev < 0 || c->r[k].ev == SZ_SRC_TOOLONG;
+		*bytes += c->r[k].ev < 0 ? c->r[k].len + 1 : 0;
+	}
+}
+
 /* Hand the chunk being filled to the workers. */
 static void
 submit(struct map *m)
@@ -286,7 +303,22 @@ submit(struct map *m)
 		return;
 	m->cur = NULL;
 	c->seq = ++m->seq;
+	c->first = m->nrec;
+	c->first_bytes = m->nbytes;
+	count_in(c, c->n, &m->nrec, &m->nbytes);
 	sz_pool_submit(m->pool, &c->pj, c->in.len);
+}
+
+/*
+ * The run stops at record i of c: the records read after it count as not
+ * read, as one worker would not have read them ("in" and "bytes_in").
+ */
+static void
+stop_at(sz_tool *t, const struct chunk *c, size_t i)
+{
+	t->st.in = c->first;
+	t->st.bytes_in = c->first_bytes;
+	count_in(c, i + 1, &t->st.in, &t->st.bytes_in);
 }
 
 /* Write a finished chunk: its output, with what it has to say where it
@@ -295,7 +327,7 @@ static int
 emit_chunk(sz_tool *t, struct chunk *c)
 {
 	size_t pos = 0;
-	uint64_t done = 0;
+	uint64_t done = 0, dropped = 0;
 
 	if (c->oom)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -312,9 +344,12 @@ emit_chunk(sz_tool *t, struct chunk *c)
 			return -1;
 		pos = er->off;
 		done = er->outs;
+		t->st.dropped += er->drops - dropped;
+		dropped = er->drops;
 		switch (er->kind) {
 		case E_HALT:
 			/* jq writes what came before the halt, then stops */
+			stop_at(t, c, er->rec);
 			if (sz_emit_lines(t, c->out.p + pos, er->end - pos,
 			    er->endouts - done) < 0)
 				return -1;
@@ -330,9 +365,12 @@ emit_chunk(sz_tool *t, struct chunk *c)
 			rc = cr->ev == SZ_SRC_TOOLONG ? -1 : 0;
 			break;
 		}
-		if (rc < 0)
+		if (rc < 0) {
+			stop_at(t, c, er->rec);
 			return -1;
+		}
 	}
+	t->st.dropped += c->drops - dropped;
 	return sz_emit_lines(t, c->out.p + pos, c->out.len - pos,
 	    c->lines - done);
 }
@@ -363,6 +401,7 @@ deliver(void *ud, sz_pool_job *j, int how)
 		c->nerrs = 0;
 		sz_buf_reset(&c->out);
 		c->lines = 0;
+		c->drops = 0;
 		c->est = -1;
 		c->start = c->stop;
 	}

@@ -56,6 +56,7 @@ struct map {
 	size_t outcap;		/* outputs a chunk may hold */
 	struct chunk *cur;	/* being filled */
 	uint64_t seq;		/* chunks submitted */
+	uint64_t nrec, nbytes;	/* records (and bytes) in them */
 	uint64_t eseq;		/* the chunk that set t->exit_ok */
 };
 
