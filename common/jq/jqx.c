@@ -670,6 +670,15 @@ static const char file_pre[] = ". as [$__sz_file, $__sz_rec] | "
     "def input_filename: $__sz_file; $__sz_rec | (";
 static const char file_post[] = "\n)";
 
+/* What `input` reads: nothing more (jq's end of input). */
+static jv
+no_input(jq_state *jq, void *ud)
+{
+	(void)jq;
+	(void)ud;
+	return jv_invalid();
+}
+
 /* Compile the program for one mode into q->st[mode]; 0 or -1 with jq's
  * messages in err (NULL: discard them). */
 static int
@@ -704,6 +713,10 @@ compile_mode(sz_jq *q, int mode, sz_buf *err)
 	}
 	install_fault_handlers();
 	jq_set_nomem_handler(jq, on_nomem, NULL);
+	/* libjq 1.6's input builtin reads an unset callback (uninitialised
+	 * memory; a crash under ASan): `input` and `inputs` see the end of
+	 * input instead, as in jq after the last record. */
+	jq_set_input_cb(jq, no_input, NULL);
 	q->errs = err;
 	jq_set_error_cb(jq, collect, q);
 	/* the cast drops const: libjq's callback data is a void * */

@@ -153,11 +153,12 @@ sz_pool_collect(sz_pool *p)
 		done = j->done;
 		how = j->how;
 		pthread_mutex_unlock(&p->mu);
-		if (!done) {
+		if (!done || (how & SZ_POOL_IN_ORDER && j != p->fhead)) {
 			if (!p->c.unordered)
 				break;
 			continue;
 		}
+		how &= ~SZ_POOL_IN_ORDER;
 		rc = p->ops->deliver(p->ud, j, how);
 		if (rc < 0) {
 			p->stopped = 1;

@@ -52,7 +52,11 @@ typedef struct sz_pool_job {
 enum {
 	SZ_POOL_DONE = 0,	/* the job is finished */
 	SZ_POOL_PARTIAL = 1,	/* part done: deliver, then run the rest */
-	SZ_POOL_NOSTATE = 2	/* not run: the worker has no state */
+	SZ_POOL_NOSTATE = 2,	/* not run: the worker has no state */
+	/* Or'ed into DONE or PARTIAL: even when unordered, deliver the job
+	 * only after every job submitted before it (a job with messages to
+	 * say: they come in input order). deliver's `how` is without it. */
+	SZ_POOL_IN_ORDER = 4
 };
 
 typedef struct sz_pool_ops {
@@ -64,7 +68,8 @@ typedef struct sz_pool_ops {
 	 * (called only when start succeeded). May be NULL. */
 	void (*stop)(void *ud, void *state);
 	/* On a worker: do the job (or the rest of it). Answer SZ_POOL_DONE
-	 * or SZ_POOL_PARTIAL. It touches only the job and its state. */
+	 * or SZ_POOL_PARTIAL, either with SZ_POOL_IN_ORDER. It touches only
+	 * the job and its state. */
 	int (*run)(void *ud, void *state, sz_pool_job *j);
 	/* On the main thread, in submission order unless unordered: the
 	 * job as the worker left it; `how` is the worker's answer. Return

@@ -762,15 +762,8 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	t->st.bytes_in += r.n + 1;
 	if (!t->proc->raw) {
 		if (sz_json_validate_index(r.p, r.n, &reason, &off,
-		    &t->ix) < 0) {
-			const char *hint = r.line == 1 ?
-			    first_line_hint(r.p, r.n, off) : NULL;
-
-			return sz_bad(t, &r, "parse", 0,
-			    "invalid JSON: %s at column %zu%s%s%s", reason,
-			    off + 1, hint ? " (" : "", hint ? hint : "",
-			    hint ? ")" : "");
-		}
+		    &t->ix) < 0)
+			return sz_bad_json(t, &r, reason, off);
 		r.ix = &t->ix;	/* lookups of top-level keys use it */
 	}
 	if (t->proc->record(t, &r) < 0 || t->stopping) {
@@ -780,30 +773,62 @@ src_record(void *ud, sz_source *s, const sz_rec *in)
 	return 0;
 }
 
-/* What else a source says: errors name the FILE, and a record too long
- * is bad input that no policy can skip (its end is not known). */
-static void
-src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
+int
+sz_bad_json(sz_tool *t, const sz_rec *r, const char *reason, size_t off)
 {
-	sz_tool *t = ud;
+	const char *hint = r->line == 1 ? first_line_hint(r->p, r->n, off) :
+	    NULL;
 
+	return sz_bad(t, r, "parse", 0, "invalid JSON: %s at column %zu%s%s%s",
+	    reason, off + 1, hint ? " (" : "", hint ? hint : "",
+	    hint ? ")" : "");
+}
+
+void
+sz_input_event(sz_tool *t, int ev, int err, const char *file,
+    unsigned long line)
+{
 	switch (ev) {
 	case SZ_SRC_OPEN_ERROR:
-		sz_msg(t, "error", s->name, 0, "%s", strerror(err));
+		sz_msg(t, "error", file, 0, "%s", strerror(err));
 		if (t->status == 0)
 			t->status = SZ_EXIT_FAIL;
 		break;
 	case SZ_SRC_READ_ERROR:
-		sz_msg(t, "error", s->name, 0, "read error: %s",
-		    strerror(err));
+		sz_msg(t, "error", file, 0, "read error: %s", strerror(err));
 		if (t->status == 0)
 			t->status = SZ_EXIT_FAIL;
 		break;
 	case SZ_SRC_TOOLONG:
-		t->st.in++;
 		t->st.errors++;
-		sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "record "
-		    "longer than --max-record (%zu bytes)", t->o.max_record);
+		sz_fail_at(t, SZ_EXIT_DATA, file, line, "record longer than "
+		    "--max-record (%zu bytes)", t->o.max_record);
+		break;
+	}
+}
+
+/* What else a source says: errors name the FILE, and a record too long
+ * is bad input that no policy can skip (its end is not known). A tool
+ * with input_event gets the first three to report in their turn. */
+static void
+src_event(void *ud, sz_source *s, int ev, int err, const sz_rec *r)
+{
+	sz_tool *t = ud;
+	const char *file = r != NULL ? r->file : s->name;
+	unsigned long line = r != NULL ? r->line : 0;
+
+	switch (ev) {
+	case SZ_SRC_OPEN_ERROR:
+	case SZ_SRC_READ_ERROR:
+	case SZ_SRC_TOOLONG:
+		if (ev == SZ_SRC_TOOLONG) {
+			t->st.in++;
+			t->stopping = 1;	/* no record comes after it */
+		}
+		if (t->proc->input_event != NULL)
+			t->proc->input_event(t, ev, err, file, line);
+		else
+			sz_input_event(t, ev, err, file, line);
 		break;
 	case SZ_SRC_NOMEM:
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -1102,7 +1127,7 @@ run_status(const sz_tool *t)
 		return t->halt_status;
 	if (t->stopsig && (t->status == 0 || t->status == SZ_EXIT_FAIL))
 		return 128 + t->stopsig;
-	return t->status;
+	return t->status ? t->status : t->exit_ok;
 }
 
 /*

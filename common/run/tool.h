@@ -96,6 +96,16 @@ typedef struct sz_proc {
 	 * output has taken them all (sz-buffer).
 	 */
 	int nonblock_out;
+	/*
+	 * A FILE that cannot be opened or read (ev SZ_SRC_OPEN_ERROR or
+	 * SZ_SRC_READ_ERROR, err its errno, line 0) or a record over
+	 * --max-record (SZ_SRC_TOOLONG; no record is delivered after it):
+	 * when set, the runtime hands these here instead of reporting them,
+	 * and the tool passes each to sz_input_event() in its turn, after
+	 * what it reports of the records before it (sz-map -j). May be NULL.
+	 */
+	void (*input_event)(sz_tool *t, int ev, int err, const char *file,
+	    unsigned long line);
 } sz_proc;
 
 #define SZ_MAX_OUTPUTS 16
@@ -116,6 +126,7 @@ struct sz_tool {
 	size_t read_size;	/* bytes asked of read(2); 0: the default
 				   (start() may set it: sz-throttle reads
 				   little ahead) */
+	int exit_ok;		/* the exit status when nothing failed */
 
 	/* Private to the runtime. */
 	sz_out dlq;
@@ -253,6 +264,13 @@ int sz_drop(sz_tool *t, sz_out *o, const char *p, size_t n);
  */
 int sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A record that is not valid JSON (sz_json_validate's reason, at byte
+ * off): sz_bad with the runtime's message. */
+int sz_bad_json(sz_tool *t, const sz_rec *r, const char *reason,
+    size_t off);
+/* Report an input event as the runtime does (see proc->input_event). */
+void sz_input_event(sz_tool *t, int ev, int err, const char *file,
+    unsigned long line);
 /* Write a dead letter for r (as sz_bad does under dlq), counted in
  * errors; returns 0 or -1. Without --dlq it does nothing but count. */
 int sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,

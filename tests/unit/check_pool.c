@@ -31,6 +31,7 @@ struct job {
 	int id;
 	size_t bytes;
 	int partials;		/* answer SZ_POOL_PARTIAL this many times */
+	int in_order;		/* answer with SZ_POOL_IN_ORDER */
 	/* written by the worker running it, read by the main thread after
 	 * delivery (or after the threads are joined) */
 	int runs;
@@ -167,9 +168,9 @@ t_run(void *ud, void *state, sz_pool_job *pj)
 	pthread_mutex_unlock(&c->mu);
 	if (j->partials > 0) {
 		j->partials--;
-		return SZ_POOL_PARTIAL;
+		return SZ_POOL_PARTIAL | (j->in_order ? SZ_POOL_IN_ORDER : 0);
 	}
-	return SZ_POOL_DONE;
+	return SZ_POOL_DONE | (j->in_order ? SZ_POOL_IN_ORDER : 0);
 }
 
 static int
@@ -379,6 +380,49 @@ START_TEST(test_unordered)
 		ck_assert_int_eq(seen[i], 1);
 		ck_assert_int_eq(c.drops[i], 1);
 	}
+	sz_pool_free(p);
+	ck_assert_int_eq(count_live(&c), 0);
+	ctx_free(&c);
+}
+END_TEST
+
+/*
+ * Unordered, with jobs that answer SZ_POOL_IN_ORDER (2, and 4 half done
+ * once): while job 0 is held, 1 and 3 are delivered, 2 and 4 wait for
+ * every job before them; then 0, 2, 4 (its first half), 4, in order, and
+ * `how` comes without the flag.
+ */
+START_TEST(test_unordered_in_order)
+{
+	static struct ctx c;
+	sz_pool_conf pc = { .workers = 4, .max_jobs = 10, .unordered = 1 };
+	sz_pool *p;
+	int want[] = { 0, 2, 4, 4 }, wanthow[] = { SZ_POOL_DONE,
+	    SZ_POOL_DONE, SZ_POOL_PARTIAL, SZ_POOL_DONE };
+
+	ctx_init(&c, 5);
+	c.hold0 = 4;
+	c.jobs[2].in_order = 1;
+	c.jobs[4].in_order = 1;
+	c.jobs[4].partials = 1;
+	p = sz_pool_new(&c.t, &pc, &ops, &c);
+	ck_assert_ptr_nonnull(p);
+	produce(&c, p, 0, 5);
+	until_later_finished(&c, 4);
+	sz_pool_collect(p);
+	ck_assert_int_eq(c.nseq, 2);
+	ck_assert_int_eq(c.seq[0] + c.seq[1], 1 + 3);
+	ck_assert_int_eq(sz_pool_inflight(p), 3);
+	release0(&c);
+	finish(&c, p);
+	ck_assert_int_eq(c.nseq, 6);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_eq(c.seq[2 + i], want[i]);
+		ck_assert_int_eq(c.hows[2 + i], wanthow[i]);
+	}
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(c.drops[i], 1);
+	ck_assert_int_eq(c.jobs[4].runs, 2);
 	sz_pool_free(p);
 	ck_assert_int_eq(count_live(&c), 0);
 	ctx_free(&c);
@@ -661,6 +705,7 @@ pool_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_order, 1, 9);
 	tcase_add_test(tc, test_unordered);
+	tcase_add_test(tc, test_unordered_in_order);
 	tcase_add_test(tc, test_bound_jobs);
 	tcase_add_test(tc, test_bound_bytes);
 	tcase_add_loop_test(tc, test_requeue, 0, 2);
