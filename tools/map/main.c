@@ -63,12 +63,15 @@ static int
 map_record(sz_tool *t, const sz_rec *r)
 {
 	struct map *m = t->ud;
+	sz_rec nr = *r;
 	uint64_t hn = 0;
 	int est = 0;
 	long k;
 
+	if (m->null_input)
+		nr.file = NULL;	/* input_filename is null, as in jq -n */
 	sz_buf_reset(&m->out);
-	k = map_run_one(&m->f, &m->e, &m->fb, r, &m->out, &hn, &est);
+	k = map_run_one(&m->f, &m->e, &m->fb, &nr, &m->out, &hn, &est);
 	if (k == RUN_NOMEM)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (k < 0 && m->e.jq.halted) {
@@ -219,6 +222,7 @@ map_start(sz_tool *t)
 			return sz_usage(t, "-n reads no input: FILE operands "
 			    "cannot be given");
 		m->slurp = 0;	/* as jq: . is null */
+		m->jobs = 1;	/* one record */
 		if (null_source(t) < 0) {
 			sz_msg(t, "error", NULL, 0, "out of memory");
 			return SZ_EXIT_FAIL;
