@@ -133,7 +133,6 @@ static const sz_proc batch_proc = {
 	.record = batch_record,
 	.end = batch_end,
 	.stats = batch_stats,
-	.drain_on_stop = 1,
 };
 
 static int

@@ -212,7 +212,6 @@ static const sz_proc buffer_proc = {
 	.end = buffer_end,
 	.idle = buffer_idle,
 	.stats = buffer_stats,
-	.drain_on_stop = 1,
 	.keep_pipe = 1,
 	.nonblock_out = 1,
 };

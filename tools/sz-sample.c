@@ -260,7 +260,7 @@ static const sz_proc every_proc = {
 };
 static const sz_proc reservoir_proc = {
 	.record = reservoir_record, .end = reservoir_end,
-	.stats = sample_stats, .drain_on_stop = 1,
+	.stats = sample_stats,
 };
 
 /* ---- main ---------------------------------------------------------- */

@@ -1037,17 +1037,16 @@ stopped_lines(sz_tool *t)
 	}
 }
 
-/* A stop signal: records already read are delivered first if the tool
- * asked for it (drain_on_stop), then no more. */
+/* A stop signal: the records already read (in the sources' buffers) are
+ * delivered first, in every tool, then no more: a record the process took
+ * from its input is never lost to a signal. */
 static void
 stop_input(sz_tool *t)
 {
-	if (t->proc->drain_on_stop) {
-		sz_srcset_resume(&t->src);
-		while (!t->stopping && !t->src.paused && pump(t))
-			;
-		t->stop_drained = !t->src.paused;
-	}
+	sz_srcset_resume(&t->src);
+	while (!t->stopping && !t->src.paused && pump(t))
+		;
+	t->stop_drained = !t->src.paused;
 	t->stopping = 1;
 }
 

@@ -71,10 +71,6 @@ typedef struct sz_proc {
 	    int eof);
 	/* Do not validate records as JSON (tools that read other formats). */
 	int raw;
-	/* On a stop signal, deliver the records already read (still in the
-	 * read buffer) to record() before end(); a line read only in part
-	 * becomes a dead letter of the kind "stopped". */
-	int drain_on_stop;
 	/* A second SIGINT/SIGTERM while the tool is stopping is handed to
 	 * this instead of ending the process at once (a third one does):
 	 * for a tool whose end() keeps running for a while (sz-throttle's
@@ -154,7 +150,7 @@ struct sz_tool {
 	uint64_t nbad;		/* bad input so far (sz_bad), for
 				   --max-errors and --fail-at-end */
 	int stopped_again;	/* proc->stop_again was called */
-	int stop_drained;	/* drain_on_stop delivered what was read */
+	int stop_drained;	/* the stop delivered what was read */
 	int out_oflags;		/* stdout's flags before nonblock_out */
 };
 

@@ -498,7 +498,6 @@ static const sz_proc par_proc = {
 	.stats = map_stats,
 	.raw = 1,
 	.input_event = par_input_event,
-	.drain_on_stop = 1,	/* records read before SIGTERM are mapped */
 };
 
 /*

@@ -164,9 +164,9 @@ debounce_free(struct throttle *th)
 
 const sz_proc debounce_proc = {
 	.record = debounce_record, .end = debounce_end,
-	.stats = throttle_stats, .drain_on_stop = 1,
+	.stats = throttle_stats,
 };
 const sz_proc key_debounce_proc = {
 	.record = key_debounce_record, .end = debounce_end,
-	.stats = throttle_stats, .drain_on_stop = 1,
+	.stats = throttle_stats,
 };

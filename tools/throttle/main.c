@@ -89,9 +89,9 @@ refill(const struct throttle *th, struct bucket *b, uint64_t now)
  * The records waiting for a token are in th->q: while reading, the one
  * that found the bucket empty (the input is paused until it is written);
  * after a stop signal, also those read before it, which the runtime hands
- * over at once (drain_on_stop). end() then keeps the loop running: they go
- * out at the pace for up to --drain, and what is left at its end, or at a
- * second signal, becomes dead letters of the kind "stopped".
+ * over at once (as in every tool). end() then keeps the loop running:
+ * they go out at the pace for up to --drain, and what is left at its end,
+ * or at a second signal, becomes dead letters of the kind "stopped".
  */
 
 static void arm(sz_tool *t, uint64_t now);
@@ -339,7 +339,7 @@ throttle_stats(sz_tool *t, sz_statv *v)
 
 static const sz_proc pace_proc = {
 	.record = pace_record, .end = pace_end, .stats = throttle_stats,
-	.drain_on_stop = 1, .stop_again = pace_stop_again,
+	.stop_again = pace_stop_again,
 };
 static const sz_proc drop_proc = {
 	.record = drop_record, .stats = throttle_stats,
