@@ -369,9 +369,17 @@ fromcsv_chunk(sz_tool *t, const char *p, size_t n, const char *file, int eof)
 	int rc;
 
 	if (!f->in_file) {
+		const char *hint = sz_compressed_hint(p, n);
+
 		sz_csvin_file(&f->in, file);
 		f->in_file = 1;
 		f->have_keys = 0;
+		if (hint != NULL) {	/* not CSV: no row of it is right */
+			t->st.bytes_in += n;
+			t->st.in++;
+			t->st.errors++;
+			return sz_fail_at(t, SZ_EXIT_DATA, file, 1, "%s", hint);
+		}
 	}
 	t->st.bytes_in += n;
 	rc = eof ? sz_csvin_finish(&f->in) : sz_csvin_feed(&f->in, p, n);

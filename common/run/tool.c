@@ -723,8 +723,8 @@ on_write_intr(void *ud)
  * opens a value that the end of the line leaves open (`off`, where the
  * scanner stopped, is the end).
  */
-static const char *
-first_line_hint(const char *p, size_t n, size_t off)
+const char *
+sz_compressed_hint(const char *p, size_t n)
 {
 	static const struct { const char *magic; size_t len; const char *hint; }
 	    z[] = {
@@ -733,13 +733,23 @@ first_line_hint(const char *p, size_t n, size_t off)
 		{ "\xfd" "7zXZ", 5, "compressed input: use xzcat" },
 		{ "BZh", 3, "compressed input: use bzcat" },
 	};
-	size_t i = 0;
 
 	for (size_t k = 0; k < sizeof(z) / sizeof(z[0]); k++)
 		if (n >= z[k].len && memcmp(p, z[k].magic, z[k].len) == 0 &&
 		    (k != 3 || (n >= 10 && p[3] >= '1' && p[3] <= '9' &&
 		    memcmp(p + 4, "1AY&SY", 6) == 0)))
 			return z[k].hint;
+	return NULL;
+}
+
+static const char *
+first_line_hint(const char *p, size_t n, size_t off)
+{
+	const char *hint = sz_compressed_hint(p, n);
+	size_t i = 0;
+
+	if (hint != NULL)
+		return hint;
 	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
 	if (i < n && (p[i] == '{' || p[i] == '[') && off >= n)

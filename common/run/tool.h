@@ -264,6 +264,9 @@ int sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
  * off): sz_bad with the runtime's message. */
 int sz_bad_json(sz_tool *t, const sz_rec *r, const char *reason,
     size_t off);
+/* The first bytes of a file (n of them) are compressed data: the hint for
+ * the message ("compressed input: use zcat"), or NULL. */
+const char *sz_compressed_hint(const char *p, size_t n);
 /* Report an input event as the runtime does (see proc->input_event). */
 void sz_input_event(sz_tool *t, int ev, int err, const char *file,
     unsigned long line);
