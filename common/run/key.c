@@ -85,14 +85,11 @@ sz_key_free(sz_key *k)
 	sz_buf_free(&k->tb);
 }
 
-int
-sz_key_eval(sz_key *k, const sz_rec *r)
+/* What an expression's answer means for a key. */
+static int
+key_answer(int k)
 {
-	sz_buf_reset(&k->kb);
-	if (!k->have_key)
-		return sz_json_canon(r->p, r->n, &k->kb) < 0 ?
-		    SZ_KEY_NOMEM : SZ_KEY_OK;
-	switch (sz_expr_key(&k->key, r, &k->kb)) {
+	switch (k) {
 	case SZ_EXPR_ERROR:
 		return SZ_KEY_JQ;
 	case SZ_EXPR_EMPTY:
@@ -102,19 +99,23 @@ sz_key_eval(sz_key *k, const sz_rec *r)
 }
 
 int
+sz_key_eval(sz_key *k, const sz_rec *r)
+{
+	sz_buf_reset(&k->kb);
+	if (!k->have_key)
+		return sz_json_canon(r->p, r->n, &k->kb) < 0 ?
+		    SZ_KEY_NOMEM : SZ_KEY_OK;
+	return key_answer(sz_expr_key(&k->key, r, &k->kb));
+}
+
+int
 sz_key_value(sz_key *k, const sz_rec *r)
 {
 	sz_buf_reset(&k->kb);
 	if (!k->have_key)
 		return sz_json_compact(r->p, r->n, &k->kb) < 0 ?
 		    SZ_KEY_NOMEM : SZ_KEY_OK;
-	switch (sz_expr_value(&k->key, r, &k->kb)) {
-	case SZ_EXPR_ERROR:
-		return SZ_KEY_JQ;
-	case SZ_EXPR_EMPTY:
-		return SZ_KEY_NONE;
-	}
-	return SZ_KEY_OK;
+	return key_answer(sz_expr_value(&k->key, r, &k->kb));
 }
 
 /* A time that cannot be read: its message into k->tb (reason NULL: no
