@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agg.h - sz-aggregate: the reducers (reduce.c) and the tool (main.c).
+ *
+ * A group is one state per reducer, kept in a keymap (never touched, so
+ * its recency order is the order in which groups were first seen). A
+ * record's values are all read before any reducer takes them, so that a
+ * record found bad (--strict) is left out of every reducer.
+ */
+#ifndef SZ_AGG_H
+#define SZ_AGG_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/keymap.h"
+#include "jq/expr.h"
+#include "run/tool.h"
+
+enum {
+	R_COUNT, R_SUM, R_AVG, R_MIN, R_MAX, R_FIRST, R_LAST, R_STDDEV,
+	R_DISTINCT, R_PERCENTILE, R_COLLECT, R_REDUCE
+};
+
+#define AGG_MAX_Q 16
+
+/* One reducer as given on the command line. */
+struct reducer {
+	int kind;
+	char *name;		/* output name */
+	const char *opt;	/* "--sum", for messages */
+	char *src;		/* its expression (REDUCE: UPDATE, wrapped) */
+	char *init;		/* REDUCE: INIT */
+	sz_expr e, ie;		/* compiled (ie: INIT) */
+	double q[AGG_MAX_Q];	/* PERCENTILE: the Qs, in percent */
+	char *qname[AGG_MAX_Q];
+	int nq;
+	/* Per record: the value read (text) and whether there is one. */
+	sz_buf v;
+	int have;
+};
+
+/* A number read from a value's text. */
+struct num {
+	int isint;		/* an integer that fits in int64 */
+	int64_t i;
+	double d;
+};
+
+struct sketch;			/* percentile approximation (reduce.c) */
+
+/* The state of one reducer in one group. */
+struct rstate {
+	uint64_t n;		/* values taken */
+	int inexact;		/* SUM/AVG: the sum left int64 */
+	int64_t isum;
+	double s, c;		/* Neumaier sum and compensation */
+	double mean, m2;	/* STDDEV: Welford */
+	struct num best;	/* MIN/MAX */
+	sz_buf text;		/* FIRST/LAST/COLLECT (array body)/REDUCE */
+	sz_keymap *set;		/* DISTINCT: exact set, or NULL */
+	uint8_t *hll;		/* DISTINCT: HyperLogLog registers */
+	double *vals;		/* PERCENTILE: exact values */
+	size_t nvals, avals;
+	struct sketch *sk;	/* PERCENTILE: beyond --max-exact */
+};
+
+struct group {
+	sz_buf fields;		/* "name":value,... of the group-by */
+	size_t bytes;		/* held by COLLECT and others, counted */
+	struct rstate r[];
+};
+
+struct agg {
+	/* --group-by */
+	char **gname;
+	char **gsrc;
+	sz_expr *ge;
+	int ng;
+	struct reducer *red;
+	int nred;
+	int strict, slow;
+	uint64_t max_keys, max_distinct, max_exact, max_bytes;
+	int max_keys_set;
+	sz_keymap *groups;
+	sz_buf key, gvals, tmp, out;
+	uint64_t skipped, forced, estimated, ngroups;
+	uint64_t held;		/* bytes held by all groups */
+	sz_tool *t;
+	int write_err;
+};
+
+/* reduce.c */
+int agg_num(const char *p, size_t n, struct num *x);
+int agg_is_number(const char *p, size_t n);
+/* Take the reducer's value (red->v) into st; 0, or -1 out of memory.
+ * *grown is what st holds more. */
+int agg_take(struct agg *a, struct reducer *red, struct rstate *st,
+    size_t *grown);
+/* Append the reducer's result ("name":value) to out; 0 or -1. */
+int agg_result(struct agg *a, struct reducer *red, struct rstate *st,
+    sz_buf *out);
+void agg_state_free(struct reducer *red, struct rstate *st);
+int agg_numeric(int kind);
+
+#endif

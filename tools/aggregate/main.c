@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sz-aggregate - reduce the whole input, per group, to one line per group
+ * (count, sum, avg, min, max, first, last, stddev, distinct, percentile,
+ * collect and any jq fold), written at end of input (mlr stats1).
+ *
+ * Memory per group is a few values per reducer, except for --collect
+ * (bounded by --max-bytes), exact --distinct and --percentile (bounded by
+ * --max-distinct and --max-exact per group). Groups are bounded by
+ * --max-keys; at a bound the group seen first is written at once and
+ * forgotten (counted in "forced"), so that nothing is lost.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+#include "json/str.h"
+
+#include "agg.h"
+
+static const char usage[] =
+"Usage: sz-aggregate [OPTION]... REDUCER... [FILE]...\n"
+"Aggregate the NDJSON records of the whole input, per group, and write one\n"
+"line per group at the end of the input: group fields, then the reducers.\n"
+"\n"
+"  -g, --group-by [NAME=]EXPR  group by the value of EXPR (repeatable)\n"
+"Reducers (each repeatable; NAME defaults to REDUCER_PATH, e.g. sum_amount):\n"
+"      --count[=NAME]          the number of records (\"count\")\n"
+"      --sum [NAME=]EXPR       the sum of the numbers EXPR yields\n"
+"      --avg [NAME=]EXPR       their mean\n"
+"      --min [NAME=]EXPR       the least of them\n"
+"      --max [NAME=]EXPR       the greatest\n"
+"      --first [NAME=]EXPR     the first value of EXPR\n"
+"      --last [NAME=]EXPR      the last value of EXPR\n"
+"      --stddev [NAME=]EXPR    the sample standard deviation (n - 1)\n"
+"      --distinct [NAME=]EXPR  the number of distinct values\n"
+"      --percentile [NAME=]EXPR:Q[,Q]...  nearest-rank percentiles Q (in\n"
+"                              percent); several give an object\n"
+"      --collect [NAME=]EXPR   the values as an array\n"
+"      --reduce NAME=INIT:UPDATE  a jq fold: INIT on the group's first\n"
+"                              record, then UPDATE on each record with\n"
+"                              $acc the value so far\n"
+"Bounds:\n"
+"      --max-keys N            at most N groups (default 1000000); at the\n"
+"                              bound the first-seen group is written early\n"
+"      --max-distinct N        exact --distinct up to N values per group\n"
+"                              (default 100000), then an estimate\n"
+"      --max-exact N           exact --percentile up to N values per group\n"
+"                              (default 100000), then within 1%\n"
+"      --max-bytes=SIZE        bytes held by --collect (default 256MiB)\n"
+"      --strict                a value that is not a number is bad input\n"
+"                              (kind validation), not skipped\n"
+"      --no-fast               always evaluate expressions with libjq\n"
+SZ_JQ_HELP;
+
+enum {
+	OPT_COUNT = SZ_OPT_TOOL, OPT_SUM, OPT_AVG, OPT_MIN, OPT_MAX,
+	OPT_FIRST, OPT_LAST, OPT_STDDEV, OPT_DISTINCT, OPT_PERCENTILE,
+	OPT_COLLECT, OPT_REDUCE, OPT_MAXKEYS, OPT_MAXDISTINCT, OPT_MAXEXACT,
+	OPT_MAXBYTES, OPT_STRICT, OPT_NOFAST
+};
+
+static const struct option longopts[] = {
+	{ "group-by", required_argument, NULL, 'g' },
+	{ "count", optional_argument, NULL, OPT_COUNT },
+	{ "sum", required_argument, NULL, OPT_SUM },
+	{ "avg", required_argument, NULL, OPT_AVG },
+	{ "min", required_argument, NULL, OPT_MIN },
+	{ "max", required_argument, NULL, OPT_MAX },
+	{ "first", required_argument, NULL, OPT_FIRST },
+	{ "last", required_argument, NULL, OPT_LAST },
+	{ "stddev", required_argument, NULL, OPT_STDDEV },
+	{ "distinct", required_argument, NULL, OPT_DISTINCT },
+	{ "percentile", required_argument, NULL, OPT_PERCENTILE },
+	{ "collect", required_argument, NULL, OPT_COLLECT },
+	{ "reduce", required_argument, NULL, OPT_REDUCE },
+	{ "max-keys", required_argument, NULL, OPT_MAXKEYS },
+	{ "max-distinct", required_argument, NULL, OPT_MAXDISTINCT },
+	{ "max-exact", required_argument, NULL, OPT_MAXEXACT },
+	{ "max-bytes", required_argument, NULL, OPT_MAXBYTES },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	SZ_JQ_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *const rname[] = {
+	"count", "sum", "avg", "min", "max", "first", "last", "stddev",
+	"distinct", "percentile", "collect", "reduce"
+};
+
+/* ---- names ------------------------------------------------------------ */
+
+/* "NAME=" at the start of s (NAME of letters, digits, _ and -, and not
+ * "=="): its length, else 0. */
+static size_t
+name_prefix(const char *s)
+{
+	size_t i = 0;
+
+	while (isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-')
+		i++;
+	if (i > 0 && s[i] == '=' && s[i + 1] != '=')
+		return i;
+	return 0;
+}
+
+/* The default name of a simple path (.a.b -> a_b) after `prefix`, or
+ * NULL. */
+static char *
+path_name(const char *prefix, const char *src)
+{
+	sz_buf b = SZ_BUF_INIT;
+	const char *p = src;
+
+	while (*p == ' ')
+		p++;
+	if (*p != '.')
+		return NULL;
+	if (prefix != NULL && (sz_buf_adds(&b, prefix) != 0 ||
+	    sz_buf_addc(&b, '_') != 0))
+		goto fail;
+	while (*p == '.') {
+		const char *s = ++p;
+
+		if (!(isalpha((unsigned char)*p) || *p == '_'))
+			goto fail;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (b.len > 0 && b.p[b.len - 1] != '_' &&
+		    sz_buf_addc(&b, '_') != 0)
+			goto fail;
+		if (sz_buf_add(&b, s, (size_t)(p - s)) != 0)
+			goto fail;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p != '\0' || b.len == 0)
+		goto fail;
+	return b.p;
+fail:
+	sz_buf_free(&b);
+	return NULL;
+}
+
+/* Split "[NAME=]EXPR" into a name and the expression. */
+static int
+split_named(struct agg *a, sz_tool *t, const char *opt, const char *prefix,
+    const char *arg, char **name, char **src)
+{
+	size_t k = name_prefix(arg);
+
+	(void)a;
+	if (k > 0) {
+		*name = strndup(arg, k);
+		*src = strdup(arg + k + 1);
+	} else {
+		*name = path_name(prefix, arg);
+		*src = strdup(arg);
+		if (*name == NULL) {
+			free(*src);
+			*src = NULL;
+			return sz_opt_fail(&t->o, "%s: '%s' is not a simple "
+			    "path (.a.b): give a name, %s NAME=EXPR", opt,
+			    arg, opt);
+		}
+	}
+	if (*name == NULL || *src == NULL)
+		return sz_opt_fail(&t->o, "%s: out of memory", opt);
+	return 0;
+}
+
+/* The first ':' of s outside strings and brackets, or NULL. */
+static char *
+top_colon(char *s)
+{
+	int depth = 0, instr = 0;
+
+	for (; *s; s++) {
+		if (instr) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				instr = 0;
+		} else if (*s == '"')
+			instr = 1;
+		else if (*s == '(' || *s == '[' || *s == '{')
+			depth++;
+		else if (*s == ')' || *s == ']' || *s == '}')
+			depth--;
+		else if (*s == ':' && depth == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int
+add_reducer(sz_tool *t, int kind, const char *arg)
+{
+	struct agg *a = t->ud;
+	struct reducer *r, *nr;
+	const char *opt;
+	int rc;
+
+	nr = realloc(a->red, (size_t)(a->nred + 1) * sizeof(*nr));
+	if (nr == NULL)
+		return sz_opt_fail(&t->o, "out of memory");
+	a->red = nr;
+	r = &a->red[a->nred];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	opt = kind == R_COUNT ? "--count" : kind == R_SUM ? "--sum" :
+	    kind == R_AVG ? "--avg" : kind == R_MIN ? "--min" :
+	    kind == R_MAX ? "--max" : kind == R_FIRST ? "--first" :
+	    kind == R_LAST ? "--last" : kind == R_STDDEV ? "--stddev" :
+	    kind == R_DISTINCT ? "--distinct" : kind == R_PERCENTILE ?
+	    "--percentile" : kind == R_COLLECT ? "--collect" : "--reduce";
+	r->opt = opt;
+	if (kind == R_COUNT) {
+		if ((r->name = strdup(arg ? arg : "count")) == NULL)
+			return sz_opt_fail(&t->o, "out of memory");
+		a->nred++;
+		return 0;
+	}
+	if (kind == R_REDUCE) {
+		size_t k = name_prefix(arg);
+		char *rest, *c;
+		sz_buf w = SZ_BUF_INIT;
+
+		if (k == 0)
+			return sz_opt_fail(&t->o, "--reduce: '%s' is not "
+			    "NAME=INIT:UPDATE", arg);
+		if ((rest = strdup(arg + k + 1)) == NULL ||
+		    (r->name = strndup(arg, k)) == NULL)
+			return sz_opt_fail(&t->o, "out of memory");
+		if ((c = top_colon(rest)) == NULL) {
+			free(rest);
+			return sz_opt_fail(&t->o, "--reduce: '%s' is not "
+			    "NAME=INIT:UPDATE", arg);
+		}
+		*c = '\0';
+		/* UPDATE runs on [$acc, record]. */
+		if (sz_buf_printf(&w, ".[0] as $acc | .[1] | (%s)",
+		    c + 1) != 0 || (r->init = strdup(rest)) == NULL) {
+			free(rest);
+			return sz_opt_fail(&t->o, "out of memory");
+		}
+		free(rest);
+		r->src = w.p;
+		a->nred++;
+		return 0;
+	}
+	if (kind == R_PERCENTILE) {
+		char *s = strdup(arg), *c, *q, *save = NULL;
+
+		if (s == NULL)
+			return sz_opt_fail(&t->o, "out of memory");
+		if ((c = strrchr(s, ':')) == NULL) {
+			free(s);
+			return sz_opt_fail(&t->o, "--percentile: '%s' is not "
+			    "[NAME=]EXPR:Q[,Q]...", arg);
+		}
+		*c = '\0';
+		for (q = strtok_r(c + 1, ",", &save); q != NULL;
+		    q = strtok_r(NULL, ",", &save)) {
+			char *end;
+			double v = strtod(q, &end);
+
+			if (*q == '\0' || *end != '\0' || !(v >= 0 &&
+			    v <= 100) || r->nq == AGG_MAX_Q) {
+				free(s);
+				return sz_opt_fail(&t->o, "--percentile: '%s'"
+				    " is not a percent from 0 to 100 (at "
+				    "most %d)", q, AGG_MAX_Q);
+			}
+			r->q[r->nq] = v;
+			if (asprintf(&r->qname[r->nq], "p%s", q) < 0) {
+				free(s);
+				return sz_opt_fail(&t->o, "out of memory");
+			}
+			r->nq++;
+		}
+		if (r->nq == 0) {
+			free(s);
+			return sz_opt_fail(&t->o, "--percentile: no Q in "
+			    "'%s'", arg);
+		}
+		rc = split_named(a, t, opt, rname[kind], s, &r->name,
+		    &r->src);
+		free(s);
+	} else
+		rc = split_named(a, t, opt, rname[kind], arg, &r->name,
+		    &r->src);
+	if (rc != 0)
+		return rc;
+	a->nred++;
+	return 0;
+}
+
+static int
+add_group(sz_tool *t, const char *arg)
+{
+	struct agg *a = t->ud;
+	char **nn = realloc(a->gname, (size_t)(a->ng + 1) * sizeof(*nn));
+	char **ns;
+
+	if (nn == NULL)
+		return sz_opt_fail(&t->o, "out of memory");
+	a->gname = nn;
+	if ((ns = realloc(a->gsrc, (size_t)(a->ng + 1) * sizeof(*ns))) == NULL)
+		return sz_opt_fail(&t->o, "out of memory");
+	a->gsrc = ns;
+	a->gname[a->ng] = a->gsrc[a->ng] = NULL;
+	a->ng++;
+	return split_named(a, t, "--group-by", NULL, arg,
+	    &a->gname[a->ng - 1], &a->gsrc[a->ng - 1]);
+}
+
+/* ---- groups ----------------------------------------------------------- */
+
+static size_t
+group_size(const struct agg *a)
+{
+	return sizeof(struct group) + (size_t)a->nred * sizeof(struct rstate);
+}
+
+static void
+group_free(struct agg *a, struct group *g)
+{
+	sz_buf_free(&g->fields);
+	for (int i = 0; i < a->nred; i++)
+		agg_state_free(&a->red[i], &g->r[i]);
+	a->held -= g->bytes < a->held ? g->bytes : a->held;
+	free(g);
+}
+
+/* Write a group's line. */
+static void
+group_write(struct agg *a, struct group *g)
+{
+	sz_buf *o = &a->out;
+
+	sz_buf_reset(o);
+	if (a->write_err)
+		return;
+	if (sz_buf_addc(o, '{') != 0 ||
+	    sz_buf_add(o, g->fields.p ? g->fields.p : "", g->fields.len) != 0)
+		goto nomem;
+	for (int i = 0; i < a->nred; i++)
+		if (agg_result(a, &a->red[i], &g->r[i], o) != 0)
+			goto nomem;
+	if (sz_buf_addc(o, '}') != 0)
+		goto nomem;
+	if (sz_emit(a->t, o->p, o->len) != 0)
+		a->write_err = 1;
+	return;
+nomem:
+	a->write_err = 1;
+	sz_fail(a->t, 1, "out of memory writing a group");
+}
+
+/* The keymap is full: the group seen first goes out now. */
+static void
+group_evict(void *ud, const char *key, size_t n, void *value)
+{
+	struct agg *a = ud;
+	struct group *g = *(struct group **)value;
+
+	(void)key, (void)n;
+	a->forced++;
+	group_write(a, g);
+	group_free(a, g);
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static int
+agg_record(sz_tool *t, const sz_rec *r)
+{
+	struct agg *a = t->ud;
+	struct group *g, **slot;
+	int k, created;
+	size_t grown = 0;
+
+	sz_buf_reset(&a->key);
+	sz_buf_reset(&a->gvals);
+	for (int i = 0; i < a->ng; i++) {
+		sz_buf_reset(&a->tmp);
+		k = sz_expr_value(&a->ge[i], r, &a->tmp);
+		if (k == SZ_EXPR_ERROR)
+			return sz_expr_bad(t, r, &a->ge[i], "--group-by");
+		if (k == SZ_EXPR_EMPTY)
+			return sz_bad(t, r, "key", 1, "--group-by %s yields "
+			    "no value", a->gsrc[i]);
+		if ((i > 0 && sz_buf_addc(&a->key, ',') != 0) ||
+		    sz_json_canon(a->tmp.p, a->tmp.len, &a->key) != 0 ||
+		    (i > 0 && sz_buf_addc(&a->gvals, ',') != 0) ||
+		    sz_buf_add_jstr(&a->gvals, a->gname[i],
+		    strlen(a->gname[i])) != 0 ||
+		    sz_buf_addc(&a->gvals, ':') != 0 ||
+		    sz_json_compact(a->tmp.p, a->tmp.len, &a->gvals) != 0)
+			return sz_fail(t, 1, "out of memory");
+	}
+	/* Every value first: a bad record is left out of every reducer. */
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+
+		red->have = 0;
+		if (red->kind == R_COUNT || red->kind == R_REDUCE)
+			continue;
+		sz_buf_reset(&red->v);
+		k = red->kind == R_DISTINCT ?
+		    sz_expr_key(&red->e, r, &red->v) :
+		    sz_expr_value(&red->e, r, &red->v);
+		if (k == SZ_EXPR_ERROR)
+			return sz_expr_bad(t, r, &red->e, red->opt);
+		red->have = k == SZ_EXPR_TRUE;
+		if (agg_numeric(red->kind) && (!red->have ||
+		    !agg_is_number(red->v.p, red->v.len))) {
+			if (a->strict)
+				return sz_bad(t, r, "validation", 1,
+				    "%s %s: %s is not a number", red->opt,
+				    red->src, red->have ? red->v.p :
+				    "no value");
+			red->have = 0;
+			a->skipped++;
+		}
+	}
+	slot = sz_keymap_put(a->groups, a->key.p ? a->key.p : "",
+	    a->key.len, &created);
+	if (slot == NULL)
+		return sz_fail(t, 1, "out of memory");
+	if (created) {
+		if ((g = calloc(1, group_size(a))) == NULL) {
+			sz_keymap_del(a->groups, slot);
+			return sz_fail(t, 1, "out of memory");
+		}
+		if (sz_buf_add(&g->fields, a->gvals.p ? a->gvals.p : "",
+		    a->gvals.len) != 0) {
+			free(g);
+			sz_keymap_del(a->groups, slot);
+			return sz_fail(t, 1, "out of memory");
+		}
+		*slot = g;
+		a->ngroups++;
+	}
+	g = *slot;
+	/* Folds: the new state of each, before any reducer takes. */
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+		struct rstate *st = &g->r[i];
+		sz_rec in = *r;
+
+		if (red->kind != R_REDUCE)
+			continue;
+		if (st->text.len == 0) {
+			sz_buf_reset(&st->text);
+			k = sz_expr_value(&red->ie, r, &st->text);
+			if (k == SZ_EXPR_ERROR)
+				return sz_expr_bad(t, r, &red->ie, red->opt);
+			if (k != SZ_EXPR_TRUE && sz_buf_adds(&st->text,
+			    "null") != 0)
+				return sz_fail(t, 1, "out of memory");
+		}
+		sz_buf_reset(&a->tmp);
+		if (sz_buf_addc(&a->tmp, '[') != 0 ||
+		    sz_buf_add(&a->tmp, st->text.p, st->text.len) != 0 ||
+		    sz_buf_addc(&a->tmp, ',') != 0 ||
+		    sz_buf_add(&a->tmp, r->p, r->n) != 0 ||
+		    sz_buf_addc(&a->tmp, ']') != 0)
+			return sz_fail(t, 1, "out of memory");
+		in.p = a->tmp.p;
+		in.n = a->tmp.len;
+		in.ix = NULL;
+		sz_buf_reset(&red->v);
+		k = sz_expr_value(&red->e, &in, &red->v);
+		if (k == SZ_EXPR_ERROR)
+			return sz_expr_bad(t, r, &red->e, red->opt);
+		red->have = k == SZ_EXPR_TRUE;
+	}
+	for (int i = 0; i < a->nred; i++)
+		if (agg_take(a, &a->red[i], &g->r[i], &grown) != 0)
+			return sz_fail(t, 1, "out of memory");
+	g->bytes += grown;
+	a->held += grown;
+	/* Over --max-bytes: the groups seen first go out early. */
+	while (a->held > a->max_bytes && sz_keymap_count(a->groups) > 0) {
+		void *v = sz_keymap_oldest(a->groups);
+
+		group_evict(a, NULL, 0, v);
+		sz_keymap_del(a->groups, v);
+	}
+	return a->write_err ? -1 : 0;
+}
+
+static int
+agg_end(sz_tool *t)
+{
+	struct agg *a = t->ud;
+	void *v, *next;
+
+	for (v = sz_keymap_oldest(a->groups); v != NULL; v = next) {
+		next = sz_keymap_next(a->groups, v);
+		group_write(a, *(struct group **)v);
+		group_free(a, *(struct group **)v);
+		sz_keymap_del(a->groups, v);
+	}
+	return a->write_err ? -1 : 0;
+}
+
+static void
+agg_stats(sz_tool *t, sz_statv *v)
+{
+	struct agg *a = t->ud;
+
+	sz_stat_counter(v, "skipped", a->skipped);
+	sz_stat_counter(v, "forced", a->forced);
+	sz_stat_counter(v, "estimated", a->estimated);
+	sz_stat_counter(v, "groups", a->ngroups);
+}
+
+static const sz_proc agg_proc = {
+	.record = agg_record,
+	.end = agg_end,
+	.stats = agg_stats,
+};
+
+/* ---- the tool --------------------------------------------------------- */
+
+static void
+agg_init(sz_tool *t)
+{
+	struct agg *a = t->ud;
+
+	a->t = t;
+	a->max_keys = 1000000;
+	a->max_distinct = 100000;
+	a->max_exact = 100000;
+	a->max_bytes = (uint64_t)256 << 20;
+}
+
+static int
+agg_option(sz_tool *t, int c)
+{
+	struct agg *a = t->ud;
+
+	switch (c) {
+	case 'g':
+		return add_group(t, optarg);
+	case OPT_COUNT:
+		return add_reducer(t, R_COUNT, optarg);
+	case OPT_SUM: case OPT_AVG: case OPT_MIN: case OPT_MAX:
+	case OPT_FIRST: case OPT_LAST: case OPT_STDDEV: case OPT_DISTINCT:
+	case OPT_PERCENTILE: case OPT_COLLECT: case OPT_REDUCE:
+		return add_reducer(t, R_SUM + (c - OPT_SUM), optarg);
+	case OPT_MAXKEYS:
+		return sz_opt_count(&t->o, "--max-keys", 1,
+		    UINT64_C(3000000000), &a->max_keys);
+	case OPT_MAXDISTINCT:
+		return sz_opt_count(&t->o, "--max-distinct", 1,
+		    UINT64_C(100000000), &a->max_distinct);
+	case OPT_MAXEXACT:
+		return sz_opt_count(&t->o, "--max-exact", 1,
+		    UINT64_C(1000000000), &a->max_exact);
+	case OPT_MAXBYTES:
+		return sz_opt_size(&t->o, "--max-bytes", &a->max_bytes);
+	case OPT_STRICT:
+		a->strict = 1;
+		break;
+	case OPT_NOFAST:
+		a->slow = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+agg_start(sz_tool *t)
+{
+	struct agg *a = t->ud;
+	int rc;
+
+	if (a->nred == 0)
+		return sz_usage(t, "no reducer (--count, --sum EXPR, ...)");
+	if ((a->ge = calloc((size_t)a->ng + 1, sizeof(*a->ge))) == NULL)
+		{ sz_msg(t, "error", NULL, 0, "out of memory"); return 1; }
+	for (int i = 0; i < a->ng; i++)
+		if ((rc = sz_tool_compile(t, &a->ge[i], a->gsrc[i], !a->slow,
+		    "--group-by")) >= 0)
+			return rc;
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+
+		if (red->src != NULL && (rc = sz_tool_compile(t, &red->e,
+		    red->src, !a->slow, red->opt)) >= 0)
+			return rc;
+		if (red->init != NULL && (rc = sz_tool_compile(t, &red->ie,
+		    red->init, !a->slow, red->opt)) >= 0)
+			return rc;
+	}
+	a->groups = sz_keymap_new(a->max_keys, sizeof(struct group *),
+	    group_evict, a);
+	if (a->groups == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return 1;
+	}
+	return -1;
+}
+
+static void
+agg_done(sz_tool *t)
+{
+	struct agg *a = t->ud;
+
+	if (a->groups != NULL) {
+		for (void *v = sz_keymap_oldest(a->groups); v != NULL;
+		    v = sz_keymap_next(a->groups, v))
+			group_free(a, *(struct group **)v);
+		sz_keymap_free(a->groups);
+	}
+	for (int i = 0; i < a->ng; i++) {
+		if (a->ge != NULL)
+			sz_expr_free(&a->ge[i]);
+		free(a->gname[i]);
+		free(a->gsrc[i]);
+	}
+	free(a->ge);
+	free(a->gname);
+	free(a->gsrc);
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+
+		if (red->src != NULL)
+			sz_expr_free(&red->e);
+		if (red->init != NULL)
+			sz_expr_free(&red->ie);
+		free(red->name);
+		free(red->src);
+		free(red->init);
+		for (int j = 0; j < red->nq; j++)
+			free(red->qname[j]);
+		sz_buf_free(&red->v);
+	}
+	free(a->red);
+	sz_buf_free(&a->key);
+	sz_buf_free(&a->gvals);
+	sz_buf_free(&a->tmp);
+	sz_buf_free(&a->out);
+}
+
+static const sz_tool_def agg_def = {
+	.prog = "sz-aggregate", .usage = usage, .shortopts = "g:",
+	.longopts = longopts, .jq = 1, .proc = &agg_proc, .init = agg_init,
+	.option = agg_option, .start = agg_start, .done = agg_done,
+};
+
+SZ_TOOL_MAIN(agg_def, struct agg)

@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reduce.c - sz-aggregate's reducers: what each keeps per group, how it
+ * takes a value and how it writes its result.
+ *
+ * Sums: integers are added exactly in 64 bits while they fit; from the
+ * first other number (or overflow) on, the sum is a double kept with
+ * Neumaier's compensated summation. Standard deviation: Welford's
+ * running mean and sum of squares (sample, n - 1). Distinct: an exact set
+ * of canonical texts up to --max-distinct, then HyperLogLog with 2^14
+ * registers (standard error 1.04 / 128 = 0.8%). Percentiles: the values
+ * themselves up to --max-exact (nearest rank), then a logarithmic
+ * histogram whose answers are within 1% of a value of the right rank
+ * (buckets [g^(i-1), g^i) with g = 1.01 / 0.99, answered by their
+ * middle, as DDSketch does).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "jq/jvtext.h"
+#include "json/json.h"
+#include "json/str.h"
+
+#include "agg.h"
+
+#define HLL_P 14
+#define HLL_M (1u << HLL_P)
+#define SK_ALPHA 0.01
+
+int
+agg_numeric(int kind)
+{
+	return kind == R_SUM || kind == R_AVG || kind == R_MIN ||
+	    kind == R_MAX || kind == R_STDDEV || kind == R_PERCENTILE;
+}
+
+int
+agg_is_number(const char *p, size_t n)
+{
+	return sz_json_type(p, p + n) == SZ_JNUMBER;
+}
+
+/* The number literal p[0..n) (trimmed). */
+int
+agg_num(const char *p, size_t n, struct num *x)
+{
+	char buf[32];
+
+	sz_json_trim(&p, &n);
+	x->isint = 0;
+	x->d = sz_json_num(p, n);
+	if (n < sizeof(buf) && memchr(p, '.', n) == NULL &&
+	    memchr(p, 'e', n) == NULL && memchr(p, 'E', n) == NULL) {
+		char *end;
+		long long v;
+
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		if (errno == 0 && *end == '\0' && !(v == 0 && buf[0] == '-')) {
+			x->isint = 1;
+			x->i = v;
+		}
+	}
+	return 0;
+}
+
+static void
+neumaier(struct rstate *st, double v)
+{
+	double t = st->s + v;
+
+	if (fabs(st->s) >= fabs(v))
+		st->c += (st->s - t) + v;
+	else
+		st->c += (v - t) + st->s;
+	st->s = t;
+}
+
+static void
+sum_add(struct rstate *st, const struct num *x)
+{
+	int64_t r;
+
+	if (!st->inexact && x->isint &&
+	    !__builtin_add_overflow(st->isum, x->i, &r)) {
+		st->isum = r;
+		return;
+	}
+	if (!st->inexact) {
+		/* Leave the integers: their sum as a double and what that
+		 * rounded away. */
+		st->inexact = 1;
+		st->s = (double)st->isum;
+		st->c = 0;
+		if (st->isum > -(INT64_C(1) << 62) &&
+		    st->isum < (INT64_C(1) << 62))
+			st->c = (double)(st->isum - (int64_t)st->s);
+	}
+	if (x->isint) {
+		/* An integer beyond 2^53 is not exactly a double: add it
+		 * in two parts. */
+		double hi = (double)x->i;
+
+		neumaier(st, hi);
+		if (x->i > -(INT64_C(1) << 62) && x->i < (INT64_C(1) << 62))
+			neumaier(st, (double)(x->i - (int64_t)hi));
+	} else
+		neumaier(st, x->d);
+}
+
+static double
+sum_value(const struct rstate *st)
+{
+	return st->inexact ? st->s + st->c : (double)st->isum;
+}
+
+/* a < b? */
+static int
+num_less(const struct num *a, const struct num *b)
+{
+	if (a->isint && b->isint)
+		return a->i < b->i;
+	return a->d < b->d;
+}
+
+static int
+add_num(sz_buf *out, const struct num *x)
+{
+	char nb[SZ_JV_NUMBUF];
+
+	if (x->isint)
+		return sz_buf_printf(out, "%" PRId64, x->i);
+	sz_jv_fmt_number(x->d, nb);
+	return sz_buf_adds(out, nb);
+}
+
+static int
+add_double(sz_buf *out, double d)
+{
+	char nb[SZ_JV_NUMBUF];
+
+	if (d != d || isinf(d))
+		return sz_buf_adds(out, "null");
+	sz_jv_fmt_number(d, nb);
+	return sz_buf_adds(out, nb);
+}
+
+/* ---- HyperLogLog ------------------------------------------------------ */
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+static void
+hll_add(uint8_t *reg, const char *p, size_t n)
+{
+	uint64_t h = mix64(sz_fnv1a(p, n));
+	uint32_t idx = (uint32_t)(h >> (64 - HLL_P));
+	uint64_t w = (h << HLL_P) | (UINT64_C(1) << (HLL_P - 1));
+	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
+
+	if (rank > reg[idx])
+		reg[idx] = rank;
+}
+
+static double
+hll_estimate(const uint8_t *reg)
+{
+	double m = HLL_M, sum = 0, e;
+	unsigned zeros = 0;
+
+	for (unsigned i = 0; i < HLL_M; i++) {
+		sum += ldexp(1.0, -reg[i]);
+		zeros += reg[i] == 0;
+	}
+	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	if (e <= 2.5 * m && zeros > 0)
+		e = m * log(m / zeros);
+	return e;
+}
+
+/* ---- the percentile sketch ------------------------------------------- */
+
+struct bins {
+	int64_t lo;		/* index of counts[0] */
+	size_t n;
+	uint64_t *counts;
+};
+
+struct sketch {
+	double lg;		/* log(gamma) */
+	struct bins pos, neg;
+	uint64_t zero, total;
+};
+
+static int
+bins_add(struct bins *b, int64_t i)
+{
+	if (b->n == 0) {
+		if ((b->counts = calloc(1, sizeof(*b->counts))) == NULL)
+			return -1;
+		b->lo = i;
+		b->n = 1;
+	} else if (i < b->lo || i >= b->lo + (int64_t)b->n) {
+		int64_t lo = i < b->lo ? i : b->lo;
+		int64_t hi = i >= b->lo + (int64_t)b->n ? i + 1 :
+		    b->lo + (int64_t)b->n;
+		uint64_t *c = calloc((size_t)(hi - lo), sizeof(*c));
+
+		if (c == NULL)
+			return -1;
+		memcpy(c + (b->lo - lo), b->counts, b->n * sizeof(*c));
+		free(b->counts);
+		b->counts = c;
+		b->lo = lo;
+		b->n = (size_t)(hi - lo);
+	}
+	b->counts[i - b->lo]++;
+	return 0;
+}
+
+static int
+sketch_add(struct sketch *k, double d)
+{
+	int rc = 0;
+
+	if (d != d)
+		return 0;
+	if (d == 0)
+		k->zero++;
+	else if (d > 0)
+		rc = bins_add(&k->pos, (int64_t)ceil(log(d) / k->lg));
+	else
+		rc = bins_add(&k->neg, (int64_t)ceil(log(-d) / k->lg));
+	if (rc == 0)
+		k->total++;
+	return rc;
+}
+
+static double
+bin_value(const struct sketch *k, int64_t i)
+{
+	double g = exp(k->lg);
+
+	return 2 * exp((double)i * k->lg) / (g + 1);
+}
+
+/* The value of nearest rank `rank` (1-based). */
+static double
+sketch_rank(const struct sketch *k, uint64_t rank)
+{
+	uint64_t seen = 0;
+
+	for (size_t j = k->neg.n; j-- > 0;) {
+		seen += k->neg.counts[j];
+		if (seen >= rank)
+			return -bin_value(k, k->neg.lo + (int64_t)j);
+	}
+	seen += k->zero;
+	if (seen >= rank)
+		return 0;
+	for (size_t j = 0; j < k->pos.n; j++) {
+		seen += k->pos.counts[j];
+		if (seen >= rank)
+			return bin_value(k, k->pos.lo + (int64_t)j);
+	}
+	return 0;
+}
+
+static void
+sketch_free(struct sketch *k)
+{
+	if (k == NULL)
+		return;
+	free(k->pos.counts);
+	free(k->neg.counts);
+	free(k);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Nearest rank of q percent among n values. */
+static uint64_t
+nearest_rank(double q, uint64_t n)
+{
+	double r = ceil(q / 100.0 * (double)n);
+
+	if (r < 1)
+		r = 1;
+	if (r > (double)n)
+		r = (double)n;
+	return (uint64_t)r;
+}
+
+/* ---- taking values ---------------------------------------------------- */
+
+static int
+take_distinct(struct agg *a, struct rstate *st, const char *p, size_t n,
+    size_t *grown)
+{
+	int created;
+
+	if (st->hll != NULL) {
+		hll_add(st->hll, p, n);
+		return 0;
+	}
+	if (st->set == NULL &&
+	    (st->set = sz_keymap_new(a->max_distinct + 1, 0, NULL,
+	    NULL)) == NULL)
+		return -1;
+	if (sz_keymap_get(st->set, p, n) != NULL)
+		return 0;
+	if (sz_keymap_count(st->set) >= a->max_distinct) {
+		/* Beyond the exact bound: every value seen into the
+		 * registers, the set freed. */
+		size_t kn;
+
+		if ((st->hll = calloc(HLL_M, 1)) == NULL)
+			return -1;
+		for (void *v = sz_keymap_oldest(st->set); v != NULL;
+		    v = sz_keymap_next(st->set, v)) {
+			const char *k = sz_keymap_key(st->set, v, &kn);
+
+			hll_add(st->hll, k, kn);
+		}
+		hll_add(st->hll, p, n);
+		sz_keymap_free(st->set);
+		st->set = NULL;
+		a->estimated++;
+		return 0;
+	}
+	if (sz_keymap_put(st->set, p, n, &created) == NULL)
+		return -1;
+	*grown += n + 32;
+	return 0;
+}
+
+static int
+take_percentile(struct agg *a, struct rstate *st, double d, size_t *grown)
+{
+	if (st->sk != NULL)
+		return sketch_add(st->sk, d);
+	if (st->nvals >= a->max_exact) {
+		if ((st->sk = calloc(1, sizeof(*st->sk))) == NULL)
+			return -1;
+		st->sk->lg = log((1 + SK_ALPHA) / (1 - SK_ALPHA));
+		for (size_t i = 0; i < st->nvals; i++)
+			if (sketch_add(st->sk, st->vals[i]) != 0)
+				return -1;
+		free(st->vals);
+		st->vals = NULL;
+		st->nvals = st->avals = 0;
+		a->estimated++;
+		return sketch_add(st->sk, d);
+	}
+	if (st->nvals == st->avals) {
+		size_t na = st->avals ? 2 * st->avals : 8;
+		double *v = realloc(st->vals, na * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		*grown += (na - st->avals) * sizeof(*v);
+		st->vals = v;
+		st->avals = na;
+	}
+	st->vals[st->nvals++] = d;
+	return 0;
+}
+
+int
+agg_take(struct agg *a, struct reducer *red, struct rstate *st,
+    size_t *grown)
+{
+	const char *p = red->v.p;
+	size_t n = red->v.len, before = st->text.alloc;
+	struct num x;
+	int rc = 0;
+
+	if (red->kind == R_COUNT) {
+		st->n++;
+		return 0;
+	}
+	if (!red->have)
+		return 0;
+	if (agg_numeric(red->kind))
+		agg_num(p, n, &x);
+	switch (red->kind) {
+	case R_SUM:
+	case R_AVG:
+		sum_add(st, &x);
+		break;
+	case R_MIN:
+		if (st->n == 0 || num_less(&x, &st->best))
+			st->best = x;
+		break;
+	case R_MAX:
+		if (st->n == 0 || num_less(&st->best, &x))
+			st->best = x;
+		break;
+	case R_STDDEV: {
+		double d = x.d - st->mean;
+
+		st->mean += d / (double)(st->n + 1);
+		st->m2 += d * (x.d - st->mean);
+		break;
+	}
+	case R_FIRST:
+		if (st->n == 0)
+			rc = sz_buf_add(&st->text, p, n);
+		break;
+	case R_LAST:
+	case R_REDUCE:
+		sz_buf_reset(&st->text);
+		rc = sz_buf_add(&st->text, p, n);
+		break;
+	case R_COLLECT:
+		if (st->n > 0)
+			rc = sz_buf_addc(&st->text, ',');
+		if (rc == 0)
+			rc = sz_buf_add(&st->text, p, n);
+		break;
+	case R_DISTINCT:
+		rc = take_distinct(a, st, p, n, grown);
+		break;
+	case R_PERCENTILE:
+		rc = take_percentile(a, st, x.d, grown);
+		break;
+	}
+	if (rc == 0)
+		st->n++;
+	if (st->text.alloc > before)
+		*grown += st->text.alloc - before;
+	return rc;
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static int
+add_name(sz_buf *out, const char *name)
+{
+	if (out->len > 0 && out->p[out->len - 1] != '{' &&
+	    sz_buf_addc(out, ',') != 0)
+		return -1;
+	if (sz_buf_add_jstr(out, name, strlen(name)) != 0)
+		return -1;
+	return sz_buf_addc(out, ':');
+}
+
+static int
+percentile_one(struct rstate *st, double q, sz_buf *out)
+{
+	uint64_t total = st->sk ? st->sk->total : st->nvals;
+
+	if (total == 0)
+		return sz_buf_adds(out, "null");
+	if (st->sk)
+		return add_double(out, sketch_rank(st->sk,
+		    nearest_rank(q, total)));
+	return add_double(out, st->vals[nearest_rank(q, total) - 1]);
+}
+
+int
+agg_result(struct agg *a, struct reducer *red, struct rstate *st,
+    sz_buf *out)
+{
+	int rc;
+
+	(void)a;
+	if (add_name(out, red->name) != 0)
+		return -1;
+	switch (red->kind) {
+	case R_COUNT:
+		return sz_buf_printf(out, "%" PRIu64, st->n);
+	case R_SUM:
+		if (!st->inexact)
+			return sz_buf_printf(out, "%" PRId64, st->isum);
+		return add_double(out, sum_value(st));
+	case R_AVG:
+		if (st->n == 0)
+			return sz_buf_adds(out, "null");
+		if (!st->inexact)
+			return add_double(out, (double)st->isum /
+			    (double)st->n);
+		return add_double(out, sum_value(st) / (double)st->n);
+	case R_MIN:
+	case R_MAX:
+		if (st->n == 0)
+			return sz_buf_adds(out, "null");
+		return add_num(out, &st->best);
+	case R_STDDEV:
+		if (st->n < 2)
+			return sz_buf_adds(out, "null");
+		return add_double(out, sqrt(st->m2 / (double)(st->n - 1)));
+	case R_FIRST:
+	case R_LAST:
+	case R_REDUCE:
+		if (st->text.len == 0)
+			return sz_buf_adds(out, "null");
+		return sz_buf_add(out, st->text.p, st->text.len);
+	case R_COLLECT:
+		if (sz_buf_addc(out, '[') != 0 ||
+		    sz_buf_add(out, st->text.p ? st->text.p : "",
+		    st->text.len) != 0)
+			return -1;
+		return sz_buf_addc(out, ']');
+	case R_DISTINCT:
+		if (st->hll == NULL)
+			return sz_buf_printf(out, "%zu", st->set ?
+			    sz_keymap_count(st->set) : (size_t)0);
+		rc = sz_buf_printf(out, "%.0f", hll_estimate(st->hll));
+		if (rc == 0 && sz_buf_printf(out, ",") == 0) {
+			if (sz_buf_add_jstr(out, red->name,
+			    strlen(red->name)) != 0)
+				return -1;
+			/* "NAME" then "_estimated": rewrite the quote. */
+			out->len--;
+			return sz_buf_adds(out, "_estimated\":true");
+		}
+		return -1;
+	case R_PERCENTILE:
+		if (st->vals != NULL)
+			qsort(st->vals, st->nvals, sizeof(double),
+			    cmp_double);
+		if (red->nq == 1)
+			return percentile_one(st, red->q[0], out);
+		if (sz_buf_addc(out, '{') != 0)
+			return -1;
+		for (int i = 0; i < red->nq; i++) {
+			if (add_name(out, red->qname[i]) != 0 ||
+			    percentile_one(st, red->q[i], out) != 0)
+				return -1;
+		}
+		return sz_buf_addc(out, '}');
+	}
+	return 0;
+}
+
+void
+agg_state_free(struct reducer *red, struct rstate *st)
+{
+	(void)red;
+	sz_buf_free(&st->text);
+	if (st->set != NULL)
+		sz_keymap_free(st->set);
+	free(st->hll);
+	free(st->vals);
+	sketch_free(st->sk);
+}
