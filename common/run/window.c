@@ -418,19 +418,28 @@ wallclock(void)
 }
 
 static int
-late(sz_win *w, sz_tool *t, const sz_rec *r)
-{
-	w->late_n++;
-	if (w->have_late)
-		return sz_emit_to(t, &w->late, r->p, r->n);
-	return sz_bad(t, r, "late", 1, "late record: its windows closed "
-	    "before it came");
-}
-
-static int
 fail_nomem(sz_tool *t)
 {
 	return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+}
+
+static int
+late(sz_win *w, sz_tool *t, const sz_rec *r)
+{
+	sz_buf b = SZ_BUF_INIT;
+	int rc;
+
+	w->late_n++;
+	if (w->have_late)
+		return sz_emit_to(t, &w->late, r->p, r->n);
+	if (sz_win_fmt_time(&b, w->st->wm) < 0) {
+		sz_buf_free(&b);
+		return fail_nomem(t);
+	}
+	rc = sz_bad(t, r, "late", 1, "late record: its windows closed "
+	    "(watermark %.*s)", (int)b.len - 2, b.p + 1);
+	sz_buf_free(&b);
+	return rc;
 }
 
 /* Time windows [s, s+size) with s = k*step + offset containing x. */
