@@ -16,6 +16,7 @@
 #include "core/keymap.h"
 #include "jq/expr.h"
 #include "run/tool.h"
+#include "run/window.h"
 
 enum {
 	R_COUNT, R_SUM, R_AVG, R_MIN, R_MAX, R_FIRST, R_LAST, R_STDDEV,
@@ -72,6 +73,8 @@ struct group {
 };
 
 struct agg {
+	sz_win win;		/* window options, and windowed runs */
+	int windowed;
 	/* --group-by */
 	char **gname;
 	char **gsrc;

@@ -42,14 +42,16 @@ static const char usage[] =
 "      --reduce NAME=INIT:UPDATE  a jq fold: INIT on the group's first\n"
 "                              record, then UPDATE on each record with\n"
 "                              $acc the value so far\n"
+"Windows (without one, the whole input; see sz-window(1)):\n"
+SZ_WIN_HELP
+SZ_KEY_TIME_HELP
 "Bounds:\n"
-"      --max-keys N            at most N groups (default 1000000); at the\n"
-"                              bound the first-seen group is written early\n"
+"      --max-keys N            at most N groups (default 1000000) open; at\n"
+"                              the bound the first to close is written early\n"
 "      --max-distinct N        exact --distinct up to N values per group\n"
 "                              (default 100000), then an estimate\n"
 "      --max-exact N           exact --percentile up to N values per group\n"
 "                              (default 100000), then within 1%\n"
-"      --max-bytes=SIZE        bytes held by --collect (default 256MiB)\n"
 "      --strict                a value that is not a number is bad input\n"
 "                              (kind validation), not skipped\n"
 "      --no-fast               always evaluate expressions with libjq\n"
@@ -58,8 +60,7 @@ SZ_JQ_HELP;
 enum {
 	OPT_COUNT = SZ_OPT_TOOL, OPT_SUM, OPT_AVG, OPT_MIN, OPT_MAX,
 	OPT_FIRST, OPT_LAST, OPT_STDDEV, OPT_DISTINCT, OPT_PERCENTILE,
-	OPT_COLLECT, OPT_REDUCE, OPT_MAXKEYS, OPT_MAXDISTINCT, OPT_MAXEXACT,
-	OPT_MAXBYTES, OPT_STRICT, OPT_NOFAST
+	OPT_COLLECT, OPT_REDUCE, OPT_MAXDISTINCT, OPT_MAXEXACT, OPT_STRICT
 };
 
 static const struct option longopts[] = {
@@ -76,12 +77,13 @@ static const struct option longopts[] = {
 	{ "percentile", required_argument, NULL, OPT_PERCENTILE },
 	{ "collect", required_argument, NULL, OPT_COLLECT },
 	{ "reduce", required_argument, NULL, OPT_REDUCE },
-	{ "max-keys", required_argument, NULL, OPT_MAXKEYS },
+	SZ_WIN_LONGOPTS,
+	SZ_KEY_TIME_LONGOPT,
+	SZ_KEY_MAXKEYS_LONGOPT,
 	{ "max-distinct", required_argument, NULL, OPT_MAXDISTINCT },
 	{ "max-exact", required_argument, NULL, OPT_MAXEXACT },
-	{ "max-bytes", required_argument, NULL, OPT_MAXBYTES },
 	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	{ "no-fast", no_argument, NULL, SZ_OPT_NOFAST },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -376,13 +378,12 @@ group_evict(void *ud, const char *key, size_t n, void *value)
 
 /* ---- records ---------------------------------------------------------- */
 
+/* The group key and every value of r: 1 to go on, else what record()
+ * returns. */
 static int
-agg_record(sz_tool *t, const sz_rec *r)
+eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 {
-	struct agg *a = t->ud;
-	struct group *g, **slot;
-	int k, created;
-	size_t grown = 0;
+	int k;
 
 	sz_buf_reset(&a->key);
 	sz_buf_reset(&a->gvals);
@@ -428,25 +429,16 @@ agg_record(sz_tool *t, const sz_rec *r)
 			a->skipped++;
 		}
 	}
-	slot = sz_keymap_put(a->groups, a->key.p ? a->key.p : "",
-	    a->key.len, &created);
-	if (slot == NULL)
-		return sz_fail(t, 1, "out of memory");
-	if (created) {
-		if ((g = calloc(1, group_size(a))) == NULL) {
-			sz_keymap_del(a->groups, slot);
-			return sz_fail(t, 1, "out of memory");
-		}
-		if (sz_buf_add(&g->fields, a->gvals.p ? a->gvals.p : "",
-		    a->gvals.len) != 0) {
-			free(g);
-			sz_keymap_del(a->groups, slot);
-			return sz_fail(t, 1, "out of memory");
-		}
-		*slot = g;
-		a->ngroups++;
-	}
-	g = *slot;
+	return 1;
+}
+
+/* Give r's values to the group g (a window's state when windowed). */
+static int
+apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
+{
+	size_t grown = 0;
+	int k;
+
 	/* Folds: the new state of each, before any reducer takes. */
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
@@ -485,6 +477,42 @@ agg_record(sz_tool *t, const sz_rec *r)
 			return sz_fail(t, 1, "out of memory");
 	g->bytes += grown;
 	a->held += grown;
+	return 0;
+}
+
+static int
+agg_record(sz_tool *t, const sz_rec *r)
+{
+	struct agg *a = t->ud;
+	struct group *g, **slot;
+	int k, created;
+
+	if ((k = eval_record(a, t, r)) != 1)
+		return k;
+	if (a->windowed)
+		return sz_win_add(&a->win, t, r, a->key.p ? a->key.p : "",
+		    a->key.len, a->gvals.p ? a->gvals.p : "", a->gvals.len);
+	slot = sz_keymap_put(a->groups, a->key.p ? a->key.p : "",
+	    a->key.len, &created);
+	if (slot == NULL)
+		return sz_fail(t, 1, "out of memory");
+	if (created) {
+		if ((g = calloc(1, group_size(a))) == NULL) {
+			sz_keymap_del(a->groups, slot);
+			return sz_fail(t, 1, "out of memory");
+		}
+		if (sz_buf_add(&g->fields, a->gvals.p ? a->gvals.p : "",
+		    a->gvals.len) != 0) {
+			free(g);
+			sz_keymap_del(a->groups, slot);
+			return sz_fail(t, 1, "out of memory");
+		}
+		*slot = g;
+		a->ngroups++;
+	}
+	g = *slot;
+	if ((k = apply_record(a, t, r, g)) != 0)
+		return k;
 	/* Over --max-bytes: the groups seen first go out early. */
 	while (a->held > a->max_bytes && sz_keymap_count(a->groups) > 0) {
 		void *v = sz_keymap_oldest(a->groups);
@@ -495,12 +523,83 @@ agg_record(sz_tool *t, const sz_rec *r)
 	return a->write_err ? -1 : 0;
 }
 
+/* ---- windows: each window x group is one state ---------------------- */
+
+static int
+win_open(void *ud, void *state)
+{
+	struct agg *a = ud;
+
+	a->ngroups++;
+	(void)state;
+	return 0;
+}
+
+static int
+win_add(void *ud, void *state, const sz_rec *r)
+{
+	struct agg *a = ud;
+
+	return apply_record(a, a->t, r, state);
+}
+
+static void
+win_free(void *ud, void *state)
+{
+	struct agg *a = ud;
+	struct group *g = state;
+
+	sz_buf_free(&g->fields);
+	for (int i = 0; i < a->nred; i++)
+		agg_state_free(&a->red[i], &g->r[i]);
+	a->held -= g->bytes < a->held ? g->bytes : a->held;
+}
+
+static int
+win_close(void *ud, void *state, const sz_winfo *w)
+{
+	struct agg *a = ud;
+	struct group *g = state;
+	sz_buf *o = &a->out;
+
+	sz_buf_reset(o);
+	if (sz_buf_adds(o, "{\"start\":") != 0 ||
+	    sz_win_fmt_time(o, w->start) != 0 ||
+	    sz_buf_adds(o, ",\"end\":") != 0 ||
+	    sz_win_fmt_time(o, w->end) != 0 ||
+	    (w->keylen > 0 && (sz_buf_addc(o, ',') != 0 ||
+	    sz_buf_add(o, w->key, w->keylen) != 0)))
+		return sz_fail(a->t, 1, "out of memory writing a window");
+	for (int i = 0; i < a->nred; i++)
+		if (agg_result(a, &a->red[i], &g->r[i], o) != 0)
+			return sz_fail(a->t, 1, "out of memory writing a "
+			    "window");
+	if (sz_buf_addc(o, '}') != 0)
+		return sz_fail(a->t, 1, "out of memory writing a window");
+	return sz_emit(a->t, o->p, o->len);
+}
+
+static size_t
+win_bytes(void *ud, const void *state)
+{
+	const struct group *g = state;
+
+	(void)ud;
+	return g->bytes;
+}
+
+static sz_winops agg_winops = {
+	0, win_open, win_add, NULL, win_close, win_free, win_bytes
+};
+
 static int
 agg_end(sz_tool *t)
 {
 	struct agg *a = t->ud;
 	void *v, *next;
 
+	if (a->windowed)
+		return sz_win_end(&a->win, t);
 	for (v = sz_keymap_oldest(a->groups); v != NULL; v = next) {
 		next = sz_keymap_next(a->groups, v);
 		group_write(a, *(struct group **)v);
@@ -519,12 +618,24 @@ agg_stats(sz_tool *t, sz_statv *v)
 	sz_stat_counter(v, "forced", a->forced);
 	sz_stat_counter(v, "estimated", a->estimated);
 	sz_stat_counter(v, "groups", a->ngroups);
+	if (a->windowed)
+		sz_win_stats(&a->win, v);
+}
+
+static void
+agg_idle(sz_tool *t)
+{
+	struct agg *a = t->ud;
+
+	if (a->windowed)
+		sz_win_idle(&a->win, t);
 }
 
 static const sz_proc agg_proc = {
 	.record = agg_record,
 	.end = agg_end,
 	.stats = agg_stats,
+	.idle = agg_idle,
 };
 
 /* ---- the tool --------------------------------------------------------- */
@@ -538,14 +649,17 @@ agg_init(sz_tool *t)
 	a->max_keys = 1000000;
 	a->max_distinct = 100000;
 	a->max_exact = 100000;
-	a->max_bytes = (uint64_t)256 << 20;
+	sz_win_init(&a->win, t, &agg_winops, a);
 }
 
 static int
 agg_option(sz_tool *t, int c)
 {
 	struct agg *a = t->ud;
+	int rc;
 
+	if ((rc = sz_win_option(&a->win, t, c)) != 0)
+		return rc == 1 ? 0 : rc;
 	switch (c) {
 	case 'g':
 		return add_group(t, optarg);
@@ -555,22 +669,14 @@ agg_option(sz_tool *t, int c)
 	case OPT_FIRST: case OPT_LAST: case OPT_STDDEV: case OPT_DISTINCT:
 	case OPT_PERCENTILE: case OPT_COLLECT: case OPT_REDUCE:
 		return add_reducer(t, R_SUM + (c - OPT_SUM), optarg);
-	case OPT_MAXKEYS:
-		return sz_opt_count(&t->o, "--max-keys", 1,
-		    UINT64_C(3000000000), &a->max_keys);
 	case OPT_MAXDISTINCT:
 		return sz_opt_count(&t->o, "--max-distinct", 1,
 		    UINT64_C(100000000), &a->max_distinct);
 	case OPT_MAXEXACT:
 		return sz_opt_count(&t->o, "--max-exact", 1,
 		    UINT64_C(1000000000), &a->max_exact);
-	case OPT_MAXBYTES:
-		return sz_opt_size(&t->o, "--max-bytes", &a->max_bytes);
 	case OPT_STRICT:
 		a->strict = 1;
-		break;
-	case OPT_NOFAST:
-		a->slow = 1;
 		break;
 	}
 	return 0;
@@ -584,6 +690,16 @@ agg_start(sz_tool *t)
 
 	if (a->nred == 0)
 		return sz_usage(t, "no reducer (--count, --sum EXPR, ...)");
+	if (a->win.kind == SZ_WIN_SESSION)
+		return sz_usage(t, "--session: not supported by sz-aggregate "
+		    "yet (use sz-window)");
+	a->slow = !a->win.key.fast;
+	a->max_keys = a->win.key.max_keys;
+	a->max_bytes = a->win.max_bytes;
+	agg_winops.size = group_size(a);
+	a->windowed = sz_win_windowed(&a->win);
+	if ((rc = sz_win_start(&a->win, t)) != -1)
+		return rc;
 	if ((a->ge = calloc((size_t)a->ng + 1, sizeof(*a->ge))) == NULL)
 		{ sz_msg(t, "error", NULL, 0, "out of memory"); return 1; }
 	for (int i = 0; i < a->ng; i++)
@@ -644,6 +760,7 @@ agg_done(sz_tool *t)
 		sz_buf_free(&red->v);
 	}
 	free(a->red);
+	sz_win_free(&a->win);
 	sz_buf_free(&a->key);
 	sz_buf_free(&a->gvals);
 	sz_buf_free(&a->tmp);
