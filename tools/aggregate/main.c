@@ -690,6 +690,17 @@ agg_start(sz_tool *t)
 
 	if (a->nred == 0)
 		return sz_usage(t, "no reducer (--count, --sum EXPR, ...)");
+	for (int i = 0; i < a->ng + a->nred; i++)
+		for (int j = 0; j < i; j++) {
+			const char *x = i < a->ng ? a->gname[i] :
+			    a->red[i - a->ng].name;
+			const char *y = j < a->ng ? a->gname[j] :
+			    a->red[j - a->ng].name;
+
+			if (strcmp(x, y) == 0)
+				return sz_usage(t, "the name '%s' is given "
+				    "twice (NAME=EXPR names an output)", x);
+		}
 	if (a->win.kind == SZ_WIN_SESSION)
 		return sz_usage(t, "--session: not supported by sz-aggregate "
 		    "yet (use sz-window)");
