@@ -741,6 +741,7 @@ agg_done(sz_tool *t)
 {
 	struct agg *a = t->ud;
 
+	sz_win_free(&a->win);	/* first: its states need the reducers */
 	if (a->groups != NULL) {
 		for (void *v = sz_keymap_oldest(a->groups); v != NULL;
 		    v = sz_keymap_next(a->groups, v))
@@ -771,7 +772,6 @@ agg_done(sz_tool *t)
 		sz_buf_free(&red->v);
 	}
 	free(a->red);
-	sz_win_free(&a->win);
 	sz_buf_free(&a->key);
 	sz_buf_free(&a->gvals);
 	sz_buf_free(&a->tmp);
