@@ -49,7 +49,10 @@ struct sz_winst {
 	int64_t maxev;
 	int have_ev;
 	sz_buf ck;
-	uint64_t timer;
+	uint64_t ptimer;	/* processing time: the next end */
+	int64_t ptimer_at;	/* the end it is for */
+	uint64_t itimer;	/* --idle-close */
+	uint64_t last;		/* sz_now() at the last record */
 	sz_tool *t;
 	sz_win *w;
 };
@@ -575,6 +578,81 @@ bound_bytes(sz_win *w)
 	return 0;
 }
 
+/*
+ * Timers. In processing time, one at the end of the window that closes
+ * first, so that windows close when the clock reaches their end with no
+ * record coming; with --idle-close, one at the last record plus the idle
+ * time, which moves the watermark to the clock minus the lateness.
+ */
+static void arm(sz_win *w);
+
+static void
+on_ptimer(sz_loop *l, void *ud)
+{
+	sz_win *w = ud;
+	struct sz_winst *s = w->st;
+	int64_t now = wallclock();
+
+	(void)l;
+	s->ptimer = 0;
+	if (now > s->wm)
+		s->wm = now;
+	close_due(w);
+	arm(w);
+}
+
+static void
+on_itimer(sz_loop *l, void *ud)
+{
+	sz_win *w = ud;
+	struct sz_winst *s = w->st;
+	uint64_t now = sz_now();
+	int64_t wm;
+
+	(void)l;
+	s->itimer = 0;
+	if (now - s->last >= w->idle) {
+		wm = wallclock() - (int64_t)w->lateness;
+		if (wm > s->wm)
+			s->wm = wm;
+		close_due(w);
+		s->last = now;
+	}
+	arm(w);
+}
+
+static void
+arm(sz_win *w)
+{
+	struct sz_winst *s = w->st;
+	sz_tool *t = s->t;
+	int64_t due, left;
+
+	if (t->stopping || w->kind == SZ_WIN_COUNT || w->kind == SZ_WIN_NONE)
+		return;
+	if (s->nheap == 0)
+		return;
+	if (w->key.have_time) {
+		if (w->idle == 0 || s->itimer != 0)
+			return;
+		s->itimer = sz_loop_timer(&t->loop, s->last + w->idle,
+		    on_itimer, w);
+		return;
+	}
+	due = s->heap[0]->end;
+	if (s->ptimer != 0) {
+		if (s->ptimer_at == due)
+			return;
+		sz_loop_cancel(&t->loop, s->ptimer);
+	}
+	left = due - wallclock();
+	if (left < 0)
+		left = 0;
+	s->ptimer = sz_loop_timer(&t->loop, sz_now() + (uint64_t)left,
+	    on_ptimer, w);
+	s->ptimer_at = due;
+}
+
 int
 sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
     size_t ckn, const char *jk, size_t jkn)
@@ -591,8 +669,10 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 		if (!s->have_ev || x > s->maxev) {
 			s->maxev = x;
 			s->have_ev = 1;
-			s->wm = x - (int64_t)w->lateness;
+			if (x - (int64_t)w->lateness > s->wm)
+				s->wm = x - (int64_t)w->lateness;
 		}
+		s->last = sz_now();
 	} else {
 		x = wallclock();
 		if (x > s->wm)
@@ -643,11 +723,15 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 	}
 	if (rc == 1) {
 		key_maybe_del(w, k);
+		arm(w);
 		return late(w, t, r);
 	}
 	if (rc < 0)
 		return -1;
-	return bound_bytes(w);
+	if (bound_bytes(w) < 0)
+		return -1;
+	arm(w);
+	return 0;
 }
 
 int
@@ -696,6 +780,7 @@ sz_win_idle(sz_win *w, sz_tool *t)
 	if (now > s->wm)
 		s->wm = now;
 	close_due(w);
+	arm(w);
 }
 
 void

@@ -144,6 +144,8 @@ enum { SZ_OPT_WIN_TUMBLING = 0x1b00, SZ_OPT_WIN_OFFSET, SZ_OPT_WIN_SLIDING,
 "                         seen minus DUR (default 0)\n" \
 "      --late=FILE        write records that come after their windows\n" \
 "                         closed to FILE (else they are bad input)\n" \
+"      --idle-close DUR   event time: after DUR without a record, the\n" \
+"                         watermark moves to the clock minus the lateness\n" \
 "      --max-bytes SIZE   hold at most SIZE bytes in open windows (default\n" \
 "                         256MiB); then the first to close closes now\n"
 
