@@ -692,9 +692,13 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 		}
 		s->last = sz_now();
 	} else {
+		/* The clock may step back: never behind the watermark, so
+		 * that no record is late in processing time. */
 		x = wallclock();
 		if (x > s->wm)
 			s->wm = x;
+		else
+			x = s->wm;
 	}
 	if (close_due(w) < 0)
 		return -1;
