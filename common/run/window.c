@@ -6,7 +6,8 @@
  * lists the key's open windows by start. Every open window is in one heap
  * ordered as windows close: by end, start, the key's first-seen number,
  * then the window's own number (time windows); count windows by start,
- * key and number (they close when full, or in that order at the end).
+ * key and number (they close when full, or in that order at the end);
+ * without a window option by the key's first-seen number alone.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -77,6 +78,25 @@ setkind(sz_win *w, sz_tool *t, int kind)
 	return 0;
 }
 
+/* Durations of windows are at most 10000 days, and event times lie
+ * within 2^62 ns of the epoch (1823 to 2116), so that no sum of a time
+ * and durations overflows. */
+#define MAX_DUR (UINT64_C(10000) * 86400 * 1000000000)
+#define MAX_TIME (INT64_C(1) << 62)
+
+/* A duration option: 1 taken, '?' bad. */
+static int
+dur(sz_tool *t, const char *opt, int pos, uint64_t *v)
+{
+	if ((pos ? sz_opt_duration_pos(&t->o, opt, v) :
+	    sz_opt_duration(&t->o, opt, v)) != 0)
+		return '?';
+	if (*v > MAX_DUR)
+		return sz_opt_fail(&t->o, "%s: '%s' is more than 10000d", opt,
+		    optarg);
+	return 1;
+}
+
 int
 sz_win_option(sz_win *w, sz_tool *t, int c)
 {
@@ -86,18 +106,15 @@ sz_win_option(sz_win *w, sz_tool *t, int c)
 	case SZ_OPT_WIN_TUMBLING:
 		if ((rc = setkind(w, t, SZ_WIN_TUMBLING)) != 0)
 			return rc;
-		return sz_opt_duration_pos(&t->o, "--tumbling", &w->size) ?
-		    '?' : 1;
+		return dur(t, "--tumbling", 1, &w->size);
 	case SZ_OPT_WIN_SLIDING:
 		if ((rc = setkind(w, t, SZ_WIN_SLIDING)) != 0)
 			return rc;
-		return sz_opt_duration_pos(&t->o, "--sliding", &w->size) ?
-		    '?' : 1;
+		return dur(t, "--sliding", 1, &w->size);
 	case SZ_OPT_WIN_SESSION:
 		if ((rc = setkind(w, t, SZ_WIN_SESSION)) != 0)
 			return rc;
-		return sz_opt_duration_pos(&t->o, "--session", &w->size) ?
-		    '?' : 1;
+		return dur(t, "--session", 1, &w->size);
 	case SZ_OPT_WIN_COUNT:
 		if ((rc = setkind(w, t, SZ_WIN_COUNT)) != 0)
 			return rc;
@@ -105,22 +122,18 @@ sz_win_option(sz_win *w, sz_tool *t, int c)
 		    UINT64_C(1) << 40, &w->size) ? '?' : 1;
 	case SZ_OPT_WIN_EVERY:
 		w->have_step = SZ_OPT_WIN_EVERY;
-		return sz_opt_duration_pos(&t->o, "--every", &w->step) ?
-		    '?' : 1;
+		return dur(t, "--every", 1, &w->step);
 	case SZ_OPT_WIN_SLIDE:
 		w->have_step = SZ_OPT_WIN_SLIDE;
 		return sz_opt_count(&t->o, "--slide", 1, UINT64_C(1) << 40,
 		    &w->step) ? '?' : 1;
 	case SZ_OPT_WIN_OFFSET:
 		w->have_offset = 1;
-		return sz_opt_duration(&t->o, "--offset", &w->offset) ?
-		    '?' : 1;
+		return dur(t, "--offset", 0, &w->offset);
 	case SZ_OPT_WIN_LATENESS:
-		return sz_opt_duration(&t->o, "--lateness", &w->lateness) ?
-		    '?' : 1;
+		return dur(t, "--lateness", 0, &w->lateness);
 	case SZ_OPT_WIN_IDLE:
-		return sz_opt_duration_pos(&t->o, "--idle-close", &w->idle) ?
-		    '?' : 1;
+		return dur(t, "--idle-close", 1, &w->idle);
 	case SZ_OPT_WIN_LATE:
 		w->late_path = optarg;
 		return 1;
@@ -192,7 +205,7 @@ before(const sz_win *w, const struct wnd *a, const struct wnd *b)
 	if (w->kind != SZ_WIN_COUNT && w->kind != SZ_WIN_NONE &&
 	    a->end != b->end)
 		return a->end < b->end;
-	if (a->start != b->start)
+	if (w->kind != SZ_WIN_NONE && a->start != b->start)
 		return a->start < b->start;
 	if (a->k->seq != b->k->seq)
 		return a->k->seq < b->k->seq;
@@ -666,6 +679,11 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 		if ((what = sz_key_time(&w->key, r,
 		    &x)) != SZ_KEY_OK)
 			return sz_key_bad(&w->key, t, r, what);
+		if (x < -MAX_TIME || x > MAX_TIME)
+			return sz_bad(t, r, "time", 1, "--time: out of the "
+			    "range of windows (1823 to 2116): %.*s",
+			    (int)(w->key.tb.len > 64 ? 64 : w->key.tb.len),
+			    w->key.tb.p);
 		if (!s->have_ev || x > s->maxev) {
 			s->maxev = x;
 			s->have_ev = 1;
@@ -674,9 +692,13 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 		}
 		s->last = sz_now();
 	} else {
+		/* The clock may step back: never behind the watermark, so
+		 * that no record is late in processing time. */
 		x = wallclock();
 		if (x > s->wm)
 			s->wm = x;
+		else
+			x = s->wm;
 	}
 	if (close_due(w) < 0)
 		return -1;

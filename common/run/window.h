@@ -28,7 +28,9 @@
  * start, then their key in the order keys were first seen (a key whose
  * windows all closed is forgotten; seen again, it is a new key). A count
  * window's start and end are the times of its first and last record; it
- * closes when it has N records. Everything depends only on the input and
+ * closes when it has N records. Without a window option, the windows
+ * (one per key) close at the end in the order their keys were first
+ * seen. Everything depends only on the input and
  * the options (in event time), never on read sizes.
  *
  * Bounds: the held bytes are the sum of ops->bytes() over open windows
