@@ -615,7 +615,8 @@ agg_stats(sz_tool *t, sz_statv *v)
 	struct agg *a = t->ud;
 
 	sz_stat_counter(v, "skipped", a->skipped);
-	sz_stat_counter(v, "forced", a->forced);
+	if (!a->windowed)	/* windowed: the engine's "forced" */
+		sz_stat_counter(v, "forced", a->forced);
 	sz_stat_counter(v, "estimated", a->estimated);
 	sz_stat_counter(v, "groups", a->ngroups);
 	if (a->windowed)
