@@ -11,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/items.h"
 #include "run/window.h"
 
 struct wstate {
-	sz_buf items;		/* "R1,R2,..." */
-	uint64_t *seq;		/* arrival number of each item (sessions) */
-	size_t *end;		/* end offset of each item in items */
-	size_t n, a;
+	sz_items items;		/* the records' bytes, in arrival order */
 };
 
 struct window {
@@ -68,31 +66,6 @@ ws_open(void *ud, void *state)
 }
 
 static int
-ws_push(struct wstate *s, uint64_t seq, const char *p, size_t n)
-{
-	if (s->n == s->a) {
-		size_t na = s->a ? 2 * s->a : 4;
-		uint64_t *ns = realloc(s->seq, na * sizeof(*ns));
-		size_t *ne;
-
-		if (ns == NULL)
-			return -1;
-		s->seq = ns;
-		if ((ne = realloc(s->end, na * sizeof(*ne))) == NULL)
-			return -1;
-		s->end = ne;
-		s->a = na;
-	}
-	if (s->items.len > 0 && sz_buf_add(&s->items, ",", 1) < 0)
-		return -1;
-	if (sz_buf_add(&s->items, p, n) < 0)
-		return -1;
-	s->seq[s->n] = seq;
-	s->end[s->n++] = s->items.len;
-	return 0;
-}
-
-static int
 ws_add(void *ud, void *state, const sz_rec *r)
 {
 	struct window *m = ud;
@@ -100,19 +73,9 @@ ws_add(void *ud, void *state, const sz_rec *r)
 
 	if (!m->items)
 		return 0;
-	if (ws_push(s, m->seq, r->p, r->n) < 0)
+	if (sz_items_push(&s->items, m->seq, r->p, r->n) < 0)
 		return sz_fail(m->t, SZ_EXIT_FAIL, "out of memory");
 	return 0;
-}
-
-/* Item i of s: its bytes. */
-static const char *
-ws_item(const struct wstate *s, size_t i, size_t *n)
-{
-	size_t b = i == 0 ? 0 : s->end[i - 1] + 1;
-
-	*n = s->end[i] - b;
-	return s->items.p + b;
 }
 
 /* Sessions: the items of both, in arrival order. */
@@ -120,29 +83,10 @@ static int
 ws_merge(void *ud, void *dst, void *src)
 {
 	struct window *m = ud;
-	struct wstate *d = dst, *s = src, out;
-	size_t i = 0, j = 0, n;
-	const char *p;
+	struct wstate *d = dst, *s = src;
 
-	if (!m->items)
-		return 0;
-	memset(&out, 0, sizeof(out));
-	while (i < d->n || j < s->n) {
-		int fromd = j >= s->n || (i < d->n && d->seq[i] < s->seq[j]);
-		uint64_t q = fromd ? d->seq[i] : s->seq[j];
-
-		p = fromd ? ws_item(d, i++, &n) : ws_item(s, j++, &n);
-		if (ws_push(&out, q, p, n) < 0) {
-			sz_buf_free(&out.items);
-			free(out.seq);
-			free(out.end);
-			return sz_fail(m->t, SZ_EXIT_FAIL, "out of memory");
-		}
-	}
-	sz_buf_free(&d->items);
-	free(d->seq);
-	free(d->end);
-	*d = out;
+	if (m->items && sz_items_merge(&d->items, &s->items) != 0)
+		return sz_fail(m->t, SZ_EXIT_FAIL, "out of memory");
 	return 0;
 }
 
@@ -167,7 +111,7 @@ ws_close(void *ud, void *state, const sz_winfo *w)
 	    sz_buf_add(b, num, (size_t)n) < 0)
 		return sz_fail(m->t, SZ_EXIT_FAIL, "out of memory");
 	if (m->items && (sz_buf_add(b, ",\"items\":[", 10) < 0 ||
-	    sz_buf_add(b, s->items.p, s->items.len) < 0 ||
+	    sz_buf_add(b, s->items.text.p, s->items.text.len) < 0 ||
 	    sz_buf_add(b, "]", 1) < 0))
 		return sz_fail(m->t, SZ_EXIT_FAIL, "out of memory");
 	if (sz_buf_add(b, "}", 1) < 0)
@@ -181,9 +125,7 @@ ws_free(void *ud, void *state)
 	struct wstate *s = state;
 
 	(void)ud;
-	sz_buf_free(&s->items);
-	free(s->seq);
-	free(s->end);
+	sz_items_free(&s->items);
 }
 
 static size_t
@@ -192,7 +134,7 @@ ws_bytes(void *ud, const void *state)
 	const struct wstate *s = state;
 
 	(void)ud;
-	return s->items.len + s->n * (sizeof(uint64_t) + sizeof(size_t));
+	return sz_items_bytes(&s->items);
 }
 
 static const sz_winops window_ops = {

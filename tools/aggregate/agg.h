@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/items.h"
 #include "core/keymap.h"
 #include "jq/expr.h"
 #include "run/tool.h"
@@ -32,7 +33,8 @@ struct reducer {
 	const char *opt;	/* "--sum", for messages */
 	char *src;		/* its expression (REDUCE: UPDATE, wrapped) */
 	char *init;		/* REDUCE: INIT */
-	sz_expr e, ie;		/* compiled (ie: INIT) */
+	char *merge;		/* REDUCE: MERGE (sessions), wrapped, or NULL */
+	sz_expr e, ie, me;	/* compiled (ie: INIT, me: MERGE) */
 	double q[AGG_MAX_Q];	/* PERCENTILE: the Qs, in percent */
 	char *qname[AGG_MAX_Q];
 	int nq;
@@ -58,7 +60,9 @@ struct rstate {
 	double s, c;		/* Neumaier sum and compensation */
 	double mean, m2;	/* STDDEV: Welford */
 	struct num best;	/* MIN/MAX */
-	sz_buf text;		/* FIRST/LAST/COLLECT (array body)/REDUCE */
+	sz_buf text;		/* FIRST/LAST/REDUCE */
+	uint64_t fseq, lseq;	/* FIRST/LAST: arrival number of the value */
+	sz_items items;		/* COLLECT: the values, tagged for merging */
 	sz_keymap *set;		/* DISTINCT: exact set, or NULL */
 	uint8_t *hll;		/* DISTINCT: HyperLogLog registers */
 	double *vals;		/* PERCENTILE: exact values */
@@ -89,6 +93,7 @@ struct agg {
 	sz_buf key, gvals, tmp, out;
 	uint64_t skipped, forced, estimated, ngroups;
 	uint64_t held;		/* bytes held by all groups */
+	uint64_t seq;		/* arrival number of the current record */
 	sz_tool *t;
 	int write_err;
 };
@@ -103,6 +108,11 @@ int agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 /* Append the reducer's result ("name":value) to out; 0 or -1. */
 int agg_result(struct agg *a, struct reducer *red, struct rstate *st,
     sz_buf *out);
+/* Sessions: fold src's state into dst's (dst the earlier session); not
+ * for REDUCE (main.c runs its MERGE). 0, or -1 out of memory. *grown is
+ * what dst holds more. */
+int agg_merge(struct agg *a, struct reducer *red, struct rstate *dst,
+    struct rstate *src, size_t *grown);
 void agg_state_free(struct reducer *red, struct rstate *st);
 int agg_numeric(int kind);
 

@@ -39,9 +39,10 @@ static const char usage[] =
 "      --percentile [NAME=]EXPR:Q[,Q]...  nearest-rank percentiles Q (in\n"
 "                              percent); several give an object\n"
 "      --collect [NAME=]EXPR   the values as an array\n"
-"      --reduce NAME=INIT:UPDATE  a jq fold: INIT on the group's first\n"
-"                              record, then UPDATE on each record with\n"
-"                              $acc the value so far\n"
+"      --reduce NAME=INIT:UPDATE[:MERGE]  a jq fold: INIT on the group's\n"
+"                              first record, then UPDATE on each record\n"
+"                              with $acc the value so far; MERGE (needed\n"
+"                              with --session) joins two sessions' $a, $b\n"
 "Windows (without one, the whole input; see sz-window(1)):\n"
 SZ_WIN_HELP
 SZ_KEY_TIME_HELP
@@ -228,21 +229,33 @@ add_reducer(sz_tool *t, int kind, const char *arg)
 	}
 	if (kind == R_REDUCE) {
 		size_t k = name_prefix(arg);
-		char *rest, *c;
+		char *rest, *c, *m;
 		sz_buf w = SZ_BUF_INIT;
 
 		if (k == 0)
 			return sz_opt_fail(&t->o, "--reduce: '%s' is not "
-			    "NAME=INIT:UPDATE", arg);
+			    "NAME=INIT:UPDATE[:MERGE]", arg);
 		if ((rest = strdup(arg + k + 1)) == NULL ||
 		    (r->name = strndup(arg, k)) == NULL)
 			return sz_opt_fail(&t->o, "out of memory");
 		if ((c = top_colon(rest)) == NULL) {
 			free(rest);
 			return sz_opt_fail(&t->o, "--reduce: '%s' is not "
-			    "NAME=INIT:UPDATE", arg);
+			    "NAME=INIT:UPDATE[:MERGE]", arg);
 		}
 		*c = '\0';
+		if ((m = top_colon(c + 1)) != NULL) {
+			sz_buf mw = SZ_BUF_INIT;
+
+			*m = '\0';
+			/* MERGE runs on [$a, $b]. */
+			if (sz_buf_printf(&mw, ".[0] as $a | .[1] as $b | "
+			    "(%s)", m + 1) != 0) {
+				free(rest);
+				return sz_opt_fail(&t->o, "out of memory");
+			}
+			r->merge = mw.p;
+		}
 		/* UPDATE runs on [$acc, record]. */
 		if (sz_buf_printf(&w, ".[0] as $acc | .[1] | (%s)",
 		    c + 1) != 0 || (r->init = strdup(rest)) == NULL) {
@@ -487,6 +500,7 @@ agg_record(sz_tool *t, const sz_rec *r)
 	struct group *g, **slot;
 	int k, created;
 
+	a->seq++;
 	if ((k = eval_record(a, t, r)) != 1)
 		return k;
 	if (a->windowed)
@@ -543,6 +557,72 @@ win_add(void *ud, void *state, const sz_rec *r)
 	return apply_record(a, a->t, r, state);
 }
 
+/* --reduce's MERGE on the states of two sessions: $a the earlier. */
+static int
+merge_fold(struct agg *a, struct reducer *red, struct rstate *x,
+    struct rstate *y)
+{
+	sz_rec in;
+	int k;
+
+	memset(&in, 0, sizeof(in));
+	sz_buf_reset(&a->tmp);
+	if (sz_buf_addc(&a->tmp, '[') != 0 ||
+	    sz_buf_add(&a->tmp, x->text.p, x->text.len) != 0 ||
+	    sz_buf_addc(&a->tmp, ',') != 0 ||
+	    sz_buf_add(&a->tmp, y->text.p, y->text.len) != 0 ||
+	    sz_buf_addc(&a->tmp, ']') != 0)
+		return sz_fail(a->t, 1, "out of memory");
+	in.p = a->tmp.p;
+	in.n = a->tmp.len;
+	sz_buf_reset(&x->text);
+	k = sz_expr_value(&red->me, &in, &x->text);
+	if (k == SZ_EXPR_ERROR)
+		return sz_fail(a->t, 1, "%s %s: MERGE: %s", red->opt,
+		    red->name, red->me.err.p ? red->me.err.p : "failed");
+	if (k != SZ_EXPR_TRUE && sz_buf_adds(&x->text, "null") != 0)
+		return sz_fail(a->t, 1, "out of memory");
+	return 0;
+}
+
+/* Sessions a record bridges: src (the later) into dst. */
+static int
+win_merge(void *ud, void *dst, void *src)
+{
+	struct agg *a = ud;
+	struct group *d = dst, *s = src;
+	size_t grown = 0;
+
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+		struct rstate *x = &d->r[i], *y = &s->r[i];
+
+		if (red->kind != R_REDUCE) {
+			if (agg_merge(a, red, x, y, &grown) != 0)
+				return sz_fail(a->t, 1, "out of memory");
+			continue;
+		}
+		x->n += y->n;
+		if (y->text.len == 0)
+			continue;
+		if (x->text.len == 0) {
+			sz_buf t = x->text;
+
+			x->text = y->text;
+			y->text = t;
+			continue;
+		}
+		if (merge_fold(a, red, x, y) != 0)
+			return -1;
+	}
+	/* What src held now counts for dst (src's are taken off when
+	 * it is freed). */
+	d->bytes += s->bytes + grown;
+	a->held += s->bytes + grown;
+	a->ngroups--;
+	return 0;
+}
+
 static void
 win_free(void *ud, void *state)
 {
@@ -589,7 +669,7 @@ win_bytes(void *ud, const void *state)
 }
 
 static sz_winops agg_winops = {
-	0, win_open, win_add, NULL, win_close, win_free, win_bytes
+	0, win_open, win_add, win_merge, win_close, win_free, win_bytes
 };
 
 static int
@@ -702,9 +782,12 @@ agg_start(sz_tool *t)
 				return sz_usage(t, "the name '%s' is given "
 				    "twice (NAME=EXPR names an output)", x);
 		}
-	if (a->win.kind == SZ_WIN_SESSION)
-		return sz_usage(t, "--session: not supported by sz-aggregate "
-		    "yet (use sz-window)");
+	for (int i = 0; i < a->nred; i++)
+		if (a->red[i].kind == R_REDUCE && a->red[i].merge == NULL &&
+		    a->win.kind == SZ_WIN_SESSION)
+			return sz_usage(t, "--reduce %s: --session merges "
+			    "sessions that a record bridges: give "
+			    "NAME=INIT:UPDATE:MERGE", a->red[i].name);
 	a->slow = !a->win.key.fast;
 	a->max_keys = a->win.key.max_keys;
 	a->max_bytes = a->win.max_bytes;
@@ -726,6 +809,9 @@ agg_start(sz_tool *t)
 			return rc;
 		if (red->init != NULL && (rc = sz_tool_compile(t, &red->ie,
 		    red->init, !a->slow, red->opt)) >= 0)
+			return rc;
+		if (red->merge != NULL && (rc = sz_tool_compile(t, &red->me,
+		    red->merge, !a->slow, red->opt)) >= 0)
 			return rc;
 	}
 	a->groups = sz_keymap_new(a->max_keys, sizeof(struct group *),
@@ -765,6 +851,9 @@ agg_done(sz_tool *t)
 			sz_expr_free(&red->e);
 		if (red->init != NULL)
 			sz_expr_free(&red->ie);
+		if (red->merge != NULL)
+			sz_expr_free(&red->me);
+		free(red->merge);
 		free(red->name);
 		free(red->src);
 		free(red->init);

@@ -83,6 +83,20 @@ neumaier(struct rstate *st, double v)
 	st->s = t;
 }
 
+/* Leave the integers: their sum as a double and what that rounded
+ * away. */
+static void
+sum_inexact(struct rstate *st)
+{
+	if (st->inexact)
+		return;
+	st->inexact = 1;
+	st->s = (double)st->isum;
+	st->c = 0;
+	if (st->isum > -(INT64_C(1) << 62) && st->isum < (INT64_C(1) << 62))
+		st->c = (double)(st->isum - (int64_t)st->s);
+}
+
 static void
 sum_add(struct rstate *st, const struct num *x)
 {
@@ -93,16 +107,7 @@ sum_add(struct rstate *st, const struct num *x)
 		st->isum = r;
 		return;
 	}
-	if (!st->inexact) {
-		/* Leave the integers: their sum as a double and what that
-		 * rounded away. */
-		st->inexact = 1;
-		st->s = (double)st->isum;
-		st->c = 0;
-		if (st->isum > -(INT64_C(1) << 62) &&
-		    st->isum < (INT64_C(1) << 62))
-			st->c = (double)(st->isum - (int64_t)st->s);
-	}
+	sum_inexact(st);
 	if (x->isint) {
 		/* An integer beyond 2^53 is not exactly a double: add it
 		 * in two parts. */
@@ -208,7 +213,7 @@ struct sketch {
 };
 
 static int
-bins_add(struct bins *b, int64_t i)
+bins_add(struct bins *b, int64_t i, uint64_t count)
 {
 	if (b->n == 0) {
 		if ((b->counts = calloc(1, sizeof(*b->counts))) == NULL)
@@ -229,7 +234,7 @@ bins_add(struct bins *b, int64_t i)
 		b->lo = lo;
 		b->n = (size_t)(hi - lo);
 	}
-	b->counts[i - b->lo]++;
+	b->counts[i - b->lo] += count;
 	return 0;
 }
 
@@ -243,9 +248,9 @@ sketch_add(struct sketch *k, double d)
 	if (d == 0)
 		k->zero++;
 	else if (d > 0)
-		rc = bins_add(&k->pos, (int64_t)ceil(log(d) / k->lg));
+		rc = bins_add(&k->pos, (int64_t)ceil(log(d) / k->lg), 1);
 	else
-		rc = bins_add(&k->neg, (int64_t)ceil(log(-d) / k->lg));
+		rc = bins_add(&k->neg, (int64_t)ceil(log(-d) / k->lg), 1);
 	if (rc == 0)
 		k->total++;
 	return rc;
@@ -314,6 +319,31 @@ nearest_rank(double q, uint64_t n)
 
 /* ---- taking values ---------------------------------------------------- */
 
+/* Beyond the exact bound: every value seen into the registers, the set
+ * freed. */
+static int
+to_hll(struct agg *a, struct rstate *st)
+{
+	size_t kn;
+
+	if (st->hll != NULL)
+		return 0;
+	if ((st->hll = calloc(HLL_M, 1)) == NULL)
+		return -1;
+	if (st->set != NULL) {
+		for (void *v = sz_keymap_oldest(st->set); v != NULL;
+		    v = sz_keymap_next(st->set, v)) {
+			const char *k = sz_keymap_key(st->set, v, &kn);
+
+			hll_add(st->hll, k, kn);
+		}
+		sz_keymap_free(st->set);
+		st->set = NULL;
+	}
+	a->estimated++;
+	return 0;
+}
+
 static int
 take_distinct(struct agg *a, struct rstate *st, const char *p, size_t n,
     size_t *grown)
@@ -331,27 +361,33 @@ take_distinct(struct agg *a, struct rstate *st, const char *p, size_t n,
 	if (sz_keymap_get(st->set, p, n) != NULL)
 		return 0;
 	if (sz_keymap_count(st->set) >= a->max_distinct) {
-		/* Beyond the exact bound: every value seen into the
-		 * registers, the set freed. */
-		size_t kn;
-
-		if ((st->hll = calloc(HLL_M, 1)) == NULL)
+		if (to_hll(a, st) != 0)
 			return -1;
-		for (void *v = sz_keymap_oldest(st->set); v != NULL;
-		    v = sz_keymap_next(st->set, v)) {
-			const char *k = sz_keymap_key(st->set, v, &kn);
-
-			hll_add(st->hll, k, kn);
-		}
 		hll_add(st->hll, p, n);
-		sz_keymap_free(st->set);
-		st->set = NULL;
-		a->estimated++;
 		return 0;
 	}
 	if (sz_keymap_put(st->set, p, n, &created) == NULL)
 		return -1;
 	*grown += n + 32;
+	return 0;
+}
+
+/* Beyond the exact bound: the values into a sketch. */
+static int
+to_sketch(struct agg *a, struct rstate *st)
+{
+	if (st->sk != NULL)
+		return 0;
+	if ((st->sk = calloc(1, sizeof(*st->sk))) == NULL)
+		return -1;
+	st->sk->lg = log((1 + SK_ALPHA) / (1 - SK_ALPHA));
+	for (size_t i = 0; i < st->nvals; i++)
+		if (sketch_add(st->sk, st->vals[i]) != 0)
+			return -1;
+	free(st->vals);
+	st->vals = NULL;
+	st->nvals = st->avals = 0;
+	a->estimated++;
 	return 0;
 }
 
@@ -361,16 +397,8 @@ take_percentile(struct agg *a, struct rstate *st, double d, size_t *grown)
 	if (st->sk != NULL)
 		return sketch_add(st->sk, d);
 	if (st->nvals >= a->max_exact) {
-		if ((st->sk = calloc(1, sizeof(*st->sk))) == NULL)
+		if (to_sketch(a, st) != 0)
 			return -1;
-		st->sk->lg = log((1 + SK_ALPHA) / (1 - SK_ALPHA));
-		for (size_t i = 0; i < st->nvals; i++)
-			if (sketch_add(st->sk, st->vals[i]) != 0)
-				return -1;
-		free(st->vals);
-		st->vals = NULL;
-		st->nvals = st->avals = 0;
-		a->estimated++;
 		return sketch_add(st->sk, d);
 	}
 	if (st->nvals == st->avals) {
@@ -393,6 +421,7 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 {
 	const char *p = red->v.p;
 	size_t n = red->v.len, before = st->text.alloc;
+	size_t ibefore = sz_items_bytes(&st->items);
 	struct num x;
 	int rc = 0;
 
@@ -425,19 +454,20 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		break;
 	}
 	case R_FIRST:
-		if (st->n == 0)
+		if (st->n == 0) {
 			rc = sz_buf_add(&st->text, p, n);
+			st->fseq = a->seq;
+		}
 		break;
 	case R_LAST:
+		st->lseq = a->seq;
+		/* FALLTHROUGH */
 	case R_REDUCE:
 		sz_buf_reset(&st->text);
 		rc = sz_buf_add(&st->text, p, n);
 		break;
 	case R_COLLECT:
-		if (st->n > 0)
-			rc = sz_buf_addc(&st->text, ',');
-		if (rc == 0)
-			rc = sz_buf_add(&st->text, p, n);
+		rc = sz_items_push(&st->items, a->seq, p, n);
 		break;
 	case R_DISTINCT:
 		rc = take_distinct(a, st, p, n, grown);
@@ -450,6 +480,163 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		st->n++;
 	if (st->text.alloc > before)
 		*grown += st->text.alloc - before;
+	if (sz_items_bytes(&st->items) > ibefore)
+		*grown += sz_items_bytes(&st->items) - ibefore;
+	return rc;
+}
+
+/* ---- merging sessions ------------------------------------------------- */
+
+static void
+buf_swap(sz_buf *x, sz_buf *y)
+{
+	sz_buf t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+static int
+merge_distinct(struct agg *a, struct rstate *d, struct rstate *s,
+    size_t *grown)
+{
+	size_t kn;
+
+	if (s->hll == NULL && s->set == NULL)
+		return 0;
+	if (d->hll == NULL && s->hll == NULL) {
+		for (void *v = sz_keymap_oldest(s->set); v != NULL;
+		    v = sz_keymap_next(s->set, v)) {
+			const char *k = sz_keymap_key(s->set, v, &kn);
+
+			if (take_distinct(a, d, k, kn, grown) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (to_hll(a, d) != 0)
+		return -1;
+	if (s->hll != NULL) {
+		for (unsigned i = 0; i < HLL_M; i++)
+			if (s->hll[i] > d->hll[i])
+				d->hll[i] = s->hll[i];
+		return 0;
+	}
+	for (void *v = sz_keymap_oldest(s->set); v != NULL;
+	    v = sz_keymap_next(s->set, v)) {
+		const char *k = sz_keymap_key(s->set, v, &kn);
+
+		hll_add(d->hll, k, kn);
+	}
+	return 0;
+}
+
+static int
+merge_bins(struct bins *d, const struct bins *s)
+{
+	for (size_t j = 0; j < s->n; j++)
+		if (s->counts[j] > 0 &&
+		    bins_add(d, s->lo + (int64_t)j, s->counts[j]) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+merge_percentile(struct agg *a, struct rstate *d, struct rstate *s,
+    size_t *grown)
+{
+	if (d->sk == NULL && s->sk == NULL) {
+		for (size_t i = 0; i < s->nvals; i++)
+			if (take_percentile(a, d, s->vals[i], grown) != 0)
+				return -1;
+		return 0;
+	}
+	if (to_sketch(a, d) != 0)
+		return -1;
+	if (s->sk == NULL) {
+		for (size_t i = 0; i < s->nvals; i++)
+			if (sketch_add(d->sk, s->vals[i]) != 0)
+				return -1;
+		return 0;
+	}
+	if (merge_bins(&d->sk->pos, &s->sk->pos) != 0 ||
+	    merge_bins(&d->sk->neg, &s->sk->neg) != 0)
+		return -1;
+	d->sk->zero += s->sk->zero;
+	d->sk->total += s->sk->total;
+	return 0;
+}
+
+int
+agg_merge(struct agg *a, struct reducer *red, struct rstate *d,
+    struct rstate *s, size_t *grown)
+{
+	int64_t r;
+	int rc = 0;
+
+	switch (red->kind) {
+	case R_COUNT:
+	case R_REDUCE:
+		break;
+	case R_SUM:
+	case R_AVG:
+		if (!d->inexact && !s->inexact &&
+		    !__builtin_add_overflow(d->isum, s->isum, &r)) {
+			d->isum = r;
+			break;
+		}
+		sum_inexact(d);
+		if (!s->inexact) {
+			struct num x = { 1, s->isum, (double)s->isum };
+
+			sum_add(d, &x);
+		} else {
+			neumaier(d, s->s);
+			neumaier(d, s->c);
+		}
+		break;
+	case R_MIN:
+		if (s->n > 0 && (d->n == 0 || num_less(&s->best, &d->best)))
+			d->best = s->best;
+		break;
+	case R_MAX:
+		if (s->n > 0 && (d->n == 0 || num_less(&d->best, &s->best)))
+			d->best = s->best;
+		break;
+	case R_STDDEV:
+		/* Chan et al.: the two means and sums of squares. */
+		if (s->n > 0) {
+			double na = (double)d->n, nb = (double)s->n;
+			double delta = s->mean - d->mean, n = na + nb;
+
+			d->mean += delta * nb / n;
+			d->m2 += s->m2 + delta * delta * na * nb / n;
+		}
+		break;
+	case R_FIRST:
+		if (s->n > 0 && (d->n == 0 || s->fseq < d->fseq)) {
+			buf_swap(&d->text, &s->text);
+			d->fseq = s->fseq;
+		}
+		break;
+	case R_LAST:
+		if (s->n > 0 && (d->n == 0 || s->lseq > d->lseq)) {
+			buf_swap(&d->text, &s->text);
+			d->lseq = s->lseq;
+		}
+		break;
+	case R_COLLECT:
+		rc = sz_items_merge(&d->items, &s->items);
+		break;
+	case R_DISTINCT:
+		rc = merge_distinct(a, d, s, grown);
+		break;
+	case R_PERCENTILE:
+		rc = merge_percentile(a, d, s, grown);
+		break;
+	}
+	if (rc == 0)
+		d->n += s->n;
 	return rc;
 }
 
@@ -519,8 +706,8 @@ agg_result(struct agg *a, struct reducer *red, struct rstate *st,
 		return sz_buf_add(out, st->text.p, st->text.len);
 	case R_COLLECT:
 		if (sz_buf_addc(out, '[') != 0 ||
-		    sz_buf_add(out, st->text.p ? st->text.p : "",
-		    st->text.len) != 0)
+		    sz_buf_add(out, st->items.text.p ? st->items.text.p : "",
+		    st->items.text.len) != 0)
 			return -1;
 		return sz_buf_addc(out, ']');
 	case R_DISTINCT:
@@ -560,6 +747,7 @@ agg_state_free(struct reducer *red, struct rstate *st)
 {
 	(void)red;
 	sz_buf_free(&st->text);
+	sz_items_free(&st->items);
 	if (st->set != NULL)
 		sz_keymap_free(st->set);
 	free(st->hll);
