@@ -26,6 +26,13 @@ enum {
 
 #define AGG_MAX_Q 16
 
+/* A number read from a value's text. */
+struct num {
+	int isint;		/* an integer that fits in int64 */
+	int64_t i;
+	double d;
+};
+
 /* One reducer as given on the command line. */
 struct reducer {
 	int kind;
@@ -41,14 +48,13 @@ struct reducer {
 	/* Per record: the value read (text) and whether there is one. */
 	sz_buf v;
 	int have;
+	int same;		/* index of an earlier reducer whose value
+				   this one takes, or -1 */
+	int k;			/* the answer of evaluating e */
+	const sz_buf *val;	/* v, or the earlier reducer's */
+	struct num x;		/* numeric reducers: the value read */
 };
 
-/* A number read from a value's text. */
-struct num {
-	int isint;		/* an integer that fits in int64 */
-	int64_t i;
-	double d;
-};
 
 struct sketch;			/* percentile approximation (reduce.c) */
 
@@ -91,6 +97,7 @@ struct agg {
 	int max_keys_set;
 	sz_keymap *groups;
 	sz_buf key, gvals, tmp, out;
+	sz_buf *gv;		/* the group-by values of the record */
 	uint64_t skipped, forced, estimated, ngroups;
 	uint64_t held;		/* bytes held by all groups */
 	uint64_t seq;		/* arrival number of the current record */

@@ -399,23 +399,25 @@ eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 	int k;
 
 	sz_buf_reset(&a->key);
-	sz_buf_reset(&a->gvals);
 	for (int i = 0; i < a->ng; i++) {
-		sz_buf_reset(&a->tmp);
-		k = sz_expr_value(&a->ge[i], r, &a->tmp);
+		if (i > 0 && sz_buf_addc(&a->key, ',') != 0)
+			return sz_fail(t, 1, "out of memory");
+		/* The key straight from the record; the values themselves
+		 * only when a group starts (windowed: the engine may start
+		 * one at any record). */
+		if (a->windowed) {
+			sz_buf_reset(&a->gv[i]);
+			k = sz_expr_value(&a->ge[i], r, &a->gv[i]);
+			if (k == SZ_EXPR_TRUE && sz_json_canon(a->gv[i].p,
+			    a->gv[i].len, &a->key) != 0)
+				return sz_fail(t, 1, "out of memory");
+		} else
+			k = sz_expr_key(&a->ge[i], r, &a->key);
 		if (k == SZ_EXPR_ERROR)
 			return sz_expr_bad(t, r, &a->ge[i], "--group-by");
 		if (k == SZ_EXPR_EMPTY)
 			return sz_bad(t, r, "key", 1, "--group-by %s yields "
 			    "no value", a->gsrc[i]);
-		if ((i > 0 && sz_buf_addc(&a->key, ',') != 0) ||
-		    sz_json_canon(a->tmp.p, a->tmp.len, &a->key) != 0 ||
-		    (i > 0 && sz_buf_addc(&a->gvals, ',') != 0) ||
-		    sz_buf_add_jstr(&a->gvals, a->gname[i],
-		    strlen(a->gname[i])) != 0 ||
-		    sz_buf_addc(&a->gvals, ':') != 0 ||
-		    sz_json_compact(a->tmp.p, a->tmp.len, &a->gvals) != 0)
-			return sz_fail(t, 1, "out of memory");
 	}
 	/* Every value first: a bad record is left out of every reducer. */
 	for (int i = 0; i < a->nred; i++) {
@@ -424,25 +426,56 @@ eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 		red->have = 0;
 		if (red->kind == R_COUNT || red->kind == R_REDUCE)
 			continue;
-		sz_buf_reset(&red->v);
-		k = red->kind == R_DISTINCT ?
-		    sz_expr_key(&red->e, r, &red->v) :
-		    sz_expr_value(&red->e, r, &red->v);
-		if (k == SZ_EXPR_ERROR)
-			return sz_expr_bad(t, r, &red->e, red->opt);
-		red->have = k == SZ_EXPR_TRUE;
-		if (agg_numeric(red->kind) && (!red->have ||
-		    !agg_is_number(red->v.p, red->v.len))) {
+		if (red->same >= 0) {
+			red->k = a->red[red->same].k;
+		} else {
+			sz_buf_reset(&red->v);
+			red->k = red->kind == R_DISTINCT ?
+			    sz_expr_key(&red->e, r, &red->v) :
+			    sz_expr_value(&red->e, r, &red->v);
+			if (red->k == SZ_EXPR_ERROR)
+				return sz_expr_bad(t, r, &red->e, red->opt);
+		}
+		red->have = red->k == SZ_EXPR_TRUE;
+		if (!agg_numeric(red->kind))
+			continue;
+		if (!red->have || !agg_is_number(red->val->p,
+		    red->val->len)) {
 			if (a->strict)
 				return sz_bad(t, r, "validation", 1,
 				    "%s %s: %s is not a number", red->opt,
-				    red->src, red->have ? red->v.p :
+				    red->src, red->have ? red->val->p :
 				    "no value");
 			red->have = 0;
 			a->skipped++;
-		}
+		} else if (red->same >= 0 &&
+		    agg_numeric(a->red[red->same].kind))
+			red->x = a->red[red->same].x;	/* read already */
+		else
+			agg_num(red->val->p, red->val->len, &red->x);
 	}
 	return 1;
+}
+
+/* The group's fields, "NAME":value,..., into a->gvals (r: read the
+ * values from it first; NULL: eval_record has). */
+static int
+group_fields(struct agg *a, const sz_rec *r)
+{
+	for (int i = 0; r != NULL && i < a->ng; i++) {
+		sz_buf_reset(&a->gv[i]);
+		if (sz_expr_value(&a->ge[i], r, &a->gv[i]) != SZ_EXPR_TRUE)
+			return sz_expr_bad(a->t, r, &a->ge[i], "--group-by");
+	}
+	sz_buf_reset(&a->gvals);
+	for (int i = 0; i < a->ng; i++)
+		if ((i > 0 && sz_buf_addc(&a->gvals, ',') != 0) ||
+		    sz_buf_add_jstr(&a->gvals, a->gname[i],
+		    strlen(a->gname[i])) != 0 ||
+		    sz_buf_addc(&a->gvals, ':') != 0 ||
+		    sz_json_compact(a->gv[i].p, a->gv[i].len, &a->gvals) != 0)
+			return sz_fail(a->t, 1, "out of memory");
+	return 0;
 }
 
 /* Give r's values to the group g (a window's state when windowed). */
@@ -503,6 +536,8 @@ agg_record(sz_tool *t, const sz_rec *r)
 	a->seq++;
 	if ((k = eval_record(a, t, r)) != 1)
 		return k;
+	if (a->windowed && group_fields(a, NULL) != 0)
+		return -1;
 	if (a->windowed)
 		return sz_win_add(&a->win, t, r, a->key.p ? a->key.p : "",
 		    a->key.len, a->gvals.p ? a->gvals.p : "", a->gvals.len);
@@ -514,6 +549,11 @@ agg_record(sz_tool *t, const sz_rec *r)
 		if ((g = calloc(1, group_size(a))) == NULL) {
 			sz_keymap_del(a->groups, slot);
 			return sz_fail(t, 1, "out of memory");
+		}
+		if (group_fields(a, r) != 0) {
+			free(g);
+			sz_keymap_del(a->groups, slot);
+			return -1;
 		}
 		if (sz_buf_add(&g->fields, a->gvals.p ? a->gvals.p : "",
 		    a->gvals.len) != 0) {
@@ -801,11 +841,29 @@ agg_start(sz_tool *t)
 		if ((rc = sz_tool_compile(t, &a->ge[i], a->gsrc[i], !a->slow,
 		    "--group-by")) >= 0)
 			return rc;
+	if ((a->gv = calloc((size_t)a->ng + 1, sizeof(*a->gv))) == NULL)
+		{ sz_msg(t, "error", NULL, 0, "out of memory"); return 1; }
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
 
-		if (red->src != NULL && (rc = sz_tool_compile(t, &red->e,
-		    red->src, !a->slow, red->opt)) >= 0)
+		/* The same expression read the same way: read once. */
+		red->same = -1;
+		red->val = &red->v;
+		for (int j = 0; j < i && red->kind != R_REDUCE; j++) {
+			struct reducer *o = &a->red[j];
+
+			if (o->kind != R_COUNT && o->kind != R_REDUCE &&
+			    o->same < 0 && strcmp(o->src, red->src) == 0 &&
+			    (o->kind == R_DISTINCT) ==
+			    (red->kind == R_DISTINCT)) {
+				red->same = j;
+				red->val = &o->v;
+				break;
+			}
+		}
+		if (red->src != NULL && red->same < 0 &&
+		    (rc = sz_tool_compile(t, &red->e, red->src, !a->slow,
+		    red->opt)) >= 0)
 			return rc;
 		if (red->init != NULL && (rc = sz_tool_compile(t, &red->ie,
 		    red->init, !a->slow, red->opt)) >= 0)
@@ -842,12 +900,16 @@ agg_done(sz_tool *t)
 		free(a->gsrc[i]);
 	}
 	free(a->ge);
+	if (a->gv != NULL)
+		for (int i = 0; i < a->ng; i++)
+			sz_buf_free(&a->gv[i]);
+	free(a->gv);
 	free(a->gname);
 	free(a->gsrc);
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
 
-		if (red->src != NULL)
+		if (red->src != NULL && red->same < 0)
 			sz_expr_free(&red->e);
 		if (red->init != NULL)
 			sz_expr_free(&red->ie);

@@ -53,6 +53,43 @@ agg_num(const char *p, size_t n, struct num *x)
 
 	sz_json_trim(&p, &n);
 	x->isint = 0;
+	if (n > 0 && n <= 19) {
+		/* Fast path: [-]digits[.digits], at most 18 digits: an
+		 * integer, or digits / 10^k, one correctly rounded division
+		 * (the answer strtod gives). */
+		size_t i = p[0] == '-', nd = 0;
+		int frac = -1;
+		uint64_t m = 0;
+
+		for (; i < n; i++) {
+			if (p[i] >= '0' && p[i] <= '9') {
+				m = m * 10 + (uint64_t)(p[i] - '0');
+				nd++;
+				if (frac >= 0)
+					frac++;
+			} else if (p[i] == '.' && frac < 0)
+				frac = 0;
+			else
+				break;
+		}
+		if (i == n && nd > 0 && nd <= 18 && frac != 0) {
+			int neg = p[0] == '-';
+
+			if (frac < 0 && !(neg && m == 0)) {
+				x->isint = 1;
+				x->i = neg ? -(int64_t)m : (int64_t)m;
+				x->d = (double)x->i;
+				return 0;
+			}
+			if (m < (UINT64_C(1) << 53)) {
+				x->d = frac < 0 ? (double)m :
+				    (double)m / sz_json_pow10[frac];
+				if (neg)
+					x->d = -x->d;
+				return 0;
+			}
+		}
+	}
 	x->d = sz_json_num(p, n);
 	if (n < sizeof(buf) && memchr(p, '.', n) == NULL &&
 	    memchr(p, 'e', n) == NULL && memchr(p, 'E', n) == NULL) {
@@ -419,10 +456,9 @@ int
 agg_take(struct agg *a, struct reducer *red, struct rstate *st,
     size_t *grown)
 {
-	const char *p = red->v.p;
-	size_t n = red->v.len, before = st->text.alloc;
-	size_t ibefore = sz_items_bytes(&st->items);
-	struct num x;
+	const char *p = red->val->p;
+	size_t n = red->val->len, before = st->text.alloc, ibefore;
+	const struct num *x = &red->x;
 	int rc = 0;
 
 	if (red->kind == R_COUNT) {
@@ -431,26 +467,24 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 	}
 	if (!red->have)
 		return 0;
-	if (agg_numeric(red->kind))
-		agg_num(p, n, &x);
 	switch (red->kind) {
 	case R_SUM:
 	case R_AVG:
-		sum_add(st, &x);
+		sum_add(st, x);
 		break;
 	case R_MIN:
-		if (st->n == 0 || num_less(&x, &st->best))
-			st->best = x;
+		if (st->n == 0 || num_less(x, &st->best))
+			st->best = *x;
 		break;
 	case R_MAX:
-		if (st->n == 0 || num_less(&st->best, &x))
-			st->best = x;
+		if (st->n == 0 || num_less(&st->best, x))
+			st->best = *x;
 		break;
 	case R_STDDEV: {
-		double d = x.d - st->mean;
+		double d = x->d - st->mean;
 
 		st->mean += d / (double)(st->n + 1);
-		st->m2 += d * (x.d - st->mean);
+		st->m2 += d * (x->d - st->mean);
 		break;
 	}
 	case R_FIRST:
@@ -467,21 +501,22 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		rc = sz_buf_add(&st->text, p, n);
 		break;
 	case R_COLLECT:
+		ibefore = sz_items_bytes(&st->items);
 		rc = sz_items_push(&st->items, a->seq, p, n);
+		if (rc == 0)
+			*grown += sz_items_bytes(&st->items) - ibefore;
 		break;
 	case R_DISTINCT:
 		rc = take_distinct(a, st, p, n, grown);
 		break;
 	case R_PERCENTILE:
-		rc = take_percentile(a, st, x.d, grown);
+		rc = take_percentile(a, st, x->d, grown);
 		break;
 	}
 	if (rc == 0)
 		st->n++;
 	if (st->text.alloc > before)
 		*grown += st->text.alloc - before;
-	if (sz_items_bytes(&st->items) > ibefore)
-		*grown += sz_items_bytes(&st->items) - ibefore;
 	return rc;
 }
 
