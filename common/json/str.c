@@ -416,8 +416,8 @@ sz_jstr_decode(const char *s, size_t n, sz_buf *scratch, size_t *len)
 
 /*
  * Appends s[0..n) as a JSON string literal, DEL (0x7F) escaped too when
- * del is set, each byte of a bad UTF-8 unit as \udcXX when bytes is set
- * (else the unit as U+FFFD). Runs of bytes that need no escape are copied
+ * del is set, each byte of 80 to FF in a bad UTF-8 unit as \udcXX when
+ * bytes is set (else the unit as U+FFFD). Runs of bytes that need no escape are copied
  * in one go; on failure the buffer's contents are as they were before the
  * call.
  */
@@ -447,16 +447,21 @@ add_jstr(sz_buf *b, const char *s, size_t n, int del, int bytes)
 			break;
 		if (*p >= 0x80) {
 			u = sz_utf8_unit((const char *)p, (const char *)e, &ok);
-			if (ok ? sz_buf_add(b, p, u) : !bytes ?
-			    sz_buf_add(b, "\xEF\xBF\xBD", 3) : 0)
-				goto fail;
-			for (size_t i = 0; bytes && !ok && i < u; i++) {
+			if (!ok && bytes) {
+				/* This byte alone: the unit may have taken
+				 * ASCII bytes after it (a sequence cut short
+				 * by the end), which are written as such. */
 				memcpy(esc, "\\udc", 4);
-				esc[4] = hex[p[i] >> 4];
-				esc[5] = hex[p[i] & 15];
+				esc[4] = hex[*p >> 4];
+				esc[5] = hex[*p & 15];
 				if (sz_buf_add(b, esc, 6) != 0)
 					goto fail;
+				p++;
+				continue;
 			}
+			if (ok ? sz_buf_add(b, p, u) :
+			    sz_buf_add(b, "\xEF\xBF\xBD", 3))
+				goto fail;
 			p += u;
 			continue;
 		}

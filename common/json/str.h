@@ -104,9 +104,9 @@ int sz_buf_add_jstr(sz_buf *b, const char *s, size_t n);
 int sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n);
 
 /*
- * The same as sz_buf_add_jstr, but each byte XX of a bad UTF-8 unit is
- * written as the escape \udcXX (a lone low surrogate, which jq reads as
- * one U+FFFD per byte), so that sz_json_unescape_bytes() gives back
+ * The same as sz_buf_add_jstr, but each byte XX (80 to FF) of a bad
+ * UTF-8 unit is written as the escape \udcXX (a lone low surrogate, which
+ * jq reads as one U+FFFD per byte), ASCII bytes as always, so that sz_json_unescape_bytes() gives back
  * s[0..n) exactly, whatever its bytes: the text of a line that is not
  * JSON in a dead letter (sz-unwrap).
  */
