@@ -132,3 +132,11 @@ sz_buf_free(sz_buf *b)
 	b->len = 0;
 	b->alloc = 0;
 }
+
+size_t
+sz_alloc_size(size_t n)
+{
+	size_t s = (n + 8 + 15) & ~(size_t)15;
+
+	return s < 32 ? 32 : s;
+}

@@ -34,4 +34,9 @@ int sz_buf_printf(sz_buf *b, const char *fmt, ...)
 void sz_buf_reset(sz_buf *b);	/* len = 0, memory kept */
 void sz_buf_free(sz_buf *b);	/* memory released, buffer reusable */
 
+/* Bytes the heap takes for an allocation of n bytes (glibc malloc: its
+ * 8-byte header, rounded up to 16, at least 32), for a bound that counts
+ * memory (keymap.c, window.c). */
+size_t sz_alloc_size(size_t n);
+
 #endif

@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/keymap.h"
 
 #define NIL UINT32_MAX
@@ -162,15 +163,6 @@ index_of(const sz_keymap *m, const ent *e)
 	return e->prev != NIL ? E(m, e->prev)->next : m->head;
 }
 
-/* Bytes glibc malloc gives for a request of n (an estimate elsewhere). */
-static size_t
-heap_size(size_t n)
-{
-	size_t s = (n + 8 + 15) & ~(size_t)15;
-
-	return s < 32 ? 32 : s;
-}
-
 /* A fresh entry index, or NIL when memory ran out. */
 static uint32_t
 take_entry(sz_keymap *m)
@@ -286,7 +278,7 @@ remove_entry(sz_keymap *m, uint32_t i, ent *e)
 	list_unlink(m, e);
 	if (e->len > INLINE_MAX) {
 		free((void *)key);
-		m->keybytes -= heap_size(e->len);
+		m->keybytes -= sz_alloc_size(e->len);
 	}
 	e->prev = m->freelist;
 	m->freelist = i;
@@ -457,7 +449,7 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 		memcpy(copy, key, n);
 		memset(e->key, 0, 4);
 		memcpy(e->key + 4, &copy, sizeof(copy));
-		m->keybytes += heap_size(n);
+		m->keybytes += sz_alloc_size(n);
 	} else if (n > 0)
 		memcpy(e->key, key, n);
 	memset(VAL(e), 0, m->vsize);
@@ -542,4 +534,11 @@ sz_keymap_bytes(const sz_keymap *m)
 	return sizeof(*m) + (m->mask + 1) * sizeof(*m->table) +
 	    m->ablocks * sizeof(*m->blocks) +
 	    m->nblocks * ENT_PER_BLOCK * m->stride + m->keybytes;
+}
+
+size_t
+sz_keymap_key_bytes(const sz_keymap *m, size_t n)
+{
+	return m->stride + 3 * sizeof(*m->table) +
+	    (n > INLINE_MAX ? sz_alloc_size(n) : 0);
 }

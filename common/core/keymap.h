@@ -58,5 +58,9 @@ size_t sz_keymap_count(const sz_keymap *m);
 uint64_t sz_keymap_evicted(const sz_keymap *m);
 /* Bytes of memory in use by the map (table, entries, keys). */
 size_t sz_keymap_bytes(const sz_keymap *m);
+/* Bytes one key of n bytes costs: its entry, its copy when it is too long
+ * to be held in place, and 3 slots of the table (a key has at most 8/3 of
+ * them, at the table's lowest load). */
+size_t sz_keymap_key_bytes(const sz_keymap *m, size_t n);
 
 #endif

@@ -416,11 +416,13 @@ sz_jstr_decode(const char *s, size_t n, sz_buf *scratch, size_t *len)
 
 /*
  * Appends s[0..n) as a JSON string literal, DEL (0x7F) escaped too when
- * del is set. Runs of bytes that need no escape are copied in one go; on
- * failure the buffer's contents are as they were before the call.
+ * del is set, each byte of 80 to FF in a bad UTF-8 unit as \udcXX when
+ * bytes is set (else the unit as U+FFFD). Runs of bytes that need no escape are copied
+ * in one go; on failure the buffer's contents are as they were before the
+ * call.
  */
 static int
-add_jstr(sz_buf *b, const char *s, size_t n, int del)
+add_jstr(sz_buf *b, const char *s, size_t n, int del, int bytes)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
@@ -445,6 +447,18 @@ add_jstr(sz_buf *b, const char *s, size_t n, int del)
 			break;
 		if (*p >= 0x80) {
 			u = sz_utf8_unit((const char *)p, (const char *)e, &ok);
+			if (!ok && bytes) {
+				/* This byte alone: the unit may have taken
+				 * ASCII bytes after it (a sequence cut short
+				 * by the end), which are written as such. */
+				memcpy(esc, "\\udc", 4);
+				esc[4] = hex[*p >> 4];
+				esc[5] = hex[*p & 15];
+				if (sz_buf_add(b, esc, 6) != 0)
+					goto fail;
+				p++;
+				continue;
+			}
 			if (ok ? sz_buf_add(b, p, u) :
 			    sz_buf_add(b, "\xEF\xBF\xBD", 3))
 				goto fail;
@@ -484,13 +498,72 @@ fail:
 int
 sz_buf_add_jstr(sz_buf *b, const char *s, size_t n)
 {
-	return add_jstr(b, s, n, 0);
+	return add_jstr(b, s, n, 0, 0);
+}
+
+int
+sz_buf_add_jstr_bytes(sz_buf *b, const char *s, size_t n)
+{
+	return add_jstr(b, s, n, 0, 1);
+}
+
+/* Escapes by their text only: the writer above made every \udcXX. */
+int
+sz_json_unescape_bytes(const char *str, size_t n, sz_buf *out)
+{
+	const uchar *s = (const uchar *)str + 1, *e, *run;
+	size_t len0 = out->len, k;
+	uint32_t cp, lo;
+	uchar o[4];
+
+	e = n >= 2 ? (const uchar *)str + n - 1 : s;
+	while (s < e) {
+		run = s;
+		while (s < e && *s != '\\')
+			s++;
+		if (s > run && sz_buf_add(out, run, (size_t)(s - run)) != 0)
+			goto fail;
+		if (s == e)
+			break;
+		if (e - s >= 6 && s[1] == 'u') {
+			cp = sz_jstr_hex4((const char *)s + 2);
+			if (cp >= 0xDC80 && cp <= 0xDCFF) {
+				o[0] = (uchar)(cp & 0xFF);
+				if (sz_buf_add(out, o, 1) != 0)
+					goto fail;
+				s += 6;
+				continue;
+			}
+			if (SZ_UTF16_HIGH(cp) && (lo = sz_jstr_low_at(
+			    (const char *)s + 6, (const char *)e)) != 0) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				    (lo - 0xDC00);
+				s += 6;
+			} else if (SZ_UTF16_HIGH(cp) || SZ_UTF16_LOW(cp)) {
+				cp = 0xFFFD;
+			}
+			k = put_utf8(cp, o);
+			s += 6;
+		} else {
+			k = escape_bytes(&s, e, o);
+		}
+		if (sz_buf_add(out, o, k) != 0)
+			goto fail;
+	}
+	if (sz_buf_reserve(out, 0) != 0)
+		goto fail;
+	return 0;
+fail:
+	out->len = len0;
+	if (out->p != NULL)
+		out->p[len0] = '\0';
+	return -1;
 }
 
 int
 sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n)
 {
-	return add_jstr(b, s, n, 1);
+	return add_jstr(b, s, n, 1, 0);
 }
 
 int

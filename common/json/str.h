@@ -104,6 +104,24 @@ int sz_buf_add_jstr(sz_buf *b, const char *s, size_t n);
 int sz_buf_add_jqstr(sz_buf *b, const char *s, size_t n);
 
 /*
+ * The same as sz_buf_add_jstr, but each byte XX (80 to FF) of a bad
+ * UTF-8 unit is written as the escape \udcXX (a lone low surrogate, which
+ * jq reads as one U+FFFD per byte), ASCII bytes as always, so that sz_json_unescape_bytes() gives back
+ * s[0..n) exactly, whatever its bytes: the text of a line that is not
+ * JSON in a dead letter (sz-unwrap).
+ */
+int sz_buf_add_jstr_bytes(sz_buf *b, const char *s, size_t n);
+/*
+ * Decode the literal s[0..n) written by sz_buf_add_jstr_bytes (or any
+ * valid literal) by the text of its escapes, appending to out: \udc80 to
+ * \udcff alone give the byte 80 to FF, a surrogate pair its character,
+ * another lone surrogate U+FFFD; raw bytes are copied as they are (no
+ * UTF-8 reading: not what jq does). NUL-terminated; on failure out is as
+ * it was.
+ */
+int sz_json_unescape_bytes(const char *s, size_t n, sz_buf *out);
+
+/*
  * Append s[0..n) with its control bytes (below 0x20, and DEL) written as
  * \n, \r, \t or \xHH, so that text from data cannot start a line of its
  * own in a message. Other bytes are copied as they are. On failure b may

@@ -43,7 +43,7 @@ sz_dead_json(sz_buf *b, const char *tool, const char *name, const sz_dead *d)
 	if (d->rec_is_json)
 		rc |= sz_buf_add(b, d->rec, d->n);
 	else
-		rc |= sz_buf_add_jstr(b, d->rec, d->n);
+		rc |= sz_buf_add_jstr_bytes(b, d->rec, d->n);
 	rc |= sz_buf_addc(b, '}');
 	return rc ? -1 : 0;
 }

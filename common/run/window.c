@@ -8,6 +8,13 @@
  * then the window's own number (time windows); count windows by start,
  * key and number (they close when full, or in that order at the end);
  * without a window option by the key's first-seen number alone.
+ *
+ * Held bytes (--max-bytes) are what ops->bytes says of each window's
+ * state, plus the engine's own memory: each window's struct wnd with the
+ * state (as malloc takes it) and its two places in the heap array (which
+ * doubles), and each open key's struct wkey, its JSON text and its place
+ * in the keymap. So the bound holds with many small windows too (a key
+ * per record, --items=false), not only with many records.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +45,7 @@ struct wkey {
 	size_t vlen;
 	struct wnd *head, *tail;
 	size_t nopen;
+	size_t bytes;		/* what the key itself takes (held) */
 };
 
 struct sz_winst {
@@ -46,6 +54,8 @@ struct sz_winst {
 	size_t nheap, aheap;
 	uint64_t keyseq, serial;
 	uint64_t held;
+	size_t wbytes;		/* what one window takes, without its state's
+				   own bytes (held) */
 	int64_t wm;		/* watermark; INT64_MIN: none yet */
 	int64_t maxev;
 	int have_ev;
@@ -186,6 +196,8 @@ sz_win_start(sz_win *w, sz_tool *t)
 		return SZ_EXIT_FAIL;
 	}
 	s->wm = INT64_MIN;
+	s->wbytes = sz_alloc_size(sizeof(struct wnd) + w->ops->size) +
+	    2 * sizeof(struct wnd *);
 	s->t = t;
 	s->w = w;
 	w->st = s;
@@ -278,6 +290,7 @@ hdel(sz_win *w, struct wnd *x)
 static void
 key_del(struct sz_winst *s, struct wkey *k)
 {
+	s->held -= k->bytes;
 	sz_keymap_del(s->m, k->slot);
 	free(k->val);
 	free(k);
@@ -293,12 +306,12 @@ key_maybe_del(sz_win *w, struct wkey *k)
 	key_del(w->st, k);
 }
 
-/* Bytes of a window's state now. */
+/* Bytes of a window now: its state's and the engine's. */
 static void
 rebytes(sz_win *w, struct wnd *x)
 {
-	size_t b = w->ops->bytes != NULL ?
-	    w->ops->bytes(w->ud, x->state) : 0;
+	size_t b = w->st->wbytes + (w->ops->bytes != NULL ?
+	    w->ops->bytes(w->ud, x->state) : 0);
 
 	w->st->held += b;
 	w->st->held -= x->bytes;
@@ -723,6 +736,10 @@ sz_win_add(sz_win *w, sz_tool *t, const sz_rec *r, const char *ck,
 		}
 		memcpy(k->val, jk, jkn);
 		k->vlen = jkn;
+		k->bytes = sz_alloc_size(sizeof(*k)) +
+		    sz_alloc_size(jkn ? jkn : 1) +
+		    sz_keymap_key_bytes(s->m, ckn);
+		s->held += k->bytes;
 		k->seq = s->keyseq++;
 		k->slot = slot;
 		*slot = k;

@@ -34,8 +34,9 @@
  * the options (in event time), never on read sizes.
  *
  * Bounds: the held bytes are the sum of ops->bytes() over open windows
- * (asked after open and after each add); above --max-bytes (default
- * 256MiB), or when a new key would exceed --max-keys (default 1000000),
+ * (asked after open and after each add), plus the engine's own memory
+ * for each open window and key (window.c says what); above --max-bytes
+ * (default 256MiB), or when a new key would exceed --max-keys (default 1000000),
  * the window that would close first is closed now, with w->forced set in
  * its sz_winfo, and counted in stats "forced".
  *

@@ -398,6 +398,73 @@ START_TEST(test_visible)
 }
 END_TEST
 
+/* Bytes that are not UTF-8 as \udcXX: the literal is valid JSON, jq's
+ * reading gives what sz_buf_add_jstr writes, and sz_json_unescape_bytes
+ * gives the bytes back, for every byte alone and for random strings. */
+static void
+check_bytes_roundtrip(const char *in, size_t n)
+{
+	sz_buf lit = SZ_BUF_INIT, back = SZ_BUF_INIT, jq = SZ_BUF_INIT;
+	sz_buf plain = SZ_BUF_INIT;
+
+	ck_assert_int_eq(sz_buf_add_jstr_bytes(&lit, in, n), 0);
+	ck_assert_int_eq(sz_json_validate(lit.p, lit.len, NULL, NULL), 0);
+	ck_assert_int_eq(sz_json_unescape_bytes(lit.p, lit.len, &back), 0);
+	ck_assert_msg(back.len == n && memcmp(back.p, in, n) == 0,
+	    "round trip of %zu bytes: got %zu", n, back.len);
+	ck_assert_int_eq(back.p[back.len], '\0');
+	/* jq reads each \udcXX as U+FFFD: valid UTF-8 text; valid UTF-8
+	 * input is written as sz_buf_add_jstr writes it. */
+	ck_assert_int_eq(sz_buf_add_jstr(&plain, in, n), 0);
+	ck_assert_int_eq(sz_json_unescape(lit.p, lit.len, &jq), 0);
+	ck_assert_int_eq(sz_utf8_valid(jq.p, jq.len), 1);
+	if (sz_utf8_valid(in, n))
+		ck_assert(lit.len == plain.len &&
+		    memcmp(lit.p, plain.p, lit.len) == 0);
+	sz_buf_free(&lit);
+	sz_buf_free(&back);
+	sz_buf_free(&jq);
+	sz_buf_free(&plain);
+}
+
+START_TEST(test_jstr_bytes)
+{
+	sz_buf b = SZ_BUF_INIT;
+	char one[3];
+	unsigned seed = 16;
+
+	ck_assert_int_eq(sz_buf_add_jstr_bytes(&b, "a\xff\xc3\x28\xe2\x82"
+	    "\x01\"\\\xc3\xa9", 11), 0);
+	ck_assert_buf(&b, "\"a\\udcff\\udcc3(\\udce2\\udc82\\u0001\\\"\\\\"
+	    "\xc3\xa9\"");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_json_unescape_bytes("\"\\ud83d\\ude00\\udc7f"
+	    "\\n\"", 22, &b), 0);
+	ck_assert_buf(&b, "\xf0\x9f\x98\x80\xef\xbf\xbd\n");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_json_unescape_bytes("\"\"", 2, &b), 0);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_int_eq(b.p[0], '\0');
+	sz_buf_free(&b);
+	for (int c = 0; c < 256; c++) {
+		one[0] = (char)c;
+		one[1] = 'x';
+		one[2] = (char)(c ^ 0x80);
+		check_bytes_roundtrip(one, 1);
+		check_bytes_roundtrip(one, 3);
+	}
+	for (int i = 0; i < 2000; i++) {
+		char r[40];
+		size_t n = (size_t)(rand_r(&seed) % sizeof(r));
+
+		for (size_t j = 0; j < n; j++)
+			r[j] = (char)(rand_r(&seed) % 4 == 0 ? 0x80 +
+			    rand_r(&seed) % 0x80 : rand_r(&seed) % 256);
+		check_bytes_roundtrip(r, n);
+	}
+}
+END_TEST
+
 static Suite *
 str_suite(void)
 {
@@ -424,6 +491,7 @@ str_suite(void)
 	tcase_add_test(tc, test_jstr_appends);
 	tcase_add_test(tc, test_jqstr);
 	tcase_add_test(tc, test_visible);
+	tcase_add_test(tc, test_jstr_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
