@@ -18,6 +18,7 @@
 
 #define MAX_RUNS 64
 #define RUN_BUF (1u << 20)
+#define SORTED_MEM ((size_t)4 << 20)
 
 struct ent {
 	size_t off;		/* key, then record, in the arena */
@@ -46,6 +47,10 @@ struct sz_xsort {
 	int nruns;
 	size_t total_runs;
 	int finished;
+	/* Every pair so far came in order: memory is spilled early and
+	 * without sorting (sorted input costs little memory). */
+	int unsorted;
+	sz_buf lastk;
 	/* merging */
 	struct cur *cur;
 	int ncur;
@@ -170,7 +175,8 @@ write_pair(sz_xsort *x, FILE *f, const char *k, size_t kn, const char *r,
 static int
 spill(sz_xsort *x, FILE *f)
 {
-	sort_mem(x);
+	if (x->unsorted)
+		sort_mem(x);
 	for (size_t i = 0; i < x->ne; i++) {
 		const struct ent *e = &x->e[i];
 
@@ -385,8 +391,23 @@ sz_xsort_add(sz_xsort *x, const char *key, size_t kn, const char *rec,
 
 	if (x->err[0] != '\0' || x->finished)
 		return -1;
+	if (!x->unsorted) {
+		size_t n = kn < x->lastk.len ? kn : x->lastk.len;
+		int c = n ? memcmp(key, x->lastk.p, n) : 0;
+
+		if (x->seq > 0 && (c < 0 || (c == 0 && kn < x->lastk.len)))
+			x->unsorted = 1;
+		else {
+			sz_buf_reset(&x->lastk);
+			if (sz_buf_add(&x->lastk, key, kn) != 0) {
+				errno = ENOMEM;
+				return fail(x, "out of memory");
+			}
+		}
+	}
 	if (x->ne > 0 && x->arena.len + kn + rn +
-	    (x->ne + 1) * sizeof(*x->e) > x->max_mem) {
+	    (x->ne + 1) * sizeof(*x->e) > (x->unsorted ||
+	    x->max_mem < SORTED_MEM ? x->max_mem : SORTED_MEM)) {
 		FILE *f;
 
 		if (x->nruns == MAX_RUNS && compact_runs(x) != 0)
@@ -432,7 +453,8 @@ sz_xsort_finish(sz_xsort *x)
 	if (x->finished)
 		return 0;
 	x->finished = 1;
-	sort_mem(x);
+	if (x->unsorted)
+		sort_mem(x);
 	if (open_merge(x, 1) != 0)
 		return -1;
 	x->first = 1;
@@ -478,6 +500,7 @@ sz_xsort_free(sz_xsort *x)
 	for (int i = 0; i < x->nruns; i++)
 		fclose(x->runs[i]);
 	sz_buf_free(&x->arena);
+	sz_buf_free(&x->lastk);
 	free(x->e);
 	free(x->dir);
 	free(x->outbuf);
