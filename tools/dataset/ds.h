@@ -188,8 +188,10 @@ int ds_apply(ds_stream *old, ds_in *d, const ds_hdr *h, ds_spool *out,
  * Materialise version v of DIR as a sorted dataset in a spool (a chain
  * of blobs: its snapshot, or the nearest snapshot and the deltas from
  * there, forward or reverse), checking the state after every step. key:
- * the key expression (compiled from the snapshots' header by the
- * caller; NULL: compile it here into *keyexpr). 0, or -1 (err).
+ * the key expression: with keysrc empty, compiled here from the first
+ * snapshot's header (keysrc set to it); else the caller's compiled
+ * keysrc, which the snapshot's must be (-2 when it is not). 0, or -1
+ * (err).
  */
 int ds_load(const char *dir, const ds_list *l, ds_ver v, sz_tool *t,
     sz_expr *key, ds_spool *out, char keysrc[512], sz_buf *err);

@@ -164,9 +164,11 @@ take_key(const ds_hdr *h, const char *path, sz_tool *t, sz_expr *key,
 	sz_buf cerr = SZ_BUF_INIT;
 
 	if (keysrc[0] != '\0') {
-		if (strcmp(keysrc, h->key) != 0)
-			return errf(err, "%s: keyed by %s, not %s", path,
-			    h->key, keysrc);
+		if (strcmp(keysrc, h->key) != 0) {
+			errf(err, "%s: keyed by %s, not %s", path, h->key,
+			    keysrc);
+			return -2;
+		}
 		return 0;
 	}
 	if (sz_expr_compile(key, h->key, &t->vars, 1, &cerr) != 0) {
@@ -204,8 +206,9 @@ load_snapshot(const char *dir, ds_ver v, sz_tool *t, sz_expr *key,
 		errf(err, "%s: not the snapshot of its name", path);
 		goto out;
 	}
-	if (take_key(&h, path, t, key, keysrc, err) != 0)
+	if ((rc = take_key(&h, path, t, key, keysrc, err)) != 0)
 		goto out;
+	rc = -1;
 	while ((got = ds_in_line(&in, &p, &n, err)) == 1)
 		if (ds_spool_line(out, p, n, err) != 0)
 			goto out;
@@ -279,6 +282,7 @@ ds_load(const char *dir, const ds_list *l, ds_ver v, sz_tool *t,
 {
 	ds_ver s = 0, x, y, lo = 0, hi = 0;
 	size_t fsteps = 0, rsteps = 0;
+	int k;
 
 	/* The nearest snapshot at or below v with every forward delta up
 	 * to v, and the nearest above with every reverse delta down. */
@@ -306,8 +310,10 @@ ds_load(const char *dir, const ds_list *l, ds_ver v, sz_tool *t,
 	s = lo != 0 && (hi == 0 || fsteps <= rsteps) ? lo : hi;
 	if (ds_spool_open(out, dir, err) != 0)
 		return -1;
-	if (load_snapshot(dir, s, t, key, out, keysrc, err) != 0)
-		goto fail;
+	if ((k = load_snapshot(dir, s, t, key, out, keysrc, err)) != 0) {
+		ds_spool_close(out);
+		return k;
+	}
 	if (key == NULL)
 		goto fail;
 	for (x = s; x != v;) {

@@ -526,9 +526,8 @@ publish(struct pub *p, sz_tool *t)
 	struct uniq u;
 	struct applied ap;
 	struct out3 o;
-	sz_expr okey;
 	char keysrc[512] = "", va[DS_VER_MAX], vv[DS_VER_MAX], created[64];
-	int lockfd = -1, k, rc = SZ_EXIT_FAIL, have_old = 0, have_okey = 0;
+	int lockfd = -1, k, rc = SZ_EXIT_FAIL, have_old = 0;
 	int have_o = 0;
 	uint64_t old_records = 0;
 
@@ -537,7 +536,6 @@ publish(struct pub *p, sz_tool *t)
 	memset(&ap, 0, sizeof(ap));
 	memset(&o, 0, sizeof(o));
 	memset(&oldin, 0, sizeof(oldin));
-	memset(&okey, 0, sizeof(okey));
 	old.fd = -1;
 	u.p = p;
 	if ((k = ds_lock(p->dir, &lockfd, &err)) != 0) {
@@ -555,16 +553,15 @@ publish(struct pub *p, sz_tool *t)
 	if (k == 0)
 		a = 0;
 	if (a != 0) {
-		if (ds_load(p->dir, &l, a, t, &okey, &old, keysrc, &err) != 0)
-			goto fail;
-		have_old = have_okey = 1;
-		if (strcmp(keysrc, p->key.keysrc) != 0) {
-			sz_buf_reset(&err);
-			sz_buf_printf(&err, "%s is keyed by %s, not %s", p->dir,
-			    keysrc, p->key.keysrc);
-			rc = SZ_EXIT_USAGE;
+		/* The dataset's key must be -k's: compiled once. */
+		snprintf(keysrc, sizeof(keysrc), "%s", p->key.keysrc);
+		if ((k = ds_load(p->dir, &l, a, t, &p->key.key, &old, keysrc,
+		    &err)) != 0) {
+			if (k == -2)
+				rc = SZ_EXIT_USAGE;
 			goto fail;
 		}
+		have_old = 1;
 		old_records = old.lines;
 	}
 	/* The new data: the records, or the ops applied to the old. */
@@ -572,7 +569,7 @@ publish(struct pub *p, sz_tool *t)
 	news.ud = &u;
 	ap.old.next = empty_next;
 	ap.ops = &u;
-	ap.in.key = &okey;
+	ap.in.key = &p->key.key;
 	if (p->changes) {
 		if (have_old) {
 			ds_spool copy;
@@ -591,7 +588,7 @@ publish(struct pub *p, sz_tool *t)
 		news.ud = &ap;
 	}
 	if (have_old) {
-		oldin.key = &okey;
+		oldin.key = &p->key.key;
 		if (ds_in_fd(&oldin.in, old.fd, "the announced version",
 		    &err) != 0)
 			goto fail;
@@ -715,8 +712,6 @@ out:
 	sz_buf_free(&oldin.last);
 	if (have_old)
 		ds_spool_close(&old);
-	if (have_okey)
-		sz_expr_free(&okey);
 	if (have_o) {
 		ds_spool_close(&o.snap);
 		ds_spool_close(&o.fwd);
