@@ -22,14 +22,14 @@
 
 static const char usage[] =
 "Usage: sz-diff -k EXPR [OPTION]... OLD NEW\n"
-"       sz-diff -d DIR [OPTION]... A B\n"
+"       sz-diff --dir DIR [OPTION]... A B\n"
 "Write the changes from the dataset OLD to NEW (NDJSON files, records\n"
 "keyed by EXPR, in any order; - is standard input), or from version A to\n"
 "version B of the dataset in DIR, in key order:\n"
 "{\"op\":\"upsert\",\"key\":K,\"record\":R} and {\"op\":\"delete\",\"key\":K}.\n"
 "\n"
 SZ_KEY_HELP
-"  -d, --dir DIR            compare two versions of the dataset in DIR\n"
+"      --dir DIR            compare two versions of the dataset in DIR\n"
 "      --format=ops|full    ops (default), or add/delete/update with the\n"
 "                           old and new records and the changed paths\n"
 "      --exit-code          exit 1 when the datasets differ\n"
@@ -41,7 +41,7 @@ SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP_VARS;
 
 enum {
-	OPT_DIR = 'd', OPT_FORMAT = SZ_OPT_TOOL, OPT_EXITCODE, OPT_ONDUP,
+	OPT_DIR = SZ_OPT_TOOL, OPT_FORMAT, OPT_EXITCODE, OPT_ONDUP,
 	OPT_MAXMEM
 };
 
@@ -64,7 +64,7 @@ struct diff {
 	int full, exit_code, ondup;
 	uint64_t max_mem;
 	const char *oldname, *newname;	/* as the runtime names them */
-	const char *va, *vb;		/* -d DIR A B */
+	const char *va, *vb;		/* --dir DIR A B */
 	sz_xsort *xs[2];
 	sz_buf canon, line, ptr, scratch, err;
 	uint64_t added, deleted, updated, dups;
@@ -374,7 +374,7 @@ static const sz_proc diff_proc = {
 	.stats = diff_stats,
 };
 
-/* ---- -d DIR A B ------------------------------------------------------- */
+/* ---- --dir DIR A B ------------------------------------------------------- */
 
 static int
 diff_dir(struct diff *d, sz_tool *t, const char *as, const char *bs)
@@ -390,7 +390,7 @@ diff_dir(struct diff *d, sz_tool *t, const char *as, const char *bs)
 
 	if (!ds_ver_parse(as, strlen(as), &a) || !ds_ver_parse(bs, strlen(bs),
 	    &b))
-		return sz_usage(t, "-d DIR: A and B are versions ('%s', '%s')",
+		return sz_usage(t, "--dir DIR: A and B are versions ('%s', '%s')",
 		    as, bs);
 	memset(&key, 0, sizeof(key));
 	memset(&ia, 0, sizeof(ia));
@@ -436,6 +436,10 @@ static void
 diff_init(sz_tool *t)
 {
 	struct diff *d = t->ud;
+
+	/* -d is --delimiter's letter (sz(7)): --dir has none. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --dir; -d is only --delimiter, in the CSV tools";
 
 	d->t = t;
 	sz_key_init(&d->key);
@@ -489,10 +493,10 @@ diff_start(sz_tool *t)
 
 	if (t->argc != 2)
 		return sz_usage(t, "two operands: %s", d->dir != NULL ?
-		    "-d DIR A B" : "OLD NEW");
+		    "--dir DIR A B" : "OLD NEW");
 	if (d->dir != NULL) {
 		if (d->key.keysrc != NULL)
-			return sz_usage(t, "-d DIR: the key is the dataset's "
+			return sz_usage(t, "--dir DIR: the key is the dataset's "
 			    "(no -k)");
 		sz_source *src;
 
@@ -538,7 +542,7 @@ diff_done(sz_tool *t)
 }
 
 static const sz_tool_def diff_def = {
-	.prog = "sz-diff", .usage = usage, .shortopts = "k:d:",
+	.prog = "sz-diff", .usage = usage, .shortopts = "k:",
 	.longopts = longopts, .jq = 1, .proc = &diff_proc, .init = diff_init,
 	.option = diff_option, .start = diff_start, .done = diff_done,
 };

@@ -25,15 +25,15 @@
 #include "ds.h"
 
 static const char usage[] =
-"Usage: sz-publish -d DIR -k EXPR [OPTION]... [FILE]...\n"
-"       sz-publish pin -d DIR VERSION\n"
-"       sz-publish unpin -d DIR\n"
+"Usage: sz-publish --dir DIR -k EXPR [OPTION]... [FILE]...\n"
+"       sz-publish pin --dir DIR VERSION\n"
+"       sz-publish unpin --dir DIR\n"
 "Publish the NDJSON records read (the whole dataset, the last record per\n"
 "key winning) as a new version in DIR: a snapshot, a delta and a reverse\n"
 "delta from the announced version, then the announcement. Nothing is\n"
 "written when the data did not change. A summary goes to stdout.\n"
 "\n"
-"  -d, --dir DIR            the dataset's directory (created if missing)\n"
+"      --dir DIR            the dataset's directory (created if missing)\n"
 SZ_KEY_HELP
 "      --changes            the input is change ops ({\"op\":\"upsert\",\n"
 "                           \"key\":K,\"record\":R}, {\"op\":\"delete\",\n"
@@ -55,7 +55,7 @@ SZ_KEY_NOFAST_HELP
 SZ_JQ_HELP_VARS;
 
 enum {
-	OPT_DIR = 'd', OPT_CHANGES = SZ_OPT_TOOL, OPT_ONDUP, OPT_EMPTY,
+	OPT_DIR = SZ_OPT_TOOL, OPT_CHANGES, OPT_ONDUP, OPT_EMPTY,
 	OPT_MAXCHANGE, OPT_SNAPEVERY, OPT_KEEP, OPT_MAXMEM, OPT_COMPRESS,
 	OPT_VERSIONS
 };
@@ -820,6 +820,10 @@ pub_init(sz_tool *t)
 {
 	struct pub *p = t->ud;
 
+	/* -d is --delimiter's letter (sz(7)): --dir has none. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --dir; -d is only --delimiter, in the CSV tools";
+
 	p->t = t;
 	sz_key_init(&p->key);
 	t->key = &p->key;
@@ -910,11 +914,11 @@ pub_start(sz_tool *t)
 
 		sz_tool_operand(t);
 		if (p->dir == NULL)
-			return sz_usage(t, "%s: -d DIR is required", first);
+			return sz_usage(t, "%s: --dir DIR is required", first);
 		if (strcmp(first, "unpin") == 0) {
 			if (t->argc > 0)
 				return sz_usage(t, "unpin: no operand after "
-				    "-d DIR");
+				    "--dir DIR");
 			return unpin(p, t);
 		}
 		if ((v = sz_tool_operand(t)) == NULL || t->argc > 0)
@@ -922,7 +926,7 @@ pub_start(sz_tool *t)
 		return pin(p, t, v);
 	}
 	if (p->dir == NULL)
-		return sz_usage(t, "-d DIR is required");
+		return sz_usage(t, "--dir DIR is required");
 	if (p->key.keysrc == NULL)
 		return sz_usage(t, "-k EXPR is required (the key of the "
 		    "dataset's records)");
@@ -949,7 +953,7 @@ pub_done(sz_tool *t)
 }
 
 static const sz_tool_def pub_def = {
-	.prog = "sz-publish", .usage = usage, .shortopts = "d:k:",
+	.prog = "sz-publish", .usage = usage, .shortopts = "k:",
 	.longopts = longopts, .jq = 1, .proc = &pub_proc, .init = pub_init,
 	.option = pub_option, .start = pub_start, .done = pub_done,
 };

@@ -26,13 +26,13 @@
 #include "ds.h"
 
 static const char usage[] =
-"Usage: sz-subscribe -d DIR [OPTION]...\n"
+"Usage: sz-subscribe --dir DIR [OPTION]...\n"
 "Print a version of the dataset in DIR as NDJSON records: --version V,\n"
 "else the pinned version, else the announced one; with --follow, then the\n"
 "changes of each version announced after it, as they come:\n"
 "{\"op\":\"upsert\",\"key\":K,\"record\":R} and {\"op\":\"delete\",\"key\":K}.\n"
 "\n"
-"  -d, --dir DIR          the dataset's directory\n"
+"      --dir DIR          the dataset's directory\n"
 "      --version=V, --at V  that version (not with --follow)\n"
 "      --follow           go on with the changes of each new version\n"
 "      --emit=state|changes  the version as its records (default) or as\n"
@@ -45,7 +45,7 @@ static const char usage[] =
 SZ_JQ_HELP_VARS;
 
 enum {
-	OPT_DIR = 'd', OPT_VERSION = SZ_OPT_TOOL, OPT_FOLLOW, OPT_EMIT,
+	OPT_DIR = SZ_OPT_TOOL, OPT_VERSION, OPT_FOLLOW, OPT_EMIT,
 	OPT_STATE, OPT_WAIT, OPT_IGNOREPIN
 };
 
@@ -634,6 +634,10 @@ sub_init(sz_tool *t)
 {
 	struct sub *s = t->ud;
 
+	/* -d is --delimiter's letter (sz(7)): --dir has none. */
+	t->o.moved_short = 'd';
+	t->o.moved_hint = "use --dir; -d is only --delimiter, in the CSV tools";
+
 	s->t = t;
 	s->ifd = -1;
 	s->cs.fd = -1;
@@ -688,7 +692,7 @@ sub_start(sz_tool *t)
 	struct sub *s = t->ud;
 
 	if (s->dir == NULL)
-		return sz_usage(t, "-d DIR is required");
+		return sz_usage(t, "--dir DIR is required");
 	if (t->argc > 0) {
 		ds_ver v;
 
@@ -741,7 +745,7 @@ sub_done(sz_tool *t)
 }
 
 static const sz_tool_def sub_def = {
-	.prog = "sz-subscribe", .usage = usage, .shortopts = "d:",
+	.prog = "sz-subscribe", .usage = usage, .shortopts = "",
 	.longopts = longopts, .jq = 1, .proc = &sub_proc, .init = sub_init,
 	.option = sub_option, .start = sub_start, .done = sub_done,
 };
