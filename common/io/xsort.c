@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xsort.c - external sort of (key, record) pairs; see xsort.h.
+ *
+ * A run on disk is a sequence of entries: the key's length and the
+ * record's length (4 bytes each, little-endian), then the key's bytes
+ * and the record's.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "io/xsort.h"
+
+#define MAX_RUNS 64
+#define RUN_BUF (1u << 20)
+#define SORTED_MEM ((size_t)4 << 20)
+
+struct ent {
+	size_t off;		/* key, then record, in the arena */
+	size_t kn, rn;
+	uint64_t seq;
+};
+
+/* A source of sorted pairs while merging: a run file, or memory. */
+struct cur {
+	FILE *f;		/* NULL: the memory run */
+	size_t i;		/* memory: the next entry */
+	sz_buf kb, rb;		/* the current pair (files) */
+	const char *k, *r;
+	size_t kn, rn;
+	int idx;		/* order among sources: ties go to the lower */
+};
+
+struct sz_xsort {
+	char *dir;
+	size_t max_mem;
+	sz_buf arena;
+	struct ent *e;
+	size_t ne, ae;
+	uint64_t seq;
+	FILE *runs[MAX_RUNS];
+	int nruns;
+	size_t total_runs;
+	int finished;
+	/* Every pair so far came in order: memory is spilled early and
+	 * without sorting (sorted input costs little memory). */
+	int unsorted;
+	sz_buf lastk;
+	/* merging */
+	struct cur *cur;
+	int ncur;
+	int *heap;		/* indices into cur */
+	int nheap;
+	int first;		/* the heap's top not yet taken */
+	char err[256];
+	char *outbuf;
+};
+
+static int
+fail(sz_xsort *x, const char *what)
+{
+	if (x->err[0] == '\0')
+		snprintf(x->err, sizeof(x->err), "%s in %s: %s", what, x->dir,
+		    strerror(errno ? errno : EIO));
+	return -1;
+}
+
+sz_xsort *
+sz_xsort_new(const char *dir, size_t max_mem)
+{
+	sz_xsort *x = calloc(1, sizeof(*x));
+	const char *d = dir;
+
+	if (x == NULL)
+		return NULL;
+	if (d == NULL && (d = getenv("TMPDIR")) == NULL)
+		d = "/tmp";
+	if ((x->dir = strdup(d)) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->max_mem = max_mem < 4096 ? 4096 : max_mem;
+	return x;
+}
+
+static int
+ent_cmp(const void *a, const void *b, const char *base)
+{
+	const struct ent *x = a, *y = b;
+	size_t n = x->kn < y->kn ? x->kn : y->kn;
+	int c = memcmp(base + x->off, base + y->off, n);
+
+	if (c != 0)
+		return c;
+	if (x->kn != y->kn)
+		return x->kn < y->kn ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static const char *sort_base;
+
+static int
+qcmp(const void *a, const void *b)
+{
+	return ent_cmp(a, b, sort_base);
+}
+
+static void
+sort_mem(sz_xsort *x)
+{
+	/* qsort has no context argument in C11: the arena through a
+	 * static (the sort is not re-entered). */
+	sort_base = x->arena.p;
+	if (x->ne > 1)
+		qsort(x->e, x->ne, sizeof(*x->e), qcmp);
+}
+
+static int
+put_u32(FILE *f, size_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
+	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
+
+	return fwrite(b, 1, 4, f) == 4 ? 0 : -1;
+}
+
+static FILE *
+tmp_run(sz_xsort *x)
+{
+	size_t n = strlen(x->dir) + 32;
+	char *path = malloc(n);
+	int fd;
+	FILE *f;
+
+	if (path == NULL)
+		return NULL;
+	snprintf(path, n, "%s/.sz-sort.XXXXXX", x->dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		free(path);
+		fail(x, "cannot create a temporary file");
+		return NULL;
+	}
+	unlink(path);
+	free(path);
+	if ((f = fdopen(fd, "w+")) == NULL) {
+		close(fd);
+		fail(x, "cannot create a temporary file");
+		return NULL;
+	}
+	setvbuf(f, NULL, _IOFBF, RUN_BUF);
+	return f;
+}
+
+static int
+write_pair(sz_xsort *x, FILE *f, const char *k, size_t kn, const char *r,
+    size_t rn)
+{
+	if (kn > UINT32_MAX || rn > UINT32_MAX) {
+		errno = EFBIG;
+		return fail(x, "a pair too long for a temporary file");
+	}
+	if (put_u32(f, kn) != 0 || put_u32(f, rn) != 0 ||
+	    fwrite(k, 1, kn, f) != kn || fwrite(r, 1, rn, f) != rn)
+		return fail(x, "cannot write a temporary file");
+	return 0;
+}
+
+/* The sorted memory as a run file. */
+static int
+spill(sz_xsort *x, FILE *f)
+{
+	if (x->unsorted)
+		sort_mem(x);
+	for (size_t i = 0; i < x->ne; i++) {
+		const struct ent *e = &x->e[i];
+
+		if (write_pair(x, f, x->arena.p + e->off, e->kn,
+		    x->arena.p + e->off + e->kn, e->rn) != 0)
+			return -1;
+	}
+	x->ne = 0;
+	sz_buf_reset(&x->arena);
+	return 0;
+}
+
+/* ---- merging ---------------------------------------------------------- */
+
+static int
+get_u32(FILE *f, size_t *v)
+{
+	unsigned char b[4];
+	size_t n = fread(b, 1, 4, f);
+
+	if (n == 0 && feof(f))
+		return 0;
+	if (n != 4)
+		return -1;
+	*v = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 |
+	    (size_t)b[3] << 24;
+	return 1;
+}
+
+/* Advance a source: 1, 0 at its end, -1. */
+static int
+cur_next(sz_xsort *x, struct cur *c)
+{
+	int k;
+
+	if (c->f == NULL) {
+		const struct ent *e;
+
+		if (c->i >= x->ne)
+			return 0;
+		e = &x->e[c->i++];
+		c->k = x->arena.p + e->off;
+		c->kn = e->kn;
+		c->r = c->k + e->kn;
+		c->rn = e->rn;
+		return 1;
+	}
+	if ((k = get_u32(c->f, &c->kn)) <= 0) {
+		if (k < 0 || ferror(c->f))
+			return fail(x, "cannot read a temporary file");
+		return 0;
+	}
+	if (get_u32(c->f, &c->rn) != 1)
+		return fail(x, "cannot read a temporary file");
+	sz_buf_reset(&c->kb);
+	sz_buf_reset(&c->rb);
+	if (sz_buf_reserve(&c->kb, c->kn) != 0 ||
+	    sz_buf_reserve(&c->rb, c->rn) != 0) {
+		errno = ENOMEM;
+		return fail(x, "out of memory reading a temporary file");
+	}
+	if (fread(c->kb.p, 1, c->kn, c->f) != c->kn ||
+	    fread(c->rb.p, 1, c->rn, c->f) != c->rn)
+		return fail(x, "cannot read a temporary file");
+	c->k = c->kb.p;
+	c->r = c->rb.p;
+	return 1;
+}
+
+/* a before b? */
+static int
+cur_less(const struct cur *a, const struct cur *b)
+{
+	size_t n = a->kn < b->kn ? a->kn : b->kn;
+	int c = memcmp(a->k, b->k, n);
+
+	if (c != 0)
+		return c < 0;
+	if (a->kn != b->kn)
+		return a->kn < b->kn;
+	return a->idx < b->idx;
+}
+
+static void
+sift_down(sz_xsort *x, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < x->nheap && cur_less(&x->cur[x->heap[l]],
+		    &x->cur[x->heap[m]]))
+			m = l;
+		if (r < x->nheap && cur_less(&x->cur[x->heap[r]],
+		    &x->cur[x->heap[m]]))
+			m = r;
+		if (m == i)
+			return;
+		t = x->heap[i], x->heap[i] = x->heap[m], x->heap[m] = t;
+		i = m;
+	}
+}
+
+static void
+free_cursors(sz_xsort *x)
+{
+	for (int i = 0; i < x->ncur; i++) {
+		sz_buf_free(&x->cur[i].kb);
+		sz_buf_free(&x->cur[i].rb);
+	}
+	free(x->cur);
+	free(x->heap);
+	x->cur = NULL;
+	x->heap = NULL;
+	x->ncur = x->nheap = 0;
+}
+
+/* Sources: the run files, then (mem) the memory run; all primed. */
+static int
+open_merge(sz_xsort *x, int mem)
+{
+	int n = x->nruns + (mem ? 1 : 0), k;
+
+	x->cur = calloc((size_t)n + 1, sizeof(*x->cur));
+	x->heap = calloc((size_t)n + 1, sizeof(*x->heap));
+	if (x->cur == NULL || x->heap == NULL) {
+		errno = ENOMEM;
+		return fail(x, "out of memory");
+	}
+	x->ncur = n;
+	for (int i = 0; i < n; i++) {
+		struct cur *c = &x->cur[i];
+
+		c->idx = i;
+		if (i < x->nruns) {
+			c->f = x->runs[i];
+			if (fflush(c->f) != 0 || fseek(c->f, 0, SEEK_SET) != 0)
+				return fail(x, "cannot read a temporary "
+				    "file");
+		}
+		if ((k = cur_next(x, c)) < 0)
+			return -1;
+		if (k == 1)
+			x->heap[x->nheap++] = i;
+	}
+	for (int i = x->nheap / 2 - 1; i >= 0; i--)
+		sift_down(x, i);
+	return 0;
+}
+
+/* Take the heap's top (its pair is in x->cur[x->heap[0]] until the next
+ * call). 1, 0 at the end, -1. */
+static int
+merge_next(sz_xsort *x, struct cur **out)
+{
+	if (!x->first && x->nheap > 0) {
+		int k = cur_next(x, &x->cur[x->heap[0]]);
+
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			x->heap[0] = x->heap[--x->nheap];
+		if (x->nheap > 0)
+			sift_down(x, 0);
+	}
+	x->first = 0;
+	if (x->nheap == 0)
+		return 0;
+	*out = &x->cur[x->heap[0]];
+	return 1;
+}
+
+/* MAX_RUNS runs open: merge them into one. */
+static int
+compact_runs(sz_xsort *x)
+{
+	FILE *f = tmp_run(x);
+	struct cur *c;
+	int k;
+
+	if (f == NULL)
+		return -1;
+	if (open_merge(x, 0) != 0) {
+		fclose(f);
+		return -1;
+	}
+	x->first = 1;
+	while ((k = merge_next(x, &c)) == 1)
+		if (write_pair(x, f, c->k, c->kn, c->r, c->rn) != 0) {
+			k = -1;
+			break;
+		}
+	free_cursors(x);
+	for (int i = 0; i < x->nruns; i++)
+		fclose(x->runs[i]);
+	x->nruns = 0;
+	if (k < 0) {
+		fclose(f);
+		return -1;
+	}
+	x->runs[x->nruns++] = f;
+	x->total_runs++;
+	return 0;
+}
+
+/* ---- the public face ------------------------------------------------- */
+
+int
+sz_xsort_add(sz_xsort *x, const char *key, size_t kn, const char *rec,
+    size_t rn)
+{
+	struct ent *e;
+
+	if (x->err[0] != '\0' || x->finished)
+		return -1;
+	if (!x->unsorted) {
+		size_t n = kn < x->lastk.len ? kn : x->lastk.len;
+		int c = n ? memcmp(key, x->lastk.p, n) : 0;
+
+		if (x->seq > 0 && (c < 0 || (c == 0 && kn < x->lastk.len)))
+			x->unsorted = 1;
+		else {
+			sz_buf_reset(&x->lastk);
+			if (sz_buf_add(&x->lastk, key, kn) != 0) {
+				errno = ENOMEM;
+				return fail(x, "out of memory");
+			}
+		}
+	}
+	if (x->ne > 0 && x->arena.len + kn + rn +
+	    (x->ne + 1) * sizeof(*x->e) > (x->unsorted ||
+	    x->max_mem < SORTED_MEM ? x->max_mem : SORTED_MEM)) {
+		FILE *f;
+
+		if (x->nruns == MAX_RUNS && compact_runs(x) != 0)
+			return -1;
+		if ((f = tmp_run(x)) == NULL)
+			return -1;
+		x->runs[x->nruns++] = f;
+		x->total_runs++;
+		if (spill(x, f) != 0)
+			return -1;
+	}
+	if (x->ne == x->ae) {
+		size_t na = x->ae ? 2 * x->ae : 1024;
+		struct ent *ne = realloc(x->e, na * sizeof(*ne));
+
+		if (ne == NULL) {
+			errno = ENOMEM;
+			return fail(x, "out of memory");
+		}
+		x->e = ne;
+		x->ae = na;
+	}
+	e = &x->e[x->ne];
+	e->off = x->arena.len;
+	if (sz_buf_add(&x->arena, key, kn) != 0 ||
+	    sz_buf_add(&x->arena, rec, rn) != 0) {
+		x->arena.len = e->off;
+		errno = ENOMEM;
+		return fail(x, "out of memory");
+	}
+	e->kn = kn;
+	e->rn = rn;
+	e->seq = x->seq++;
+	x->ne++;
+	return 0;
+}
+
+int
+sz_xsort_finish(sz_xsort *x)
+{
+	if (x->err[0] != '\0')
+		return -1;
+	if (x->finished)
+		return 0;
+	x->finished = 1;
+	if (x->unsorted)
+		sort_mem(x);
+	if (open_merge(x, 1) != 0)
+		return -1;
+	x->first = 1;
+	return 0;
+}
+
+int
+sz_xsort_next(sz_xsort *x, const char **key, size_t *kn, const char **rec,
+    size_t *rn)
+{
+	struct cur *c;
+	int k;
+
+	if (x->err[0] != '\0' || !x->finished)
+		return -1;
+	if ((k = merge_next(x, &c)) != 1)
+		return k;
+	*key = c->k;
+	*kn = c->kn;
+	*rec = c->r;
+	*rn = c->rn;
+	return 1;
+}
+
+const char *
+sz_xsort_error(const sz_xsort *x)
+{
+	return x->err[0] ? x->err : NULL;
+}
+
+size_t
+sz_xsort_runs(const sz_xsort *x)
+{
+	return x->total_runs;
+}
+
+void
+sz_xsort_free(sz_xsort *x)
+{
+	if (x == NULL)
+		return;
+	free_cursors(x);
+	for (int i = 0; i < x->nruns; i++)
+		fclose(x->runs[i]);
+	sz_buf_free(&x->arena);
+	sz_buf_free(&x->lastk);
+	free(x->e);
+	free(x->dir);
+	free(x->outbuf);
+	free(x);
+}
