@@ -341,10 +341,16 @@ group_size(const struct agg *a)
 	return sizeof(struct group) + (size_t)a->nred * sizeof(struct rstate);
 }
 
+/* The fields' text of a group of the whole input. */
+static char *
+group_fieldtext(const struct agg *a, struct group *g)
+{
+	return (char *)(g->r + a->nred);
+}
+
 static void
 group_free(struct agg *a, struct group *g)
 {
-	sz_buf_free(&g->fields);
 	for (int i = 0; i < a->nred; i++)
 		agg_state_free(&a->red[i], &g->r[i]);
 	a->held -= g->bytes < a->held ? g->bytes : a->held;
@@ -361,7 +367,7 @@ group_write(struct agg *a, struct group *g)
 	if (a->write_err)
 		return;
 	if (sz_buf_addc(o, '{') != 0 ||
-	    sz_buf_add(o, g->fields.p ? g->fields.p : "", g->fields.len) != 0)
+	    sz_buf_add(o, group_fieldtext(a, g), g->flen) != 0)
 		goto nomem;
 	for (int i = 0; i < a->nred; i++)
 		if (agg_result(a, &a->red[i], &g->r[i], o) != 0)
@@ -490,21 +496,22 @@ apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
 		struct reducer *red = &a->red[i];
 		struct rstate *st = &g->r[i];
 		sz_rec in = *r;
+		sz_buf *acc;
 
 		if (red->kind != R_REDUCE)
 			continue;
-		if (st->text.len == 0) {
-			sz_buf_reset(&st->text);
-			k = sz_expr_value(&red->ie, r, &st->text);
+		if ((acc = agg_text(st)) == NULL)
+			return sz_fail(t, 1, "out of memory");
+		if (acc->len == 0) {
+			k = sz_expr_value(&red->ie, r, acc);
 			if (k == SZ_EXPR_ERROR)
 				return sz_expr_bad(t, r, &red->ie, red->opt);
-			if (k != SZ_EXPR_TRUE && sz_buf_adds(&st->text,
-			    "null") != 0)
+			if (k != SZ_EXPR_TRUE && sz_buf_adds(acc, "null") != 0)
 				return sz_fail(t, 1, "out of memory");
 		}
 		sz_buf_reset(&a->tmp);
 		if (sz_buf_addc(&a->tmp, '[') != 0 ||
-		    sz_buf_add(&a->tmp, st->text.p, st->text.len) != 0 ||
+		    sz_buf_add(&a->tmp, acc->p, acc->len) != 0 ||
 		    sz_buf_addc(&a->tmp, ',') != 0 ||
 		    sz_buf_add(&a->tmp, r->p, r->n) != 0 ||
 		    sz_buf_addc(&a->tmp, ']') != 0)
@@ -546,21 +553,18 @@ agg_record(sz_tool *t, const sz_rec *r)
 	if (slot == NULL)
 		return sz_fail(t, 1, "out of memory");
 	if (created) {
-		if ((g = calloc(1, group_size(a))) == NULL) {
-			sz_keymap_del(a->groups, slot);
-			return sz_fail(t, 1, "out of memory");
-		}
 		if (group_fields(a, r) != 0) {
-			free(g);
 			sz_keymap_del(a->groups, slot);
 			return -1;
 		}
-		if (sz_buf_add(&g->fields, a->gvals.p ? a->gvals.p : "",
-		    a->gvals.len) != 0) {
-			free(g);
+		/* The fields' text after the states, in one allocation. */
+		if ((g = calloc(1, group_size(a) + a->gvals.len + 1)) == NULL) {
 			sz_keymap_del(a->groups, slot);
 			return sz_fail(t, 1, "out of memory");
 		}
+		g->flen = a->gvals.len;
+		if (g->flen > 0)
+			memcpy(group_fieldtext(a, g), a->gvals.p, g->flen);
 		*slot = g;
 		a->ngroups++;
 	}
@@ -602,25 +606,26 @@ static int
 merge_fold(struct agg *a, struct reducer *red, struct rstate *x,
     struct rstate *y)
 {
+	sz_buf *xt = x->u.fl.text, *yt = y->u.fl.text;
 	sz_rec in;
 	int k;
 
 	memset(&in, 0, sizeof(in));
 	sz_buf_reset(&a->tmp);
 	if (sz_buf_addc(&a->tmp, '[') != 0 ||
-	    sz_buf_add(&a->tmp, x->text.p, x->text.len) != 0 ||
+	    sz_buf_add(&a->tmp, xt->p, xt->len) != 0 ||
 	    sz_buf_addc(&a->tmp, ',') != 0 ||
-	    sz_buf_add(&a->tmp, y->text.p, y->text.len) != 0 ||
+	    sz_buf_add(&a->tmp, yt->p, yt->len) != 0 ||
 	    sz_buf_addc(&a->tmp, ']') != 0)
 		return sz_fail(a->t, 1, "out of memory");
 	in.p = a->tmp.p;
 	in.n = a->tmp.len;
-	sz_buf_reset(&x->text);
-	k = sz_expr_value(&red->me, &in, &x->text);
+	sz_buf_reset(xt);
+	k = sz_expr_value(&red->me, &in, xt);
 	if (k == SZ_EXPR_ERROR)
 		return sz_fail(a->t, 1, "%s %s: MERGE: %s", red->opt,
 		    red->name, red->me.err.p ? red->me.err.p : "failed");
-	if (k != SZ_EXPR_TRUE && sz_buf_adds(&x->text, "null") != 0)
+	if (k != SZ_EXPR_TRUE && sz_buf_adds(xt, "null") != 0)
 		return sz_fail(a->t, 1, "out of memory");
 	return 0;
 }
@@ -643,13 +648,13 @@ win_merge(void *ud, void *dst, void *src)
 			continue;
 		}
 		x->n += y->n;
-		if (y->text.len == 0)
+		if (y->u.fl.text == NULL || y->u.fl.text->len == 0)
 			continue;
-		if (x->text.len == 0) {
-			sz_buf t = x->text;
+		if (x->u.fl.text == NULL || x->u.fl.text->len == 0) {
+			sz_buf *t = x->u.fl.text;
 
-			x->text = y->text;
-			y->text = t;
+			x->u.fl.text = y->u.fl.text;
+			y->u.fl.text = t;
 			continue;
 		}
 		if (merge_fold(a, red, x, y) != 0)
@@ -669,7 +674,6 @@ win_free(void *ud, void *state)
 	struct agg *a = ud;
 	struct group *g = state;
 
-	sz_buf_free(&g->fields);
 	for (int i = 0; i < a->nred; i++)
 		agg_state_free(&a->red[i], &g->r[i]);
 	a->held -= g->bytes < a->held ? g->bytes : a->held;

@@ -111,13 +111,13 @@ agg_num(const char *p, size_t n, struct num *x)
 static void
 neumaier(struct rstate *st, double v)
 {
-	double t = st->s + v;
+	double t = st->u.sum.s + v;
 
-	if (fabs(st->s) >= fabs(v))
-		st->c += (st->s - t) + v;
+	if (fabs(st->u.sum.s) >= fabs(v))
+		st->u.sum.c += (st->u.sum.s - t) + v;
 	else
-		st->c += (v - t) + st->s;
-	st->s = t;
+		st->u.sum.c += (v - t) + st->u.sum.s;
+	st->u.sum.s = t;
 }
 
 /* Leave the integers: their sum as a double and what that rounded
@@ -125,13 +125,15 @@ neumaier(struct rstate *st, double v)
 static void
 sum_inexact(struct rstate *st)
 {
-	if (st->inexact)
+	if (st->u.sum.inexact)
 		return;
-	st->inexact = 1;
-	st->s = (double)st->isum;
-	st->c = 0;
-	if (st->isum > -(INT64_C(1) << 62) && st->isum < (INT64_C(1) << 62))
-		st->c = (double)(st->isum - (int64_t)st->s);
+	st->u.sum.inexact = 1;
+	st->u.sum.s = (double)st->u.sum.isum;
+	st->u.sum.c = 0;
+	if (st->u.sum.isum > -(INT64_C(1) << 62) &&
+	    st->u.sum.isum < (INT64_C(1) << 62))
+		st->u.sum.c = (double)(st->u.sum.isum -
+		    (int64_t)st->u.sum.s);
 }
 
 static void
@@ -139,9 +141,9 @@ sum_add(struct rstate *st, const struct num *x)
 {
 	int64_t r;
 
-	if (!st->inexact && x->isint &&
-	    !__builtin_add_overflow(st->isum, x->i, &r)) {
-		st->isum = r;
+	if (!st->u.sum.inexact && x->isint &&
+	    !__builtin_add_overflow(st->u.sum.isum, x->i, &r)) {
+		st->u.sum.isum = r;
 		return;
 	}
 	sum_inexact(st);
@@ -160,7 +162,8 @@ sum_add(struct rstate *st, const struct num *x)
 static double
 sum_value(const struct rstate *st)
 {
-	return st->inexact ? st->s + st->c : (double)st->isum;
+	return st->u.sum.inexact ? st->u.sum.s + st->u.sum.c :
+	    (double)st->u.sum.isum;
 }
 
 /* a < b? */
@@ -363,19 +366,19 @@ to_hll(struct agg *a, struct rstate *st)
 {
 	size_t kn;
 
-	if (st->hll != NULL)
+	if (st->u.d.hll != NULL)
 		return 0;
-	if ((st->hll = calloc(HLL_M, 1)) == NULL)
+	if ((st->u.d.hll = calloc(HLL_M, 1)) == NULL)
 		return -1;
-	if (st->set != NULL) {
-		for (void *v = sz_keymap_oldest(st->set); v != NULL;
-		    v = sz_keymap_next(st->set, v)) {
-			const char *k = sz_keymap_key(st->set, v, &kn);
+	if (st->u.d.set != NULL) {
+		for (void *v = sz_keymap_oldest(st->u.d.set); v != NULL;
+		    v = sz_keymap_next(st->u.d.set, v)) {
+			const char *k = sz_keymap_key(st->u.d.set, v, &kn);
 
-			hll_add(st->hll, k, kn);
+			hll_add(st->u.d.hll, k, kn);
 		}
-		sz_keymap_free(st->set);
-		st->set = NULL;
+		sz_keymap_free(st->u.d.set);
+		st->u.d.set = NULL;
 	}
 	a->estimated++;
 	return 0;
@@ -387,23 +390,23 @@ take_distinct(struct agg *a, struct rstate *st, const char *p, size_t n,
 {
 	int created;
 
-	if (st->hll != NULL) {
-		hll_add(st->hll, p, n);
+	if (st->u.d.hll != NULL) {
+		hll_add(st->u.d.hll, p, n);
 		return 0;
 	}
-	if (st->set == NULL &&
-	    (st->set = sz_keymap_new(a->max_distinct + 1, 0, NULL,
+	if (st->u.d.set == NULL &&
+	    (st->u.d.set = sz_keymap_new(a->max_distinct + 1, 0, NULL,
 	    NULL)) == NULL)
 		return -1;
-	if (sz_keymap_get(st->set, p, n) != NULL)
+	if (sz_keymap_get(st->u.d.set, p, n) != NULL)
 		return 0;
-	if (sz_keymap_count(st->set) >= a->max_distinct) {
+	if (sz_keymap_count(st->u.d.set) >= a->max_distinct) {
 		if (to_hll(a, st) != 0)
 			return -1;
-		hll_add(st->hll, p, n);
+		hll_add(st->u.d.hll, p, n);
 		return 0;
 	}
-	if (sz_keymap_put(st->set, p, n, &created) == NULL)
+	if (sz_keymap_put(st->u.d.set, p, n, &created) == NULL)
 		return -1;
 	*grown += n + 32;
 	return 0;
@@ -413,17 +416,17 @@ take_distinct(struct agg *a, struct rstate *st, const char *p, size_t n,
 static int
 to_sketch(struct agg *a, struct rstate *st)
 {
-	if (st->sk != NULL)
+	if (st->u.p.sk != NULL)
 		return 0;
-	if ((st->sk = calloc(1, sizeof(*st->sk))) == NULL)
+	if ((st->u.p.sk = calloc(1, sizeof(*st->u.p.sk))) == NULL)
 		return -1;
-	st->sk->lg = log((1 + SK_ALPHA) / (1 - SK_ALPHA));
-	for (size_t i = 0; i < st->nvals; i++)
-		if (sketch_add(st->sk, st->vals[i]) != 0)
+	st->u.p.sk->lg = log((1 + SK_ALPHA) / (1 - SK_ALPHA));
+	for (size_t i = 0; i < st->u.p.nvals; i++)
+		if (sketch_add(st->u.p.sk, st->u.p.vals[i]) != 0)
 			return -1;
-	free(st->vals);
-	st->vals = NULL;
-	st->nvals = st->avals = 0;
+	free(st->u.p.vals);
+	st->u.p.vals = NULL;
+	st->u.p.nvals = st->u.p.avals = 0;
 	a->estimated++;
 	return 0;
 }
@@ -431,25 +434,40 @@ to_sketch(struct agg *a, struct rstate *st)
 static int
 take_percentile(struct agg *a, struct rstate *st, double d, size_t *grown)
 {
-	if (st->sk != NULL)
-		return sketch_add(st->sk, d);
-	if (st->nvals >= a->max_exact) {
+	if (st->u.p.sk != NULL)
+		return sketch_add(st->u.p.sk, d);
+	if (st->u.p.nvals >= a->max_exact) {
 		if (to_sketch(a, st) != 0)
 			return -1;
-		return sketch_add(st->sk, d);
+		return sketch_add(st->u.p.sk, d);
 	}
-	if (st->nvals == st->avals) {
-		size_t na = st->avals ? 2 * st->avals : 8;
-		double *v = realloc(st->vals, na * sizeof(*v));
+	if (st->u.p.nvals == st->u.p.avals) {
+		size_t na = st->u.p.avals ? 2 * st->u.p.avals : 8;
+		double *v = realloc(st->u.p.vals, na * sizeof(*v));
 
 		if (v == NULL)
 			return -1;
-		*grown += (na - st->avals) * sizeof(*v);
-		st->vals = v;
-		st->avals = na;
+		*grown += (na - st->u.p.avals) * sizeof(*v);
+		st->u.p.vals = v;
+		st->u.p.avals = na;
 	}
-	st->vals[st->nvals++] = d;
+	st->u.p.vals[st->u.p.nvals++] = d;
 	return 0;
+}
+
+sz_buf *
+agg_text(struct rstate *st)
+{
+	if (st->u.fl.text == NULL)
+		st->u.fl.text = calloc(1, sizeof(sz_buf));
+	return st->u.fl.text;
+}
+
+/* Bytes a FIRST/LAST/REDUCE text holds. */
+static size_t
+text_bytes(const struct rstate *st)
+{
+	return st->u.fl.text ? sizeof(sz_buf) + st->u.fl.text->alloc : 0;
 }
 
 int
@@ -457,8 +475,9 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
     size_t *grown)
 {
 	const char *p = red->val->p;
-	size_t n = red->val->len, before = st->text.alloc, ibefore;
+	size_t n = red->val->len, before;
 	const struct num *x = &red->x;
+	sz_buf *t;
 	int rc = 0;
 
 	if (red->kind == R_COUNT) {
@@ -473,38 +492,45 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		sum_add(st, x);
 		break;
 	case R_MIN:
-		if (st->n == 0 || num_less(x, &st->best))
-			st->best = *x;
+		if (st->n == 0 || num_less(x, &st->u.best))
+			st->u.best = *x;
 		break;
 	case R_MAX:
-		if (st->n == 0 || num_less(&st->best, x))
-			st->best = *x;
+		if (st->n == 0 || num_less(&st->u.best, x))
+			st->u.best = *x;
 		break;
 	case R_STDDEV: {
-		double d = x->d - st->mean;
+		double d = x->d - st->u.sd.mean;
 
-		st->mean += d / (double)(st->n + 1);
-		st->m2 += d * (x->d - st->mean);
+		st->u.sd.mean += d / (double)(st->n + 1);
+		st->u.sd.m2 += d * (x->d - st->u.sd.mean);
 		break;
 	}
 	case R_FIRST:
-		if (st->n == 0) {
-			rc = sz_buf_add(&st->text, p, n);
-			st->fseq = a->seq;
-		}
-		break;
 	case R_LAST:
-		st->lseq = a->seq;
-		/* FALLTHROUGH */
 	case R_REDUCE:
-		sz_buf_reset(&st->text);
-		rc = sz_buf_add(&st->text, p, n);
+		if (red->kind == R_FIRST && st->n > 0)
+			break;
+		before = text_bytes(st);
+		if ((t = agg_text(st)) == NULL)
+			return -1;
+		sz_buf_reset(t);
+		rc = sz_buf_add(t, p, n);
+		if (red->kind != R_REDUCE)
+			st->u.fl.seq = a->seq;
+		if (text_bytes(st) > before)
+			*grown += text_bytes(st) - before;
 		break;
 	case R_COLLECT:
-		ibefore = sz_items_bytes(&st->items);
-		rc = sz_items_push(&st->items, a->seq, p, n);
+		if (st->u.items == NULL) {
+			if ((st->u.items = calloc(1, sizeof(sz_items))) == NULL)
+				return -1;
+			*grown += sizeof(sz_items);
+		}
+		before = sz_items_bytes(st->u.items);
+		rc = sz_items_push(st->u.items, a->seq, p, n);
 		if (rc == 0)
-			*grown += sz_items_bytes(&st->items) - ibefore;
+			*grown += sz_items_bytes(st->u.items) - before;
 		break;
 	case R_DISTINCT:
 		rc = take_distinct(a, st, p, n, grown);
@@ -515,21 +541,10 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 	}
 	if (rc == 0)
 		st->n++;
-	if (st->text.alloc > before)
-		*grown += st->text.alloc - before;
 	return rc;
 }
 
 /* ---- merging sessions ------------------------------------------------- */
-
-static void
-buf_swap(sz_buf *x, sz_buf *y)
-{
-	sz_buf t = *x;
-
-	*x = *y;
-	*y = t;
-}
 
 static int
 merge_distinct(struct agg *a, struct rstate *d, struct rstate *s,
@@ -537,12 +552,12 @@ merge_distinct(struct agg *a, struct rstate *d, struct rstate *s,
 {
 	size_t kn;
 
-	if (s->hll == NULL && s->set == NULL)
+	if (s->u.d.hll == NULL && s->u.d.set == NULL)
 		return 0;
-	if (d->hll == NULL && s->hll == NULL) {
-		for (void *v = sz_keymap_oldest(s->set); v != NULL;
-		    v = sz_keymap_next(s->set, v)) {
-			const char *k = sz_keymap_key(s->set, v, &kn);
+	if (d->u.d.hll == NULL && s->u.d.hll == NULL) {
+		for (void *v = sz_keymap_oldest(s->u.d.set); v != NULL;
+		    v = sz_keymap_next(s->u.d.set, v)) {
+			const char *k = sz_keymap_key(s->u.d.set, v, &kn);
 
 			if (take_distinct(a, d, k, kn, grown) != 0)
 				return -1;
@@ -551,17 +566,17 @@ merge_distinct(struct agg *a, struct rstate *d, struct rstate *s,
 	}
 	if (to_hll(a, d) != 0)
 		return -1;
-	if (s->hll != NULL) {
+	if (s->u.d.hll != NULL) {
 		for (unsigned i = 0; i < HLL_M; i++)
-			if (s->hll[i] > d->hll[i])
-				d->hll[i] = s->hll[i];
+			if (s->u.d.hll[i] > d->u.d.hll[i])
+				d->u.d.hll[i] = s->u.d.hll[i];
 		return 0;
 	}
-	for (void *v = sz_keymap_oldest(s->set); v != NULL;
-	    v = sz_keymap_next(s->set, v)) {
-		const char *k = sz_keymap_key(s->set, v, &kn);
+	for (void *v = sz_keymap_oldest(s->u.d.set); v != NULL;
+	    v = sz_keymap_next(s->u.d.set, v)) {
+		const char *k = sz_keymap_key(s->u.d.set, v, &kn);
 
-		hll_add(d->hll, k, kn);
+		hll_add(d->u.d.hll, k, kn);
 	}
 	return 0;
 }
@@ -580,25 +595,25 @@ static int
 merge_percentile(struct agg *a, struct rstate *d, struct rstate *s,
     size_t *grown)
 {
-	if (d->sk == NULL && s->sk == NULL) {
-		for (size_t i = 0; i < s->nvals; i++)
-			if (take_percentile(a, d, s->vals[i], grown) != 0)
+	if (d->u.p.sk == NULL && s->u.p.sk == NULL) {
+		for (size_t i = 0; i < s->u.p.nvals; i++)
+			if (take_percentile(a, d, s->u.p.vals[i], grown) != 0)
 				return -1;
 		return 0;
 	}
 	if (to_sketch(a, d) != 0)
 		return -1;
-	if (s->sk == NULL) {
-		for (size_t i = 0; i < s->nvals; i++)
-			if (sketch_add(d->sk, s->vals[i]) != 0)
+	if (s->u.p.sk == NULL) {
+		for (size_t i = 0; i < s->u.p.nvals; i++)
+			if (sketch_add(d->u.p.sk, s->u.p.vals[i]) != 0)
 				return -1;
 		return 0;
 	}
-	if (merge_bins(&d->sk->pos, &s->sk->pos) != 0 ||
-	    merge_bins(&d->sk->neg, &s->sk->neg) != 0)
+	if (merge_bins(&d->u.p.sk->pos, &s->u.p.sk->pos) != 0 ||
+	    merge_bins(&d->u.p.sk->neg, &s->u.p.sk->neg) != 0)
 		return -1;
-	d->sk->zero += s->sk->zero;
-	d->sk->total += s->sk->total;
+	d->u.p.sk->zero += s->u.p.sk->zero;
+	d->u.p.sk->total += s->u.p.sk->total;
 	return 0;
 }
 
@@ -615,53 +630,59 @@ agg_merge(struct agg *a, struct reducer *red, struct rstate *d,
 		break;
 	case R_SUM:
 	case R_AVG:
-		if (!d->inexact && !s->inexact &&
-		    !__builtin_add_overflow(d->isum, s->isum, &r)) {
-			d->isum = r;
+		if (!d->u.sum.inexact && !s->u.sum.inexact &&
+		    !__builtin_add_overflow(d->u.sum.isum, s->u.sum.isum, &r)) {
+			d->u.sum.isum = r;
 			break;
 		}
 		sum_inexact(d);
-		if (!s->inexact) {
-			struct num x = { 1, s->isum, (double)s->isum };
+		if (!s->u.sum.inexact) {
+			struct num x = { 1, s->u.sum.isum, (double)s->u.sum.isum };
 
 			sum_add(d, &x);
 		} else {
-			neumaier(d, s->s);
-			neumaier(d, s->c);
+			neumaier(d, s->u.sum.s);
+			neumaier(d, s->u.sum.c);
 		}
 		break;
 	case R_MIN:
-		if (s->n > 0 && (d->n == 0 || num_less(&s->best, &d->best)))
-			d->best = s->best;
+		if (s->n > 0 && (d->n == 0 || num_less(&s->u.best, &d->u.best)))
+			d->u.best = s->u.best;
 		break;
 	case R_MAX:
-		if (s->n > 0 && (d->n == 0 || num_less(&d->best, &s->best)))
-			d->best = s->best;
+		if (s->n > 0 && (d->n == 0 || num_less(&d->u.best, &s->u.best)))
+			d->u.best = s->u.best;
 		break;
 	case R_STDDEV:
 		/* Chan et al.: the two means and sums of squares. */
 		if (s->n > 0) {
 			double na = (double)d->n, nb = (double)s->n;
-			double delta = s->mean - d->mean, n = na + nb;
+			double delta = s->u.sd.mean - d->u.sd.mean, n = na + nb;
 
-			d->mean += delta * nb / n;
-			d->m2 += s->m2 + delta * delta * na * nb / n;
+			d->u.sd.mean += delta * nb / n;
+			d->u.sd.m2 += s->u.sd.m2 + delta * delta * na * nb / n;
 		}
 		break;
 	case R_FIRST:
-		if (s->n > 0 && (d->n == 0 || s->fseq < d->fseq)) {
-			buf_swap(&d->text, &s->text);
-			d->fseq = s->fseq;
-		}
-		break;
 	case R_LAST:
-		if (s->n > 0 && (d->n == 0 || s->lseq > d->lseq)) {
-			buf_swap(&d->text, &s->text);
-			d->lseq = s->lseq;
+		if (s->n > 0 && (d->n == 0 || (red->kind == R_FIRST ?
+		    s->u.fl.seq < d->u.fl.seq : s->u.fl.seq > d->u.fl.seq))) {
+			sz_buf *t = d->u.fl.text;
+
+			d->u.fl.text = s->u.fl.text;
+			s->u.fl.text = t;
+			d->u.fl.seq = s->u.fl.seq;
 		}
 		break;
 	case R_COLLECT:
-		rc = sz_items_merge(&d->items, &s->items);
+		if (s->u.items == NULL)
+			break;
+		if (d->u.items == NULL) {
+			d->u.items = s->u.items;
+			s->u.items = NULL;
+			break;
+		}
+		rc = sz_items_merge(d->u.items, s->u.items);
 		break;
 	case R_DISTINCT:
 		rc = merge_distinct(a, d, s, grown);
@@ -691,14 +712,14 @@ add_name(sz_buf *out, const char *name)
 static int
 percentile_one(struct rstate *st, double q, sz_buf *out)
 {
-	uint64_t total = st->sk ? st->sk->total : st->nvals;
+	uint64_t total = st->u.p.sk ? st->u.p.sk->total : st->u.p.nvals;
 
 	if (total == 0)
 		return sz_buf_adds(out, "null");
-	if (st->sk)
-		return add_double(out, sketch_rank(st->sk,
+	if (st->u.p.sk)
+		return add_double(out, sketch_rank(st->u.p.sk,
 		    nearest_rank(q, total)));
-	return add_double(out, st->vals[nearest_rank(q, total) - 1]);
+	return add_double(out, st->u.p.vals[nearest_rank(q, total) - 1]);
 }
 
 int
@@ -714,42 +735,42 @@ agg_result(struct agg *a, struct reducer *red, struct rstate *st,
 	case R_COUNT:
 		return sz_buf_printf(out, "%" PRIu64, st->n);
 	case R_SUM:
-		if (!st->inexact)
-			return sz_buf_printf(out, "%" PRId64, st->isum);
+		if (!st->u.sum.inexact)
+			return sz_buf_printf(out, "%" PRId64, st->u.sum.isum);
 		return add_double(out, sum_value(st));
 	case R_AVG:
 		if (st->n == 0)
 			return sz_buf_adds(out, "null");
-		if (!st->inexact)
-			return add_double(out, (double)st->isum /
+		if (!st->u.sum.inexact)
+			return add_double(out, (double)st->u.sum.isum /
 			    (double)st->n);
 		return add_double(out, sum_value(st) / (double)st->n);
 	case R_MIN:
 	case R_MAX:
 		if (st->n == 0)
 			return sz_buf_adds(out, "null");
-		return add_num(out, &st->best);
+		return add_num(out, &st->u.best);
 	case R_STDDEV:
 		if (st->n < 2)
 			return sz_buf_adds(out, "null");
-		return add_double(out, sqrt(st->m2 / (double)(st->n - 1)));
+		return add_double(out, sqrt(st->u.sd.m2 / (double)(st->n - 1)));
 	case R_FIRST:
 	case R_LAST:
 	case R_REDUCE:
-		if (st->text.len == 0)
+		if (st->u.fl.text == NULL || st->u.fl.text->len == 0)
 			return sz_buf_adds(out, "null");
-		return sz_buf_add(out, st->text.p, st->text.len);
+		return sz_buf_add(out, st->u.fl.text->p, st->u.fl.text->len);
 	case R_COLLECT:
-		if (sz_buf_addc(out, '[') != 0 ||
-		    sz_buf_add(out, st->items.text.p ? st->items.text.p : "",
-		    st->items.text.len) != 0)
+		if (sz_buf_addc(out, '[') != 0 || (st->u.items != NULL &&
+		    sz_buf_add(out, st->u.items->text.p ? st->u.items->text.p :
+		    "", st->u.items->text.len) != 0))
 			return -1;
 		return sz_buf_addc(out, ']');
 	case R_DISTINCT:
-		if (st->hll == NULL)
-			return sz_buf_printf(out, "%zu", st->set ?
-			    sz_keymap_count(st->set) : (size_t)0);
-		rc = sz_buf_printf(out, "%.0f", hll_estimate(st->hll));
+		if (st->u.d.hll == NULL)
+			return sz_buf_printf(out, "%zu", st->u.d.set ?
+			    sz_keymap_count(st->u.d.set) : (size_t)0);
+		rc = sz_buf_printf(out, "%.0f", hll_estimate(st->u.d.hll));
 		if (rc == 0 && sz_buf_printf(out, ",") == 0) {
 			if (sz_buf_add_jstr(out, red->name,
 			    strlen(red->name)) != 0)
@@ -760,8 +781,8 @@ agg_result(struct agg *a, struct reducer *red, struct rstate *st,
 		}
 		return -1;
 	case R_PERCENTILE:
-		if (st->vals != NULL)
-			qsort(st->vals, st->nvals, sizeof(double),
+		if (st->u.p.vals != NULL)
+			qsort(st->u.p.vals, st->u.p.nvals, sizeof(double),
 			    cmp_double);
 		if (red->nq == 1)
 			return percentile_one(st, red->q[0], out);
@@ -780,12 +801,33 @@ agg_result(struct agg *a, struct reducer *red, struct rstate *st,
 void
 agg_state_free(struct reducer *red, struct rstate *st)
 {
-	(void)red;
-	sz_buf_free(&st->text);
-	sz_items_free(&st->items);
-	if (st->set != NULL)
-		sz_keymap_free(st->set);
-	free(st->hll);
-	free(st->vals);
-	sketch_free(st->sk);
+	switch (red->kind) {
+	case R_FIRST:
+	case R_LAST:
+	case R_REDUCE:
+		if (st->u.fl.text != NULL)
+			sz_buf_free(st->u.fl.text);
+		free(st->u.fl.text);
+		st->u.fl.text = NULL;
+		break;
+	case R_COLLECT:
+		if (st->u.items != NULL)
+			sz_items_free(st->u.items);
+		free(st->u.items);
+		st->u.items = NULL;
+		break;
+	case R_DISTINCT:
+		if (st->u.d.set != NULL)
+			sz_keymap_free(st->u.d.set);
+		free(st->u.d.hll);
+		st->u.d.set = NULL;
+		st->u.d.hll = NULL;
+		break;
+	case R_PERCENTILE:
+		free(st->u.p.vals);
+		sketch_free(st->u.p.sk);
+		st->u.p.vals = NULL;
+		st->u.p.sk = NULL;
+		break;
+	}
 }
