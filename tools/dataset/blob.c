@@ -857,7 +857,10 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 			errf(err, "out of memory");
 			goto out;
 		}
-		ZSTD_initCStream(z, 3);
+		/* Deltas are small: compress them hard; a snapshot at the
+		 * level that keeps pace with writing it. */
+		ZSTD_initCStream(z, strncmp(name, "snapshot-", 9) == 0 ? 3 :
+		    19);
 	}
 	/* The header, then the body from the spool's start. */
 	for (int part = 0; part < 2; part++) {
