@@ -45,6 +45,17 @@ sz_dest_is_stdout(const char *text)
 	return strcmp(text, "-") == 0 || strcmp(text, "&1") == 0;
 }
 
+void
+sz_dest_open_failed(sz_tool *t, const char *text, const char *err)
+{
+	const char *arg = text + (strncmp(text, ">>", 2) == 0 ? 2 : 0);
+
+	if (strncmp(err, arg, strlen(arg)) == 0)
+		sz_msg(t, "error", NULL, 0, "%s", err);
+	else
+		sz_msg(t, "error", NULL, 0, "%s: %s", text, err);
+}
+
 /* ---- the queue of a pipe ---------------------------------------------- */
 
 

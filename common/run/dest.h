@@ -130,6 +130,11 @@ void sz_dests_free(sz_dests *s);
 sz_dest *sz_dests_add(sz_dests *s, const char *text, const char *label,
     char *const *env, char *err, size_t errsize, int *usage);
 
+/* Say that DEST `text` could not be opened or started (err from
+ * sz_dests_add), for a tool whose DEST names itself: err alone when it
+ * names the path or descriptor already, else "text: err". */
+void sz_dest_open_failed(sz_tool *t, const char *text, const char *err);
+
 /* Does `text` name a DEST that is standard output ("-" or "&1")? */
 int sz_dest_is_stdout(const char *text);
 
