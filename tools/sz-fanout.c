@@ -21,15 +21,19 @@ struct fanout {
 	sz_dest **d;		/* in the order given */
 	size_t n;
 	/* Options. */
+	const char **to;	/* --to DEST, in order */
+	size_t nto;
 	uint64_t buffer;	/* --buffer */
 	int policy;		/* --when-full */
 };
 
 static const char usage[] =
 "Usage: sz-fanout [OPTION]... DEST... [-- FILE...]\n"
+"  or:  sz-fanout [OPTION]... --to DEST... [FILE]...\n"
 "Write each NDJSON record, unchanged, to every DEST, in the order given.\n"
 "Records come from the FILEs after --, or from stdin.\n"
 "\n"
+"      --to DEST          a DEST (repeatable; then every operand is a FILE)\n"
 "      --buffer N         records queued for each pipe or child (default\n"
 "                         1000)\n"
 "      --when-full=POLICY when a queue is full: block (default: stop\n"
@@ -40,9 +44,10 @@ static const char usage[] =
 "or |COMMAND (a child run by /bin/sh reading the records on its stdin; its\n"
 "output is merged into stdout line by line).\n";
 
-enum { OPT_BUFFER = SZ_OPT_TOOL, OPT_WHENFULL };
+enum { OPT_BUFFER = SZ_OPT_TOOL, OPT_WHENFULL, OPT_TO };
 
 static const struct option longopts[] = {
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
 	{ "when-full", required_argument, NULL, OPT_WHENFULL },
 	{ NULL, 0, NULL, 0 }
@@ -120,6 +125,16 @@ fanout_option(sz_tool *t, int c)
 		    &f->buffer);
 	case OPT_WHENFULL:
 		return sz_opt_when_full(&t->o, &f->policy);
+	case OPT_TO: {
+		const char **nt = realloc(f->to, (f->nto + 1) *
+		    sizeof(*nt));
+
+		if (nt == NULL)
+			return sz_opt_fail(&t->o, "out of memory");
+		f->to = nt;
+		f->to[f->nto++] = optarg;
+		break;
+	}
 	}
 	return 0;
 }
@@ -159,7 +174,7 @@ open_dests(sz_tool *t, struct fanout *f, int n)
 		return SZ_EXIT_FAIL;
 	}
 	for (int i = 0; i < n; i++) {
-		const char *text = sz_tool_operand(t);
+		const char *text = f->nto ? f->to[i] : sz_tool_operand(t);
 
 		for (size_t j = 0; j < f->n; j++)
 			if (strcmp(f->d[j]->text, text) == 0)
@@ -185,7 +200,9 @@ static int
 fanout_start(sz_tool *t)
 {
 	struct fanout *f = t->ud;
-	int skip, n = count_dests(t, &skip), rc;
+	int skip = 0, n, rc;
+
+	n = f->nto ? (int)f->nto : count_dests(t, &skip);
 
 	if (n == 0)
 		return sz_usage(t, "missing DEST");
@@ -205,6 +222,7 @@ fanout_done(sz_tool *t)
 
 	sz_dests_free(&f->ds);
 	free(f->d);
+	free(f->to);
 }
 
 static void

@@ -25,6 +25,7 @@ struct tap {
 	uint64_t selected;	/* records --when chose (all without it) */
 	/* Options. */
 	const char *when;
+	const char *to;		/* --to DEST */
 	int slow;		/* --no-fast */
 	uint64_t buffer;	/* --buffer */
 	int policy;		/* --when-full */
@@ -33,8 +34,10 @@ struct tap {
 
 static const char usage[] =
 "Usage: sz-tap [OPTION]... DEST [FILE]...\n"
+"  or:  sz-tap [OPTION]... --to DEST [FILE]...\n"
 "Write each NDJSON record to stdout, unchanged, and a copy of it to DEST.\n"
 "\n"
+"      --to DEST          the DEST (then every operand is a FILE)\n"
 "      --when EXPR        copy only the records for which the jq expression\n"
 "                         EXPR yields a value other than false and null\n"
 "      --buffer N         copies queued for a pipe or child DEST (default\n"
@@ -51,7 +54,7 @@ SZ_JQ_HELP_VARS
 "or |COMMAND (a child run by /bin/sh reading the copies on its stdin).\n";
 
 enum { OPT_WHEN = SZ_OPT_TOOL, OPT_BUFFER, OPT_WHENFULL, OPT_CHILDOUT,
-	OPT_NOFAST };
+	OPT_NOFAST, OPT_TO };
 
 static const struct option longopts[] = {
 	{ "when", required_argument, NULL, OPT_WHEN },
@@ -59,6 +62,7 @@ static const struct option longopts[] = {
 	{ "when-full", required_argument, NULL, OPT_WHENFULL },
 	{ "child-out", required_argument, NULL, OPT_CHILDOUT },
 	{ "no-fast", no_argument, NULL, OPT_NOFAST },
+	{ "to", required_argument, NULL, OPT_TO },
 	SZ_JQ_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -155,6 +159,12 @@ tap_option(sz_tool *t, int c)
 	case OPT_NOFAST:
 		tp->slow = 1;
 		break;
+	case OPT_TO:
+		if (tp->to != NULL)
+			return sz_opt_fail(&t->o, "--to: sz-tap has one DEST "
+			    "(sz-fanout writes to several)");
+		tp->to = optarg;
+		break;
 	}
 	return 0;
 }
@@ -163,7 +173,7 @@ static int
 tap_start(sz_tool *t)
 {
 	struct tap *tp = t->ud;
-	const char *dest = sz_tool_operand(t);
+	const char *dest = tp->to ? tp->to : sz_tool_operand(t);
 	char err[1024];
 	int rc, use;
 
