@@ -166,6 +166,7 @@ count_dests(const sz_tool *t, int *skip)
 static int
 open_dests(sz_tool *t, struct fanout *f, int n)
 {
+	static char *noenv[] = { NULL };
 	char err[1024];
 	int use, nstdout = 0;
 
@@ -176,12 +177,15 @@ open_dests(sz_tool *t, struct fanout *f, int n)
 	for (int i = 0; i < n; i++) {
 		const char *text = f->nto ? f->to[i] : sz_tool_operand(t);
 
-		for (size_t j = 0; j < f->n; j++)
+		/* The same command twice is two children (an env, even an
+		 * empty one, makes sz_dests_add start a new one); the same
+		 * file twice is a mistake. */
+		for (size_t j = 0; j < f->n && text[0] != '|'; j++)
 			if (strcmp(f->d[j]->text, text) == 0)
 				return sz_usage(t, "DEST '%s' is given twice",
 				    text);
-		f->d[f->n] = sz_dests_add(&f->ds, text, text, NULL, err,
-		    sizeof(err), &use);
+		f->d[f->n] = sz_dests_add(&f->ds, text, text, text[0] == '|' ?
+		    noenv : NULL, err, sizeof(err), &use);
 		if (f->d[f->n] == NULL) {
 			if (use)
 				return sz_usage(t, "DEST: %s", err);
