@@ -499,8 +499,10 @@ sz_dest_put(sz_dests *s, sz_dest *d, const sz_rec *r, uint32_t tag)
 	if (sz_wq_push(&d->wq, r->p, r->n, r->file, r->line, tag) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	update_full(d);
-	if (sz_wq_unsent(&d->wq) >= BATCH_RECS || d->wq.q.bytes >= BATCH_BYTES ||
-	    t->o.unbuffered)
+	/* While POLLOUT is watched the pipe is full: the loop writes when
+	 * it takes more (a writev now would only say EAGAIN). */
+	if (!d->wq.watching && (sz_wq_unsent(&d->wq) >= BATCH_RECS ||
+	    d->wq.q.bytes >= BATCH_BYTES || t->o.unbuffered))
 		return dest_write(d) < 0 ? -1 : 0;
 	return 0;
 }
