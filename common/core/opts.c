@@ -52,6 +52,28 @@ sz_opts_init(sz_opts *o, const char *prog)
 	o->prog = prog;
 	o->name = prog;
 	o->max_record = (size_t)64 << 20;
+	o->after_dashdash = -1;
+}
+
+/*
+ * The "--" that the next getopt_long call will take as the end of the
+ * options, if it reaches one: the first word from optind on that is not
+ * an operand (GNU getopt skips operands before it). Its pointer and
+ * index, or NULL. getopt only moves the words before optind, so the
+ * words after it keep their place.
+ */
+static char *
+dashdash_ahead(int argc, char **argv, int *at)
+{
+	for (int k = optind < 1 ? 1 : optind; k < argc; k++) {
+		if (argv[k][0] != '-' || argv[k][1] == '\0')
+			continue;
+		if (strcmp(argv[k], "--") != 0)
+			return NULL;
+		*at = k;
+		return argv[k];
+	}
+	return NULL;
 }
 
 static int
@@ -163,7 +185,16 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 		    "bug%s)", o->prog, "");
 	opterr = 0;
 	for (;;) {
+		int ddat = -1;
+		char *dd = dashdash_ahead(argc, argv, &ddat);
+
 		c = getopt_long(argc, argv, shorts, all, &idx);
+		/* It ended the options (not an option's argument, nor an
+		 * operand under POSIXLY_CORRECT) when getopt put it just
+		 * before the operands. */
+		o->after_dashdash = c == -1 && dd != NULL && optind > 0 &&
+		    optind <= argc && argv[optind - 1] == dd ?
+		    argc - ddat - 1 : -1;
 		if ((k = common_option(o, c)) == 0)
 			continue;
 		if (k == '?')

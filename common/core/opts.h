@@ -36,6 +36,10 @@ typedef struct sz_opts {
 	 * "invalid option" error adds in parentheses ("use --drop"). */
 	int moved_short;
 	const char *moved_hint;
+	/* After the last sz_opts_getopt: how many operands came after a
+	 * "--" that ended the options, or -1 when none did (sz-fanout's
+	 * DEST... -- FILE...). */
+	int after_dashdash;
 	char err[512];		/* message of a usage error */
 } sz_opts;
 

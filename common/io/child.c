@@ -161,6 +161,9 @@ sz_child_spawn(sz_child *c, char *const *argv, const char *shell, int flags,
 		goto pipe_failed;
 	if ((flags & SZ_CHILD_STDOUT) && pipe2(out, O_CLOEXEC) < 0)
 		goto pipe_failed;
+	if (!(flags & SZ_CHILD_STDOUT) && (flags & SZ_CHILD_OUT_NULL) &&
+	    (out[1] = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		goto pipe_failed;
 	/* Non-blocking on our side only: the child's ends keep blocking. */
 	if ((in[1] >= 0 && fcntl(in[1], F_SETFL, O_NONBLOCK) < 0) ||
 	    (out[0] >= 0 && fcntl(out[0], F_SETFL, O_NONBLOCK) < 0))
@@ -171,7 +174,8 @@ sz_child_spawn(sz_child *c, char *const *argv, const char *shell, int flags,
 		goto failed;
 	}
 	if (pid == 0)
-		run_child(argv, shell, flags, cenv, in[0], out[1], fail,
+		run_child(argv, shell, flags, cenv, in[0], out[1] >= 0 ?
+		    out[1] : (flags & SZ_CHILD_OUT_STDERR) ? 2 : -1, fail,
 		    (size_t)n);
 	if (flags & SZ_CHILD_PGROUP)
 		(void)setpgid(pid, pid);	/* no race with a kill */

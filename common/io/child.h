@@ -9,8 +9,9 @@
  * The pipes: our ends are non-blocking and close-on-exec (no other child
  * inherits them). A child without SZ_CHILD_STDIN reads /dev/null (it never
  * competes with the tool for the tool's own input); without
- * SZ_CHILD_STDOUT it writes to the tool's standard output. Its standard
- * error is the tool's. It starts with the default action for every signal
+ * SZ_CHILD_STDOUT it writes to the tool's standard output (or, with
+ * SZ_CHILD_OUT_STDERR or SZ_CHILD_OUT_NULL, to the tool's standard error
+ * or to /dev/null). Its standard error is the tool's. It starts with the default action for every signal
  * and none blocked.
  *
  * Process groups: by default a child stays in the tool's process group,
@@ -39,7 +40,11 @@
 enum {
 	SZ_CHILD_STDIN = 1,	/* a pipe to its standard input (c->in) */
 	SZ_CHILD_STDOUT = 2,	/* a pipe from its standard output (c->out) */
-	SZ_CHILD_PGROUP = 4	/* a process group of its own */
+	SZ_CHILD_PGROUP = 4,	/* a process group of its own */
+	/* Without SZ_CHILD_STDOUT: its standard output is the tool's
+	 * standard error, or /dev/null (sz-tap's --child-out). */
+	SZ_CHILD_OUT_STDERR = 8,
+	SZ_CHILD_OUT_NULL = 16
 };
 
 typedef struct sz_child {

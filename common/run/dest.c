@@ -45,6 +45,17 @@ sz_dest_is_stdout(const char *text)
 	return strcmp(text, "-") == 0 || strcmp(text, "&1") == 0;
 }
 
+void
+sz_dest_open_failed(sz_tool *t, const char *text, const char *err)
+{
+	const char *arg = text + (strncmp(text, ">>", 2) == 0 ? 2 : 0);
+
+	if (strncmp(err, arg, strlen(arg)) == 0)
+		sz_msg(t, "error", NULL, 0, "%s", err);
+	else
+		sz_msg(t, "error", NULL, 0, "%s: %s", text, err);
+}
+
 /* ---- the queue of a pipe ---------------------------------------------- */
 
 
@@ -90,7 +101,8 @@ delivered(void *ud, uint32_t tag)
 	sz_dests *s = d->set;
 
 	d->written++;
-	s->t->st.out++;
+	if (!s->copies)
+		s->t->st.out++;
 	if (s->hooks.written)
 		s->hooks.written(s->hooks.ud, tag);
 }
@@ -144,9 +156,12 @@ spawn(sz_dest *d, const char *cmd, char *const *env, char *err,
     size_t errsize)
 {
 	sz_loop *l = &d->set->t->loop;
+	int co = d->set->child_out;
 
 	if (sz_child_spawn(&d->ch, NULL, cmd, SZ_CHILD_STDIN |
-	    SZ_CHILD_STDOUT, env, err, errsize) < 0)
+	    (co == SZ_DEST_CHILD_STDERR ? SZ_CHILD_OUT_STDERR :
+	    co == SZ_DEST_CHILD_NULL ? SZ_CHILD_OUT_NULL : SZ_CHILD_STDOUT),
+	    env, err, errsize) < 0)
 		return -1;
 	d->fd = d->ch.in;
 	d->pipe = 1;
@@ -154,7 +169,8 @@ spawn(sz_dest *d, const char *cmd, char *const *env, char *err,
 	    on_writable, delivered, d);
 	d->wq.rfd = d->ch.inr;	/* to count what the child read */
 	sz_lines_init(&d->lines, d->set->t->o.max_record);
-	if (sz_loop_watch(l, d->ch.out, POLLIN, on_output, d) < 0) {
+	if (d->ch.out >= 0 &&
+	    sz_loop_watch(l, d->ch.out, POLLIN, on_output, d) < 0) {
 		snprintf(err, errsize, "cannot watch the command: %s",
 		    strerror(errno));
 		return -1;
@@ -455,7 +471,8 @@ sz_dest_put(sz_dests *s, sz_dest *d, const sz_rec *r, uint32_t tag)
 			return dead(d, r);
 		}
 		d->written++;
-		t->st.out++;
+		if (!s->copies)
+			t->st.out++;
 		if (s->hooks.written)
 			s->hooks.written(s->hooks.ud, tag);
 		return 0;
@@ -482,8 +499,10 @@ sz_dest_put(sz_dests *s, sz_dest *d, const sz_rec *r, uint32_t tag)
 	if (sz_wq_push(&d->wq, r->p, r->n, r->file, r->line, tag) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	update_full(d);
-	if (sz_wq_unsent(&d->wq) >= BATCH_RECS || d->wq.q.bytes >= BATCH_BYTES ||
-	    t->o.unbuffered)
+	/* While POLLOUT is watched the pipe is full: the loop writes when
+	 * it takes more (a writev now would only say EAGAIN). */
+	if (!d->wq.watching && (sz_wq_unsent(&d->wq) >= BATCH_RECS ||
+	    d->wq.q.bytes >= BATCH_BYTES || t->o.unbuffered))
 		return dest_write(d) < 0 ? -1 : 0;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dest.h - where routed records go (sz-route, sz-partition): files,
+ * dest.h - where routed records go (sz-route, sz-partition, sz-tap,
+ * sz-fanout): files,
  * descriptors, standard output and child commands whose output is merged
  * into standard output, each pipe behind a bounded queue.
  *
@@ -11,7 +12,8 @@
  *   -           standard output
  *   |COMMAND    a child, `/bin/sh -c COMMAND`, reading the records on its
  *               standard input; its standard output is copied to ours
- *               line by line, never two lines' bytes interleaved
+ *               line by line, never two lines' bytes interleaved (or,
+ *               by child_out, is our standard error or /dev/null)
  * Records to standard output go through the runtime's output (sz_emit) in
  * input order. Files and descriptors that are not pipes are written with
  * blocking, buffered writes. Pipes (children, and descriptors that are
@@ -99,7 +101,16 @@ struct sz_dests {
 	int failed;		/* a destination failed */
 	int finished;
 	uint64_t merged;	/* lines copied from the children */
+	/* Set after sz_dests_init, before the first sz_dests_add: */
+	int child_out;		/* SZ_DEST_CHILD_*: where children write */
+	int copies;		/* the records also go to standard output
+				   (sz-tap): written ones are not counted
+				   in t->st.out */
 };
+
+/* Where a |COMMAND child's standard output goes: merged into ours line by
+ * line (the default), or the tool's standard error, or /dev/null. */
+enum { SZ_DEST_CHILD_MERGE, SZ_DEST_CHILD_STDERR, SZ_DEST_CHILD_NULL };
 
 void sz_dests_init(sz_dests *s, sz_tool *t, size_t max_count,
     size_t max_bytes, int policy, const sz_dest_hooks *hooks);
@@ -118,6 +129,11 @@ void sz_dests_free(sz_dests *s);
  */
 sz_dest *sz_dests_add(sz_dests *s, const char *text, const char *label,
     char *const *env, char *err, size_t errsize, int *usage);
+
+/* Say that DEST `text` could not be opened or started (err from
+ * sz_dests_add), for a tool whose DEST names itself: err alone when it
+ * names the path or descriptor already, else "text: err". */
+void sz_dest_open_failed(sz_tool *t, const char *text, const char *err);
 
 /* Does `text` name a DEST that is standard output ("-" or "&1")? */
 int sz_dest_is_stdout(const char *text);

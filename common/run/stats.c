@@ -15,6 +15,7 @@ sz_statv_reset(sz_statv *v)
 	v->nomem = 0;
 	v->group = v->label = v->key = NULL;
 	v->index = -1;
+	v->list = 0;
 }
 
 void
@@ -47,6 +48,7 @@ add(sz_statv *v, const char *name, int kind)
 	s->label = v->label;
 	s->key = v->key;
 	s->index = -1;
+	s->list = v->list;
 	s->name = name;
 	s->kind = kind;
 	s->prec = -1;
@@ -99,6 +101,14 @@ sz_stat_group(sz_statv *v, const char *group, const char *label)
 	v->group = group;
 	v->label = label;
 	v->key = NULL;
+	v->list = 0;
+}
+
+void
+sz_stat_list(sz_statv *v, const char *group, const char *label)
+{
+	sz_stat_group(v, group, label);
+	v->list = group != NULL;
 }
 
 void
@@ -135,6 +145,38 @@ same(const char *a, const char *b)
 	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* The list group starting at v->v[i]: ,"G":[{"LABEL":"K",...},...].
+ * Returns the index after it. */
+static size_t
+render_list(const sz_statv *v, size_t i, sz_buf *b, int *rc)
+{
+	const sz_stat *s = &v->v[i];
+	const char *label = s->label ? s->label : "key";
+	size_t j;
+
+	*rc |= sz_buf_addc(b, ',');
+	*rc |= sz_buf_add_jstr(b, s->group, strlen(s->group));
+	*rc |= sz_buf_adds(b, ":[");
+	for (j = i; j < v->n && v->v[j].list &&
+	    same(v->v[j].group, s->group); j++) {
+		const sz_stat *e = &v->v[j];
+
+		if (j == i || v->v[j - 1].key != e->key) {
+			*rc |= sz_buf_adds(b, j > i ? "},{" : "{");
+			*rc |= sz_buf_add_jstr(b, label, strlen(label));
+			*rc |= sz_buf_addc(b, ':');
+			*rc |= e->key ? sz_buf_add_jstr(b, e->key,
+			    strlen(e->key)) : sz_buf_adds(b, "null");
+		}
+		*rc |= sz_buf_addc(b, ',');
+		*rc |= sz_buf_add_jstr(b, e->name, strlen(e->name));
+		*rc |= sz_buf_addc(b, ':');
+		*rc |= value_json(b, e);
+	}
+	*rc |= sz_buf_adds(b, j > i ? "}]" : "]");
+	return j;
+}
+
 int
 sz_stats_render_json(const sz_statv *v, sz_buf *b)
 {
@@ -153,6 +195,10 @@ sz_stats_render_json(const sz_statv *v, sz_buf *b)
 			rc |= sz_buf_addc(b, ':');
 			rc |= value_json(b, s);
 			i++;
+			continue;
+		}
+		if (s->list) {
+			i = render_list(v, i, b, &rc);
 			continue;
 		}
 		/* A group: the run of values that share it. */

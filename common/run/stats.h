@@ -11,6 +11,10 @@
  *   in group G             ,"G":{"NAME":V,...}
  *   in group G, member K   ,"G":{"K":{"NAME":V,...},...}
  *   element I of group G   ,"G":[V0,V1,...]      (NAME unused)
+ *   member K of list G     ,"G":[{"LABEL":"K","NAME":V,...},...]
+ *                          (a list's members in the order added; a new
+ *                          member at each sz_stat_member call with
+ *                          another key pointer, even for equal texts)
  * Values of one group must be added one after another.
  *
  * Prometheus: sz_NAME, or sz_G_NAME in a group (sz_G for an array), with
@@ -34,6 +38,7 @@ typedef struct sz_stat {
 	const char *label;	/* Prometheus label of the group's members */
 	const char *key;	/* the member (a route's name), or NULL */
 	long index;		/* >= 0: element `index` of an array group */
+	int list;		/* in a list group (sz_stat_list) */
 	const char *name;
 	int kind;		/* SZ_STAT_* */
 	int prec;		/* < 0: the whole number u; else d with this
@@ -49,9 +54,10 @@ typedef struct sz_statv {
 	/* Where the next values go (sz_stat_group / sz_stat_member). */
 	const char *group, *label, *key;
 	long index;
+	int list;
 } sz_statv;
 
-#define SZ_STATV_INIT { NULL, 0, 0, 0, NULL, NULL, NULL, -1 }
+#define SZ_STATV_INIT { NULL, 0, 0, 0, NULL, NULL, NULL, -1, 0 }
 
 void sz_statv_reset(sz_statv *v);
 void sz_statv_free(sz_statv *v);
@@ -66,6 +72,10 @@ void sz_stat_flag(sz_statv *v, const char *name, int on);
 /* The next values go into group `group` (NULL: alone again); `label`
  * names its members for Prometheus ("route"). */
 void sz_stat_group(sz_statv *v, const char *group, const char *label);
+/* The next values go into the list group `group`: an array of one
+ * object per member (sz_stat_member), whose first member is
+ * "label":"key" (sz-fanout's "dests":[{"dest":"...",...},...]). */
+void sz_stat_list(sz_statv *v, const char *group, const char *label);
 /* ... as member `key` of the group (NULL: directly in it). */
 void sz_stat_member(sz_statv *v, const char *key);
 /* Element `index` of the array group chosen last: a counter. */

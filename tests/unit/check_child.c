@@ -138,6 +138,43 @@ START_TEST(test_shell_pipes)
 }
 END_TEST
 
+/* Without a pipe from it: its standard output is our standard error, or
+ * /dev/null (sz-tap --child-out). */
+START_TEST(test_out_elsewhere)
+{
+	char err[256], got[64];
+	int p[2], saved;
+	sz_child c, d;
+	ssize_t n;
+
+	ck_assert_int_eq(pipe(p), 0);
+	saved = dup(2);
+	ck_assert_int_ge(saved, 0);
+	ck_assert_int_eq(dup2(p[1], 2), 2);
+	ck_assert_int_eq(sz_child_spawn(&c, NULL, "echo to-err",
+	    SZ_CHILD_OUT_STDERR, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(sz_child_spawn(&d, NULL, "echo to-null; echo x >&2",
+	    SZ_CHILD_OUT_NULL, NULL, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.out, -1);
+	ck_assert_int_eq(d.out, -1);
+	ck_assert_int_eq(sz_child_wait(&c), 0);
+	ck_assert_int_eq(sz_child_wait(&d), 0);
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], got, sizeof(got) - 1);
+	ck_assert_int_gt(n, 0);
+	got[n] = '\0';
+	/* the order of the two children's lines is theirs */
+	ck_assert(strcmp(got, "to-err\nx\n") == 0 ||
+	    strcmp(got, "x\nto-err\n") == 0);
+	close(p[0]);
+	ck_assert(sz_child_ok(c.wstatus) && sz_child_ok(d.wstatus));
+	sz_child_free(&c);
+	sz_child_free(&d);
+}
+END_TEST
+
 START_TEST(test_status_text)
 {
 	char err[256], how[128];
@@ -348,6 +385,7 @@ child_suite(void)
 	tcase_add_test(tc, test_argv_not_found);
 	tcase_add_test(tc, test_shell_pipes);
 	tcase_add_test(tc, test_status_text);
+	tcase_add_test(tc, test_out_elsewhere);
 	tcase_add_test(tc, test_reap);
 	tcase_add_test(tc, test_kill_on_cleanup);
 	tcase_add_test(tc, test_lines_split);

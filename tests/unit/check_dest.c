@@ -269,6 +269,32 @@ START_TEST(test_command)
 }
 END_TEST
 
+/* sz-tap's set: the child's output to /dev/null (nothing merged), and its
+ * records copies, so written but not counted in out. */
+START_TEST(test_command_copies)
+{
+	struct fixture f;
+	sz_dest *d;
+
+	setup(&f, 10);
+	f.s.child_out = SZ_DEST_CHILD_NULL;
+	f.s.copies = 1;
+	d = add(&f, "|cat; echo done");
+	ck_assert_int_eq(d->ch.out, -1);
+	put(&f, d, "{\"a\":1}", 1);
+	put(&f, d, "{\"a\":2}", 1);
+	end(&f);
+	ck_assert_str_eq(slurp(path("stdout")), "");
+	ck_assert_uint_eq(d->written, 2);
+	ck_assert_uint_eq(f.written[1], 2);
+	ck_assert_uint_eq(f.t.st.out, 0);
+	ck_assert_uint_eq(f.s.merged, 0);
+	ck_assert_int_eq(f.s.failed, 0);
+	ck_assert(d->ch.exited);
+	teardown(&f);
+}
+END_TEST
+
 /* A child that fails: its records are dead letters, not written. */
 START_TEST(test_command_fails)
 {
@@ -359,6 +385,7 @@ dest_suite(void)
 	tcase_add_test(tc, test_usage_errors);
 	tcase_add_test(tc, test_command);
 	tcase_add_test(tc, test_command_fails);
+	tcase_add_test(tc, test_command_copies);
 	tcase_add_test(tc, test_long_queue_partial);
 	suite_add_tcase(s, tc);
 	return s;

@@ -223,6 +223,47 @@ START_TEST(test_common_options)
 }
 END_TEST
 
+/* after_dashdash: the operands after a "--" that ended the options, and
+ * only such a "--" (not an option's argument, not an operand). */
+START_TEST(test_dashdash)
+{
+	sz_opts o;
+	char *a1[] = { "sz-test", "a", "-f", "b", "--", "c", "d", NULL };
+	char *a2[] = { "sz-test", "--", "a", "b", NULL };
+	char *a3[] = { "sz-test", "a", "b", NULL };
+	char *a4[] = { "sz-test", "--name", "--", "a", NULL };
+	char *a5[] = { "sz-test", "a", "--name", "--", "b", NULL };
+	char *a6[] = { "sz-test", "a", "--", "--", "b", NULL };
+	char *a7[] = { "sz-test", "a", "--", "b", NULL };
+
+	ck_assert_str_eq(parse(&o, 7, a1), "f");
+	ck_assert_int_eq(o.after_dashdash, 2);
+	ck_assert_int_eq(7 - optind, 4);
+	ck_assert_str_eq(a1[optind], "a");
+	ck_assert_str_eq(a1[optind + 1], "b");
+	ck_assert_str_eq(a1[optind + 2], "c");
+	ck_assert_str_eq(parse(&o, 4, a2), "");
+	ck_assert_int_eq(o.after_dashdash, 2);
+	ck_assert_str_eq(parse(&o, 3, a3), "");
+	ck_assert_int_eq(o.after_dashdash, -1);
+	ck_assert_str_eq(parse(&o, 4, a4), "");
+	ck_assert_int_eq(o.after_dashdash, -1);
+	ck_assert_str_eq(o.name, "--");
+	ck_assert_str_eq(parse(&o, 5, a5), "");
+	ck_assert_int_eq(o.after_dashdash, -1);
+	ck_assert_str_eq(parse(&o, 5, a6), "");
+	ck_assert_int_eq(o.after_dashdash, 2);
+	ck_assert_str_eq(a6[optind + 1], "--");
+	/* POSIXLY_CORRECT: the options end at "a"; "--" is an operand */
+	ck_assert_int_eq(setenv("POSIXLY_CORRECT", "1", 1), 0);
+	ck_assert_str_eq(parse(&o, 4, a7), "");
+	ck_assert_int_eq(unsetenv("POSIXLY_CORRECT"), 0);
+	ck_assert_int_eq(o.after_dashdash, -1);
+	ck_assert_int_eq(4 - optind, 3);
+	ck_assert_str_eq(a7[optind + 1], "--");
+}
+END_TEST
+
 /* --max-errors and --fail-at-end imply skip unless --on-error or --dlq
  * chose; with an explicit fail they are usage errors (issue 12, item 6). */
 START_TEST(test_error_limits)
@@ -267,6 +308,7 @@ opts_suite(void)
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_common_options);
 	tcase_add_test(tc, test_error_limits);
+	tcase_add_test(tc, test_dashdash);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -91,6 +91,50 @@ START_TEST(test_prometheus)
 }
 END_TEST
 
+/* A list group (sz-fanout's dests): one object per member, in order,
+ * its key first under the label; two members with equal texts stay two. */
+START_TEST(test_list)
+{
+	sz_statv v = SZ_STATV_INIT;
+	sz_buf b = SZ_BUF_INIT;
+	char k1[] = "|cat", k2[] = "a\"b", k3[] = "a\"b";
+
+	sz_stat_counter(&v, "in", 3);
+	sz_stat_list(&v, "dests", "dest");
+	sz_stat_member(&v, k1);
+	sz_stat_counter(&v, "written", 3);
+	sz_stat_counter(&v, "dropped", 0);
+	sz_stat_member(&v, k2);
+	sz_stat_counter(&v, "written", 2);
+	sz_stat_member(&v, k3);
+	sz_stat_counter(&v, "written", 1);
+	sz_stat_group(&v, NULL, NULL);
+	sz_stat_counter(&v, "merged", 4);
+	ck_assert_int_eq(sz_stats_render_json(&v, &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, ",\"in\":3,\"dests\":["
+	    "{\"dest\":\"|cat\",\"written\":3,\"dropped\":0},"
+	    "{\"dest\":\"a\\\"b\",\"written\":2},"
+	    "{\"dest\":\"a\\\"b\",\"written\":1}],\"merged\":4");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_stats_render_prom(&v, "sz-f", "f", &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+#define L "tool=\"sz-f\",name=\"f\""
+	ck_assert_str_eq(b.p,
+	    "# TYPE sz_in counter\nsz_in{" L "} 3\n"
+	    "# TYPE sz_dests_written counter\n"
+	    "sz_dests_written{" L ",dest=\"|cat\"} 3\n"
+	    "# TYPE sz_dests_dropped counter\n"
+	    "sz_dests_dropped{" L ",dest=\"|cat\"} 0\n"
+	    "sz_dests_written{" L ",dest=\"a\\\"b\"} 2\n"
+	    "sz_dests_written{" L ",dest=\"a\\\"b\"} 1\n"
+	    "# TYPE sz_merged counter\nsz_merged{" L "} 4\n");
+#undef L
+	sz_buf_free(&b);
+	sz_statv_free(&v);
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -99,6 +143,7 @@ stats_suite(void)
 
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_prometheus);
+	tcase_add_test(tc, test_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
