@@ -643,6 +643,8 @@ arm(sz_win *w)
 
 	if (t->stopping || w->kind == SZ_WIN_COUNT || w->kind == SZ_WIN_NONE)
 		return;
+	/* Open windows wait for their end (or the idle time): holding. */
+	sz_tool_holding(t, s->nheap > 0);
 	if (s->nheap == 0)
 		return;
 	if (w->key.have_time) {
