@@ -66,8 +66,23 @@ put_stderr(const char *p, size_t n)
 static void
 jq_debug(void *ud, const char *p, size_t n)
 {
-	(void)ud;
-	put_stderr(p, n);
+	sz_tool *t = ud;
+	sz_buf b = SZ_BUF_INIT;
+
+	/* With --log=json, a line of level debug whose msg is jq's line
+	 * (without its newline). */
+	if (t == NULL || !t->o.log_json) {
+		put_stderr(p, n);
+		return;
+	}
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	sz_buf_add(&b, p, n);
+	if (sz_buf_addc(&b, '\0') == 0)
+		sz_msg(t, "debug", NULL, 0, "%s", b.p);
+	else
+		put_stderr(p, n);
+	sz_buf_free(&b);
 }
 
 void
@@ -80,6 +95,7 @@ sz_tool_init(sz_tool *t, const char *prog)
 	sz_srcset_init(&t->src, &t->loop);
 	sz_jqvars_init(&t->vars);
 	t->vars.debug = jq_debug;
+	t->vars.debug_ud = t;
 }
 
 static void
@@ -683,9 +699,17 @@ static void
 write_stats(sz_tool *t, int to_stderr)
 {
 	sz_buf b = SZ_BUF_INIT;
+	int rc;
 
-	if (sz_tool_stats(t, &b, 0) == 0 && sz_buf_addc(&b, '\n') == 0) {
-		if (!to_stderr && t->have_statsf) {
+	to_stderr = to_stderr || !t->have_statsf;
+	if (to_stderr && t->o.log_json) {
+		/* on stderr a message like the others: a --log=json line */
+		stats_values(t, &t->statv);
+		rc = sz_stats_log_json(&b, t->o.prog, t->o.name, &t->statv);
+	} else
+		rc = sz_tool_stats(t, &b, 0);
+	if (rc == 0 && sz_buf_addc(&b, '\n') == 0) {
+		if (!to_stderr) {
 			if (sz_out_write(&t->statsf, b.p, b.len) < 0 ||
 			    sz_out_flush(&t->statsf) < 0)
 				statsf_failed(t);
