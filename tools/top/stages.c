@@ -316,20 +316,60 @@ sort(int *v, size_t n, struct top *tp)
 		}
 }
 
+/*
+ * The device of pipes (Linux's pipefs: every pipe has it), or 0: two
+ * stages are linked by a pipe, not by the terminal that is the first one's
+ * stdin and the last one's stdout.
+ */
+static unsigned long long
+pipe_dev(void)
+{
+	static unsigned long long dev = 1;
+	int fd[2];
+	struct stat st;
+
+	if (dev != 1)
+		return dev;
+	dev = 0;
+	if (pipe(fd) == 0) {
+		if (fstat(fd[0], &st) == 0)
+			dev = (unsigned long long)st.st_dev;
+		close(fd[0]);
+		close(fd[1]);
+	}
+	return dev;
+}
+
+/* Would j before i make a loop (i already comes before j)? */
+static int
+loops(const struct top *tp, int i, int j)
+{
+	for (size_t d = 0; j >= 0 && d <= tp->n; d++, j = tp->v[j].pred)
+		if (j == i)
+			return 1;
+	return 0;
+}
+
 int
 top_order(struct top *tp)
 {
+	unsigned long long pdev = pipe_dev();
 	size_t i, j;
 	int *o;
 
 	for (i = 0; i < tp->n; i++) {
+		tp->v[i].pred = -1;
+		tp->v[i].bottleneck = 0;
+	}
+	for (i = 0; i < tp->n; i++) {
 		struct stage *s = &tp->v[i];
 
-		s->pred = -1;
-		s->bottleneck = 0;
-		for (j = 0; j < tp->n && s->in_ino != 0; j++)
+		if (s->in_ino == 0 || (pdev != 0 && s->in_dev != pdev))
+			continue;
+		for (j = 0; j < tp->n; j++)
 			if (j != i && tp->v[j].out_ino == s->in_ino &&
-			    tp->v[j].out_dev == s->in_dev) {
+			    tp->v[j].out_dev == s->in_dev &&
+			    !loops(tp, (int)i, (int)j)) {
 				s->pred = (int)j;
 				break;
 			}
