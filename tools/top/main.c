@@ -194,7 +194,7 @@ table(struct topopts *m, sz_buf *b)
 	int rc = 0;
 
 	sz_rfc3339(now, sizeof(now));
-	rc |= sz_buf_printf(b, "sz-top  %.40s  %s%s\n", tp->dir, now + 11,
+	rc |= sz_buf_printf(b, "sz-top  %.30s  %s%s\n", tp->dir, now + 11,
 	    m->paused ? "  (paused: p resumes)" : "");
 	rc |= sz_buf_adds(b, " NAME    TOOL        PID STATE    I/s  O/s"
 	    "   IN  OUT DROP ERR  Q% BL% WA% RATE\n");
