@@ -77,8 +77,7 @@ jq_debug(void *ud, const char *p, size_t n)
 	}
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
-	sz_buf_add(&b, p, n);
-	if (sz_buf_addc(&b, '\0') == 0)
+	if (sz_buf_add(&b, p, n) == 0 && sz_buf_addc(&b, '\0') == 0)
 		sz_msg(t, "debug", NULL, 0, "%s", b.p);
 	else
 		put_stderr(p, n);
