@@ -40,7 +40,8 @@ static const char usage[] =
 "                         of the table, one line per refresh\n"
 "      --interval=DURATION  time between refreshes (default 1s)\n"
 "      --forget=DURATION  how long exited stages stay (default 60s)\n"
-"Keys: q quits, p pauses and resumes.";
+"Keys: q quits, p pauses and resumes. Of the common options only --name\n"
+"and --log apply (to sz-top's own messages).\n";
 
 enum { OPT_ONCE = SZ_OPT_TOOL, OPT_JSON, OPT_INTERVAL, OPT_FORGET };
 
