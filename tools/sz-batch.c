@@ -56,6 +56,7 @@ flush_batch(sz_tool *t, uint64_t *why)
 		sz_loop_cancel(&t->loop, bt->timer);
 		bt->timer = 0;
 	}
+	sz_tool_holding(t, 0);
 	if (bt->n == 0)
 		return 0;
 	bt->n = 0;
@@ -105,6 +106,7 @@ batch_record(sz_tool *t, const sz_rec *r)
 		    on_timer, t);
 		if (bt->timer == 0)
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		sz_tool_holding(t, 1);	/* until --latency's timer */
 	}
 	return 0;
 }

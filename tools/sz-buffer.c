@@ -245,6 +245,7 @@ buffer_start(sz_tool *t)
 
 	sz_queue_init(&bf->q, bf->count, bf->max_bytes > SIZE_MAX ? SIZE_MAX :
 	    (size_t)bf->max_bytes);
+	sz_tool_queue(t, &bf->q);
 	if (bf->dropped_path != NULL && bf->when == SZ_FULL_BLOCK)
 		return sz_usage(t, "--dropped goes with --when-full="
 		    "drop-newest or drop-oldest");

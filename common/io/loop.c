@@ -298,7 +298,13 @@ sz_loop_once(sz_loop *l, int may_sleep)
 			tmo = 0;
 		else
 			tmo = timeout_ms(l);
-		k = poll(l->pfd, n, tmo);
+		if (tmo != 0 && l->sleep_acc != NULL) {
+			uint64_t t0 = sz_now();
+
+			k = poll(l->pfd, n, tmo);
+			*l->sleep_acc += sz_now() - t0;
+		} else
+			k = poll(l->pfd, n, tmo);
 	}
 	if (k < 0) {
 		if (errno != EINTR)

@@ -51,6 +51,10 @@ struct sz_loop {
 	void *on_signal_ud;
 	int sigfd;		/* read end of the self-pipe, or -1 */
 	int woken;		/* sz_loop_wake() since the hook ran */
+	/* When not NULL, the time each sleep in poll(2) took (ns) is added
+	 * here: the before-sleep hook points it at what the sleep is for
+	 * (waiting for input, for a timer of the owner's, ...). */
+	uint64_t *sleep_acc;
 };
 
 /* Monotonic clock, nanoseconds. */

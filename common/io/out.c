@@ -2,11 +2,14 @@
 /* out.c - buffered, checked output to a file descriptor; see out.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/loop.h"
 #include "io/out.h"
 
 void
@@ -109,6 +112,82 @@ interrupted(void)
 }
 
 int
+sz_out_watch(sz_out *o, uint64_t slice, void (*fn)(void *), void *ud)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(o->fd, &st) < 0 || !S_ISFIFO(st.st_mode) ||
+	    (fl = fcntl(o->fd, F_GETFL)) < 0 || (fl & O_NONBLOCK))
+		return 0;
+	o->on_block = fn;
+	o->block_ud = ud;
+	o->slice = slice ? slice : 1000000000ull;
+	return 1;
+}
+
+uint64_t
+sz_out_blocked_ns(const sz_out *o)
+{
+	return o->blocked_ns + (o->block_start ? sz_now() - o->block_start :
+	    0);
+}
+
+/*
+ * A watched pipe: how many of n bytes can be written now without waiting
+ * for the reader. The room is the pipe's size less what it holds, less two
+ * pages (the pipe is kept in pages: a page read or written in part still
+ * takes a whole one). When less than a page fits, wait in poll(2), in
+ * slices, calling on_block after each; a pipe with a free page takes a
+ * page without blocking.
+ */
+#define PAGE 4096
+static size_t
+room(sz_out *o, size_t n)
+{
+	int size = -1, held = 0;
+	size_t free_b = 0;
+
+#ifdef F_GETPIPE_SZ
+	size = fcntl(o->fd, F_GETPIPE_SZ);
+#endif
+	if (size < 0 || ioctl(o->fd, FIONREAD, &held) < 0)
+		return n;	/* cannot tell: write as before */
+	if ((size_t)size > (size_t)held + 2 * PAGE)
+		free_b = (size_t)size - (size_t)held - 2 * PAGE;
+	if (free_b >= n)
+		return n;
+	if (free_b >= PAGE)
+		return free_b;
+	o->block_start = sz_now();
+	for (;;) {
+		struct pollfd pf = { o->fd, POLLOUT, 0 };
+		int k = poll(&pf, 1, (int)(o->slice / 1000000));
+
+		if (k > 0)
+			break;	/* writable, or an error write() will see */
+		if (k < 0 && errno == EINTR)
+			interrupted();
+		else if (k == 0 && o->on_block != NULL)
+			o->on_block(o->block_ud);
+		else if (k < 0)
+			break;
+	}
+	o->blocked_ns += sz_now() - o->block_start;
+	o->block_start = 0;
+	return n < PAGE ? n : PAGE;
+}
+
+/* write(2), through room() for a watched pipe. */
+static ssize_t
+put(sz_out *o, const void *p, size_t n)
+{
+	if (o->slice != 0)
+		n = room(o, n);
+	return write(o->fd, p, n);
+}
+
+int
 sz_out_flush(sz_out *o)
 {
 	size_t off = 0;
@@ -116,7 +195,7 @@ sz_out_flush(sz_out *o)
 	if (o->err)
 		return -1;
 	while (off < o->len) {
-		ssize_t k = write(o->fd, o->buf + off, o->len - off);
+		ssize_t k = put(o, o->buf + off, o->len - off);
 
 		if (k < 0) {
 			if (errno == EINTR) {
@@ -168,7 +247,7 @@ sz_out_write(sz_out *o, const void *p, size_t n)
 				const char *s = p;
 
 				while (n > 0) {
-					ssize_t k = write(o->fd, s, n);
+					ssize_t k = put(o, s, n);
 
 					if (k < 0) {
 						if (errno == EINTR) {

@@ -31,6 +31,18 @@ typedef struct sz_out {
 	uint64_t bytes;		/* bytes given to the buffer */
 	char *path;		/* for sz_out_reopen; NULL for descriptors */
 	int oflags;		/* open(2) flags used for path */
+	/*
+	 * Watching a blocking pipe (sz_out_watch): a write never blocks for
+	 * longer than `slice` ns without calling on_block, so that the owner
+	 * can tell it is blocked (the runtime's $SZ_STATS_DIR file).
+	 * blocked_ns is the time spent waiting for the reader so far;
+	 * block_start is when the wait going on began (0: none).
+	 */
+	void (*on_block)(void *ud);
+	void *block_ud;
+	uint64_t slice;
+	uint64_t blocked_ns;
+	uint64_t block_start;
 } sz_out;
 
 /* Write to an open descriptor (not closed at sz_out_close). */
@@ -78,6 +90,17 @@ void sz_pipe_grow(int fd);
  * process; NULL for none.
  */
 void sz_out_on_intr(void (*fn)(void *), void *ud);
+
+/*
+ * Watch o's descriptor, when it is a pipe and blocking: before a write the
+ * pipe's free room is asked (FIONREAD, F_GETPIPE_SZ); when the bytes do not
+ * fit, the write waits in poll(2) for the reader, calling fn(ud) every
+ * `slice` ns while it waits, and then writes what fits. Returns 1 when
+ * watched, 0 when fd is not a blocking pipe (nothing changes).
+ */
+int sz_out_watch(sz_out *o, uint64_t slice, void (*fn)(void *), void *ud);
+/* Time spent waiting for the reader, including a wait going on (ns). */
+uint64_t sz_out_blocked_ns(const sz_out *o);
 
 /* Bytes waiting in the buffer. */
 static inline size_t sz_out_pending(const sz_out *o) { return o->len; }

@@ -22,6 +22,25 @@ sz_stats_json(sz_buf *b, const char *tool, const char *name,
 }
 
 int
+sz_stats_log_json(sz_buf *b, const char *tool, const char *name,
+    const sz_statv *v)
+{
+	char now[40];
+	int rc = 0;
+
+	sz_rfc3339(now, sizeof(now));
+	rc |= sz_buf_printf(b, "{\"time\":\"%s\",\"level\":\"info\","
+	    "\"tool\":", now);
+	rc |= sz_buf_add_jstr(b, tool, strlen(tool));
+	rc |= sz_buf_adds(b, ",\"name\":");
+	rc |= sz_buf_add_jstr(b, name, strlen(name));
+	rc |= sz_buf_adds(b, ",\"msg\":\"stats\"");
+	rc |= sz_stats_render_json(v, b);
+	rc |= sz_buf_addc(b, '}');
+	return rc ? -1 : 0;
+}
+
+int
 sz_dead_json(sz_buf *b, const char *tool, const char *name, const sz_dead *d)
 {
 	char now[40];

@@ -32,6 +32,11 @@ typedef struct sz_stats {
 int sz_stats_json(sz_buf *b, const char *tool, const char *name,
     const sz_statv *v);
 
+/* The same as a --log=json line: {"time","level":"info","tool","name",
+ * "msg":"stats", then the values v}. */
+int sz_stats_log_json(sz_buf *b, const char *tool, const char *name,
+    const sz_statv *v);
+
 /* What a dead letter says about a record. */
 typedef struct sz_dead {
 	const char *error;	/* the message, without FILE:LINE */

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/queue.h"
 #include "io/child.h"
 #include "io/wq.h"
 #include "jq/expr.h"
 #include "json/json.h"
 #include "run/key.h"
+#include "run/statsdir.h"
 #include "run/tool.h"
 
 /*
@@ -64,8 +66,22 @@ put_stderr(const char *p, size_t n)
 static void
 jq_debug(void *ud, const char *p, size_t n)
 {
-	(void)ud;
-	put_stderr(p, n);
+	sz_tool *t = ud;
+	sz_buf b = SZ_BUF_INIT;
+
+	/* With --log=json, a line of level debug whose msg is jq's line
+	 * (without its newline). */
+	if (t == NULL || !t->o.log_json) {
+		put_stderr(p, n);
+		return;
+	}
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	if (sz_buf_add(&b, p, n) == 0 && sz_buf_addc(&b, '\0') == 0)
+		sz_msg(t, "debug", NULL, 0, "%s", b.p);
+	else
+		put_stderr(p, n);
+	sz_buf_free(&b);
 }
 
 void
@@ -78,6 +94,7 @@ sz_tool_init(sz_tool *t, const char *prog)
 	sz_srcset_init(&t->src, &t->loop);
 	sz_jqvars_init(&t->vars);
 	t->vars.debug = jq_debug;
+	t->vars.debug_ud = t;
 }
 
 static void
@@ -681,9 +698,17 @@ static void
 write_stats(sz_tool *t, int to_stderr)
 {
 	sz_buf b = SZ_BUF_INIT;
+	int rc;
 
-	if (sz_tool_stats(t, &b, 0) == 0 && sz_buf_addc(&b, '\n') == 0) {
-		if (!to_stderr && t->have_statsf) {
+	to_stderr = to_stderr || !t->have_statsf;
+	if (to_stderr && t->o.log_json) {
+		/* on stderr a message like the others: a --log=json line */
+		stats_values(t, &t->statv);
+		rc = sz_stats_log_json(&b, t->o.prog, t->o.name, &t->statv);
+	} else
+		rc = sz_tool_stats(t, &b, 0);
+	if (rc == 0 && sz_buf_addc(&b, '\n') == 0) {
+		if (!to_stderr) {
 			if (sz_out_write(&t->statsf, b.p, b.len) < 0 ||
 			    sz_out_flush(&t->statsf) < 0)
 				statsf_failed(t);
@@ -700,6 +725,103 @@ stats_tick(sz_loop *l, void *ud)
 
 	write_stats(t, 0);
 	sz_loop_timer(l, sz_now() + t->o.stats_interval, stats_tick, t);
+}
+
+/* ---- $SZ_STATS_DIR ------------------------------------------------ */
+
+static void
+sdir_write(sz_tool *t, int exit_status)
+{
+	sz_statsdir *d = t->sdir;
+	sz_buf b = SZ_BUF_INIT;
+	sz_sdtimes tm;
+	int had_err;
+
+	if (d == NULL)
+		return;
+	tm.now = sz_now();
+	tm.blocked = sz_out_blocked_ns(&t->out) + d->acc_blocked;
+	tm.wait_in = d->acc_wait;
+	tm.holding = d->acc_hold;
+	tm.blocked_now = t->out.block_start != 0 || t->out_blocked;
+	had_err = d->err != 0;
+	if (sz_tool_stats(t, &b, 0) < 0)
+		d->err = d->err ? d->err : ENOMEM;
+	else if (sz_statsdir_write(d, b.p, b.len, &tm,
+	    t->queue ? t->queue->count : 0, t->queue ? t->queue->max_count : 0,
+	    exit_status) < 0 && !had_err)
+		/* said once; the run goes on: the file is for watching */
+		sz_msg(t, "warning", NULL, 0, "SZ_STATS_DIR: %s: %s",
+		    d->path, strerror(d->err));
+	sz_buf_free(&b);
+}
+
+static void
+sdir_tick(sz_loop *l, void *ud)
+{
+	sz_tool *t = ud;
+
+	sdir_write(t, -1);
+	sz_loop_timer(l, sz_now() + t->sdir->interval, sdir_tick, t);
+}
+
+/* Standard output's reader has not taken our bytes for a while. */
+static void
+sdir_blocked(void *ud)
+{
+	sz_tool *t = ud;
+
+	if (sz_now() - t->sdir->last_write >= t->sdir->interval / 2)
+		sdir_write(t, -1);
+}
+
+/* With SZ_STATS_DIR set (not empty): the file, written every
+ * --stats-interval (1s without it). 0, or -1 when memory ran out. */
+static int
+sdir_setup(sz_tool *t)
+{
+	const char *dir = getenv("SZ_STATS_DIR");
+	uint64_t every = t->o.stats_interval ? t->o.stats_interval :
+	    1000000000ull;
+
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	if ((t->sdir = malloc(sizeof(*t->sdir))) == NULL)
+		return -1;
+	if (sz_statsdir_init(t->sdir, dir, t->o.name, every) < 0) {
+		free(t->sdir);
+		t->sdir = NULL;
+		return -1;
+	}
+	if (!t->out_nonblock)
+		sz_out_watch(&t->out, every, sdir_blocked, t);
+	sdir_write(t, -1);
+	if (sz_loop_timer(&t->loop, sz_now() + every, sdir_tick, t) == 0)
+		return -1;
+	return 0;
+}
+
+static void
+sdir_free(sz_tool *t)
+{
+	if (t->sdir == NULL)
+		return;
+	t->loop.sleep_acc = NULL;
+	sz_statsdir_free(t->sdir);
+	free(t->sdir);
+	t->sdir = NULL;
+}
+
+void
+sz_tool_holding(sz_tool *t, int on)
+{
+	t->holding = on != 0;
+}
+
+void
+sz_tool_queue(sz_tool *t, const sz_queue *q)
+{
+	t->queue = q;
 }
 
 /* ---- input --------------------------------------------------------- */
@@ -891,6 +1013,9 @@ before_sleep(sz_loop *l, void *ud)
 	if (t->proc->idle)
 		t->proc->idle(t);
 	sz_tool_flush(t);
+	if (t->sdir != NULL)	/* what the sleep to come is for */
+		t->loop.sleep_acc = t->out_blocked ? &t->sdir->acc_blocked :
+		    t->holding ? &t->sdir->acc_hold : &t->sdir->acc_wait;
 }
 
 static void
@@ -1019,6 +1144,8 @@ run_setup(sz_tool *t, int nfiles, char **files)
 	if (t->o.stats_interval)
 		sz_loop_timer(&t->loop, sz_now() + t->o.stats_interval,
 		    stats_tick, t);
+	if (sdir_setup(t) < 0)
+		goto nomem;
 	return 0;
 nomem:
 	sz_msg(t, "error", NULL, 0, "out of memory");
@@ -1171,6 +1298,8 @@ sz_tool_run(sz_tool *t, const sz_proc *p, void *ud, int nfiles, char **files)
 	run_close(t, rc == 0);
 	if (rc == 0)
 		rc = run_status(t);
+	sdir_write(t, t->epipe ? 128 + SIGPIPE : rc);
+	sdir_free(t);
 	sz_srcset_free(&t->src);
 	free(t->ix.el);
 	free(t->failmsg);

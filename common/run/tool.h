@@ -123,6 +123,8 @@ struct sz_tool {
 				   (start() may set it: sz-throttle reads
 				   little ahead) */
 	int exit_ok;		/* the exit status when nothing failed */
+	int holding;		/* sz_tool_holding(): waiting on a timer */
+	const struct sz_queue *queue;	/* sz_tool_queue(), or NULL */
 
 	/* Private to the runtime. */
 	sz_out dlq;
@@ -152,6 +154,7 @@ struct sz_tool {
 	int stopped_again;	/* proc->stop_again was called */
 	int stop_drained;	/* the stop delivered what was read */
 	int out_oflags;		/* stdout's flags before nonblock_out */
+	struct sz_statsdir *sdir;	/* $SZ_STATS_DIR's file, or NULL */
 };
 
 /*
@@ -314,6 +317,19 @@ int sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
 /* Stop delivering records until sz_input_resume(). */
 void sz_input_pause(sz_tool *t);
 void sz_input_resume(sz_tool *t);
+/*
+ * The tool waits on a timer of its own (sz-throttle's pacing, a batch's
+ * --latency, an open window) rather than on its input: on (1) or no
+ * longer (0). Its time asleep then counts as "holding" in the
+ * $SZ_STATS_DIR file (man/sz.7, ENVIRONMENT).
+ */
+void sz_tool_holding(sz_tool *t, int on);
+/* The tool's own queue of records (sz-buffer's, sz-throttle's), whose
+ * count and bound the "queue" member of the $SZ_STATS_DIR file shows;
+ * it must live until the run ends. */
+struct sz_queue;
+void sz_tool_queue(sz_tool *t, const struct sz_queue *q);
+
 /* proc->end answered 1: the tool is now done. */
 void sz_tool_finish(sz_tool *t);
 /* The stats now, as the JSON line (without newline) or, with prom set,

@@ -656,6 +656,9 @@ arm(sz_win *w)
 
 	if (t->stopping || w->kind == SZ_WIN_COUNT || w->kind == SZ_WIN_NONE)
 		return;
+	/* Open windows wait for the clock (their end, or --idle-close's
+	 * time): holding; on event time alone they wait for records. */
+	sz_tool_holding(t, s->nheap > 0 && (!w->key.have_time || w->idle));
 	if (s->nheap == 0)
 		return;
 	if (w->key.have_time) {

@@ -30,6 +30,7 @@ arm_quiet(sz_tool *t, uint64_t when)
 	th->timer = sz_loop_timer(&t->loop, when, on_quiet, th);
 	if (th->timer == 0)
 		sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	sz_tool_holding(t, th->timer != 0);	/* a record waits for quiet */
 }
 
 static int
@@ -105,6 +106,7 @@ on_quiet(sz_loop *l, void *ud)
 	(void)l;
 	th->timer = 0;
 	release_due(th->t, sz_now());
+	sz_tool_holding(th->t, th->timer != 0);
 }
 
 void

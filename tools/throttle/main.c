@@ -178,6 +178,7 @@ pace_out(sz_tool *t)
 		drain_end(t, "");
 	else
 		sz_input_resume(t);
+	sz_tool_holding(t, th->q.count > 0);
 }
 
 static void
@@ -224,6 +225,7 @@ pace_record(sz_tool *t, const sz_rec *r)
 	th->delayed++;
 	if (!t->stopsig) {
 		sz_input_pause(t);
+		sz_tool_holding(t, 1);	/* waiting for its token */
 		if (!th->timer)
 			arm(t, sz_now());
 	}
@@ -430,6 +432,7 @@ throttle_start(sz_tool *t)
 	int rc;
 
 	th->t = t;
+	sz_tool_queue(t, &th->q);
 	if (th->drop_mode && th->mode != M_DEBOUNCE)
 		th->mode = M_DROP;
 	if ((rc = check_options(t, th)) >= 0)
