@@ -172,3 +172,14 @@ sz_etime_parse(const char *v, size_t n, int64_t *ns, const char **reason)
 	*reason = "not a time (an RFC 3339 string or a number)";
 	return -1;
 }
+
+int
+sz_etime_rfc3339(const char *v, size_t n, int64_t *ns, const char **reason)
+{
+	sz_json_trim(&v, &n);
+	if (n == 0 || v[0] != '"') {
+		*reason = "not an RFC 3339 time";
+		return -1;
+	}
+	return sz_etime_parse(v, n, ns, reason);
+}

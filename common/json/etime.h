@@ -29,4 +29,9 @@
 int sz_etime_parse(const char *v, size_t n, int64_t *ns,
     const char **reason);
 
+/* The same for a string only: the valid JSON string literal v[0..n)
+ * holding an RFC 3339 time (a number or another value is an error). */
+int sz_etime_rfc3339(const char *v, size_t n, int64_t *ns,
+    const char **reason);
+
 #endif
