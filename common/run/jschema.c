@@ -80,7 +80,9 @@ fail(sz_buf *err, const sz_buf *path, const char *fmt, const char *k,
 {
 	sz_buf_reset(err);
 	sz_buf_adds(err, fmt);
-	if (k != NULL) {
+	if (k != NULL && kn > 0 && k[0] == '"')
+		sz_buf_add_visible(err, k, kn);	/* a literal, quoted */
+	else if (k != NULL) {
 		sz_buf_addc(err, '"');
 		sz_buf_add_visible(err, k, kn);
 		sz_buf_addc(err, '"');
@@ -287,7 +289,7 @@ parse_kw(sz_jsnode *s, const char *k, size_t kn, const char *v, size_t n,
 	    is_kw(k, kn, "exclusiveMinimum") ||
 	    is_kw(k, kn, "exclusiveMaximum")) {
 		char **dst = k[1] == 'i' ? &s->min : k[1] == 'a' ? &s->max :
-		    k[9] == 'i' ? &s->xmin : &s->xmax;
+		    k[10] == 'i' ? &s->xmin : &s->xmax;
 
 		if (jt != SZ_JNUMBER)
 			return fail(err, path, "not a number: ", k, kn);
@@ -551,8 +553,8 @@ count_error(sz_scheck *c, const char *kw, const char *what,
 	char exp[64], msg[160];
 
 	snprintf(exp, sizeof(exp), "%s %lld", rel, lim);
-	snprintf(msg, sizeof(msg), "%s %lld, %s: %s %lld", what, got, kw,
-	    rel, lim);
+	snprintf(msg, sizeof(msg), "%s: expected %s %s %lld, got %lld", kw,
+	    what, rel, lim, got);
 	return sz_scheck_error(c, kw, exp, v, n, msg);
 }
 

@@ -391,7 +391,10 @@ parse_field(sz_schema *s, const char *name, size_t namelen, const char *v,
 		while (sz_schema_elem(enumv, enumn, &eit, &e, &en)) {
 			size_t cn;
 
-			if (sz_schema_conv_check(f, e, en, err) < 0)
+			sz_field plain = *f;
+
+			plain.nenum = 0;
+			if (sz_schema_conv_check(&plain, e, en, err) < 0)
 				return -1;
 			f->enumv[f->nenum] = sz_schema_canon_dup(e, en);
 			f->enumtext[f->nenum] = compact_dup(e, en, &cn);

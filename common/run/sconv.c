@@ -266,7 +266,8 @@ sz_schema_conv_check(const sz_field *f, const char *v, size_t n,
 		sz_buf_reset(err);
 		sz_buf_printf(err, "%s: ", f->name);
 		sz_buf_add_visible(err, v, n);
-		sz_buf_printf(err, " is not a %s", sz_ftype_name(f->type));
+		sz_buf_printf(err, " does not convert to %s",
+		    sz_ftype_name(f->type));
 		if (e.detail)
 			sz_buf_printf(err, " (%s)", e.detail);
 	} else if (rc < 0) {
