@@ -533,13 +533,24 @@ sz_schema_parse(sz_schema *s, const char *p, size_t n, sz_buf *err)
 
 	memset(s, 0, sizeof(*s));
 	if (sz_json_validate(p, n, &reason, &off) < 0) {
-		if (sz_schema_yaml(p, n, &yj, err) < 0) {
-			if (err->len == 0)
-				sz_buf_printf(err, "not JSON (%s at byte "
-				    "%zu) nor YAML", reason, off);
+		sz_buf yerr = SZ_BUF_INIT;
+
+		if (sz_schema_yaml(p, n, &yj, &yerr) < 0) {
+			const char *q = sz_json_ws(p, p + n);
+
+			/* a file that starts as JSON does is meant to be
+			 * JSON: say what is wrong with it as JSON */
+			if (q < p + n && (*q == '{' || *q == '['))
+				sz_buf_printf(err, "invalid JSON: %s at byte "
+				    "%zu", reason, off);
+			else
+				sz_buf_printf(err, "invalid YAML: %s",
+				    yerr.p ? yerr.p : "error");
+			sz_buf_free(&yerr);
 			sz_buf_free(&yj);
 			return -1;
 		}
+		sz_buf_free(&yerr);
 		p = yj.p;
 		n = yj.len;
 	}
