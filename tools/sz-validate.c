@@ -42,8 +42,8 @@ static const char usage[] =
 "      --coerce-strings   numbers become strings in string fields\n"
 "      --defaults         fill defaults in check mode too\n"
 "      --implicit         add id (a UUIDv4) and timestamp (now) if missing\n"
-"      --extra=WHAT       fields not in the schema: keep (default), drop,\n"
-"                         reject\n"
+"      --extra=ACTION     fields not in the schema: keep (default), drop,\n"
+"                         reject (or error, as in sz-to-csv)\n"
 "      --emit-jsonschema  print the draft-07 JSON Schema of an sz schema\n"
 "      --compat           is every record valid under OLD valid under NEW?\n"
 "                         (exit 0 yes, 1 no, each reason on stdout)\n";
@@ -149,7 +149,7 @@ validate_option(sz_tool *t, int c)
 	    "epoch-ms", NULL };
 	static const char *const jsonout[] = { "keep", "string", NULL };
 	static const char *const extras[] = { "keep", "drop", "reject",
-	    NULL };
+	    "error", NULL };
 	struct validate *v = t->ud;
 	int k;
 
@@ -179,7 +179,11 @@ validate_option(sz_tool *t, int c)
 		v->implicit = 1;
 		break;
 	case OPT_EXTRA:
-		return pick(t, "--extra", extras, &v->so.extra);
+		/* "error" is sz-to-csv's word for reject */
+		if (pick(t, "--extra", extras, &k) != 0)
+			return '?';
+		v->so.extra = k == 3 ? SZ_EXTRA_REJECT : k;
+		break;
 	case OPT_EMIT:
 		v->emit = 1;
 		break;
