@@ -95,18 +95,20 @@ fail(sz_buf *err, const sz_buf *path, const char *fmt, const char *k,
 	return -1;
 }
 
-static void
+static int
 path_push(sz_buf *path, const char *k, size_t kn)
 {
-	sz_buf_addc(path, '/');
+	int rc = sz_buf_addc(path, '/');
+
 	for (size_t i = 0; i < kn; i++) {
 		if (k[i] == '~')
-			sz_buf_adds(path, "~0");
+			rc |= sz_buf_adds(path, "~0");
 		else if (k[i] == '/')
-			sz_buf_adds(path, "~1");
+			rc |= sz_buf_adds(path, "~1");
 		else
-			sz_buf_addc(path, k[i]);
+			rc |= sz_buf_addc(path, k[i]);
 	}
+	return rc;
 }
 
 static int
@@ -214,8 +216,9 @@ parse_kw(sz_jsnode *s, const char *k, size_t kn, const char *v, size_t n,
 				np->defn = b.len;
 				sz_buf_free(&b);
 			}
-			sz_buf_adds(path, "/properties");
-			path_push(path, nm, nn);
+			if (rc == 0 && (sz_buf_adds(path, "/properties") < 0 ||
+			    path_push(path, nm, nn) < 0))
+				rc = nomem(err);
 			if (rc == 0)
 				rc = parse_node(&np->s, it.m.v, it.m.vn, path,
 				    err);
@@ -258,7 +261,8 @@ parse_kw(sz_jsnode *s, const char *k, size_t kn, const char *v, size_t n,
 		return 0;
 	}
 	if (is_kw(k, kn, "additionalProperties")) {
-		sz_buf_adds(path, "/additionalProperties");
+		if (sz_buf_adds(path, "/additionalProperties") < 0)
+			return nomem(err);
 		rc = parse_node(&s->addl, v, n, path, err);
 		path->len = plen;
 		return rc;
@@ -352,14 +356,17 @@ parse_kw(sz_jsnode *s, const char *k, size_t kn, const char *v, size_t n,
 					return nomem(err);
 				s->tuple = nt;
 				s->tuple[s->ntuple] = NULL;
-				sz_buf_printf(path, "/items/%zu", s->ntuple);
+				if (sz_buf_printf(path, "/items/%zu",
+				    s->ntuple) < 0)
+					return nomem(err);
 				rc = parse_node(&s->tuple[s->ntuple++], e, en,
 				    path, err);
 				path->len = plen;
 			}
 			return rc;
 		}
-		sz_buf_adds(path, "/items");
+		if (sz_buf_adds(path, "/items") < 0)
+			return nomem(err);
 		rc = parse_node(&s->items, v, n, path, err);
 		path->len = plen;
 		return rc;
@@ -648,7 +655,8 @@ sz_schema_js_check(sz_scheck *c, const sz_jsnode *s, const char *v,
 			    (i < s->ntuple ? s->tuple[i] : NULL) : s->items;
 
 			if (es != NULL) {
-				sz_buf_printf(&c->path, "/%zu", i);
+				if (sz_buf_printf(&c->path, "/%zu", i) < 0)
+					return -1;
 				rc |= sz_schema_js_check(c, es, e, en, 0);
 				c->path.len = plen;
 				c->path.p[plen] = '\0';
@@ -698,7 +706,8 @@ check_object(sz_scheck *c, const sz_jsnode *s, const char *v, size_t n,
 
 		if (top && is_meta(p->name, p->namelen))
 			continue;
-		path_push(&c->path, p->name, p->namelen);
+		if (path_push(&c->path, p->name, p->namelen) < 0)
+			return -1;
 		if (m != NULL)
 			rc |= sz_schema_js_check(c, p->s, m, mn, 0);
 		else
@@ -723,7 +732,8 @@ check_object(sz_scheck *c, const sz_jsnode *s, const char *v, size_t n,
 		if (i < s->nprops ||
 		    member(v, n, s->req[k], s->reqlen[k], &mn, NULL) != NULL)
 			continue;
-		path_push(&c->path, s->req[k], s->reqlen[k]);
+		if (path_push(&c->path, s->req[k], s->reqlen[k]) < 0)
+			return -1;
 		rc |= sz_scheck_error(c, "required", NULL, NULL, 0,
 		    "required field is missing");
 		c->path.len = plen;
@@ -750,7 +760,10 @@ check_object(sz_scheck *c, const sz_jsnode *s, const char *v, size_t n,
 					break;
 			if (i < s->nprops)
 				continue;
-			path_push(&c->path, k, kn);
+			if (path_push(&c->path, k, kn) < 0) {
+				rc = -1;
+				break;
+			}
 			if (s->addl->boolean == 0)
 				rc |= sz_scheck_error(c, "additionalProperties",
 				    NULL, it.m.v, it.m.vn,
