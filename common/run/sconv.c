@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "json/etime.h"
 #include "run/schema_int.h"
@@ -24,9 +23,9 @@ enum { C_MISSING, C_SAME, C_NEW, C_FILL, C_BAD };
 int
 sz_schema_fmt_time(sz_buf *b, int64_t ns, int time_out)
 {
-	int64_t sec = ns / NS, rem = ns % NS;
-	struct tm tm;
-	time_t tt;
+	int64_t sec = ns / NS, rem = ns % NS, days, sod;
+	long long y;
+	int mo, d;
 
 	if (rem < 0) {
 		rem += NS;
@@ -39,19 +38,37 @@ sz_schema_fmt_time(sz_buf *b, int64_t ns, int time_out)
 			ms--;
 		return sz_buf_printf(b, "%lld", (long long)ms);
 	}
-	tt = (time_t)sec;
-	if (gmtime_r(&tt, &tm) == NULL)
-		return -1;
+	days = sec / 86400;
+	sod = sec % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	sz_civil_from_days(days, &y, &mo, &d);
 	if (time_out == SZ_TIME_CLICKHOUSE)
-		return sz_buf_printf(b, "\"%04d-%02d-%02d %02d:%02d:%02d\"",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
-	return sz_buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(rem / 1000000));
+		return sz_buf_printf(b, "\"%04lld-%02d-%02d %02d:%02d:%02d\"",
+		    y, mo, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+		    (int)(sod % 60));
+	return sz_buf_printf(b, "\"%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+	    y, mo, d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+	    (int)(rem / 1000000));
 }
 
 /* ---- one value ---------------------------------------------------------- */
+
+/* Is the number literal v the way %lld writes its value? */
+static int
+canon_int(const char *v, size_t n)
+{
+	size_t i = v[0] == '-';
+
+	if (i == n || (v[i] == '0' && (n > i + 1 || i == 1)))
+		return 0;
+	for (; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return 1;
+}
 
 typedef struct verr {
 	const char *kind;	/* "type", "range", "fraction", "enum" */
@@ -92,9 +109,10 @@ naive_time(const char *s, size_t n, int64_t *ns)
 }
 
 /*
- * v[0..n) (not null) as field f's type under o: 0 with its text for the
- * record appended to out (the same bytes when nothing changes), 1 with
- * *e set when it is not one, -1 on allocation failure. tmp is scratch.
+ * v[0..n) (not null) as field f's type under o: 0 with its new text for
+ * the record appended to out, 2 when it stays as it is (nothing
+ * appended), 1 with *e set when it is not one, -1 on allocation failure.
+ * tmp is scratch.
  */
 static int
 conv_value(const sz_sopts *o, const sz_field *f, const char *v, size_t n,
@@ -134,7 +152,7 @@ conv_value(const sz_sopts *o, const sz_field *f, const char *v, size_t n,
 				e->detail = "outside the 64-bit range";
 				return 1;
 			}
-			if (!o->convert)
+			if (!o->convert || canon_int(v, n))
 				break;
 			return sz_buf_printf(out, "%lld", (long long)x) < 0 ?
 			    -1 : 0;
@@ -230,7 +248,7 @@ conv_value(const sz_sopts *o, const sz_field *f, const char *v, size_t n,
 		}
 		break;
 	}
-	return sz_buf_add(out, v, n);
+	return 2;
 }
 
 /* Is the text t[0..tn) (a value) one of f's enum values? */
@@ -256,6 +274,8 @@ sz_schema_conv_check(const sz_field *f, const char *v, size_t n,
 	int rc = sz_json_type(v, v + n) == SZ_JNULL ? 0 :
 	    conv_value(&o, f, v, n, &out, &tmp, &e);
 
+	if (rc == 2)
+		rc = sz_buf_add(&out, v, n);
 	if (rc == 0 && f->nenum > 0 && sz_json_type(v, v + n) != SZ_JNULL &&
 	    enum_ok(f, out.p, out.len, &tmp) == 0) {
 		rc = 1;
@@ -533,6 +553,8 @@ fill(sz_scheck *c, size_t i, int64_t now)
 		    strcmp(f->def, "null") != 0) {
 			rc = conv_value(&c->o, f, f->def, f->defn, &c->conv,
 			    &c->tmp, &e);
+			if (rc == 2)
+				rc = sz_buf_add(&c->conv, f->def, f->defn);
 			if (rc != 0)
 				return -1;
 		} else if (sz_buf_add(&c->conv, f->def, f->defn) < 0)
@@ -564,6 +586,8 @@ check_field(sz_scheck *c, size_t i, size_t m)
 	if (sz_json_type(v, v + n) == SZ_JNULL) {
 		if (f->required) {
 			c->cstate[i] = C_BAD;
+			if (path_set(c, f->name, f->namelen) < 0)
+				return -1;
 			return sz_scheck_error(c, "required", sz_ftype_name(
 			    f->type), v, n, "required field is null");
 		}
@@ -573,8 +597,9 @@ check_field(sz_scheck *c, size_t i, size_t m)
 	rc = conv_value(&c->o, f, v, n, &c->conv, &c->tmp, &e);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 && f->nenum > 0) {
-		int k = enum_ok(f, c->conv.p + at, c->conv.len - at, &c->tmp);
+	if (rc != 1 && f->nenum > 0) {
+		int k = rc == 2 ? enum_ok(f, v, n, &c->tmp) :
+		    enum_ok(f, c->conv.p + at, c->conv.len - at, &c->tmp);
 
 		if (k < 0)
 			return -1;
@@ -588,6 +613,7 @@ check_field(sz_scheck *c, size_t i, size_t m)
 				    f->enumtext[x]);
 			rc |= sz_buf_adds(&m2, ", got ");
 			rc |= add_got(&m2, &c->tmp, v, n);
+			rc |= path_set(c, f->name, f->namelen);
 			c->conv.len = at;
 			c->cstate[i] = C_BAD;
 			if (rc == 0)
@@ -600,7 +626,13 @@ check_field(sz_scheck *c, size_t i, size_t m)
 	if (rc == 1) {
 		c->conv.len = at;
 		c->cstate[i] = C_BAD;
+		if (path_set(c, f->name, f->namelen) < 0)
+			return -1;
 		return field_error(c, f, &e, v, n);
+	}
+	if (rc == 2) {
+		c->cstate[i] = C_SAME;
+		return 0;
 	}
 	c->coff[i] = at;
 	c->clen[i] = c->conv.len - at;
@@ -718,8 +750,6 @@ sz_scheck_record(sz_scheck *c, const char *p, size_t n, const sz_jindex *ix,
 		const sz_field *f = &s->f[i];
 		int rc;
 
-		if (path_set(c, f->name, f->namelen) < 0)
-			return -1;
 		if (c->last[i] != (size_t)-1) {
 			if (sz && check_field(c, i, c->last[i]) < 0)
 				return -1;
@@ -729,9 +759,10 @@ sz_scheck_record(sz_scheck *c, const char *p, size_t n, const sz_jindex *ix,
 			return -1;
 		if (rc == 1)
 			filled++;
-		else if (sz && f->required && sz_scheck_error(c, "required",
+		else if (sz && f->required && (path_set(c, f->name,
+		    f->namelen) < 0 || sz_scheck_error(c, "required",
 		    sz_ftype_name(f->type), NULL, 0,
-		    "required field is missing") < 0)
+		    "required field is missing") < 0))
 			return -1;
 	}
 	/* fields not in the schema, in record order */
