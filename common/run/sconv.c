@@ -45,13 +45,47 @@ sz_schema_fmt_time(sz_buf *b, int64_t ns, int time_out)
 		days--;
 	}
 	sz_civil_from_days(days, &y, &mo, &d);
-	if (time_out == SZ_TIME_CLICKHOUSE)
-		return sz_buf_printf(b, "\"%04lld-%02d-%02d %02d:%02d:%02d\"",
-		    y, mo, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-		    (int)(sod % 60));
-	return sz_buf_printf(b, "\"%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
-	    y, mo, d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
-	    (int)(rem / 1000000));
+	if (y < 0 || y > 9999)
+		return -1;	/* not in etime's range anyway */
+	{
+		/* "YYYY-MM-DDThh:mm:ss.mmmZ" by hand: printf is a tenth of
+		 * the time of a conversion */
+		char t[28];
+		int h = (int)(sod / 3600), mi = (int)(sod / 60 % 60),
+		    se = (int)(sod % 60), ms = (int)(rem / 1000000);
+
+		t[0] = '"';
+		t[1] = (char)('0' + y / 1000);
+		t[2] = (char)('0' + y / 100 % 10);
+		t[3] = (char)('0' + y / 10 % 10);
+		t[4] = (char)('0' + y % 10);
+		t[5] = '-';
+		t[6] = (char)('0' + mo / 10);
+		t[7] = (char)('0' + mo % 10);
+		t[8] = '-';
+		t[9] = (char)('0' + d / 10);
+		t[10] = (char)('0' + d % 10);
+		t[11] = time_out == SZ_TIME_CLICKHOUSE ? ' ' : 'T';
+		t[12] = (char)('0' + h / 10);
+		t[13] = (char)('0' + h % 10);
+		t[14] = ':';
+		t[15] = (char)('0' + mi / 10);
+		t[16] = (char)('0' + mi % 10);
+		t[17] = ':';
+		t[18] = (char)('0' + se / 10);
+		t[19] = (char)('0' + se % 10);
+		if (time_out == SZ_TIME_CLICKHOUSE) {
+			t[20] = '"';
+			return sz_buf_add(b, t, 21);
+		}
+		t[20] = '.';
+		t[21] = (char)('0' + ms / 100);
+		t[22] = (char)('0' + ms / 10 % 10);
+		t[23] = (char)('0' + ms % 10);
+		t[24] = 'Z';
+		t[25] = '"';
+		return sz_buf_add(b, t, 26);
+	}
 }
 
 /* ---- one value ---------------------------------------------------------- */
@@ -641,6 +675,19 @@ check_field(sz_scheck *c, size_t i, size_t m)
 	return 0;
 }
 
+/* A value of the record as it is, compact: only a container can hold
+ * white space outside strings. */
+static int
+add_raw(sz_buf *b, const char *v, size_t n)
+{
+	if (v[0] == '{' || v[0] == '[')
+		for (size_t i = 0; i < n; i++)
+			if (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' ||
+			    v[i] == '\r')
+				return sz_json_compact(v, n, b);
+	return sz_buf_add(b, v, n);
+}
+
 /* Write the record again: members in their order (converted, or compact
  * as they were), dropped ones left out, filled fields after them. */
 static int
@@ -666,7 +713,7 @@ rewrite(sz_scheck *c)
 			rc |= sz_buf_add(b, c->conv.p + c->coff[fi],
 			    c->clen[fi]);
 		else
-			rc |= sz_json_compact(c->mv[m], c->mvn[m], b);
+			rc |= add_raw(b, c->mv[m], c->mvn[m]);
 	}
 	for (size_t i = 0; i < s->nf; i++)
 		if (c->cstate[i] == C_FILL) {
