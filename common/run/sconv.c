@@ -583,9 +583,13 @@ fill(sz_scheck *c, size_t i, int64_t now)
 	if (!c->o.defaults || (f->required && !f->implicit))
 		return 0;
 	if (f->def != NULL) {
-		if (c->o.convert && c->s->kind == SZ_SCHEMA_SZ &&
-		    strcmp(f->def, "null") != 0) {
-			rc = conv_value(&c->o, f, f->def, f->defn, &c->conv,
+		if (c->s->kind == SZ_SCHEMA_SZ && strcmp(f->def, "null") != 0) {
+			/* converted, also under --mode=check --defaults:
+			 * the default was checked by the rules of convert */
+			sz_sopts o = c->o;
+
+			o.convert = 1;
+			rc = conv_value(&o, f, f->def, f->defn, &c->conv,
 			    &c->tmp, &e);
 			if (rc == 2)
 				rc = sz_buf_add(&c->conv, f->def, f->defn);
