@@ -27,6 +27,35 @@ leap(int y)
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
+long long
+sz_days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void
+sz_civil_from_days(long long z, long long *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 static int
 etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
 {
@@ -35,7 +64,6 @@ etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
 	long long frac = 0, scale = NS / 10;
 	size_t i = 19;
-	struct tm tm;
 	time_t tt;
 
 	*reason = "not an RFC 3339 time (YYYY-MM-DDTHH:MM:SS[.F](Z|+HH:MM))";
@@ -73,14 +101,8 @@ etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
 	    d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
 	    sec > 60 || oh > 23 || om > 59)
 		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	tt = timegm(&tm);
+	tt = (time_t)(sz_days_from_civil(y, mo, d) * 86400 + h * 3600 +
+	    mi * 60 + sec);
 	tt -= (time_t)sign * (oh * 3600 + om * 60);
 	*reason = "time out of range (1677 to 2262)";
 	if ((long long)tt > INT64_MAX / NS - 1 ||
@@ -171,4 +193,15 @@ sz_etime_parse(const char *v, size_t n, int64_t *ns, const char **reason)
 		return number(v, n, ns, reason);
 	*reason = "not a time (an RFC 3339 string or a number)";
 	return -1;
+}
+
+int
+sz_etime_rfc3339(const char *v, size_t n, int64_t *ns, const char **reason)
+{
+	sz_json_trim(&v, &n);
+	if (n == 0 || v[0] != '"') {
+		*reason = "not an RFC 3339 time";
+		return -1;
+	}
+	return sz_etime_parse(v, n, ns, reason);
 }

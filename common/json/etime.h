@@ -29,4 +29,14 @@
 int sz_etime_parse(const char *v, size_t n, int64_t *ns,
     const char **reason);
 
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1-12),
+ * and back: exact integer arithmetic, no time zone, any year. */
+long long sz_days_from_civil(long long y, int m, int d);
+void sz_civil_from_days(long long days, long long *y, int *m, int *d);
+
+/* The same for a string only: the valid JSON string literal v[0..n)
+ * holding an RFC 3339 time (a number or another value is an error). */
+int sz_etime_rfc3339(const char *v, size_t n, int64_t *ns,
+    const char **reason);
+
 #endif

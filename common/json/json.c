@@ -2,6 +2,7 @@
 /* json.c - JSON on raw bytes: validation, lookup, members, numbers,
  * canonical and compact text (string text is str.c's); see json.h. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1488,4 +1489,131 @@ sz_json_compact(const char *v, size_t n, sz_buf *out)
 		return -1;
 	}
 	return 0;
+}
+
+/* A valid number literal as sign, significant digits and exponent:
+ * value = (-1)^neg * 0.D1D2...DL * 10^adj, the digits those of the
+ * integer and fraction parts without leading and trailing zeros (L = 0:
+ * the value is zero). */
+typedef struct jdec {
+	int neg;
+	const char *ip, *fp;	/* integer and fraction digits */
+	size_t ni, nf;
+	size_t lo, hi;		/* significant digits: [lo, hi) of both */
+	long long adj;
+} jdec;
+
+static char
+jdec_digit(const jdec *d, size_t k)
+{
+	return k < d->ni ? d->ip[k] : d->fp[k - d->ni];
+}
+
+static void
+jdec_read(jdec *d, const char *s, size_t n)
+{
+	const char *p = s, *e = s + n;
+	long long ex = 0;
+	int exneg = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (p < e && *p == '-') {
+		d->neg = 1;
+		p++;
+	}
+	d->ip = p;
+	while (p < e && *p >= '0' && *p <= '9')
+		p++, d->ni++;
+	d->fp = p;
+	if (p < e && *p == '.') {
+		d->fp = ++p;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++, d->nf++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			exneg = *p++ == '-';
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (ex < 1000000000000000LL)
+				ex = ex * 10 + (*p - '0');
+		if (exneg)
+			ex = -ex;
+	}
+	d->lo = 0;
+	d->hi = d->ni + d->nf;
+	while (d->lo < d->hi && jdec_digit(d, d->lo) == '0')
+		d->lo++;
+	while (d->hi > d->lo && jdec_digit(d, d->hi - 1) == '0')
+		d->hi--;
+	d->adj = (long long)d->ni - (long long)d->lo + ex;
+	if (d->lo == d->hi)
+		d->neg = 0;
+}
+
+int
+sz_json_num_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	jdec x, y;
+	int sx, sy, r = 0;
+
+	jdec_read(&x, a, an);
+	jdec_read(&y, b, bn);
+	sx = x.lo == x.hi ? 0 : x.neg ? -1 : 1;
+	sy = y.lo == y.hi ? 0 : y.neg ? -1 : 1;
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (sx == 0)
+		return 0;
+	if (x.adj != y.adj)
+		r = x.adj < y.adj ? -1 : 1;
+	else {
+		size_t i = x.lo, j = y.lo;
+
+		for (; r == 0 && (i < x.hi || j < y.hi); i++, j++) {
+			char cx = i < x.hi ? jdec_digit(&x, i) : '0';
+			char cy = j < y.hi ? jdec_digit(&y, j) : '0';
+
+			if (cx != cy)
+				r = cx < cy ? -1 : 1;
+		}
+	}
+	return sx < 0 ? -r : r;
+}
+
+int
+sz_json_num_int64(const char *s, size_t n, int64_t *v)
+{
+	jdec d;
+	unsigned long long acc = 0;
+	size_t len;
+
+	jdec_read(&d, s, n);
+	*v = 0;
+	if (d.lo == d.hi)
+		return SZ_NUM_INT;
+	len = d.hi - d.lo;
+	if (d.adj < (long long)len)
+		return SZ_NUM_FRACTION;
+	if (d.adj > 19)
+		return SZ_NUM_RANGE;
+	for (long long k = 0; k < d.adj; k++) {
+		unsigned dg = (size_t)k < len ?
+		    (unsigned)(jdec_digit(&d, d.lo + (size_t)k) - '0') : 0;
+
+		if (acc > (ULLONG_MAX - dg) / 10)
+			return SZ_NUM_RANGE;
+		acc = acc * 10 + dg;
+	}
+	if (d.neg) {
+		if (acc > (unsigned long long)INT64_MAX + 1)
+			return SZ_NUM_RANGE;
+		*v = acc == (unsigned long long)INT64_MAX + 1 ? INT64_MIN :
+		    -(int64_t)acc;
+	} else {
+		if (acc > (unsigned long long)INT64_MAX)
+			return SZ_NUM_RANGE;
+		*v = (int64_t)acc;
+	}
+	return SZ_NUM_INT;
 }

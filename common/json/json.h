@@ -192,6 +192,16 @@ double sz_json_num(const char *s, size_t n);
  * decimal number (1.50 and 1.5e0 do; zeros are equal whatever their sign)?
  * Exact: no rounding to a double. */
 int sz_json_num_eq(const char *a, size_t an, const char *b, size_t bn);
+/* Compare the valid number literals a[0..an) and b[0..bn) by their exact
+ * decimal values (no rounding to a double; zeros are equal whatever their
+ * sign): <0, 0, >0. Exponents beyond +-10^15 saturate. */
+int sz_json_num_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* The valid number literal s[0..n) as a 64-bit integer, exactly:
+ * SZ_NUM_INT with *v set (4, 4.0, 40e-1, -0), SZ_NUM_FRACTION when its
+ * value is not an integer (4.7), SZ_NUM_RANGE when it is one outside
+ * [-2^63, 2^63-1] (2^63, 1e400). */
+enum { SZ_NUM_INT = 0, SZ_NUM_FRACTION = 1, SZ_NUM_RANGE = 2 };
+int sz_json_num_int64(const char *s, size_t n, int64_t *v);
 /* 10^0 .. 10^22, the powers of ten that doubles hold exactly. */
 extern const double sz_json_pow10[23];
 

@@ -55,6 +55,10 @@ sz_dead_json(sz_buf *b, const char *tool, const char *name, const sz_dead *d)
 	rc |= sz_buf_add_jstr(b, d->error, strlen(d->error));
 	rc |= sz_buf_adds(b, ",\"error_kind\":");
 	rc |= sz_buf_add_jstr(b, d->kind, strlen(d->kind));
+	if (d->more != NULL && d->moren > 0) {
+		rc |= sz_buf_addc(b, ',');
+		rc |= sz_buf_add(b, d->more, d->moren);
+	}
 	rc |= sz_buf_adds(b, ",\"file\":");
 	rc |= sz_buf_add_jstr(b, d->file, strlen(d->file));
 	rc |= sz_buf_printf(b, ",\"line\":%lu,\"attempts\":%u,\"time\":\"%s\","

@@ -48,6 +48,9 @@ typedef struct sz_dead {
 	size_t n;
 	int rec_is_json;	/* rec is valid JSON: embed it as is;
 				   otherwise it is written as a string */
+	const char *more;	/* members of the tool's own written after
+				   error_kind ("errors":[...]), or NULL */
+	size_t moren;
 } sz_dead;
 
 /* Build one dead-letter envelope (no newline). */

@@ -484,7 +484,7 @@ sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
     unsigned attempts, const char *error)
 {
 	sz_dead d = { error, kind, r->file, r->line, attempts, r->p, r->n,
-	    json };
+	    json, t->dead_more, t->dead_moren };
 
 	t->st.errors++;
 	if (!t->have_dlq)
@@ -523,6 +523,27 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
 	rc = bad(t, r, kind, json, vis.p ? vis.p : text, text);
+	sz_buf_free(&vis);
+	return rc;
+}
+
+int
+sz_bad_more(sz_tool *t, const sz_rec *r, const char *kind, const char *more,
+    size_t moren, const char *msg)
+{
+	sz_buf vis = SZ_BUF_INIT;
+	int rc;
+
+	if (!t->o.log_json && sz_buf_add_visible(&vis, msg,
+	    strlen(msg)) < 0) {
+		sz_buf_free(&vis);
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	}
+	t->dead_more = more;
+	t->dead_moren = moren;
+	rc = bad(t, r, kind, 1, vis.p ? vis.p : msg, msg);
+	t->dead_more = NULL;
+	t->dead_moren = 0;
 	sz_buf_free(&vis);
 	return rc;
 }

@@ -155,6 +155,8 @@ struct sz_tool {
 	int stop_drained;	/* the stop delivered what was read */
 	int out_oflags;		/* stdout's flags before nonblock_out */
 	struct sz_statsdir *sdir;	/* $SZ_STATS_DIR's file, or NULL */
+	const char *dead_more;	/* sz_bad_more's members, during the call */
+	size_t dead_moren;
 };
 
 /*
@@ -263,6 +265,11 @@ int sz_drop(sz_tool *t, sz_out *o, const char *p, size_t n);
  */
 int sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* sz_bad for a valid record with the message msg as it is (no format,
+ * no length limit) and more[0..moren), JSON members such as
+ * "errors":[...], added to its dead letter after error_kind. */
+int sz_bad_more(sz_tool *t, const sz_rec *r, const char *kind,
+    const char *more, size_t moren, const char *msg);
 /* A record that is not valid JSON (sz_json_validate's reason, at byte
  * off): sz_bad with the runtime's message. */
 int sz_bad_json(sz_tool *t, const sz_rec *r, const char *reason,

@@ -74,6 +74,27 @@ START_TEST(test_parse)
 }
 END_TEST
 
+START_TEST(test_civil)
+{
+	long long y;
+	int m, d;
+
+	ck_assert_int_eq(sz_days_from_civil(1970, 1, 1), 0);
+	ck_assert_int_eq(sz_days_from_civil(1969, 12, 31), -1);
+	ck_assert_int_eq(sz_days_from_civil(2024, 2, 29), 19782);
+	ck_assert_int_eq(sz_days_from_civil(2000, 3, 1), 11017);
+	ck_assert_int_eq(sz_days_from_civil(1677, 9, 21), -106752);
+	for (long long z = -110000; z <= 110000; z += 7) {
+		sz_civil_from_days(z, &y, &m, &d);
+		ck_assert_msg(m >= 1 && m <= 12 && d >= 1 && d <= 31,
+		    "%lld: %lld-%d-%d", z, y, m, d);
+		ck_assert_int_eq(sz_days_from_civil(y, m, d), z);
+	}
+	sz_civil_from_days(19782, &y, &m, &d);
+	ck_assert(y == 2024 && m == 2 && d == 29);
+}
+END_TEST
+
 static Suite *
 etime_suite(void)
 {
@@ -82,6 +103,7 @@ etime_suite(void)
 
 	tcase_add_loop_test(tc, test_parse, 0,
 	    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(tc, test_civil);
 	suite_add_tcase(s, tc);
 	return s;
 }
