@@ -1249,6 +1249,36 @@ cmp_next(const uchar *p)
 	return *p == ',' ? p + 1 : NULL;
 }
 
+/*
+ * Two canonical strings a and b compared side by side while their bytes
+ * are their own decoded bytes (no escape yet: canonical text is valid
+ * UTF-8, whose byte order is jq's order): <0, 0 (then *ae and *be are
+ * just past them), >0, or 2 when an escape comes first (decode then).
+ */
+static int
+plain_cmp(const uchar *a, const uchar *b, const uchar **ae, const uchar **be)
+{
+	for (size_t i = 1;; i++) {
+		uchar x = a[i], y = b[i];
+
+		if (x == y) {
+			if (x == '"') {
+				*ae = a + i + 1;
+				*be = b + i + 1;
+				return 0;
+			}
+			if (x == '\\')
+				return 2;
+			continue;
+		}
+		if (x == '"' || y == '"')
+			return x == '"' ? -1 : 1;	/* a prefix first */
+		if (x == '\\' || y == '\\')
+			return 2;
+		return x < y ? -1 : 1;
+	}
+}
+
 static int
 cmp_value(const uchar *a, const uchar *ae, const uchar *b, const uchar *be)
 {
@@ -1262,6 +1292,8 @@ cmp_value(const uchar *a, const uchar *ae, const uchar *b, const uchar *be)
 		return sz_json_num_cmp((const char *)a, (size_t)(ae - a),
 		    (const char *)b, (size_t)(be - b));
 	case 4:
+		if ((k = plain_cmp(a, b, &x, &y)) != 2)
+			return k;
 		return sz_json_str_cmp((const char *)a, (size_t)(ae - a),
 		    (const char *)b, (size_t)(be - b));
 	case 5:
@@ -1269,11 +1301,15 @@ cmp_value(const uchar *a, const uchar *ae, const uchar *b, const uchar *be)
 		x = a[1] == ']' ? NULL : a + 1;
 		y = b[1] == ']' ? NULL : b + 1;
 		while (x != NULL && y != NULL) {
-			xe = (const uchar *)sz_json_skip((const char *)x,
-			    (const char *)ae);
-			ye = (const uchar *)sz_json_skip((const char *)y,
-			    (const char *)be);
-			if ((k = cmp_value(x, xe, y, ye)) != 0)
+			if (*x != '"' || *y != '"' ||
+			    (k = plain_cmp(x, y, &xe, &ye)) == 2) {
+				xe = (const uchar *)sz_json_skip(
+				    (const char *)x, (const char *)ae);
+				ye = (const uchar *)sz_json_skip(
+				    (const char *)y, (const char *)be);
+				k = cmp_value(x, xe, y, ye);
+			}
+			if (k != 0)
 				return k;
 			x = cmp_next(xe);
 			y = cmp_next(ye);

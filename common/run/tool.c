@@ -608,6 +608,12 @@ sz_input_resume(sz_tool *t)
 	sz_srcset_resume(&t->src);
 }
 
+sz_source *
+sz_tool_source(sz_tool *t)
+{
+	return t->src.cur;
+}
+
 void
 sz_tool_finish(sz_tool *t)
 {
@@ -1054,6 +1060,8 @@ static void
 stop_input(sz_tool *t)
 {
 	sz_srcset_resume(&t->src);
+	for (size_t i = 0; i < t->src.n; i++)	/* a tool's pause, too */
+		t->src.v[i]->paused = 0;
 	while (!t->stopping && !t->src.paused && pump(t))
 		;
 	t->stop_drained = !t->src.paused;
