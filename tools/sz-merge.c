@@ -163,24 +163,27 @@ drain(sz_tool *t, int final)
 		sz_qitem *it;
 		int rc;
 
+		/* A source waited for without a record: nothing yet (and
+		 * no comparison made). */
+		for (size_t i = 0; i < g->n && !final && wait == NULL; i++) {
+			struct msrc *m = &g->v[i];
+
+			if (m->q.count == 0 && !m->s->done && !m->idle)
+				wait = m;
+		}
+		if (wait != NULL) {
+			if (g->idle_ns && g->timer == 0)
+				g->timer = sz_loop_timer(&t->loop, wait->seen +
+				    g->idle_ns, idle_fire, t);
+			return 0;
+		}
 		for (size_t i = 0; i < g->n; i++) {
 			struct msrc *m = &g->v[i];
 			sz_qitem *h = sz_queue_head(&m->q);
 
-			if (h == NULL) {
-				if (!final && !m->s->done && !m->idle) {
-					wait = m;
-					break;
-				}
-			} else if (best == NULL ||
-			    head_cmp(h, sz_queue_head(&best->q)) < 0)
+			if (h != NULL && (best == NULL ||
+			    head_cmp(h, sz_queue_head(&best->q)) < 0))
 				best = m;
-		}
-		if (wait != NULL) {
-			if (g->idle_ns && g->timer == 0 && best != NULL)
-				g->timer = sz_loop_timer(&t->loop, wait->seen +
-				    g->idle_ns, idle_fire, t);
-			return 0;
 		}
 		if (best == NULL)
 			return 0;
