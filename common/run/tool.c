@@ -264,6 +264,7 @@ sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
 	}
 	if (d->done != NULL)
 		d->done(&t);
+	sz_srcset_free(&t.src);		/* sources of a run that never began */
 	if (t.key != NULL)
 		sz_key_free(t.key);
 	sz_jqvars_free(&t.vars);
