@@ -37,7 +37,9 @@ struct msrc {
 	int child, said;	/* a child; its end was looked at */
 	sz_buf tag;		/* ,"NAME":"<source>" */
 	sz_queue q;		/* --by: records waiting (see push) */
-	sz_buf last;		/* --by: the key of its last record taken */
+	sz_buf last;		/* --by: the key of its last record taken,
+				   once its queue is empty (else the
+				   queue's newest has it) */
 	unsigned long last_line;
 	int have_last;
 	int paused;		/* by us: its queue is full */
@@ -57,8 +59,7 @@ struct merge {
 	size_t n;
 	sz_buf out;		/* the array of EXPR's outputs, a tagged record */
 	sz_buf key;		/* a record's key */
-	sz_buf item;		/* a queue item being built */
-	sz_buf written;		/* --by: the key of the last record written */
+	sz_buf written;		/* --idle: the key of the last record written */
 	int have_written;
 	int ending;		/* end() waits for children */
 	uint64_t idled;
@@ -189,12 +190,23 @@ drain(sz_tool *t, int final)
 			return 0;
 		it = sz_queue_pop(&best->q);
 		item_parts(it, &k, &kn, &p, &n);
-		sz_buf_reset(&g->written);
-		if (sz_buf_add(&g->written, k, kn) < 0) {
+		/* Keys kept beyond their item: the source's last one when
+		 * its queue empties, what was written (only --idle needs
+		 * it: a source waited for cannot sort before it). */
+		if (best->q.count == 0) {
+			sz_buf_reset(&best->last);
+			rc = sz_buf_add(&best->last, k, kn);
+		} else
+			rc = 0;
+		if (g->idle_ns) {
+			sz_buf_reset(&g->written);
+			rc |= sz_buf_add(&g->written, k, kn);
+			g->have_written = 1;
+		}
+		if (rc < 0) {
 			free(it);
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 		}
-		g->have_written = 1;
 		rc = put(t, best, p, n);
 		free(it);
 		if (rc < 0)
@@ -269,14 +281,62 @@ by_key(sz_tool *t, const sz_rec *r)
 	return 0;
 }
 
+/* Would a record of m (whose queue is empty) with this key be the next
+ * to write: every other source waited for has a head, and sorts after it
+ * (or equal, from a later source)? */
+static int
+least(struct merge *g, struct msrc *m, const char *key, size_t kn)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		struct msrc *o = &g->v[i];
+		const char *k, *p;
+		size_t okn, n;
+		int c;
+
+		if (o == m)
+			continue;
+		if (o->q.count == 0) {
+			if (!o->s->done && !o->idle)
+				return 0;
+			continue;
+		}
+		item_parts(sz_queue_head(&o->q), &k, &okn, &p, &n);
+		if ((c = sz_json_cmp(key, kn, k, okn)) > 0 || (c == 0 && o < m))
+			return 0;
+	}
+	return 1;
+}
+
+/* The record is the least: written at once, never queued. */
+static int
+by_direct(sz_tool *t, struct msrc *m, const char *key, size_t kn,
+    const sz_rec *r)
+{
+	struct merge *g = t->ud;
+
+	sz_buf_reset(&m->last);
+	if (sz_buf_add(&m->last, key, kn) < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (g->idle_ns) {
+		sz_buf_reset(&g->written);
+		if (sz_buf_add(&g->written, key, kn) < 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		g->have_written = 1;
+	}
+	m->have_last = 1;
+	m->last_line = r->line;
+	return put(t, m, r->p, r->n);
+}
+
 /* A record of m for the ordered merge: its key, the order checks, into
  * m's queue (m paused when full), then what can be written. */
 static int
 by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 {
 	struct merge *g = t->ud;
-	const char *key;
-	size_t kn;
+	const char *key, *lk = m->last.p, *rp;
+	size_t kn, lkn = m->last.len, rn;
+	sz_qitem *it;
 	int k;
 
 	if (g->idle_ns)
@@ -285,7 +345,10 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 		return k < 0 ? -1 : 0;
 	key = g->key.p;
 	kn = g->key.len;
-	if (m->have_last && sz_json_cmp(key, kn, m->last.p, m->last.len) < 0)
+	/* The source's last key: its newest queued record's, or kept. */
+	if (m->q.tail != NULL)
+		item_parts(m->q.tail, &lk, &lkn, &rp, &rn);
+	if (m->have_last && sz_json_cmp(key, kn, lk, lkn) < 0)
 		return sz_bad(t, r, "order", 1, "--by: out of order: sorts "
 		    "before line %lu, the source's previous record",
 		    m->last_line);
@@ -294,15 +357,14 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 		return sz_bad(t, r, "order", 1, "--by: out of order: sorts "
 		    "before records already written (%s was idle)", m->name);
 	m->idle = 0;
-	sz_buf_reset(&m->last);
-	sz_buf_reset(&g->item);
-	if (sz_buf_add(&m->last, key, kn) < 0 ||
-	    sz_buf_add(&g->item, (const char *)&kn, sizeof(kn)) < 0 ||
-	    sz_buf_add(&g->item, key, kn) < 0 ||
-	    sz_buf_add(&g->item, r->p, r->n) < 0 ||
-	    sz_queue_push(&m->q, g->item.p, g->item.len, r->file,
-	    r->line) < 0)
+	if (m->q.count == 0 && least(g, m, key, kn))
+		return by_direct(t, m, key, kn, r);
+	if ((it = sz_queue_push_n(&m->q, sizeof(kn) + kn + r->n, r->file,
+	    r->line)) == NULL)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	memcpy(it->p, &kn, sizeof(kn));
+	memcpy(it->p + sizeof(kn), key, kn);
+	memcpy(it->p + sizeof(kn) + kn, r->p, r->n);
 	m->have_last = 1;
 	m->last_line = r->line;
 	if (sz_queue_full(&m->q, 0) && !t->stopsig && !m->paused) {
@@ -560,7 +622,6 @@ merge_done(sz_tool *t)
 		sz_expr_free(&g->by);
 	sz_buf_free(&g->out);
 	sz_buf_free(&g->key);
-	sz_buf_free(&g->item);
 	sz_buf_free(&g->written);
 }
 
