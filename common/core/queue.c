@@ -21,19 +21,17 @@ sz_queue_full(const sz_queue *q, size_t n)
 	return q->count > 0 && q->bytes + n > q->max_bytes;
 }
 
-int
-sz_queue_push(sz_queue *q, const char *p, size_t n, const char *file,
-    unsigned long line)
+sz_qitem *
+sz_queue_push_n(sz_queue *q, size_t n, const char *file, unsigned long line)
 {
 	sz_qitem *it = malloc(sizeof(*it) + n + 1);
 
 	if (it == NULL)
-		return -1;
+		return NULL;
 	it->next = NULL;
 	it->file = file;
 	it->line = line;
 	it->n = n;
-	memcpy(it->p, p, n);
 	it->p[n] = '\0';
 	if (q->tail)
 		q->tail->next = it;
@@ -42,6 +40,18 @@ sz_queue_push(sz_queue *q, const char *p, size_t n, const char *file,
 	q->tail = it;
 	q->count++;
 	q->bytes += n;
+	return it;
+}
+
+int
+sz_queue_push(sz_queue *q, const char *p, size_t n, const char *file,
+    unsigned long line)
+{
+	sz_qitem *it = sz_queue_push_n(q, n, file, line);
+
+	if (it == NULL)
+		return -1;
+	memcpy(it->p, p, n);
 	return 0;
 }
 

@@ -33,6 +33,10 @@ int sz_queue_full(const sz_queue *q, size_t n);
 /* Append a copy; returns 0, or -1 when memory ran out. */
 int sz_queue_push(sz_queue *q, const char *p, size_t n, const char *file,
     unsigned long line);
+/* Append an item of n bytes that the caller fills in (it->p[0..n), which
+ * is NUL-terminated); NULL when memory ran out. */
+sz_qitem *sz_queue_push_n(sz_queue *q, size_t n, const char *file,
+    unsigned long line);
 /* The oldest record, still queued, or NULL. */
 static inline sz_qitem *sz_queue_head(sz_queue *q) { return q->head; }
 /* Remove the oldest record and return it (the caller frees it with

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json/json.h"
+#include "json/str.h"
 
 typedef unsigned char uchar;
 
@@ -1191,6 +1192,196 @@ sz_json_num_eq(const char *a, size_t an, const char *b, size_t bn)
 		if (num_digit(&x, xa + i) != num_digit(&y, ya + i))
 			return 0;
 	return 1;
+}
+
+/* Compare the valid number literals a and b by their exact decimal
+ * values (no rounding to a double): <0, 0, >0. */
+int
+sz_json_num_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	struct num x, y;
+	size_t xa = 0, xz = 0, ya = 0, yz = 0;
+	int64_t xe = 0, ye = 0, xl, yl;
+	int xs, ys, mag = 0;
+
+	num_parse((const uchar *)a, (const uchar *)a + an, &x);
+	num_parse((const uchar *)b, (const uchar *)b + bn, &y);
+	xs = num_sig(&x, &xa, &xz, &xe) ? (x.neg ? -1 : 1) : 0;
+	ys = num_sig(&y, &ya, &yz, &ye) ? (y.neg ? -1 : 1) : 0;
+	if (xs != ys)
+		return xs < ys ? -1 : 1;
+	if (xs == 0)
+		return 0;
+	/* Same sign: the power of ten of the first digit, then the digits. */
+	xl = xe + (int64_t)(xz - xa);
+	yl = ye + (int64_t)(yz - ya);
+	if (xl != yl)
+		mag = xl < yl ? -1 : 1;
+	for (size_t i = 0; mag == 0 && xa + i <= xz && ya + i <= yz; i++)
+		if (num_digit(&x, xa + i) != num_digit(&y, ya + i))
+			mag = num_digit(&x, xa + i) < num_digit(&y, ya + i) ?
+			    -1 : 1;
+	if (mag == 0 && xz - xa != yz - ya)
+		mag = xz - xa < yz - ya ? -1 : 1;
+	return xs < 0 ? -mag : mag;
+}
+
+/* jq's order of the kinds: null, false, true, numbers, strings, arrays,
+ * objects. */
+static int
+kind_rank(uchar c)
+{
+	switch (c) {
+	case 'n': return 0;
+	case 'f': return 1;
+	case 't': return 2;
+	case '"': return 4;
+	case '[': return 5;
+	case '{': return 6;
+	default: return 3;	/* '-' or a digit */
+	}
+}
+
+/* The next element or member after p (at ',' or the closing bracket):
+ * past the ',' or NULL at the end. */
+static const uchar *
+cmp_next(const uchar *p)
+{
+	return *p == ',' ? p + 1 : NULL;
+}
+
+/*
+ * Two canonical strings a and b compared side by side while their bytes
+ * are their own decoded bytes (no escape yet: canonical text is valid
+ * UTF-8, whose byte order is jq's order): <0, 0 (then *ae and *be are
+ * just past them), >0, or 2 when an escape comes first (decode then).
+ * *ae and *be bound the texts they are in on the way in.
+ */
+/* Does the word v hold the byte c? */
+#define HAS_BYTE(v, c) \
+	((((v) ^ (ONES * (c))) - ONES) & ~((v) ^ (ONES * (c))) & HIGHS)
+
+static int
+plain_cmp(const uchar *a, const uchar *b, const uchar **ae, const uchar **be)
+{
+	size_t i = 1, lim = (size_t)(*ae - a) < (size_t)(*be - b) ?
+	    (size_t)(*ae - a) : (size_t)(*be - b);
+
+	/* Eight bytes at a time over the equal prefix (long shared
+	 * prefixes: times, ids). */
+	while (i + 8 <= lim) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y || HAS_BYTE(x, '"') || HAS_BYTE(x, '\\'))
+			break;
+		i += 8;
+	}
+	for (;; i++) {
+		uchar x = a[i], y = b[i];
+
+		if (x == y) {
+			if (x == '"') {
+				*ae = a + i + 1;
+				*be = b + i + 1;
+				return 0;
+			}
+			if (x == '\\')
+				return 2;
+			continue;
+		}
+		if (x == '"' || y == '"')
+			return x == '"' ? -1 : 1;	/* a prefix first */
+		if (x == '\\' || y == '\\')
+			return 2;
+		return x < y ? -1 : 1;
+	}
+}
+
+static int
+cmp_value(const uchar *a, const uchar *ae, const uchar *b, const uchar *be)
+{
+	int ra = kind_rank(*a), rb = kind_rank(*b), k;
+	const uchar *x, *y, *xe, *ye;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	switch (ra) {
+	case 3:
+		return sz_json_num_cmp((const char *)a, (size_t)(ae - a),
+		    (const char *)b, (size_t)(be - b));
+	case 4:
+		x = ae;
+		y = be;
+		if ((k = plain_cmp(a, b, &x, &y)) != 2)
+			return k;
+		return sz_json_str_cmp((const char *)a, (size_t)(ae - a),
+		    (const char *)b, (size_t)(be - b));
+	case 5:
+		/* Element by element; a prefix sorts first. */
+		x = a[1] == ']' ? NULL : a + 1;
+		y = b[1] == ']' ? NULL : b + 1;
+		while (x != NULL && y != NULL) {
+			xe = ae;
+			ye = be;
+			if (*x != '"' || *y != '"' ||
+			    (k = plain_cmp(x, y, &xe, &ye)) == 2) {
+				xe = (const uchar *)sz_json_skip(
+				    (const char *)x, (const char *)ae);
+				ye = (const uchar *)sz_json_skip(
+				    (const char *)y, (const char *)be);
+				k = cmp_value(x, xe, y, ye);
+			}
+			if (k != 0)
+				return k;
+			x = cmp_next(xe);
+			y = cmp_next(ye);
+		}
+		return x == NULL ? (y == NULL ? 0 : -1) : 1;
+	case 6:
+		/* The sorted names as arrays of strings first, then the
+		 * values name by name (jq's jv_cmp). Canonical objects have
+		 * their names sorted and each once. */
+		for (int pass = 0; pass < 2; pass++) {
+			x = a[1] == '}' ? NULL : a + 1;
+			y = b[1] == '}' ? NULL : b + 1;
+			while (x != NULL && y != NULL) {
+				const uchar *xk = x, *yk = y;
+
+				x = (const uchar *)sz_json_skip((const char *)x,
+				    (const char *)ae);
+				y = (const uchar *)sz_json_skip((const char *)y,
+				    (const char *)be);
+				xe = (const uchar *)sz_json_skip((const char *)
+				    x + 1, (const char *)ae);
+				ye = (const uchar *)sz_json_skip((const char *)
+				    y + 1, (const char *)be);
+				k = pass == 0 ? sz_json_str_cmp((const char *)xk,
+				    (size_t)(x - xk), (const char *)yk,
+				    (size_t)(y - yk)) : cmp_value(x + 1, xe,
+				    y + 1, ye);
+				if (k != 0)
+					return k;
+				x = cmp_next(xe);
+				y = cmp_next(ye);
+			}
+			if (x != NULL || y != NULL)
+				return x == NULL ? -1 : 1;
+		}
+		return 0;
+	default:
+		return 0;	/* null, false, true: one value each */
+	}
+}
+
+int
+sz_json_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an == 0 || bn == 0)
+		return an == bn ? 0 : an == 0 ? -1 : 1;
+	return cmp_value((const uchar *)a, (const uchar *)a + an,
+	    (const uchar *)b, (const uchar *)b + bn);
 }
 
 /* ---- canonical text ------------------------------------------------- */

@@ -337,15 +337,22 @@ sz_json_str_eq(const char *str, size_t n, const char *k, size_t kn)
 	uchar o[4];
 	size_t m;
 
+	/* A first byte that is ASCII and no escape is its own decoded
+	 * byte: a different one decides (most member names). */
+	if (n >= 2 && kn > 0 && (uchar)str[1] < 0x80 && str[1] != '\\' &&
+	    str[1] != k[0])
+		return 0;
 	sdec_init(&d, str, n);
-	/* The usual case: no escapes, ASCII, same length. */
-	if ((size_t)(d.e - d.s) == kn && memcmp(d.s, k, kn) == 0) {
+	/* The usual case: no escapes, ASCII: the bytes are the decoded
+	 * text (equal or not, without decoding). */
+	{
 		const uchar *s = d.s;
 
 		while (s < d.e && *s < 0x80 && *s != '\\')
 			s++;
 		if (s == d.e)
-			return 1;
+			return (size_t)(d.e - d.s) == kn &&
+			    memcmp(d.s, k, kn) == 0;
 	}
 	while ((m = sdec_next(&d, o)) != 0) {
 		if ((size_t)(qe - q) < m || memcmp(q, o, m) != 0)

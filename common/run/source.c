@@ -270,6 +270,7 @@ deliver(sz_srcset *set, sz_source *s)
 	while (!set->paused && !s->paused && !s->need && !s->done) {
 		switch (sz_framer_next(&s->fr, &r)) {
 		case SZ_FR_REC:
+			set->cur = s;
 			if (set->on_record(set->ud, s, &r) < 0)
 				return -1;
 			break;

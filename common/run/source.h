@@ -92,6 +92,8 @@ struct sz_srcset {
 	 * to give up (a stop signal), 0 to try again. May be NULL. */
 	int (*interrupted)(void *ud);
 	void *ud;
+	/* During on_record: the source of the record. */
+	sz_source *cur;
 
 	/* Private. */
 	sz_source **v;

@@ -281,6 +281,7 @@ sz_tool_main(const sz_tool_def *d, void *ud, size_t udsize, int argc,
 	}
 	if (d->done != NULL)
 		d->done(&t);
+	sz_srcset_free(&t.src);		/* sources of a run that never began */
 	if (t.key != NULL)
 		sz_key_free(t.key);
 	sz_jqvars_free(&t.vars);
@@ -644,6 +645,12 @@ void
 sz_input_resume(sz_tool *t)
 {
 	sz_srcset_resume(&t->src);
+}
+
+sz_source *
+sz_tool_source(sz_tool *t)
+{
+	return t->src.cur;
 }
 
 void
@@ -1202,6 +1209,8 @@ static void
 stop_input(sz_tool *t)
 {
 	sz_srcset_resume(&t->src);
+	for (size_t i = 0; i < t->src.n; i++)	/* a tool's pause, too */
+		t->src.v[i]->paused = 0;
 	while (!t->stopping && !t->src.paused && pump(t))
 		;
 	t->stop_drained = !t->src.paused;

@@ -321,6 +321,9 @@ void sz_msg(sz_tool *t, const char *level, const char *file,
 int sz_tool_open(sz_tool *t, sz_out *o, const char *opt, const char *path,
     int append);
 
+/* In record(): the source the record came from (its ud is the tool's). */
+sz_source *sz_tool_source(sz_tool *t);
+
 /* Stop delivering records until sz_input_resume(). */
 void sz_input_pause(sz_tool *t);
 void sz_input_resume(sz_tool *t);

@@ -574,6 +574,74 @@ canon(const char *v)
 	return b.p;
 }
 
+/* ---- jq order ------------------------------------------------------- */
+
+/* Values in ascending jq order (sort_by), numbers by exact value. */
+static const char *const order_chain[] = {
+	"null", "false", "true", "-1e100", "-2", "-1.5", "-1", "-0.001",
+	"0", "1e-100", "0.5", "1", "1.5", "2", "10",
+	"123456789012345678901", "123456789012345678902", "1e100",
+	"\"\"", "\"A\"", "\"a\"", "\"a\\u0000\"", "\"ab\"", "\"b\"",
+	"\"\\u00e9\"", "[]", "[null]", "[1]", "[1,2]", "[2]", "[\"a\"]",
+	"[[]]", "{}", "{\"a\":2}", "{\"a\":[1]}", "{\"a\":1,\"b\":0}",
+	"{\"a\":3,\"b\":0}", "{\"b\":0}", "{\"b\":{\"c\":1}}"
+};
+
+/* Different texts of one value. */
+static const char *const order_equal[][2] = {
+	{ "1", "1.0" }, { "1e2", "100" }, { "0", "-0.0" },
+	{ "0.00001", "1e-5" }, { "[1.0, 2]", "[1,2e0]" },
+	{ "{\"b\":1,\"a\":2}", "{\"a\":2,\"b\":1}" },
+	{ "{\"a\":1,\"a\":2}", "{\"a\":2}" }, { "\"\\u0041\"", "\"A\"" }
+};
+
+static int
+order_cmp(const char *a, const char *b)
+{
+	char *x = canon(a), *y = canon(b);
+	int k = sz_json_cmp(x, strlen(x), y, strlen(y));
+
+	free(x);
+	free(y);
+	return k;
+}
+
+START_TEST(test_order_chain)
+{
+	const char *a = order_chain[_i];
+
+	ck_assert_msg(order_cmp(a, a) == 0, "%s = itself", a);
+	for (size_t j = (size_t)_i + 1;
+	    j < sizeof(order_chain) / sizeof(order_chain[0]); j++) {
+		ck_assert_msg(order_cmp(a, order_chain[j]) < 0, "%s < %s", a,
+		    order_chain[j]);
+		ck_assert_msg(order_cmp(order_chain[j], a) > 0, "%s > %s",
+		    order_chain[j], a);
+	}
+}
+END_TEST
+
+START_TEST(test_order_equal)
+{
+	ck_assert_msg(order_cmp(order_equal[_i][0], order_equal[_i][1]) == 0,
+	    "%s = %s", order_equal[_i][0], order_equal[_i][1]);
+}
+END_TEST
+
+START_TEST(test_order_nothing)
+{
+	/* An empty text (no value) sorts first. */
+	ck_assert_int_eq(sz_json_cmp("", 0, "", 0), 0);
+	ck_assert_int_lt(sz_json_cmp("", 0, "null", 4), 0);
+	ck_assert_int_gt(sz_json_cmp("null", 4, "", 0), 0);
+	/* Raw literals, not canonical: exact, not as doubles. */
+	ck_assert_int_gt(sz_json_num_cmp("9007199254740993", 16,
+	    "9007199254740992.5e0", 20), 0);
+	ck_assert_int_lt(sz_json_num_cmp("-0.10", 5, "-0.0999", 7), 0);
+	ck_assert_int_eq(sz_json_num_cmp("2.50e1", 6, "25", 2), 0);
+}
+END_TEST
+
 #define D70 "1234567890123456789012345678901234567890" \
 	"123456789012345678901234567891"
 
@@ -982,6 +1050,12 @@ json_suite(void)
 	tcase_add_test(tc, test_canon_deep);
 	tcase_add_test(tc, test_canon_cap);
 	tcase_add_test(tc, test_validate_index);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("order");
+	tcase_add_loop_test(tc, test_order_chain, 0, NELEM(order_chain));
+	tcase_add_loop_test(tc, test_order_equal, 0, NELEM(order_equal));
+	tcase_add_test(tc, test_order_nothing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("members");

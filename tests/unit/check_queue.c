@@ -62,6 +62,30 @@ START_TEST(test_fifo)
 }
 END_TEST
 
+/* An item filled in by the caller is queued in order and counted. */
+START_TEST(test_push_n)
+{
+	sz_queue q;
+	sz_qitem *it;
+
+	sz_queue_init(&q, 10, 100);
+	ck_assert_int_eq(push(&q, "a", 1), 0);
+	it = sz_queue_push_n(&q, 3, "g", 2);
+	ck_assert_ptr_nonnull(it);
+	memcpy(it->p, "xyz", 3);
+	ck_assert_uint_eq(q.count, 2);
+	ck_assert_uint_eq(q.bytes, 4);
+	ck_assert_ptr_eq(q.tail, it);
+	pop_is(&q, "a", 1);
+	it = sz_queue_pop(&q);
+	ck_assert_str_eq(it->p, "xyz");
+	ck_assert_str_eq(it->file, "g");
+	ck_assert_uint_eq(it->line, 2);
+	free(it);
+	ck_assert_uint_eq(q.bytes, 0);
+}
+END_TEST
+
 START_TEST(test_empty_pop)
 {
 	sz_queue q;
@@ -198,6 +222,7 @@ queue_suite(void)
 
 	tcase_add_test(tc, test_fifo);
 	tcase_add_test(tc, test_empty_pop);
+	tcase_add_test(tc, test_push_n);
 	tcase_add_test(tc, test_count_bound);
 	tcase_add_test(tc, test_byte_bound);
 	tcase_add_test(tc, test_large_record);

@@ -44,6 +44,7 @@ on_record(void *ud, sz_source *s, const sz_rec *r)
 {
 	(void)ud;
 	ck_assert_str_eq(r->file, s->name);
+	ck_assert_ptr_eq(s->set->cur, s);	/* the record's source */
 	say("%s:%lu:%.*s\n", r->file, r->line, (int)r->n, r->p);
 	nrec++;
 	return stop_after > 0 && nrec % stop_after == 0 ? -1 : 0;
