@@ -702,6 +702,12 @@ stats_tick(sz_loop *l, void *ud)
 	sz_loop_timer(l, sz_now() + t->o.stats_interval, stats_tick, t);
 }
 
+void
+sz_tool_stats_line(sz_tool *t)
+{
+	write_stats(t, 0);
+}
+
 /* ---- input --------------------------------------------------------- */
 
 /* A blocking write was interrupted: a SIGUSR1 gets its stats line now
