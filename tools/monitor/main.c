@@ -27,10 +27,12 @@ static const char usage[] =
 "                         start) is DUR ago or more (default 30s)\n"
 "      --size N           N records are expected: the status line shows a\n"
 "                         percentage, a bar and an ETA\n"
+"      --no-validate      do not check that lines are JSON: every line is\n"
+"                         a record (faster; not with --latency)\n"
 "  -q, --quiet            no stats lines and no status line\n";
 
 enum { OPT_INTERVAL = SZ_OPT_TOOL, OPT_LATENCY, OPT_LISTEN, OPT_STALE,
-	OPT_SIZE };
+	OPT_SIZE, OPT_NOVALIDATE };
 
 static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -39,6 +41,7 @@ static const struct option longopts[] = {
 	{ "stale", required_argument, NULL, OPT_STALE },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "no-validate", no_argument, NULL, OPT_NOVALIDATE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -279,6 +282,14 @@ static const sz_proc monitor_proc = {
 	.stats = monitor_stats,
 };
 
+/* --no-validate: lines are records, not checked (pv's speed). */
+static const sz_proc monitor_raw_proc = {
+	.record = monitor_record,
+	.end = monitor_end,
+	.stats = monitor_stats,
+	.raw = 1,
+};
+
 /* ---- set-up -------------------------------------------------------- */
 
 static int
@@ -301,6 +312,9 @@ monitor_option(sz_tool *t, int c)
 		return sz_opt_count(&t->o, "--size", 1, UINT64_MAX, &m->size);
 	case 'q':
 		m->quiet = 1;
+		break;
+	case OPT_NOVALIDATE:
+		m->novalidate = 1;
 		break;
 	}
 	return 0;
@@ -338,6 +352,10 @@ monitor_start(sz_tool *t)
 	int rc;
 
 	m->t = t;
+	if (m->novalidate && m->key.timesrc != NULL)
+		return sz_usage(t, "--no-validate: not with --latency (its "
+		    "records are read as JSON)");
+	t->proc = m->novalidate ? &monitor_raw_proc : &monitor_proc;
 	/* --stats-interval is --interval here. */
 	if (t->o.stats_interval) {
 		m->interval = t->o.stats_interval;

@@ -44,6 +44,7 @@ struct mon {
 	uint64_t stale;		/* ns */
 	uint64_t size;		/* --size N records, 0: not given */
 	int quiet;
+	int novalidate;		/* --no-validate: raw lines */
 	const char *listen;	/* --listen [ADDR:]PORT */
 
 	int lines;		/* stats lines every interval */
