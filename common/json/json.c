@@ -1194,38 +1194,6 @@ sz_json_num_eq(const char *a, size_t an, const char *b, size_t bn)
 	return 1;
 }
 
-/* Compare the valid number literals a and b by their exact decimal
- * values (no rounding to a double): <0, 0, >0. */
-int
-sz_json_num_cmp(const char *a, size_t an, const char *b, size_t bn)
-{
-	struct num x, y;
-	size_t xa = 0, xz = 0, ya = 0, yz = 0;
-	int64_t xe = 0, ye = 0, xl, yl;
-	int xs, ys, mag = 0;
-
-	num_parse((const uchar *)a, (const uchar *)a + an, &x);
-	num_parse((const uchar *)b, (const uchar *)b + bn, &y);
-	xs = num_sig(&x, &xa, &xz, &xe) ? (x.neg ? -1 : 1) : 0;
-	ys = num_sig(&y, &ya, &yz, &ye) ? (y.neg ? -1 : 1) : 0;
-	if (xs != ys)
-		return xs < ys ? -1 : 1;
-	if (xs == 0)
-		return 0;
-	/* Same sign: the power of ten of the first digit, then the digits. */
-	xl = xe + (int64_t)(xz - xa);
-	yl = ye + (int64_t)(yz - ya);
-	if (xl != yl)
-		mag = xl < yl ? -1 : 1;
-	for (size_t i = 0; mag == 0 && xa + i <= xz && ya + i <= yz; i++)
-		if (num_digit(&x, xa + i) != num_digit(&y, ya + i))
-			mag = num_digit(&x, xa + i) < num_digit(&y, ya + i) ?
-			    -1 : 1;
-	if (mag == 0 && xz - xa != yz - ya)
-		mag = xz - xa < yz - ya ? -1 : 1;
-	return xs < 0 ? -mag : mag;
-}
-
 /* jq's order of the kinds: null, false, true, numbers, strings, arrays,
  * objects. */
 static int

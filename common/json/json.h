@@ -205,10 +205,6 @@ int sz_json_num_int64(const char *s, size_t n, int64_t *v);
 /* 10^0 .. 10^22, the powers of ten that doubles hold exactly. */
 extern const double sz_json_pow10[23];
 
-/* Order the valid number literals a and b by exact decimal value (no
- * rounding to a double; -0 equals 0): <0, 0, >0. */
-int sz_json_num_cmp(const char *a, size_t an, const char *b, size_t bn);
-
 /*
  * Order two canonical texts (sz_json_canon) as jq orders values (sort_by,
  * jv_cmp): null < false < true < numbers < strings < arrays < objects;

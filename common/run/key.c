@@ -10,6 +10,7 @@
 
 /* The option that names the key in messages. */
 #define KEYOPT(k) ((k)->keyopt != NULL ? (k)->keyopt : "--key")
+#define TIMEOPT(k) ((k)->timeopt != NULL ? (k)->timeopt : "--time")
 
 void
 sz_key_init(sz_key *k)
@@ -68,7 +69,7 @@ sz_key_compile(sz_key *k, sz_tool *t)
 	if ((rc = compile(t, &k->key, &k->have_key, KEYOPT(k), k->keysrc,
 	    k->fast)) != 0)
 		return rc;
-	return compile(t, &k->time, &k->have_time, "--time", k->timesrc,
+	return compile(t, &k->time, &k->have_time, TIMEOPT(k), k->timesrc,
 	    k->fast);
 }
 
@@ -127,9 +128,10 @@ bad_time(sz_key *k, const char *reason, const char *text)
 
 	sz_buf_reset(&k->tb);
 	if (reason == NULL)
-		rc = sz_buf_adds(&k->tb, "--time yields no value");
+		rc = sz_buf_printf(&k->tb, "%s yields no value", TIMEOPT(k));
 	else
-		rc = sz_buf_printf(&k->tb, "--time: %s: %s", reason, text);
+		rc = sz_buf_printf(&k->tb, "%s: %s: %s", TIMEOPT(k), reason,
+		    text);
 	return rc < 0 ? SZ_KEY_NOMEM : SZ_KEY_TIME_BAD;
 }
 
@@ -168,7 +170,7 @@ sz_key_bad(sz_key *k, sz_tool *t, const sz_rec *r, int what)
 	case SZ_KEY_NONE:
 		return sz_bad(t, r, "key", 1, "%s yields no value", KEYOPT(k));
 	case SZ_KEY_TIME_JQ:
-		return sz_expr_bad(t, r, &k->time, "--time");
+		return sz_expr_bad(t, r, &k->time, TIMEOPT(k));
 	case SZ_KEY_TIME_BAD:
 		return sz_bad(t, r, "time", 1, "%s", k->tb.p);
 	}

@@ -70,6 +70,9 @@ typedef struct sz_key {
 	const char *keyopt;	/* the option that gave keysrc, for
 				   messages (NULL: "--key") */
 	const char *timesrc;	/* --time, or NULL: the clock */
+	const char *timeopt;	/* the option that gave timesrc, for
+				   messages (NULL: "--time"; sz-monitor's
+				   --latency) */
 	uint64_t max_keys;	/* --max-keys, SZ_KEY_MAX_KEYS by default */
 	int max_keys_set;
 	int fast;		/* 0 after --no-fast */

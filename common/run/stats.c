@@ -243,12 +243,40 @@ sz_stats_render_json(const sz_statv *v, sz_buf *b)
 	return rc ? -1 : 0;
 }
 
-/* A metric name: sz_ and the parts, anything but [A-Za-z0-9_] as '_'. */
+/* The Prometheus names of the contract's record counters ("in" is
+ * sz_records_in_total), and the HELP text of the contract's members. */
+static const struct { const char *name, *prom, *help; } prom_known[] = {
+	{ "in", "records_in", "records read" },
+	{ "out", "records_out", "records written" },
+	{ "dropped", NULL, "records discarded on purpose" },
+	{ "errors", NULL, "bad records" },
+	{ "bytes_in", NULL, "bytes of records read, newlines included" },
+	{ "bytes_out", NULL, "bytes written" },
+	{ "elapsed_s", NULL, "seconds since the start" },
+	{ "rate", NULL, "records read per second since the start" },
+};
+
 static int
-prom_name(sz_buf *b, const char *group, const char *name)
+prom_known_ix(const char *group, const char *name)
+{
+	if (group != NULL || name == NULL)
+		return -1;
+	for (size_t k = 0; k < sizeof(prom_known) / sizeof(prom_known[0]); k++)
+		if (strcmp(prom_known[k].name, name) == 0)
+			return (int)k;
+	return -1;
+}
+
+/* A metric name: sz_ and the parts, anything but [A-Za-z0-9_] as '_'
+ * (the contract's "in" and "out" as records_in, records_out), a
+ * name's _s as _seconds, and _total after a counter's. */
+static int
+prom_name(sz_buf *b, const char *group, const char *name, int kind)
 {
 	int rc = sz_buf_adds(b, "sz_");
-	const char *parts[2] = { group, name };
+	int known = prom_known_ix(group, name);
+	const char *parts[2] = { group, known >= 0 && prom_known[known].prom ?
+	    prom_known[known].prom : name };
 
 	for (int k = 0; k < 2; k++) {
 		if (parts[k] == NULL)
@@ -264,6 +292,11 @@ prom_name(sz_buf *b, const char *group, const char *name)
 			rc |= sz_buf_addc(b, c);
 		}
 	}
+	/* Prometheus spells units out: elapsed_s is sz_elapsed_seconds. */
+	if (b->len >= 2 && memcmp(b->p + b->len - 2, "_s", 2) == 0)
+		rc |= sz_buf_adds(b, "econds");
+	if (kind == SZ_STAT_COUNTER)
+		rc |= sz_buf_adds(b, "_total");
 	return rc;
 }
 
@@ -286,6 +319,21 @@ prom_label(sz_buf *b, int first, const char *k, const char *val)
 }
 
 int
+sz_stats_prom_labels(sz_buf *b, const char *tool, const char *name)
+{
+	return prom_label(b, 1, "tool", tool) | prom_label(b, 0, "name", name)
+	    ? -1 : 0;
+}
+
+/* Values i and j are samples of one metric. */
+static int
+same_metric(const sz_stat *a, const sz_stat *b)
+{
+	return same(a->group, b->group) && same(a->index >= 0 ? NULL :
+	    a->name, b->index >= 0 ? NULL : b->name);
+}
+
+int
 sz_stats_render_prom(const sz_statv *v, const char *tool, const char *name,
     sz_buf *b)
 {
@@ -296,40 +344,54 @@ sz_stats_render_prom(const sz_statv *v, const char *tool, const char *name,
 	for (size_t i = 0; i < v->n; i++) {
 		const sz_stat *s = &v->v[i];
 		const char *mname = s->index >= 0 ? NULL : s->name;
-		int first = 1;
+		int first = 1, k = prom_known_ix(s->group, mname);
 
-		/* One TYPE line per metric: before its first sample. */
+		/* A metric once, with HELP and TYPE, then all its samples
+		 * (the text format wants them together). */
 		for (size_t j = 0; j < i && first; j++)
-			if (same(v->v[j].group, s->group) &&
-			    same(v->v[j].index >= 0 ? NULL : v->v[j].name,
-			    mname))
+			if (same_metric(&v->v[j], s))
 				first = 0;
-		if (first) {
-			rc |= sz_buf_adds(b, "# TYPE ");
-			rc |= prom_name(b, s->group, mname);
-			rc |= sz_buf_adds(b, s->kind == SZ_STAT_COUNTER ?
-			    " counter\n" : " gauge\n");
-		}
-		rc |= prom_name(b, s->group, mname);
-		rc |= sz_buf_adds(b, "{");
-		rc |= prom_label(b, 1, "tool", tool);
-		rc |= prom_label(b, 0, "name", name);
-		if (s->index >= 0) {
-			char ix[24];
-
-			snprintf(ix, sizeof(ix), "%ld", s->index);
-			rc |= prom_label(b, 0, s->label ? s->label : "index",
-			    ix);
-		} else if (s->key != NULL)
-			rc |= prom_label(b, 0, s->label ? s->label : "key",
-			    s->key);
-		rc |= sz_buf_adds(b, "} ");
-		if (s->prec >= 0)
-			rc |= sz_buf_printf(b, "%.*f", s->prec, s->d);
+		if (!first)
+			continue;
+		rc |= sz_buf_adds(b, "# HELP ");
+		rc |= prom_name(b, s->group, mname, s->kind);
+		if (k >= 0)
+			rc |= sz_buf_printf(b, " %s\n", prom_known[k].help);
+		else if (s->group != NULL && mname != NULL)
+			rc |= sz_buf_printf(b, " the stats line's %s.%s\n",
+			    s->group, mname);
 		else
-			rc |= sz_buf_printf(b, "%llu",
-			    (unsigned long long)s->u);
-		rc |= sz_buf_addc(b, '\n');
+			rc |= sz_buf_printf(b, " the stats line's %s\n",
+			    mname != NULL ? mname : s->group);
+		rc |= sz_buf_adds(b, "# TYPE ");
+		rc |= prom_name(b, s->group, mname, s->kind);
+		rc |= sz_buf_adds(b, s->kind == SZ_STAT_COUNTER ?
+		    " counter\n" : " gauge\n");
+		for (size_t j = i; j < v->n; j++) {
+			const sz_stat *e = &v->v[j];
+
+			if (!same_metric(e, s))
+				continue;
+			rc |= prom_name(b, e->group, mname, s->kind);
+			rc |= sz_buf_adds(b, "{");
+			rc |= sz_stats_prom_labels(b, tool, name);
+			if (e->index >= 0) {
+				char ix[24];
+
+				snprintf(ix, sizeof(ix), "%ld", e->index);
+				rc |= prom_label(b, 0, e->label ? e->label :
+				    "index", ix);
+			} else if (e->key != NULL)
+				rc |= prom_label(b, 0, e->label ? e->label :
+				    "key", e->key);
+			rc |= sz_buf_adds(b, "} ");
+			if (e->prec >= 0)
+				rc |= sz_buf_printf(b, "%.*f", e->prec, e->d);
+			else
+				rc |= sz_buf_printf(b, "%llu",
+				    (unsigned long long)e->u);
+			rc |= sz_buf_addc(b, '\n');
+		}
 	}
 	return rc ? -1 : 0;
 }

@@ -18,8 +18,12 @@
  * Values of one group must be added one after another.
  *
  * Prometheus: sz_NAME, or sz_G_NAME in a group (sz_G for an array), with
- * the labels tool and name, and LABEL="K" (or LABEL="I") for members. A
- * flag is a gauge of 0 or 1.
+ * the labels tool and name, and LABEL="K" (or LABEL="I") for members;
+ * a counter's name ends in _total, a name's _s is _seconds
+ * (sz_elapsed_seconds), and the contract's "in" and "out"
+ * are sz_records_in_total and sz_records_out_total. Each metric has a
+ * HELP and a TYPE line, its samples together. A flag is a gauge of 0
+ * or 1.
  *
  * Names are not copied: they must live until the list is rendered.
  */
@@ -88,5 +92,8 @@ int sz_stats_render_json(const sz_statv *v, sz_buf *b);
  * tool="TOOL" and name="NAME" on every sample. Returns 0 or -1. */
 int sz_stats_render_prom(const sz_statv *v, const char *tool,
     const char *name, sz_buf *b);
+/* The labels tool="TOOL",name="NAME" (escaped as the text format wants),
+ * for a tool's own metrics next to these (sz-monitor's summary). */
+int sz_stats_prom_labels(sz_buf *b, const char *tool, const char *name);
 
 #endif

@@ -852,6 +852,12 @@ sz_tool_queue(sz_tool *t, const sz_queue *q)
 	t->queue = q;
 }
 
+void
+sz_tool_stats_line(sz_tool *t)
+{
+	write_stats(t, 0);
+}
+
 /* ---- input --------------------------------------------------------- */
 
 /* A blocking write was interrupted: a SIGUSR1 gets its stats line now

@@ -345,6 +345,9 @@ void sz_tool_finish(sz_tool *t);
 /* The stats now, as the JSON line (without newline) or, with prom set,
  * as Prometheus text (stats.h), appended to b. Returns 0 or -1. */
 int sz_tool_stats(sz_tool *t, sz_buf *b, int prom);
+/* Write the stats line now where --stats-interval writes it: the
+ * --stats=FILE, or else standard error (sz-monitor's own interval). */
+void sz_tool_stats_line(sz_tool *t);
 /* Flush stdout and the tool's outputs now. Returns 0 or -1. */
 /* Flush stdout and the tool's outputs now. Returns 0 or -1. (With
  * nonblock_out, what stdout does not take stays in t->out and

@@ -369,6 +369,18 @@ START_TEST(test_time)
 	ck_assert_str_eq(k.time.err.p, "Cannot iterate over number (5)");
 	sz_key_free(&k);
 
+	/* A tool that reads the time under another option name (sz-monitor
+	 * --latency) has it in the messages. */
+	ck_assert_int_eq(setup(&k, &t, NULL, ".t[]", 1, &msg), 0);
+	free(msg);
+	k.timeopt = "--latency";
+	ck_assert_int_eq(time_of(&k, "{\"t\":[]}", &ns), SZ_KEY_TIME_BAD);
+	ck_assert_str_eq(k.tb.p, "--latency yields no value");
+	ck_assert_int_eq(time_of(&k, "{\"t\":[\"x\"]}", &ns),
+	    SZ_KEY_TIME_BAD);
+	ck_assert_ptr_nonnull(strstr(k.tb.p, "--latency: not an RFC 3339"));
+	sz_key_free(&k);
+
 	/* A long bad value is cut short in the message. */
 	{
 		char big[400];

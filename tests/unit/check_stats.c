@@ -69,22 +69,38 @@ START_TEST(test_prometheus)
 	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
 #define L "tool=\"sz-x\",name=\"n\\\"1\""
 	ck_assert_str_eq(b.p,
-	    "# TYPE sz_in counter\nsz_in{" L "} 12\n"
-	    "# TYPE sz_elapsed_s gauge\nsz_elapsed_s{" L "} 1.235\n"
+	    "# HELP sz_records_in_total records read\n"
+	    "# TYPE sz_records_in_total counter\n"
+	    "sz_records_in_total{" L "} 12\n"
+	    "# HELP sz_elapsed_seconds seconds since the start\n"
+	    "# TYPE sz_elapsed_seconds gauge\n"
+	    "sz_elapsed_seconds{" L "} 1.235\n"
+	    "# HELP sz_fast the stats line's fast\n"
 	    "# TYPE sz_fast gauge\nsz_fast{" L "} 1\n"
-	    "# TYPE sz_routes_matched counter\n"
-	    "sz_routes_matched{" L ",route=\"paid\"} 3\n"
-	    "# TYPE sz_routes_written counter\n"
-	    "sz_routes_written{" L ",route=\"paid\"} 2\n"
-	    "sz_routes_matched{" L ",route=\"a \\\"b\\\"\"} 4\n"
-	    "# TYPE sz_default_matched counter\n"
-	    "sz_default_matched{" L "} 5\n"
+	    "# HELP sz_routes_matched_total the stats line's routes.matched\n"
+	    "# TYPE sz_routes_matched_total counter\n"
+	    "sz_routes_matched_total{" L ",route=\"paid\"} 3\n"
+	    "sz_routes_matched_total{" L ",route=\"a \\\"b\\\"\"} 4\n"
+	    "# HELP sz_routes_written_total the stats line's routes.written\n"
+	    "# TYPE sz_routes_written_total counter\n"
+	    "sz_routes_written_total{" L ",route=\"paid\"} 2\n"
+	    "# HELP sz_default_matched_total the stats line's "
+	    "default.matched\n"
+	    "# TYPE sz_default_matched_total counter\n"
+	    "sz_default_matched_total{" L "} 5\n"
+	    "# HELP sz_default_queued the stats line's default.queued\n"
 	    "# TYPE sz_default_queued gauge\n"
 	    "sz_default_queued{" L "} 6\n"
-	    "# TYPE sz_partitions counter\n"
-	    "sz_partitions{" L ",partition=\"0\"} 7\n"
-	    "sz_partitions{" L ",partition=\"1\"} 8\n"
+	    "# HELP sz_partitions_total the stats line's partitions\n"
+	    "# TYPE sz_partitions_total counter\n"
+	    "sz_partitions_total{" L ",partition=\"0\"} 7\n"
+	    "sz_partitions_total{" L ",partition=\"1\"} 8\n"
+	    "# HELP sz_keys the stats line's keys\n"
 	    "# TYPE sz_keys gauge\nsz_keys{" L "} 9\n");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_stats_prom_labels(&b, "sz-x", "n\"1"), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, L);
 #undef L
 	sz_buf_free(&b);
 	sz_statv_free(&v);
@@ -120,15 +136,23 @@ START_TEST(test_list)
 	ck_assert_int_eq(sz_stats_render_prom(&v, "sz-f", "f", &b), 0);
 	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
 #define L "tool=\"sz-f\",name=\"f\""
+	/* Each metric's samples together, after its HELP and TYPE lines
+	 * (the text format; promtool checks it), a list's by its label. */
 	ck_assert_str_eq(b.p,
-	    "# TYPE sz_in counter\nsz_in{" L "} 3\n"
-	    "# TYPE sz_dests_written counter\n"
-	    "sz_dests_written{" L ",dest=\"|cat\"} 3\n"
-	    "# TYPE sz_dests_dropped counter\n"
-	    "sz_dests_dropped{" L ",dest=\"|cat\"} 0\n"
-	    "sz_dests_written{" L ",dest=\"a\\\"b\"} 2\n"
-	    "sz_dests_written{" L ",dest=\"a\\\"b\"} 1\n"
-	    "# TYPE sz_merged counter\nsz_merged{" L "} 4\n");
+	    "# HELP sz_records_in_total records read\n"
+	    "# TYPE sz_records_in_total counter\n"
+	    "sz_records_in_total{" L "} 3\n"
+	    "# HELP sz_dests_written_total the stats line's dests.written\n"
+	    "# TYPE sz_dests_written_total counter\n"
+	    "sz_dests_written_total{" L ",dest=\"|cat\"} 3\n"
+	    "sz_dests_written_total{" L ",dest=\"a\\\"b\"} 2\n"
+	    "sz_dests_written_total{" L ",dest=\"a\\\"b\"} 1\n"
+	    "# HELP sz_dests_dropped_total the stats line's dests.dropped\n"
+	    "# TYPE sz_dests_dropped_total counter\n"
+	    "sz_dests_dropped_total{" L ",dest=\"|cat\"} 0\n"
+	    "# HELP sz_merged_total the stats line's merged\n"
+	    "# TYPE sz_merged_total counter\n"
+	    "sz_merged_total{" L "} 4\n");
 #undef L
 	sz_buf_free(&b);
 	sz_statv_free(&v);
