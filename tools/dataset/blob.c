@@ -25,11 +25,8 @@
 #define READ_SIZE (256u << 10)
 #define SPOOL_BUF (256u << 10)
 
-static int
-errf(sz_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-errf(sz_buf *err, const char *fmt, ...)
+int
+ds_errf(sz_buf *err, const char *fmt, ...)
 {
 	va_list ap;
 	char m[1024];
@@ -137,7 +134,7 @@ ds_list_read(const char *dir, ds_list *l, sz_buf *err)
 
 	memset(l, 0, sizeof(*l));
 	if ((d = opendir(dir)) == NULL)
-		return errf(err, "%s: %s", dir, strerror(errno));
+		return ds_errf(err, "%s: %s", dir, strerror(errno));
 	while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
 		const char *n = e->d_name;
 
@@ -157,9 +154,9 @@ ds_list_read(const char *dir, ds_list *l, sz_buf *err)
 			    push_ver(&l->vers, &l->nvers, b);
 	}
 	if (rc == 0 && errno != 0)
-		rc = errf(err, "%s: %s", dir, strerror(errno));
+		rc = ds_errf(err, "%s: %s", dir, strerror(errno));
 	else if (rc != 0)
-		rc = errf(err, "out of memory");
+		rc = ds_errf(err, "out of memory");
 	closedir(d);
 	if (rc != 0) {
 		ds_list_free(l);
@@ -250,7 +247,7 @@ ds_version_file(const char *dir, const char *name, ds_ver *v, sz_buf *err)
 	ssize_t n;
 
 	if (path == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		int e = errno;
 
@@ -258,14 +255,14 @@ ds_version_file(const char *dir, const char *name, ds_ver *v, sz_buf *err)
 			free(path);
 			return 0;
 		}
-		errf(err, "%s: %s", path, strerror(e));
+		ds_errf(err, "%s: %s", path, strerror(e));
 		free(path);
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
-		errf(err, "%s: %s", path, strerror(errno));
+		ds_errf(err, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -273,7 +270,7 @@ ds_version_file(const char *dir, const char *name, ds_ver *v, sz_buf *err)
 	    buf[n - 1] == ' '))
 		n--;
 	if (!ds_ver_parse(buf, (size_t)n, v)) {
-		errf(err, "%s: not a version: '%.*s'", path, (int)n, buf);
+		ds_errf(err, "%s: not a version: '%.*s'", path, (int)n, buf);
 		free(path);
 		return -1;
 	}
@@ -287,12 +284,12 @@ fsync_dir(const char *dir, sz_buf *err)
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		return errf(err, "%s: %s", dir, strerror(errno));
+		return ds_errf(err, "%s: %s", dir, strerror(errno));
 	if (fsync(fd) != 0 && errno != EINVAL) {
 		int e = errno;
 
 		close(fd);
-		return errf(err, "fsync %s: %s", dir, strerror(e));
+		return ds_errf(err, "fsync %s: %s", dir, strerror(e));
 	}
 	close(fd);
 	return 0;
@@ -323,10 +320,10 @@ tmp_beside(const char *dir, const char *name, char **path, sz_buf *err)
 	int fd;
 
 	if ((*path = malloc(n)) == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	snprintf(*path, n, "%s/.%s.XXXXXX", dir, name);
 	if ((fd = mkstemp(*path)) < 0) {
-		errf(err, "%s: %s", *path, strerror(errno));
+		ds_errf(err, "%s: %s", *path, strerror(errno));
 		free(*path);
 		*path = NULL;
 		return -1;
@@ -338,7 +335,7 @@ tmp_beside(const char *dir, const char *name, char **path, sz_buf *err)
 
 		umask(um);
 		if (fchmod(fd, 0666 & ~um) != 0) {
-			errf(err, "%s: %s", *path, strerror(errno));
+			ds_errf(err, "%s: %s", *path, strerror(errno));
 			close(fd);
 			unlink(*path);
 			free(*path);
@@ -359,14 +356,14 @@ commit(int fd, char *tmp, const char *dir, const char *name, sz_buf *err)
 	if (final == NULL) {
 		close(fd);
 		unlink(tmp);
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	}
 	if (fsync(fd) != 0)
-		rc = errf(err, "fsync %s: %s", tmp, strerror(errno));
+		rc = ds_errf(err, "fsync %s: %s", tmp, strerror(errno));
 	if (close(fd) != 0 && rc == 0)
-		rc = errf(err, "%s: %s", tmp, strerror(errno));
+		rc = ds_errf(err, "%s: %s", tmp, strerror(errno));
 	if (rc == 0 && rename(tmp, final) != 0)
-		rc = errf(err, "rename to %s: %s", final, strerror(errno));
+		rc = ds_errf(err, "rename to %s: %s", final, strerror(errno));
 	if (rc != 0)
 		unlink(tmp);
 	free(final);
@@ -385,7 +382,7 @@ ds_write_atomic(const char *dir, const char *name, const char *p, size_t n,
 	if (fd < 0)
 		return -1;
 	if (write_all(fd, p, n) != 0) {
-		errf(err, "%s: %s", tmp, strerror(errno));
+		ds_errf(err, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -402,9 +399,9 @@ ds_remove(const char *dir, const char *name, sz_buf *err)
 	char *path = join(dir, name);
 
 	if (path == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	if (unlink(path) != 0 && errno != ENOENT) {
-		errf(err, "%s: %s", path, strerror(errno));
+		ds_errf(err, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -418,10 +415,10 @@ ds_lock(const char *dir, int *fd, sz_buf *err)
 	char *path = join(dir, ".lock");
 
 	if (path == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0) {
-		errf(err, "%s: %s", path, strerror(errno));
+		ds_errf(err, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -431,12 +428,12 @@ ds_lock(const char *dir, int *fd, sz_buf *err)
 		close(*fd);
 		*fd = -1;
 		if (e == EWOULDBLOCK) {
-			errf(err, "%s: another sz-publish holds the lock",
+			ds_errf(err, "%s: another sz-publish holds the lock",
 			    path);
 			free(path);
 			return 1;
 		}
-		errf(err, "%s: %s", path, strerror(e));
+		ds_errf(err, "%s: %s", path, strerror(e));
 		free(path);
 		return -1;
 	}
@@ -457,12 +454,12 @@ fill_raw(ds_in *r, sz_buf *err)
 		r->rpos = 0;
 	}
 	if (sz_buf_reserve(&r->raw, READ_SIZE) != 0)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	do
 		k = read(r->fd, r->raw.p + r->raw.len, READ_SIZE);
 	while (k < 0 && errno == EINTR);
 	if (k < 0)
-		return errf(err, "%s: %s", r->path, strerror(errno));
+		return ds_errf(err, "%s: %s", r->path, strerror(errno));
 	r->raw.len += (size_t)k;
 	r->bytes += (uint64_t)k;
 	return k;
@@ -474,9 +471,9 @@ ds_in_fd(ds_in *r, int fd, const char *name, sz_buf *err)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	if ((r->path = strdup(name)) == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	if (lseek(fd, 0, SEEK_SET) != 0 || (r->fd = dup(fd)) < 0) {
-		errf(err, "%s: %s", name, strerror(errno));
+		ds_errf(err, "%s: %s", name, strerror(errno));
 		ds_in_close(r);
 		return -1;
 	}
@@ -491,9 +488,9 @@ ds_in_open(ds_in *r, const char *path, sz_buf *err)
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	if ((r->path = strdup(path)) == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		errf(err, "%s: %s", path, strerror(errno));
+		ds_errf(err, "%s: %s", path, strerror(errno));
 		ds_in_close(r);
 		return -1;
 	}
@@ -512,7 +509,7 @@ ds_in_open(ds_in *r, const char *path, sz_buf *err)
 		r->zstd = 1;
 		if ((r->z = ZSTD_createDStream()) == NULL) {
 			ds_in_close(r);
-			return errf(err, "out of memory");
+			return ds_errf(err, "out of memory");
 		}
 		ZSTD_initDStream(r->z);
 	}
@@ -532,19 +529,19 @@ fill_dec(ds_in *r, sz_buf *err)
 		if (r->rpos < r->raw.len) {
 			if (sz_buf_add(&r->dec, r->raw.p + r->rpos,
 			    r->raw.len - r->rpos) != 0)
-				return errf(err, "out of memory");
+				return ds_errf(err, "out of memory");
 			k = (ssize_t)(r->raw.len - r->rpos);
 			r->rpos = r->raw.len;
 			return k;
 		}
 		if (sz_buf_reserve(&r->dec, READ_SIZE) != 0)
-			return errf(err, "out of memory");
+			return ds_errf(err, "out of memory");
 		before = r->dec.len;
 		do
 			k = read(r->fd, r->dec.p + r->dec.len, READ_SIZE);
 		while (k < 0 && errno == EINTR);
 		if (k < 0)
-			return errf(err, "%s: %s", r->path, strerror(errno));
+			return ds_errf(err, "%s: %s", r->path, strerror(errno));
 		r->dec.len = before + (size_t)k;
 		r->dec.p[r->dec.len] = '\0';
 		r->bytes += (uint64_t)k;
@@ -560,13 +557,13 @@ fill_dec(ds_in *r, sz_buf *err)
 				return -1;
 			if (k == 0) {
 				if (!r->eof)
-					return errf(err, "%s: the compressed "
+					return ds_errf(err, "%s: the compressed "
 					    "data is cut short", r->path);
 				return 0;
 			}
 		}
 		if (sz_buf_reserve(&r->dec, READ_SIZE) != 0)
-			return errf(err, "out of memory");
+			return ds_errf(err, "out of memory");
 		in.src = r->raw.p;
 		in.size = r->raw.len;
 		in.pos = r->rpos;
@@ -575,7 +572,7 @@ fill_dec(ds_in *r, sz_buf *err)
 		out.pos = 0;
 		z = ZSTD_decompressStream(r->z, &out, &in);
 		if (ZSTD_isError(z))
-			return errf(err, "%s: %s", r->path,
+			return ds_errf(err, "%s: %s", r->path,
 			    ZSTD_getErrorName(z));
 		r->rpos = in.pos;
 		r->dec.len += out.pos;
@@ -615,7 +612,7 @@ ds_in_line(ds_in *r, const char **p, size_t *n, sz_buf *err)
 			return -1;
 		if (k == 0) {
 			if (r->dec.len > 0)
-				return errf(err, "%s:%lu: the blob is cut "
+				return ds_errf(err, "%s:%lu: the blob is cut "
 				    "short (a line without its newline)",
 				    r->path, r->lineno + 1);
 			return 0;
@@ -640,9 +637,8 @@ ds_in_close(ds_in *r)
 
 /* ---- headers -------------------------------------------------------------- */
 
-/* Member `name` of the object v: its raw slice, or NULL. */
-static const char *
-member(const char *v, size_t n, const char *name, size_t *on)
+const char *
+ds_member(const char *v, size_t n, const char *name, size_t *on)
 {
 	sz_step st = { SZ_STEP_KEY, name, strlen(name), 0 };
 	const char *o;
@@ -659,7 +655,7 @@ str_member(const char *v, size_t n, const char *name, char *out,
     size_t outn)
 {
 	size_t sn, dn;
-	const char *s = member(v, n, name, &sn);
+	const char *s = ds_member(v, n, name, &sn);
 	sz_buf scratch = SZ_BUF_INIT;
 	const char *d;
 
@@ -689,7 +685,7 @@ static int
 count_member(const char *v, size_t n, const char *name, uint64_t *out)
 {
 	size_t sn;
-	const char *s = member(v, n, name, &sn);
+	const char *s = ds_member(v, n, name, &sn);
 	uint64_t x = 0;
 
 	if (s == NULL || sn == 0 || sn > 19)
@@ -726,11 +722,11 @@ ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err)
 	if ((k = ds_in_line(r, &p, &n, err)) < 0)
 		return -1;
 	if (k == 0)
-		return errf(err, "%s: empty (no header)", r->path);
+		return ds_errf(err, "%s: empty (no header)", r->path);
 	if (sz_json_validate(p, n, &reason, &off) != 0 ||
 	    sz_json_type(p, p + n) != SZ_JOBJECT ||
 	    str_member(p, n, "sz_blob", kind, sizeof(kind)) != 0)
-		return errf(err, "%s:1: not a dataset blob's header", r->path);
+		return ds_errf(err, "%s:1: not a dataset blob's header", r->path);
 	if (strcmp(kind, "snapshot") == 0) {
 		h->kind = DS_SNAPSHOT;
 		if (ver_member(p, n, "version", &h->version) != 0 ||
@@ -738,7 +734,7 @@ ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err)
 		    count_member(p, n, "records", &h->records) != 0 ||
 		    str_member(p, n, "state", h->state, sizeof(h->state)) != 0 ||
 		    !state_ok(h->state))
-			return errf(err, "%s:1: a snapshot header without "
+			return ds_errf(err, "%s:1: a snapshot header without "
 			    "version, key, records or state", r->path);
 	} else if (strcmp(kind, "delta") == 0) {
 		h->kind = DS_DELTA;
@@ -751,10 +747,10 @@ ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err)
 		    str_member(p, n, "to_state", h->to_state,
 		    sizeof(h->to_state)) != 0 ||
 		    !state_ok(h->from_state) || !state_ok(h->to_state))
-			return errf(err, "%s:1: a delta header without from, "
+			return ds_errf(err, "%s:1: a delta header without from, "
 			    "to, upserts, deletes or states", r->path);
 	} else
-		return errf(err, "%s:1: an unknown blob \"%s\"", r->path,
+		return ds_errf(err, "%s:1: an unknown blob \"%s\"", r->path,
 		    kind);
 	r->hashing = 1;
 	sz_sha256_init(&r->h);
@@ -772,10 +768,10 @@ ds_spool_open(ds_spool *s, const char *dir, sz_buf *err)
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	if (path == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	snprintf(path, n, "%s/.sz-spool.XXXXXX", dir);
 	if ((s->fd = mkstemp(path)) < 0) {
-		errf(err, "%s: %s", path, strerror(errno));
+		ds_errf(err, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
@@ -789,7 +785,7 @@ static int
 spool_flush(ds_spool *s, sz_buf *err)
 {
 	if (s->buf.len > 0 && write_all(s->fd, s->buf.p, s->buf.len) != 0)
-		return errf(err, "a temporary file: %s", strerror(errno));
+		return ds_errf(err, "a temporary file: %s", strerror(errno));
 	sz_buf_reset(&s->buf);
 	return 0;
 }
@@ -800,7 +796,7 @@ ds_spool_line(ds_spool *s, const char *p, size_t n, sz_buf *err)
 	if (s->buf.len + n + 1 > SPOOL_BUF && spool_flush(s, err) != 0)
 		return -1;
 	if (sz_buf_add(&s->buf, p, n) != 0 || sz_buf_addc(&s->buf, '\n') != 0)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	sz_sha256_update(&s->h, p, n);
 	sz_sha256_update(&s->h, "\n", 1);
 	s->lines++;
@@ -818,7 +814,7 @@ ds_spool_end(ds_spool *s, sz_buf *err)
 	sz_sha256_hex(&s->h, hex);
 	snprintf(s->state, sizeof(s->state), "sha256:%s", hex);
 	if (lseek(s->fd, 0, SEEK_SET) != 0)
-		return errf(err, "a temporary file: %s", strerror(errno));
+		return ds_errf(err, "a temporary file: %s", strerror(errno));
 	return 0;
 }
 
@@ -848,13 +844,13 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 	if (fd < 0)
 		return -1;
 	if ((buf = malloc(SPOOL_BUF)) == NULL) {
-		errf(err, "out of memory");
+		ds_errf(err, "out of memory");
 		goto out;
 	}
 	if (zstd) {
 		if ((z = ZSTD_createCStream()) == NULL ||
 		    (zb = malloc(zn)) == NULL) {
-			errf(err, "out of memory");
+			ds_errf(err, "out of memory");
 			goto out;
 		}
 		/* Deltas are small: compress them hard; a snapshot at the
@@ -876,7 +872,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 					k = pread(body->fd, buf, SPOOL_BUF, at);
 				while (k < 0 && errno == EINTR);
 				if (k < 0) {
-					errf(err, "a temporary file: %s",
+					ds_errf(err, "a temporary file: %s",
 					    strerror(errno));
 					goto out;
 				}
@@ -888,7 +884,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 			}
 			if (!zstd) {
 				if (write_all(fd, p, n) != 0) {
-					errf(err, "%s: %s", tmp,
+					ds_errf(err, "%s: %s", tmp,
 					    strerror(errno));
 					goto out;
 				}
@@ -903,7 +899,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 
 					if (ZSTD_isError(r) ||
 					    write_all(fd, zb, o.pos) != 0) {
-						errf(err, "%s: %s", tmp,
+						ds_errf(err, "%s: %s", tmp,
 						    ZSTD_isError(r) ?
 						    ZSTD_getErrorName(r) :
 						    strerror(errno));
@@ -924,7 +920,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 
 			left = ZSTD_endStream(z, &o);
 			if (ZSTD_isError(left) || write_all(fd, zb, o.pos) != 0) {
-				errf(err, "%s: %s", tmp, ZSTD_isError(left) ?
+				ds_errf(err, "%s: %s", tmp, ZSTD_isError(left) ?
 				    ZSTD_getErrorName(left) : strerror(errno));
 				goto out;
 			}
@@ -972,7 +968,7 @@ ds_snapin_next(void *ud, const char **k, size_t *kn, const char **r,
 	if ((got = ds_in_line(&s->in, &p, &n, err)) <= 0)
 		return got;
 	if (sz_json_validate(p, n, &reason, &off) != 0)
-		return errf(err, "%s:%lu: not JSON (%s)", s->in.path,
+		return ds_errf(err, "%s:%lu: not JSON (%s)", s->in.path,
 		    s->in.lineno, reason);
 	memset(&rec, 0, sizeof(rec));
 	rec.p = p;
@@ -981,16 +977,16 @@ ds_snapin_next(void *ud, const char **k, size_t *kn, const char **r,
 	rec.line = s->in.lineno;
 	sz_buf_reset(&s->kb);
 	if (sz_expr_key(s->key, &rec, &s->kb) != SZ_EXPR_TRUE)
-		return errf(err, "%s:%lu: the key gives no value", s->in.path,
+		return ds_errf(err, "%s:%lu: the key gives no value", s->in.path,
 		    s->in.lineno);
 	if (s->checkorder) {
 		if (s->have_last && ds_keycmp(s->last.p, s->last.len,
 		    s->kb.p, s->kb.len) >= 0)
-			return errf(err, "%s:%lu: keys out of order", s->in.path,
+			return ds_errf(err, "%s:%lu: keys out of order", s->in.path,
 			    s->in.lineno);
 		sz_buf_reset(&s->last);
 		if (sz_buf_add(&s->last, s->kb.p, s->kb.len) != 0)
-			return errf(err, "out of memory");
+			return ds_errf(err, "out of memory");
 		s->have_last = 1;
 	}
 	*k = s->kb.p;
@@ -1008,7 +1004,7 @@ ds_xsort_next(void *ud, const char **k, size_t *kn, const char **r,
 	int got = sz_xsort_next(x, k, kn, r, rn);
 
 	if (got < 0)
-		return errf(err, "%s", sz_xsort_error(x) ? sz_xsort_error(x) :
+		return ds_errf(err, "%s", sz_xsort_error(x) ? sz_xsort_error(x) :
 		    "sorting failed");
 	return got;
 }
@@ -1044,4 +1040,95 @@ ds_join(ds_stream *old, ds_stream *new_, ds_join_fn fn, void *ud,
 		}
 	}
 	return oh < 0 || nh < 0 ? -1 : 0;
+}
+
+/* ---- ops and unique keys ------------------------------------------------ */
+
+int
+ds_op_line(sz_buf *b, const char *k, size_t kn, const char *r, size_t rn)
+{
+	sz_buf_reset(b);
+	if ((r != NULL ? sz_buf_adds(b, "{\"op\":\"upsert\",\"key\":") :
+	    sz_buf_adds(b, "{\"op\":\"delete\",\"key\":")) != 0 ||
+	    sz_buf_add(b, k, kn) != 0 ||
+	    (r != NULL && (sz_buf_adds(b, ",\"record\":") != 0 ||
+	    sz_buf_add(b, r, rn) != 0)))
+		return -1;
+	return sz_buf_addc(b, '}');
+}
+
+static void
+swap_buf(sz_buf *x, sz_buf *y)
+{
+	sz_buf t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+int
+ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
+    size_t *rn, sz_buf *err)
+{
+	ds_uniq *u = ud;
+	const char *xk, *xr;
+	size_t xkn, xrn;
+	int got;
+
+	if (!u->primed) {
+		u->primed = 1;
+		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
+			return -1;
+		if (got == 1) {
+			if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
+			    sz_buf_add(&u->hr, xr, xrn) != 0)
+				goto nomem;
+			u->have = 1;
+		}
+	}
+	if (!u->have)
+		return 0;
+	for (;;) {
+		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
+			return -1;
+		if (got == 0 || ds_keycmp(xk, xkn, u->hk.p, u->hk.len) != 0)
+			break;
+		(*u->dups)++;
+		if (u->ondup == DS_DUP_ERROR)
+			return ds_errf(err, "the key %.*s is in more than one "
+			    "record (--on-duplicate=error)",
+			    (int)(u->hk.len > 100 ? 100 : u->hk.len), u->hk.p);
+		if (u->ondup == DS_DUP_LAST) {
+			sz_buf_reset(&u->hr);
+			if (sz_buf_add(&u->hr, xr, xrn) != 0)
+				goto nomem;
+		}
+	}
+	/* Give the held pair; the next key's (if any) is held. */
+	swap_buf(&u->hk, &u->gk);
+	swap_buf(&u->hr, &u->gr);
+	sz_buf_reset(&u->hk);
+	sz_buf_reset(&u->hr);
+	if (got == 1) {
+		if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
+		    sz_buf_add(&u->hr, xr, xrn) != 0)
+			goto nomem;
+	} else
+		u->have = 0;
+	*k = u->gk.p;
+	*kn = u->gk.len;
+	*r = u->gr.p;
+	*rn = u->gr.len;
+	return 1;
+nomem:
+	return ds_errf(err, "out of memory");
+}
+
+void
+ds_uniq_free(ds_uniq *u)
+{
+	sz_buf_free(&u->hk);
+	sz_buf_free(&u->hr);
+	sz_buf_free(&u->gk);
+	sz_buf_free(&u->gr);
 }

@@ -56,7 +56,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-enum { DUP_LAST, DUP_FIRST, DUP_ERROR };
 
 struct diff {
 	sz_key key;
@@ -93,85 +92,6 @@ diff_record(sz_tool *t, const sz_rec *r)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s",
 		    sz_xsort_error(d->xs[side]));
 	return 0;
-}
-
-/* One pair per key of a sorted stream (--on-duplicate). */
-struct uniq {
-	struct diff *d;
-	sz_xsort *x;
-	sz_buf hk, hr, gk, gr;
-	int primed, have;
-};
-
-static void
-swap_buf(sz_buf *a, sz_buf *b)
-{
-	sz_buf t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static int
-uniq_next(void *ud, const char **k, size_t *kn, const char **r, size_t *rn,
-    sz_buf *err)
-{
-	struct uniq *u = ud;
-	const char *xk, *xr;
-	size_t xkn, xrn;
-	int got;
-
-	if (!u->primed) {
-		u->primed = 1;
-		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
-			return -1;
-		if (got == 1) {
-			if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-			    sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
-			u->have = 1;
-		}
-	}
-	if (!u->have)
-		return 0;
-	for (;;) {
-		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
-			return -1;
-		if (got == 0 || ds_keycmp(xk, xkn, u->hk.p, u->hk.len) != 0)
-			break;
-		u->d->dups++;
-		if (u->d->ondup == DUP_ERROR) {
-			sz_buf_reset(err);
-			sz_buf_printf(err, "the key %.*s is in more than one "
-			    "record (--on-duplicate=error)",
-			    (int)(u->hk.len > 100 ? 100 : u->hk.len), u->hk.p);
-			return -1;
-		}
-		if (u->d->ondup == DUP_LAST) {
-			sz_buf_reset(&u->hr);
-			if (sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
-		}
-	}
-	swap_buf(&u->hk, &u->gk);
-	swap_buf(&u->hr, &u->gr);
-	sz_buf_reset(&u->hk);
-	sz_buf_reset(&u->hr);
-	if (got == 1) {
-		if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-		    sz_buf_add(&u->hr, xr, xrn) != 0)
-			goto nomem;
-	} else
-		u->have = 0;
-	*k = u->gk.p;
-	*kn = u->gk.len;
-	*r = u->gr.p;
-	*rn = u->gr.len;
-	return 1;
-nomem:
-	sz_buf_reset(err);
-	sz_buf_adds(err, "out of memory");
-	return -1;
 }
 
 /* ---- what changed -------------------------------------------------------- */
@@ -262,11 +182,7 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 	else
 		d->updated++;
 	if (!d->full) {
-		rc = (nw != NULL ? sz_buf_adds(l, "{\"op\":\"upsert\",\"key\":") :
-		    sz_buf_adds(l, "{\"op\":\"delete\",\"key\":")) != 0 ||
-		    sz_buf_add(l, k, kn) != 0 ||
-		    (nw != NULL && (sz_buf_adds(l, ",\"record\":") != 0 ||
-		    sz_buf_add(l, nw, nn) != 0)) || sz_buf_addc(l, '}') != 0;
+		rc = ds_op_line(l, k, kn, nw, nn) != 0;
 	} else if (old == NULL) {
 		rc = sz_buf_adds(l, "{\"op\":\"add\",\"key\":") != 0 ||
 		    sz_buf_add(l, k, kn) != 0 || sz_buf_adds(l, ",\"new\":") != 0 ||
@@ -302,15 +218,6 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 	return 0;
 }
 
-static void
-free_uniq(struct uniq *u)
-{
-	sz_buf_free(&u->hk);
-	sz_buf_free(&u->hr);
-	sz_buf_free(&u->gk);
-	sz_buf_free(&u->gr);
-}
-
 static int diff_dir(struct diff *d, sz_tool *t, const char *as,
     const char *bs);
 
@@ -318,8 +225,8 @@ static int
 diff_end(sz_tool *t)
 {
 	struct diff *d = t->ud;
-	struct uniq u[2];
-	ds_stream s0 = { uniq_next, &u[0] }, s1 = { uniq_next, &u[1] };
+	ds_uniq u[2];
+	ds_stream s0 = { ds_uniq_next, &u[0] }, s1 = { ds_uniq_next, &u[1] };
 	int rc;
 
 	if (t->stopsig != 0 || t->status != 0)
@@ -336,19 +243,20 @@ diff_end(sz_tool *t)
 	}
 	memset(u, 0, sizeof(u));
 	for (int i = 0; i < 2; i++) {
-		u[i].d = d;
 		u[i].x = d->xs[i];
+		u[i].ondup = d->ondup;
+		u[i].dups = &d->dups;
 		if (sz_xsort_finish(d->xs[i]) != 0)
 			return sz_fail(t, SZ_EXIT_FAIL, "%s",
 			    sz_xsort_error(d->xs[i]));
 	}
 	rc = ds_join(&s0, &s1, on_pair, d, &d->err);
-	free_uniq(&u[0]);
-	free_uniq(&u[1]);
+	ds_uniq_free(&u[0]);
+	ds_uniq_free(&u[1]);
 	if (rc != 0) {
 		if (t->status != 0)
 			return -1;
-		return sz_fail(t, d->ondup == DUP_ERROR && d->dups > 0 ?
+		return sz_fail(t, d->ondup == DS_DUP_ERROR && d->dups > 0 ?
 		    SZ_EXIT_DATA : SZ_EXIT_FAIL, "%s", d->err.p ? d->err.p :
 		    "failed");
 	}
@@ -470,11 +378,11 @@ diff_option(sz_tool *t, int c)
 		break;
 	case OPT_ONDUP:
 		if (strcmp(optarg, "last") == 0)
-			d->ondup = DUP_LAST;
+			d->ondup = DS_DUP_LAST;
 		else if (strcmp(optarg, "first") == 0)
-			d->ondup = DUP_FIRST;
+			d->ondup = DS_DUP_FIRST;
 		else if (strcmp(optarg, "error") == 0)
-			d->ondup = DUP_ERROR;
+			d->ondup = DS_DUP_ERROR;
 		else
 			return sz_opt_fail(&t->o, "--on-duplicate: '%s' is not "
 			    "last, first or error", optarg);

@@ -176,6 +176,38 @@ typedef int (*ds_join_fn)(void *ud, const char *k, size_t kn,
 int ds_join(ds_stream *old, ds_stream *new_, ds_join_fn fn, void *ud,
     sz_buf *err);
 
+/* ---- small shared pieces ---------------------------------------------- */
+
+/* err = the formatted message; returns -1. */
+int ds_errf(sz_buf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Member `name` of the valid object v: its raw slice (*on bytes), or
+ * NULL. */
+const char *ds_member(const char *v, size_t n, const char *name, size_t *on);
+/* b = {"op":"upsert","key":K,"record":R}, or {"op":"delete","key":K}
+ * when r is NULL. 0, or -1 out of memory. */
+int ds_op_line(sz_buf *b, const char *k, size_t kn, const char *r,
+    size_t rn);
+
+/* Which record of a key that comes more than once counts. */
+enum { DS_DUP_LAST, DS_DUP_FIRST, DS_DUP_ERROR };
+
+/* The pairs of an external sort, one per key (the policy ondup): a pair
+ * is held until the next key shows. A stream (ds_stream) with
+ * ds_uniq_next; *dups counts the records left out. */
+typedef struct ds_uniq {
+	sz_xsort *x;
+	int ondup;
+	uint64_t *dups;
+	sz_buf hk, hr;		/* held */
+	sz_buf gk, gr;		/* given (valid until the next call) */
+	int primed, have;
+} ds_uniq;
+
+int ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
+    size_t *rn, sz_buf *err);
+void ds_uniq_free(ds_uniq *u);
+
 /* ---- versions as datasets ------------------------------------------- */
 
 /* Apply the delta blob d (its header read: h) to the pairs of old,

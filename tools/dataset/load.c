@@ -14,35 +14,6 @@
 
 #include "ds.h"
 
-static int
-errf(sz_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-errf(sz_buf *err, const char *fmt, ...)
-{
-	va_list ap;
-	char m[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
-	va_end(ap);
-	sz_buf_reset(err);
-	sz_buf_adds(err, m);
-	return -1;
-}
-
-static const char *
-member(const char *v, size_t n, const char *name, size_t *on)
-{
-	sz_step st = { SZ_STEP_KEY, name, strlen(name), 0 };
-	const char *o;
-	sz_jtype t;
-
-	if (sz_json_get(v, n, &st, &o, on, &t) != SZ_GET_FOUND)
-		return NULL;
-	return o;
-}
-
 /* One op of a delta: 1 upsert, 2 delete, with its key (and record). */
 static int
 read_op(ds_in *d, const char **k, size_t *kn, const char **r, size_t *rn,
@@ -55,18 +26,18 @@ read_op(ds_in *d, const char **k, size_t *kn, const char **r, size_t *rn,
 	if ((got = ds_in_line(d, &p, &n, err)) <= 0)
 		return got;
 	if (sz_json_validate(p, n, &reason, &off) != 0 ||
-	    (op = member(p, n, "op", &on)) == NULL ||
-	    (*k = member(p, n, "key", kn)) == NULL)
-		return errf(err, "%s:%lu: not a change", d->path, d->lineno);
+	    (op = ds_member(p, n, "op", &on)) == NULL ||
+	    (*k = ds_member(p, n, "key", kn)) == NULL)
+		return ds_errf(err, "%s:%lu: not a change", d->path, d->lineno);
 	if (on == 8 && memcmp(op, "\"upsert\"", 8) == 0) {
-		if ((*r = member(p, n, "record", rn)) == NULL)
-			return errf(err, "%s:%lu: an upsert without its "
+		if ((*r = ds_member(p, n, "record", rn)) == NULL)
+			return ds_errf(err, "%s:%lu: an upsert without its "
 			    "record", d->path, d->lineno);
 		return 1;
 	}
 	if (on == 8 && memcmp(op, "\"delete\"", 8) == 0)
 		return 2;
-	return errf(err, "%s:%lu: not a change (op %.*s)", d->path,
+	return ds_errf(err, "%s:%lu: not a change (op %.*s)", d->path,
 	    d->lineno, (int)on, op);
 }
 
@@ -93,7 +64,7 @@ ds_apply(ds_stream *old, ds_in *d, const ds_hdr *h, ds_spool *out,
 			continue;
 		}
 		if (dh == 2 && c > 0) {
-			errf(err, "%s:%lu: a delete of a key that is not in "
+			ds_errf(err, "%s:%lu: a delete of a key that is not in "
 			    "the version", d->path, d->lineno);
 			goto out;
 		}
@@ -108,12 +79,12 @@ ds_apply(ds_stream *old, ds_in *d, const ds_hdr *h, ds_spool *out,
 		/* Ops ascend strictly. */
 		sz_buf_reset(&last);
 		if (sz_buf_add(&last, dk, dkn) != 0) {
-			errf(err, "out of memory");
+			ds_errf(err, "out of memory");
 			goto out;
 		}
 		dh = read_op(d, &dk, &dkn, &dr, &drn, err);
 		if (dh > 0 && ds_keycmp(last.p, last.len, dk, dkn) >= 0) {
-			errf(err, "%s:%lu: changes out of order", d->path,
+			ds_errf(err, "%s:%lu: changes out of order", d->path,
 			    d->lineno);
 			goto out;
 		}
@@ -121,7 +92,7 @@ ds_apply(ds_stream *old, ds_in *d, const ds_hdr *h, ds_spool *out,
 	if (oh < 0 || dh < 0)
 		goto out;
 	if (ups != h->upserts || dels != h->deletes) {
-		errf(err, "%s: %" PRIu64 " upserts and %" PRIu64 " deletes, "
+		ds_errf(err, "%s: %" PRIu64 " upserts and %" PRIu64 " deletes, "
 		    "the header says %" PRIu64 " and %" PRIu64, d->path, ups,
 		    dels, h->upserts, h->deletes);
 		goto out;
@@ -129,7 +100,7 @@ ds_apply(ds_stream *old, ds_in *d, const ds_hdr *h, ds_spool *out,
 	if (ds_spool_end(out, err) != 0)
 		goto out;
 	if (strcmp(out->state, h->to_state) != 0) {
-		errf(err, "%s: the version it gives has state %s, not %s",
+		ds_errf(err, "%s: the version it gives has state %s, not %s",
 		    d->path, out->state, h->to_state);
 		goto out;
 	}
@@ -165,14 +136,14 @@ take_key(const ds_hdr *h, const char *path, sz_tool *t, sz_expr *key,
 
 	if (keysrc[0] != '\0') {
 		if (strcmp(keysrc, h->key) != 0) {
-			errf(err, "%s: keyed by %s, not %s", path, h->key,
+			ds_errf(err, "%s: keyed by %s, not %s", path, h->key,
 			    keysrc);
 			return -2;
 		}
 		return 0;
 	}
 	if (sz_expr_compile(key, h->key, &t->vars, 1, &cerr) != 0) {
-		errf(err, "%s: its key %s does not compile: %s", path, h->key,
+		ds_errf(err, "%s: its key %s does not compile: %s", path, h->key,
 		    cerr.p ? cerr.p : "");
 		sz_buf_free(&cerr);
 		return -1;
@@ -195,7 +166,7 @@ load_snapshot(const char *dir, ds_ver v, sz_tool *t, sz_expr *key,
 	int got, rc = -1;
 
 	if (path == NULL)
-		return errf(err, "out of memory");
+		return ds_errf(err, "out of memory");
 	if (ds_in_open(&in, path, err) != 0) {
 		free(path);
 		return -1;
@@ -203,7 +174,7 @@ load_snapshot(const char *dir, ds_ver v, sz_tool *t, sz_expr *key,
 	if (ds_in_header(&in, &h, err) != 0)
 		goto out;
 	if (h.kind != DS_SNAPSHOT || h.version != v) {
-		errf(err, "%s: not the snapshot of its name", path);
+		ds_errf(err, "%s: not the snapshot of its name", path);
 		goto out;
 	}
 	if ((rc = take_key(&h, path, t, key, keysrc, err)) != 0)
@@ -215,7 +186,7 @@ load_snapshot(const char *dir, ds_ver v, sz_tool *t, sz_expr *key,
 	if (got < 0 || ds_spool_end(out, err) != 0)
 		goto out;
 	if (strcmp(out->state, h.state) != 0 || out->lines != h.records) {
-		errf(err, "%s: its records do not match its header (state "
+		ds_errf(err, "%s: its records do not match its header (state "
 		    "%s, %" PRIu64 " records)", path, out->state, out->lines);
 		goto out;
 	}
@@ -246,11 +217,11 @@ step(const char *dir, const char *path, ds_ver a, ds_ver b, sz_expr *key,
 	if (ds_in_header(&d, &h, err) != 0)
 		goto out0;
 	if (h.kind != DS_DELTA || h.from != a || h.to != b) {
-		errf(err, "%s: not the delta of its name", path);
+		ds_errf(err, "%s: not the delta of its name", path);
 		goto out0;
 	}
 	if (strcmp(h.from_state, cur->state) != 0) {
-		errf(err, "%s: it applies to state %s, the version has %s",
+		ds_errf(err, "%s: it applies to state %s, the version has %s",
 		    path, h.from_state, cur->state);
 		goto out0;
 	}
@@ -305,7 +276,7 @@ ds_load(const char *dir, const ds_list *l, ds_ver v, sz_tool *t,
 		rsteps++;
 	}
 	if (lo == 0 && hi == 0)
-		return errf(err, "%s: version %" PRIu64 " cannot be loaded (no "
+		return ds_errf(err, "%s: version %" PRIu64 " cannot be loaded (no "
 		    "snapshot with deltas up to it)", dir, v);
 	s = lo != 0 && (hi == 0 || fsteps <= rsteps) ? lo : hi;
 	if (ds_spool_open(out, dir, err) != 0)
@@ -324,7 +295,7 @@ ds_load(const char *dir, const ds_list *l, ds_ver v, sz_tool *t,
 		path = s < v ? blob_path(dir, "delta-%s-%s", x, y) :
 		    blob_path(dir, "reversedelta-%s-%s", x, y);
 		if (path == NULL) {
-			errf(err, "out of memory");
+			ds_errf(err, "out of memory");
 			goto fail;
 		}
 		rc = step(dir, path, x, y, key, out, err);

@@ -76,7 +76,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-enum { DUP_LAST, DUP_FIRST, DUP_ERROR };
 
 struct pub {
 	sz_key key;
@@ -93,18 +92,6 @@ struct pub {
 
 /* ---- records ------------------------------------------------------------ */
 
-static const char *
-member(const char *v, size_t n, const char *name, size_t *on)
-{
-	sz_step st = { SZ_STEP_KEY, name, strlen(name), 0 };
-	const char *o;
-	sz_jtype ty;
-
-	if (sz_json_get(v, n, &st, &o, on, &ty) != SZ_GET_FOUND)
-		return NULL;
-	return o;
-}
-
 /* --changes: an op: its key, and 'u' + record or 'd'. */
 static int
 take_op(struct pub *p, sz_tool *t, const sz_rec *r)
@@ -115,8 +102,8 @@ take_op(struct pub *p, sz_tool *t, const sz_rec *r)
 	int rc;
 
 	if (sz_json_type(r->p, r->p + r->n) != SZ_JOBJECT ||
-	    (op = member(r->p, r->n, "op", &on)) == NULL ||
-	    (k = member(r->p, r->n, "key", &kn)) == NULL)
+	    (op = ds_member(r->p, r->n, "op", &on)) == NULL ||
+	    (k = ds_member(r->p, r->n, "key", &kn)) == NULL)
 		return sz_bad(t, r, "validation", 1, "not a change op "
 		    "({\"op\":\"upsert\"|\"delete\",\"key\":K,...})");
 	sz_buf_reset(&p->canon);
@@ -127,7 +114,7 @@ take_op(struct pub *p, sz_tool *t, const sz_rec *r)
 		if (sz_buf_addc(&p->val, 'd') != 0)
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	} else if (on == 8 && memcmp(op, "\"upsert\"", 8) == 0) {
-		if ((rec = member(r->p, r->n, "record", &rn)) == NULL ||
+		if ((rec = ds_member(r->p, r->n, "record", &rn)) == NULL ||
 		    sz_json_type(rec, rec + rn) != SZ_JOBJECT)
 			return sz_bad(t, r, "validation", 1, "an upsert "
 			    "without its record (an object)");
@@ -174,91 +161,6 @@ pub_record(sz_tool *t, const sz_rec *r)
 	return 0;
 }
 
-/* ---- the new data as a stream of unique keys ------------------------ */
-
-/* The sorted pairs with one per key (--on-duplicate): a pair is held
- * until the next key shows. */
-struct uniq {
-	struct pub *p;
-	sz_buf hk, hr;		/* held */
-	sz_buf gk, gr;		/* given (valid until the next call) */
-	int primed, have;
-};
-
-static void
-swap_buf(sz_buf *x, sz_buf *y)
-{
-	sz_buf t = *x;
-
-	*x = *y;
-	*y = t;
-}
-
-static int
-uniq_next(void *ud, const char **k, size_t *kn, const char **r, size_t *rn,
-    sz_buf *err)
-{
-	struct uniq *u = ud;
-	const char *xk, *xr;
-	size_t xkn, xrn;
-	int got;
-
-	if (!u->primed) {
-		u->primed = 1;
-		if ((got = ds_xsort_next(u->p->xs, &xk, &xkn, &xr, &xrn,
-		    err)) < 0)
-			return -1;
-		if (got == 1) {
-			if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-			    sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
-			u->have = 1;
-		}
-	}
-	if (!u->have)
-		return 0;
-	for (;;) {
-		if ((got = ds_xsort_next(u->p->xs, &xk, &xkn, &xr, &xrn,
-		    err)) < 0)
-			return -1;
-		if (got == 0 || ds_keycmp(xk, xkn, u->hk.p, u->hk.len) != 0)
-			break;
-		u->p->dups++;
-		if (u->p->ondup == DUP_ERROR) {
-			sz_buf_reset(err);
-			sz_buf_printf(err, "the key %.*s is in more than one "
-			    "record (--on-duplicate=error)",
-			    (int)(u->hk.len > 100 ? 100 : u->hk.len), u->hk.p);
-			return -1;
-		}
-		if (u->p->ondup == DUP_LAST) {
-			sz_buf_reset(&u->hr);
-			if (sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
-		}
-	}
-	/* Give the held pair; the next key's (if any) is held. */
-	swap_buf(&u->hk, &u->gk);
-	swap_buf(&u->hr, &u->gr);
-	sz_buf_reset(&u->hk);
-	sz_buf_reset(&u->hr);
-	if (got == 1) {
-		if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-		    sz_buf_add(&u->hr, xr, xrn) != 0)
-			goto nomem;
-	} else
-		u->have = 0;
-	*k = u->gk.p;
-	*kn = u->gk.len;
-	*r = u->gr.p;
-	*rn = u->gr.len;
-	return 1;
-nomem:
-	sz_buf_reset(err);
-	sz_buf_adds(err, "out of memory");
-	return -1;
-}
-
 /* ---- merging: the new version, the delta, the reverse delta -------- */
 
 struct out3 {
@@ -268,21 +170,13 @@ struct out3 {
 	sz_buf line;
 };
 
-/* {"op":"upsert","key":K,"record":R} or {"op":"delete","key":K}. */
+/* One op into the spool s. */
 static int
 op_line(ds_spool *s, sz_buf *b, const char *k, size_t kn, const char *r,
     size_t rn, sz_buf *err)
 {
-	sz_buf_reset(b);
-	if ((r != NULL ? sz_buf_adds(b, "{\"op\":\"upsert\",\"key\":") :
-	    sz_buf_adds(b, "{\"op\":\"delete\",\"key\":")) != 0 ||
-	    sz_buf_add(b, k, kn) != 0 ||
-	    (r != NULL && (sz_buf_adds(b, ",\"record\":") != 0 ||
-	    sz_buf_add(b, r, rn) != 0)) || sz_buf_addc(b, '}') != 0) {
-		sz_buf_reset(err);
-		sz_buf_adds(err, "out of memory");
-		return -1;
-	}
+	if (ds_op_line(b, k, kn, r, rn) != 0)
+		return ds_errf(err, "out of memory");
 	return ds_spool_line(s, b->p, b->len, err);
 }
 
@@ -318,7 +212,7 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 struct applied {
 	ds_stream old;
 	ds_snapin in;		/* the old version's second reader */
-	struct uniq *ops;
+	ds_uniq *ops;
 	const char *ok, *orr, *xk, *xr;
 	size_t okn, orn, xkn, xrn;
 	int oh, xh, started, adv_o, adv_x;
@@ -342,7 +236,7 @@ applied_next(void *ud, const char **k, size_t *kn, const char **r,
 	}
 	if (a->adv_x) {
 		a->adv_x = 0;
-		a->xh = a->oh < 0 ? -1 : uniq_next(a->ops, &a->xk, &a->xkn,
+		a->xh = a->oh < 0 ? -1 : ds_uniq_next(a->ops, &a->xk, &a->xkn,
 		    &a->xr, &a->xrn, err);
 	}
 	for (;;) {
@@ -367,7 +261,7 @@ applied_next(void *ud, const char **k, size_t *kn, const char **r,
 			return 1;
 		}
 		/* A delete (of a key that is not there: nothing). */
-		a->xh = uniq_next(a->ops, &a->xk, &a->xkn, &a->xr, &a->xrn,
+		a->xh = ds_uniq_next(a->ops, &a->xk, &a->xkn, &a->xr, &a->xrn,
 		    err);
 	}
 }
@@ -523,7 +417,7 @@ publish(struct pub *p, sz_tool *t)
 	ds_spool old;
 	ds_snapin oldin;
 	ds_stream olds = { empty_next, NULL }, news;
-	struct uniq u;
+	ds_uniq u;
 	struct applied ap;
 	struct out3 o;
 	char keysrc[512] = "", va[DS_VER_MAX], vv[DS_VER_MAX], created[64];
@@ -537,7 +431,9 @@ publish(struct pub *p, sz_tool *t)
 	memset(&o, 0, sizeof(o));
 	memset(&oldin, 0, sizeof(oldin));
 	old.fd = -1;
-	u.p = p;
+	u.x = p->xs;
+	u.ondup = p->ondup;
+	u.dups = &p->dups;
 	if ((k = ds_lock(p->dir, &lockfd, &err)) != 0) {
 		rc = k == 1 ? SZ_EXIT_TEMP : SZ_EXIT_FAIL;
 		goto fail;
@@ -565,7 +461,7 @@ publish(struct pub *p, sz_tool *t)
 		old_records = old.lines;
 	}
 	/* The new data: the records, or the ops applied to the old. */
-	news.next = uniq_next;
+	news.next = ds_uniq_next;
 	news.ud = &u;
 	ap.old.next = empty_next;
 	ap.ops = &u;
@@ -605,7 +501,7 @@ publish(struct pub *p, sz_tool *t)
 	o.write_snap = 1;
 	join_err = &err;
 	if (ds_join(&olds, &news, on_pair, &o, &err) != 0) {
-		if (p->ondup == DUP_ERROR && p->dups > 0)
+		if (p->ondup == DS_DUP_ERROR && p->dups > 0)
 			rc = SZ_EXIT_DATA;
 		goto fail;
 	}
@@ -718,10 +614,7 @@ out:
 		ds_spool_close(&o.rev);
 	}
 	sz_buf_free(&o.line);
-	sz_buf_free(&u.hk);
-	sz_buf_free(&u.hr);
-	sz_buf_free(&u.gk);
-	sz_buf_free(&u.gr);
+	ds_uniq_free(&u);
 	ds_list_free(&l);
 	if (lockfd >= 0)
 		close(lockfd);
@@ -846,11 +739,11 @@ pub_option(sz_tool *t, int c)
 		break;
 	case OPT_ONDUP:
 		if (strcmp(optarg, "last") == 0)
-			p->ondup = DUP_LAST;
+			p->ondup = DS_DUP_LAST;
 		else if (strcmp(optarg, "first") == 0)
-			p->ondup = DUP_FIRST;
+			p->ondup = DS_DUP_FIRST;
 		else if (strcmp(optarg, "error") == 0)
-			p->ondup = DUP_ERROR;
+			p->ondup = DS_DUP_ERROR;
 		else
 			return sz_opt_fail(&t->o, "--on-duplicate: '%s' is not "
 			    "last, first or error", optarg);

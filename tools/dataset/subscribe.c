@@ -125,14 +125,8 @@ queue_state(struct sub *s)
 		goto fail;
 	while ((got = ds_snapin_next(&in, &k, &kn, &r, &rn, &s->err)) == 1) {
 		sz_buf_reset(&s->line);
-		if (s->changes) {
-			if (sz_buf_adds(&s->line, "{\"op\":\"upsert\",\"key\":")
-			    != 0 || sz_buf_add(&s->line, k, kn) != 0 ||
-			    sz_buf_adds(&s->line, ",\"record\":") != 0 ||
-			    sz_buf_add(&s->line, r, rn) != 0 ||
-			    sz_buf_addc(&s->line, '}') != 0)
-				goto nomem;
-		} else if (sz_buf_add(&s->line, r, rn) != 0)
+		if (s->changes ? ds_op_line(&s->line, k, kn, r, rn) != 0 :
+		    sz_buf_add(&s->line, r, rn) != 0)
 			goto nomem;
 		if (ds_spool_line(&out, s->line.p, s->line.len, &s->err) != 0)
 			goto fail;
@@ -331,17 +325,8 @@ on_diff(void *ud, const char *k, size_t kn, const char *old, size_t on,
 	(void)old, (void)on;
 	if (eq)
 		return 0;
-	sz_buf_reset(&q->line);
-	if ((nw != NULL ? sz_buf_adds(&q->line, "{\"op\":\"upsert\",\"key\":") :
-	    sz_buf_adds(&q->line, "{\"op\":\"delete\",\"key\":")) != 0 ||
-	    sz_buf_add(&q->line, k, kn) != 0 ||
-	    (nw != NULL && (sz_buf_adds(&q->line, ",\"record\":") != 0 ||
-	    sz_buf_add(&q->line, nw, nn) != 0)) ||
-	    sz_buf_addc(&q->line, '}') != 0) {
-		sz_buf_reset(q->err);
-		sz_buf_adds(q->err, "out of memory");
-		return -1;
-	}
+	if (ds_op_line(&q->line, k, kn, nw, nn) != 0)
+		return ds_errf(q->err, "out of memory");
 	return ds_spool_line(&q->out, q->line.p, q->line.len, q->err);
 }
 
