@@ -43,6 +43,10 @@ typedef struct sz_dead {
 	size_t n;
 	int rec_is_json;	/* rec is valid JSON: embed it as is;
 				   otherwise it is written as a string */
+	int attempts_exact;	/* write attempts as it is, 0 too */
+	const char *extra;	/* NULL, or more members, each with a
+				   leading comma (",\"exit\":3"), after
+				   "attempts" */
 } sz_dead;
 
 /* Build one dead-letter envelope (no newline). */

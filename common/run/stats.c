@@ -94,6 +94,17 @@ sz_stat_flag(sz_statv *v, const char *name, int on)
 }
 
 void
+sz_stat_text(sz_statv *v, const char *name, const char *text)
+{
+	sz_stat *s = add(v, name, SZ_STAT_TEXT);
+
+	if (s != NULL) {
+		s->text = text;
+		s->u = 1;
+	}
+}
+
+void
 sz_stat_group(sz_statv *v, const char *group, const char *label)
 {
 	v->group = group;
@@ -124,6 +135,8 @@ value_json(sz_buf *b, const sz_stat *s)
 {
 	if (s->kind == SZ_STAT_FLAG)
 		return sz_buf_adds(b, s->u ? "true" : "false");
+	if (s->kind == SZ_STAT_TEXT)
+		return sz_buf_add_jstr(b, s->text, strlen(s->text));
 	if (s->prec >= 0)
 		return sz_buf_printf(b, "%.*f", s->prec, s->d);
 	return sz_buf_printf(b, "%llu", (unsigned long long)s->u);
@@ -277,6 +290,8 @@ sz_stats_render_prom(const sz_statv *v, const char *tool, const char *name,
 		} else if (s->key != NULL)
 			rc |= prom_label(b, 0, s->label ? s->label : "key",
 			    s->key);
+		if (s->kind == SZ_STAT_TEXT)
+			rc |= prom_label(b, 0, s->name, s->text);
 		rc |= sz_buf_adds(b, "} ");
 		if (s->prec >= 0)
 			rc |= sz_buf_printf(b, "%.*f", s->prec, s->d);
