@@ -930,6 +930,24 @@ deliver(struct ex *x)
 
 /* ---- the runtime's callbacks --------------------------------------- */
 
+/* A stop signal: no attempt starts; the ones waiting for a retry stop
+ * (running ones finish, within --timeout). */
+static void
+stop(struct ex *x)
+{
+	x->stopping = 1;
+	for (struct job *j = x->head; j != NULL; j = j->next)
+		if (j->state == J_BACKOFF) {
+			sz_loop_cancel(&x->t->loop, j->timer);
+			j->timer = 0;
+			j->qnext = NULL;
+			j->state = J_DONE;
+			j->kind = K_STOPPED;
+			snprintf(j->msg, sizeof(j->msg), "stopped before "
+			    "attempt %u", j->attempts + 1);
+		}
+}
+
 static int
 exec_end(sz_tool *t)
 {
@@ -938,20 +956,8 @@ exec_end(sz_tool *t)
 	if (x->halted || t->epipe)
 		return 0;
 	x->ending = 1;
-	if (t->stopsig) {
-		/* no attempt starts; the ones waiting for a retry stop */
-		x->stopping = 1;
-		for (struct job *j = x->head; j != NULL; j = j->next)
-			if (j->state == J_BACKOFF) {
-				sz_loop_cancel(&t->loop, j->timer);
-				j->timer = 0;
-				j->qnext = NULL;
-				j->state = J_DONE;
-				j->kind = K_STOPPED;
-				snprintf(j->msg, sizeof(j->msg), "stopped "
-				    "before attempt %u", j->attempts + 1);
-			}
-	}
+	if (t->stopsig && !x->stopping)
+		stop(x);
 	exec_schedule(x);
 	return t->finished ? 0 : 1;
 }
@@ -961,6 +967,11 @@ exec_idle(sz_tool *t)
 {
 	struct ex *x = t->ud;
 
+	if (t->stopsig && !x->stopping && !x->halted) {
+		/* (after the end of input, end() is not called again) */
+		stop(x);
+		exec_schedule(x);
+	}
 	if (x->copro)
 		copro_idle(x);
 }
