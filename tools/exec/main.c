@@ -748,13 +748,16 @@ start_some(struct ex *x)
 		}
 		if (!x->copro && x->running >= x->jobs)
 			break;
+		x->ready = j->qnext;
+		j->qnext = NULL;
 		if (x->copro && (k = copro_send(x, j)) != 0) {
+			/* (j->qnext is the coprocess's once sent) */
+			j->qnext = x->ready;
+			x->ready = j;
 			if (k < 0)
 				halt(x);
 			break;
 		}
-		x->ready = j->qnext;
-		j->qnext = NULL;
 		j->attempts++;
 		x->nattempts++;
 		x->running++;
