@@ -446,6 +446,12 @@ exec_take_line(struct ex *x, struct job *j, const char *p, size_t n)
 		return K_OUTPUT;
 	}
 	sz_json_trim(&p, &m);
+	if (j->out.len + m >= x->max_bytes) {
+		/* held until its turn: bounded as the records in flight */
+		snprintf(j->msg, sizeof(j->msg), "more than %llu bytes of "
+		    "output", (unsigned long long)x->max_bytes);
+		return K_OUTPUT;
+	}
 	if (sz_buf_add(&j->out, p, m) < 0 || sz_buf_addc(&j->out, '\n') < 0) {
 		snprintf(j->msg, sizeof(j->msg), "out of memory");
 		return K_OUTPUT;
