@@ -899,6 +899,10 @@ halt(struct ex *x)
 
 		if (j->timer)
 			sz_loop_cancel(&x->t->loop, j->timer);
+		/* read after the one that ended the run: counted as not
+		 * read, as with one worker */
+		x->t->st.in--;
+		x->t->st.bytes_in -= j->n + 1;
 		unlink_job(x, j);
 		job_free(j);
 	}
