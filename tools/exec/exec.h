@@ -2,8 +2,9 @@
 /*
  * exec.h - what the parts of sz-exec share: the state, a record's job
  * (its attempts, its outputs, how it ended), and the calls between
- * main.c (options, order, retries, the breaker, dead letters, stats),
- * run.c (one child per attempt) and copro.c (long-running coprocesses).
+ * main.c (options, order, retries, dead letters, stats), opts.c (option
+ * values), breaker.c (the circuit breaker, durations), run.c (one child
+ * per attempt) and copro.c (long-running coprocesses).
  * Private to tools/exec/.
  *
  * Everything runs on the tool's one thread, in its poll loop: children's
@@ -132,6 +133,22 @@ struct ex {
 	struct hist h;
 	sz_buf scratch;
 };
+
+#define SEC 1000000000ULL
+
+/* main.c: pause or resume the input (bounds, the breaker). */
+void exec_update_input(struct ex *x);
+/* breaker.c: an attempt ended (failed or not): the window and the
+ * state; may an attempt start now? */
+void exec_breaker_note(struct ex *x, int failed);
+int exec_breaker_allows(struct ex *x);
+/* breaker.c: a duration (ns) into the histogram; its q-quantile, s. */
+void exec_hist_add(struct hist *h, uint64_t ns);
+double exec_hist_q(const struct hist *h, double q);
+/* opts.c: the option values of --backoff, --retry-on, --breaker. */
+int exec_opt_backoff(sz_tool *t, struct ex *x);
+int exec_opt_retry_on(sz_tool *t, struct ex *x);
+int exec_opt_breaker(sz_tool *t, struct ex *x);
 
 /* main.c: an attempt of j ended; kind K_NONE is success (its output is
  * in j->out). Retries, the breaker, delivery follow. */

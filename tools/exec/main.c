@@ -76,133 +76,12 @@ const char *const exec_kind_names[K_NKINDS] = {
 	"circuit-open", "jq"
 };
 
-#define SEC 1000000000ULL
 /* Records (and bytes of records and outputs) in flight at most. */
 #define FLIGHT_MIN 256
 #define FLIGHT_BYTES (64ULL * 1024 * 1024)
 
-static void update_input(struct ex *x);
 static void deliver(struct ex *x);
 static void halt(struct ex *x);
-
-/* ---- options ------------------------------------------------------- */
-
-static int
-opt_backoff(sz_tool *t, struct ex *x)
-{
-	char err[256];
-	char *a = strdup(optarg), *colon;
-	int rc = 0;
-
-	if (a == NULL)
-		return sz_opt_fail(&t->o, "out of memory");
-	if ((colon = strchr(a, ':')) != NULL)
-		*colon++ = '\0';
-	if (sz_parse_duration("--backoff", a, &x->base, err,
-	    sizeof(err)) < 0 || (colon != NULL &&
-	    sz_parse_duration("--backoff", colon, &x->max, err,
-	    sizeof(err)) < 0))
-		rc = sz_opt_fail(&t->o, "%s", err);
-	else if (x->max < x->base)
-		rc = sz_opt_fail(&t->o, "--backoff: MAX is less than BASE "
-		    "in '%s'", optarg);
-	free(a);
-	return rc;
-}
-
-/* --retry-on=KIND: the kinds add up. */
-static int
-opt_retry_on(sz_tool *t, struct ex *x)
-{
-	struct retry_on *ro = &x->ro;
-	const char *a = optarg;
-
-	x->ro_given = 1;
-	if (strcmp(a, "timeout") == 0)
-		ro->kinds[K_TIMEOUT] = 1;
-	else if (strcmp(a, "output") == 0)
-		ro->kinds[K_OUTPUT] = 1;
-	else if (strcmp(a, "sz_error") == 0)
-		ro->kinds[K_SZERROR] = 1;
-	else if (strcmp(a, "any") == 0)
-		ro->any = 1;
-	else if (strncmp(a, "exit:", 5) == 0) {
-		const char *p = a + 5;
-
-		do {
-			char *end;
-			long v = strtol(p, &end, 10);
-			int *nc;
-
-			if (end == p || v < 0 || v > 255 ||
-			    (*end != ',' && *end != '\0'))
-				return sz_opt_fail(&t->o, "--retry-on: '%s' "
-				    "is not exit:CODE[,CODE]... (0 to 255)",
-				    a);
-			if ((nc = realloc(ro->codes, (ro->ncodes + 1) *
-			    sizeof(*nc))) == NULL)
-				return sz_opt_fail(&t->o, "out of memory");
-			ro->codes = nc;
-			ro->codes[ro->ncodes++] = (int)v;
-			p = *end ? end + 1 : end;
-		} while (*p != '\0');
-	} else if (strncmp(a, "stderr:", 7) == 0) {
-		regex_t *nr = realloc(ro->res, (ro->nres + 1) * sizeof(*nr));
-		int k;
-
-		if (nr == NULL)
-			return sz_opt_fail(&t->o, "out of memory");
-		ro->res = nr;
-		if ((k = regcomp(&nr[ro->nres], a + 7,
-		    REG_EXTENDED | REG_NOSUB)) != 0) {
-			char msg[256];
-
-			regerror(k, &nr[ro->nres], msg, sizeof(msg));
-			return sz_opt_fail(&t->o, "--retry-on: '%s': %s", a,
-			    msg);
-		}
-		ro->nres++;
-	} else
-		return sz_opt_fail(&t->o, "--retry-on: '%s' is not "
-		    "exit:CODES, timeout, output, sz_error, stderr:REGEX "
-		    "or any", a);
-	return 0;
-}
-
-/* --breaker=RATE:MIN:COOLDOWN[:TRIALS] */
-static int
-opt_breaker(sz_tool *t, struct ex *x)
-{
-	char err[256];
-	char *a = strdup(optarg), *f[5] = { NULL };
-	int n = 0, rc = 0;
-	struct breaker *b = &x->br;
-
-	if (a == NULL)
-		return sz_opt_fail(&t->o, "out of memory");
-	for (char *p = a; n < 5 && p != NULL; n++) {
-		f[n] = p;
-		if ((p = strchr(p, ':')) != NULL)
-			*p++ = '\0';
-	}
-	b->trials = 1;
-	if (n < 3 || n > 4)
-		rc = sz_opt_fail(&t->o, "--breaker: '%s' is not "
-		    "RATE:MIN:COOLDOWN[:TRIALS]", optarg);
-	else if (sz_parse_double("--breaker", f[0], 0, 1, &b->rate, err,
-	    sizeof(err)) < 0 || b->rate <= 0 ||
-	    sz_parse_count("--breaker", f[1], 1, UINT32_MAX, &b->min, err,
-	    sizeof(err)) < 0 ||
-	    sz_parse_duration("--breaker", f[2], &b->cooldown, err,
-	    sizeof(err)) < 0 || (n == 4 &&
-	    sz_parse_count("--breaker", f[3], 1, UINT32_MAX, &b->trials,
-	    err, sizeof(err)) < 0))
-		rc = sz_opt_fail(&t->o, "%s", b->rate <= 0 && err[0] == 0 ?
-		    "--breaker: RATE must be above 0" : err);
-	b->on = rc == 0;
-	free(a);
-	return rc;
-}
 
 static int
 exec_option(sz_tool *t, int c)
@@ -229,14 +108,14 @@ exec_option(sz_tool *t, int c)
 		return sz_opt_count(&t->o, "--retries", 0, 1000000,
 		    &x->retries);
 	case OPT_BACKOFF:
-		return opt_backoff(t, x);
+		return exec_opt_backoff(t, x);
 	case OPT_NOJITTER:
 		x->jitter = 0;
 		break;
 	case OPT_RETRYON:
-		return opt_retry_on(t, x);
+		return exec_opt_retry_on(t, x);
 	case OPT_BREAKER:
-		return opt_breaker(t, x);
+		return exec_opt_breaker(t, x);
 	case OPT_BWINDOW:
 		return sz_opt_duration_pos(&t->o, "--breaker-window",
 		    &x->br.window);
@@ -299,8 +178,8 @@ exec_requeue(struct ex *x, struct job *j)
 
 /* The input is paused while the bounds are reached, and while the
  * breaker is not closed (unless open means dead letters). */
-static void
-update_input(struct ex *x)
+void
+exec_update_input(struct ex *x)
 {
 	int full = x->nflight >= x->max_flight ||
 	    x->flight_bytes >= x->max_bytes ||
@@ -423,7 +302,7 @@ exec_record(sz_tool *t, const sz_rec *r)
 	} else
 		exec_requeue(x, j);
 	exec_schedule(x);
-	update_input(x);
+	exec_update_input(x);
 	return x->halted ? -1 : 0;
 }
 
@@ -494,143 +373,7 @@ exec_stderr_line(struct ex *x, const struct job *j, const char *p, size_t n)
 		sz_msg(x->t, "info", NULL, 0, "%s", b->p);
 }
 
-/* ---- the breaker --------------------------------------------------- */
-
-static void breaker_half(sz_loop *l, void *ud);
-
-static void
-fmt_dur(char *buf, size_t size, uint64_t ns)
-{
-	snprintf(buf, size, "%gs", (double)ns / SEC);
-}
-
-static void
-breaker_open(struct ex *x, uint64_t fail, uint64_t att)
-{
-	struct breaker *b = &x->br;
-	char cd[32], w[32];
-
-	b->state = B_OPEN;
-	b->opened++;
-	fmt_dur(cd, sizeof(cd), b->cooldown);
-	fmt_dur(w, sizeof(w), b->window);
-	if (att > 0)
-		sz_msg(x->t, "warning", NULL, 0, "breaker open: %llu of %llu "
-		    "attempts failed in the last %s; half-open in %s",
-		    (unsigned long long)fail, (unsigned long long)att, w, cd);
-	else
-		sz_msg(x->t, "warning", NULL, 0, "breaker open: a trial "
-		    "failed; half-open in %s", cd);
-	b->timer = sz_loop_timer(&x->t->loop, sz_now() + b->cooldown,
-	    breaker_half, x);
-	update_input(x);
-}
-
-static void
-breaker_half(sz_loop *l, void *ud)
-{
-	struct ex *x = ud;
-	struct breaker *b = &x->br;
-
-	(void)l;
-	b->timer = 0;
-	b->state = B_HALF;
-	b->tried = b->ok = 0;
-	sz_msg(x->t, "info", NULL, 0, "breaker half-open: trying %llu "
-	    "record%s", (unsigned long long)b->trials,
-	    b->trials == 1 ? "" : "s");
-	exec_schedule(x);
-}
-
-static void
-breaker_close(struct ex *x)
-{
-	struct breaker *b = &x->br;
-
-	b->state = B_CLOSED;
-	memset(b->s, 0, sizeof(b->s));
-	sz_msg(x->t, "info", NULL, 0, "breaker closed: %llu trial%s "
-	    "passed", (unsigned long long)b->ok, b->ok == 1 ? "" : "s");
-	update_input(x);
-}
-
-/* An attempt ended (failed or not): the window, and the state. */
-static void
-breaker_note(struct ex *x, int failed)
-{
-	struct breaker *b = &x->br;
-	uint64_t now = sz_now(), slice = b->window / B_SLICES + 1;
-	uint64_t start = now / slice * slice, att = 0, fail = 0;
-	int i = (int)(now / slice % B_SLICES);
-
-	if (!b->on)
-		return;
-	if (b->state == B_HALF) {
-		if (failed)
-			breaker_open(x, 0, 0);
-		else if (++b->ok >= b->trials)
-			breaker_close(x);
-		return;
-	}
-	if (b->state == B_OPEN)
-		return;	/* an attempt started before it opened */
-	if (b->s[i].start != start) {
-		b->s[i].start = start;
-		b->s[i].att = b->s[i].fail = 0;
-	}
-	b->s[i].att++;
-	b->s[i].fail += failed != 0;
-	for (int k = 0; k < B_SLICES; k++)
-		if (b->s[k].start + b->window >= now) {
-			att += b->s[k].att;
-			fail += b->s[k].fail;
-		}
-	if (att >= b->min && (double)fail >= b->rate * (double)att)
-		breaker_open(x, fail, att);
-}
-
-/* May an attempt start now? */
-static int
-breaker_allows(struct ex *x)
-{
-	struct breaker *b = &x->br;
-
-	if (!b->on || b->state == B_CLOSED)
-		return 1;
-	return b->state == B_HALF && b->tried < b->trials;
-}
-
 /* ---- attempts ------------------------------------------------------ */
-
-static void
-hist_add(struct hist *h, uint64_t ns)
-{
-	int k = ns < 2 ? 0 : (int)(log2((double)ns) * 8);
-
-	if (k >= H_BUCKETS)
-		k = H_BUCKETS - 1;
-	h->b[k]++;
-	h->n++;
-	if (ns > h->max)
-		h->max = ns;
-}
-
-/* The q-quantile in seconds: the middle of its bucket, at most max. */
-static double
-hist_q(const struct hist *h, double q)
-{
-	uint64_t want = (uint64_t)ceil(q * (double)h->n), seen = 0;
-
-	if (h->n == 0)
-		return 0;
-	for (int k = 0; k < H_BUCKETS; k++)
-		if ((seen += h->b[k]) >= want) {
-			double v = exp2(((double)k + 0.5) / 8);
-
-			return (v > (double)h->max ? (double)h->max : v) / SEC;
-		}
-	return (double)h->max / SEC;
-}
 
 /* Is failure `kind` of j one that --retry-on names? */
 static int
@@ -694,11 +437,11 @@ exec_attempt_done(struct ex *x, struct job *j, int kind)
 	uint64_t now = sz_now();
 
 	x->running--;
-	hist_add(&x->h, now - j->started);
+	exec_hist_add(&x->h, now - j->started);
 	j->kind = kind;
 	if (kind != K_NONE)
 		x->nfail[kind]++;
-	breaker_note(x, kind != K_NONE);
+	exec_breaker_note(x, kind != K_NONE);
 	if (kind == K_NONE || x->halted || !retriable(x, j, kind) ||
 	    j->attempts > x->retries) {
 		j->state = J_DONE;
@@ -742,7 +485,7 @@ start_some(struct ex *x)
 			    "attempt %u", j->attempts + 1);
 			continue;
 		}
-		if (!breaker_allows(x)) {
+		if (!exec_breaker_allows(x)) {
 			if (!x->when_open_dlq)
 				break;
 			x->ready = j->qnext;
@@ -936,7 +679,7 @@ deliver(struct ex *x)
 	}
 	if (x->halted)
 		return;
-	update_input(x);
+	exec_update_input(x);
 	if (x->ending && x->head == NULL && (!x->copro || !copro_close(x)))
 		sz_tool_finish(x->t);
 }
@@ -1024,8 +767,8 @@ exec_stats(sz_tool *t, sz_statv *v)
 		sz_stat_counter(v, "opened", x->br.opened);
 	}
 	sz_stat_group(v, "attempt_s", NULL);
-	sz_stat_real(v, "p50", hist_q(&x->h, 0.5), 6);
-	sz_stat_real(v, "p95", hist_q(&x->h, 0.95), 6);
+	sz_stat_real(v, "p50", exec_hist_q(&x->h, 0.5), 6);
+	sz_stat_real(v, "p95", exec_hist_q(&x->h, 0.95), 6);
 	sz_stat_real(v, "max", (double)x->h.max / SEC, 6);
 	sz_stat_group(v, NULL, NULL);
 }
