@@ -165,7 +165,7 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 	struct option all[SZ_OPTS_MAX + NCOMMON + 1];
 	char shorts[128];
 	size_t n = 0;
-	int c, k, idx = -1;
+	int c, k, idx = -1, posix;
 
 	while (longopts != NULL && longopts[n].name != NULL) {
 		/* A tool with more options than fit is a bug to see at
@@ -179,8 +179,13 @@ sz_opts_getopt(sz_opts *o, int argc, char **argv, const char *shortopts,
 	}
 	memcpy(all + n, common, sizeof(common));
 	memset(all + n + NCOMMON, 0, sizeof(all[0]));
-	if ((size_t)snprintf(shorts, sizeof(shorts), ":%shVu",
-	    shortopts ? shortopts : "") >= sizeof(shorts))
+	/* A tool's shortopts starting with '+': options end at the first
+	 * operand (sz-exec: the rest is a command with options of its
+	 * own). getopt wants the '+' before the ':'. */
+	posix = shortopts != NULL && shortopts[0] == '+';
+	if ((size_t)snprintf(shorts, sizeof(shorts), "%s:%shVu",
+	    posix ? "+" : "", shortopts ? shortopts + posix : "") >=
+	    sizeof(shorts))
 		return usage_err(o, "%s has more short options than fit (a "
 		    "bug%s)", o->prog, "");
 	opterr = 0;

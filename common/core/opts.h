@@ -65,7 +65,8 @@ void sz_opts_init(sz_opts *o, const char *prog);
 /*
  * getopt_long over the tool's options (`shortopts` without the common
  * "hVu", `longopts` terminated by a zero entry) and the common ones, in
- * GNU argument-permuting mode. Returns the next tool option as
+ * GNU argument-permuting mode (shortopts starting with '+': options end
+ * at the first operand). Returns the next tool option as
  * getopt_long would; common options are handled inside. Returns -1 at the
  * end of options, and '?' on a usage error with o->err set (the message
  * without the program name). After -1, check o->help / o->version.

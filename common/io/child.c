@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,7 +109,7 @@ put_fd(int fd, int to)
 /* After fork, in the child: never returns. */
 static void
 run_child(char *const *argv, const char *shell, int flags, char **env,
-    int in, int out, const char *fail, size_t faillen)
+    int in, int out, int err, pid_t parent, const char *fail, size_t faillen)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
 	    SIGCHLD, SIGPIPE };
@@ -121,7 +124,17 @@ run_child(char *const *argv, const char *shell, int flags, char **env,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (flags & SZ_CHILD_PGROUP)
 		(void)setpgid(0, 0);
-	if (put_fd(in, 0) < 0 || (out >= 0 && put_fd(out, 1) < 0))
+#ifdef __linux__
+	/* The tool may have died between fork and here: then its death
+	 * signal is never sent, and the parent is another process. */
+	if (flags & SZ_CHILD_PDEATHSIG &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+		_exit(126);
+#else
+	(void)parent;
+#endif
+	if (put_fd(in, 0) < 0 || (out >= 0 && put_fd(out, 1) < 0) ||
+	    (err >= 0 && put_fd(err, 2) < 0))
 		_exit(126);
 	if (env != NULL)
 		environ = env;
@@ -137,14 +150,15 @@ int
 sz_child_spawn(sz_child *c, char *const *argv, const char *shell, int flags,
     char *const *env, char *err, size_t errsize)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	pid_t parent = getpid();
 	char **cenv = NULL;
 	char fail[256];
 	int n;
 	pid_t pid;
 
 	memset(c, 0, sizeof(*c));
-	c->in = c->out = c->inr = -1;
+	c->in = c->out = c->err = c->inr = -1;
 	c->flags = flags;
 	n = snprintf(fail, sizeof(fail), "sz: %s: cannot run\n",
 	    shell ? "/bin/sh" : argv[0]);
@@ -164,9 +178,12 @@ sz_child_spawn(sz_child *c, char *const *argv, const char *shell, int flags,
 	if (!(flags & SZ_CHILD_STDOUT) && (flags & SZ_CHILD_OUT_NULL) &&
 	    (out[1] = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		goto pipe_failed;
+	if ((flags & SZ_CHILD_STDERR) && pipe2(er, O_CLOEXEC) < 0)
+		goto pipe_failed;
 	/* Non-blocking on our side only: the child's ends keep blocking. */
 	if ((in[1] >= 0 && fcntl(in[1], F_SETFL, O_NONBLOCK) < 0) ||
-	    (out[0] >= 0 && fcntl(out[0], F_SETFL, O_NONBLOCK) < 0))
+	    (out[0] >= 0 && fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) ||
+	    (er[0] >= 0 && fcntl(er[0], F_SETFL, O_NONBLOCK) < 0))
 		goto pipe_failed;
 	pid = fork();
 	if (pid < 0) {
@@ -175,15 +192,17 @@ sz_child_spawn(sz_child *c, char *const *argv, const char *shell, int flags,
 	}
 	if (pid == 0)
 		run_child(argv, shell, flags, cenv, in[0], out[1] >= 0 ?
-		    out[1] : (flags & SZ_CHILD_OUT_STDERR) ? 2 : -1, fail,
-		    (size_t)n);
+		    out[1] : (flags & SZ_CHILD_OUT_STDERR) ? 2 : -1, er[1],
+		    parent, fail, (size_t)n);
 	if (flags & SZ_CHILD_PGROUP)
 		(void)setpgid(pid, pid);	/* no race with a kill */
 	free(cenv);
 	c->pid = pid;
 	c->in = in[1];
 	c->out = out[0];
+	c->err = er[0];
 	close_fd(&out[1]);
+	close_fd(&er[1]);
 	if (flags & SZ_CHILD_STDIN)
 		c->inr = in[0];		/* kept to count what it read */
 	else
@@ -198,6 +217,8 @@ failed:
 	close_fd(&in[1]);
 	close_fd(&out[0]);
 	close_fd(&out[1]);
+	close_fd(&er[0]);
+	close_fd(&er[1]);
 	return -1;
 }
 
@@ -285,10 +306,17 @@ sz_child_close_out(sz_child *c)
 }
 
 void
+sz_child_close_err(sz_child *c)
+{
+	close_fd(&c->err);
+}
+
+void
 sz_child_free(sz_child *c)
 {
 	close_fd(&c->in);
 	close_fd(&c->out);
+	close_fd(&c->err);
 	close_fd(&c->inr);
 	if (c->pid > 0 && !c->exited) {
 		(void)sz_child_kill(c, SIGKILL);

@@ -11,7 +11,8 @@
  * competes with the tool for the tool's own input); without
  * SZ_CHILD_STDOUT it writes to the tool's standard output (or, with
  * SZ_CHILD_OUT_STDERR or SZ_CHILD_OUT_NULL, to the tool's standard error
- * or to /dev/null). Its standard error is the tool's. It starts with the default action for every signal
+ * or to /dev/null). Its standard error is the tool's unless
+ * SZ_CHILD_STDERR. It starts with the default action for every signal
  * and none blocked.
  *
  * Process groups: by default a child stays in the tool's process group,
@@ -44,13 +45,17 @@ enum {
 	/* Without SZ_CHILD_STDOUT: its standard output is the tool's
 	 * standard error, or /dev/null (sz-tap's --child-out). */
 	SZ_CHILD_OUT_STDERR = 8,
-	SZ_CHILD_OUT_NULL = 16
+	SZ_CHILD_OUT_NULL = 16,
+	SZ_CHILD_STDERR = 32,	/* a pipe from its standard error (c->err) */
+	SZ_CHILD_PDEATHSIG = 64	/* on Linux, SIGKILL when the thread that
+				   started it ends (the tool was killed) */
 };
 
 typedef struct sz_child {
 	pid_t pid;		/* > 0 once started; stays set after reaping */
 	int in;			/* our end of its standard input, or -1 */
 	int out;		/* our end of its standard output, or -1 */
+	int err;		/* our end of its standard error, or -1 */
 	int inr;		/* our copy of its input's read end, or -1:
 				   FIONREAD on it tells what it has not read
 				   yet (sz_child_unread) */
@@ -94,6 +99,7 @@ void sz_child_close_in(sz_child *c);
  */
 void sz_child_close_unread(sz_child *c);
 void sz_child_close_out(sz_child *c);
+void sz_child_close_err(sz_child *c);
 /* Close the pipes, and kill (SIGKILL) and reap the child if it still
  * runs. c may be a zeroed struct that never started. */
 void sz_child_free(sz_child *c);

@@ -61,8 +61,11 @@ sz_dead_json(sz_buf *b, const char *tool, const char *name, const sz_dead *d)
 	}
 	rc |= sz_buf_adds(b, ",\"file\":");
 	rc |= sz_buf_add_jstr(b, d->file, strlen(d->file));
-	rc |= sz_buf_printf(b, ",\"line\":%lu,\"attempts\":%u,\"time\":\"%s\","
-	    "\"record\":", d->line, d->attempts ? d->attempts : 1, now);
+	rc |= sz_buf_printf(b, ",\"line\":%lu,\"attempts\":%u", d->line,
+	    d->attempts || d->attempts_exact ? d->attempts : 1);
+	if (d->extra != NULL)
+		rc |= sz_buf_adds(b, d->extra);
+	rc |= sz_buf_printf(b, ",\"time\":\"%s\",\"record\":", now);
 	if (d->rec_is_json)
 		rc |= sz_buf_add(b, d->rec, d->n);
 	else

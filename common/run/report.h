@@ -51,6 +51,10 @@ typedef struct sz_dead {
 	const char *more;	/* members of the tool's own written after
 				   error_kind ("errors":[...]), or NULL */
 	size_t moren;
+	int attempts_exact;	/* write attempts as it is, 0 too */
+	const char *extra;	/* NULL, or more members, each with a
+				   leading comma (",\"exit\":3"), after
+				   "attempts" */
 } sz_dead;
 
 /* Build one dead-letter envelope (no newline). */

@@ -96,6 +96,17 @@ sz_stat_flag(sz_statv *v, const char *name, int on)
 }
 
 void
+sz_stat_text(sz_statv *v, const char *name, const char *text)
+{
+	sz_stat *s = add(v, name, SZ_STAT_TEXT);
+
+	if (s != NULL) {
+		s->text = text;
+		s->u = 1;
+	}
+}
+
+void
 sz_stat_group(sz_statv *v, const char *group, const char *label)
 {
 	v->group = group;
@@ -134,6 +145,8 @@ value_json(sz_buf *b, const sz_stat *s)
 {
 	if (s->kind == SZ_STAT_FLAG)
 		return sz_buf_adds(b, s->u ? "true" : "false");
+	if (s->kind == SZ_STAT_TEXT)
+		return sz_buf_add_jstr(b, s->text, strlen(s->text));
 	if (s->prec >= 0)
 		return sz_buf_printf(b, "%.*f", s->prec, s->d);
 	return sz_buf_printf(b, "%llu", (unsigned long long)s->u);
@@ -384,6 +397,10 @@ sz_stats_render_prom(const sz_statv *v, const char *tool, const char *name,
 			} else if (e->key != NULL)
 				rc |= prom_label(b, 0, e->label ? e->label :
 				    "key", e->key);
+			/* A text is a label on a sample of 1 (an "info"
+			 * gauge: sz_breaker_state{...,state="open"} 1). */
+			if (e->kind == SZ_STAT_TEXT)
+				rc |= prom_label(b, 0, e->name, e->text);
 			rc |= sz_buf_adds(b, "} ");
 			if (e->prec >= 0)
 				rc |= sz_buf_printf(b, "%.*f", e->prec, e->d);

@@ -35,7 +35,7 @@
 
 #include "core/buf.h"
 
-enum { SZ_STAT_COUNTER, SZ_STAT_GAUGE, SZ_STAT_FLAG };
+enum { SZ_STAT_COUNTER, SZ_STAT_GAUGE, SZ_STAT_FLAG, SZ_STAT_TEXT };
 
 typedef struct sz_stat {
 	const char *group;	/* NULL, or the group it is in */
@@ -49,6 +49,7 @@ typedef struct sz_stat {
 				   many decimals */
 	uint64_t u;
 	double d;
+	const char *text;	/* SZ_STAT_TEXT: a static string */
 } sz_stat;
 
 typedef struct sz_statv {
@@ -72,6 +73,9 @@ void sz_stat_gauge(sz_statv *v, const char *name, uint64_t x);
 /* A gauge with decimals (rendered with %.*f). */
 void sz_stat_real(sz_statv *v, const char *name, double x, int prec);
 void sz_stat_flag(sz_statv *v, const char *name, int on);
+/* A word (a state: "closed"): a JSON string; for Prometheus a gauge 1
+ * with the word as the label `name` (text must outlive the rendering). */
+void sz_stat_text(sz_statv *v, const char *name, const char *text);
 
 /* The next values go into group `group` (NULL: alone again); `label`
  * names its members for Prometheus ("route"). */

@@ -480,26 +480,35 @@ sz_drop(sz_tool *t, sz_out *o, const char *p, size_t n)
 	return 0;
 }
 
-int
-sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    unsigned attempts, const char *error)
+/* Write dead letter d, counted in errors; 0 or -1. */
+static int
+dead_write(sz_tool *t, const sz_dead *d)
 {
-	sz_dead d = { error, kind, r->file, r->line, attempts, r->p, r->n,
-	    json, t->dead_more, t->dead_moren };
-
 	t->st.errors++;
 	if (!t->have_dlq)
 		return 0;
 	sz_buf_reset(&t->scratch);
-	if (sz_dead_json(&t->scratch, t->o.prog, t->o.name, &d) < 0)
+	if (sz_dead_json(&t->scratch, t->o.prog, t->o.name, d) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if (sz_out_record(&t->dlq, t->scratch.p, t->scratch.len) < 0)
 		return out_failed(t, &t->dlq);
 	return 0;
 }
 
+int
+sz_dead_letter(sz_tool *t, const sz_rec *r, const char *kind, int json,
+    unsigned attempts, const char *error)
+{
+	sz_dead d = { .error = error, .kind = kind, .file = r->file,
+	    .line = r->line, .attempts = attempts, .rec = r->p, .n = r->n,
+	    .rec_is_json = json, .more = t->dead_more,
+	    .moren = t->dead_moren };
+
+	return dead_write(t, &d);
+}
+
 static int bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *raw);
+    const char *vis, const char *raw, int status, const sz_dead *dd);
 
 int
 sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
@@ -523,7 +532,30 @@ sz_bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 		sz_buf_free(&vis);
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
-	rc = bad(t, r, kind, json, vis.p ? vis.p : text, text);
+	rc = bad(t, r, kind, json, vis.p ? vis.p : text, text, SZ_EXIT_DATA,
+	    NULL);
+	sz_buf_free(&vis);
+	return rc;
+}
+
+int
+sz_bad_dead(sz_tool *t, const sz_rec *r, int status, const sz_dead *d)
+{
+	sz_buf vis = SZ_BUF_INIT;
+	sz_dead dd = *d;
+	int rc;
+
+	dd.file = r->file;
+	dd.line = r->line;
+	dd.rec = r->p;
+	dd.n = r->n;
+	if (!t->o.log_json && sz_buf_add_visible(&vis, d->error,
+	    strlen(d->error)) < 0) {
+		sz_buf_free(&vis);
+		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	}
+	rc = bad(t, r, d->kind, d->rec_is_json, vis.p ? vis.p : d->error,
+	    d->error, status, &dd);
 	sz_buf_free(&vis);
 	return rc;
 }
@@ -542,7 +574,8 @@ sz_bad_more(sz_tool *t, const sz_rec *r, const char *kind, const char *more,
 	}
 	t->dead_more = more;
 	t->dead_moren = moren;
-	rc = bad(t, r, kind, 1, vis.p ? vis.p : msg, msg);
+	rc = bad(t, r, kind, 1, vis.p ? vis.p : msg, msg, SZ_EXIT_DATA,
+	    NULL);
 	t->dead_more = NULL;
 	t->dead_moren = 0;
 	sz_buf_free(&vis);
@@ -550,15 +583,16 @@ sz_bad_more(sz_tool *t, const sz_rec *r, const char *kind, const char *more,
 }
 
 /* sz_bad with the message as shown (vis) and as kept in a dead letter
- * (raw). */
+ * (raw); under fail the status is `status`; dd, when not NULL, is the
+ * dead letter to write. */
 static int
 bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
-    const char *vis, const char *raw)
+    const char *vis, const char *raw, int status, const sz_dead *dd)
 {
 	if (++t->nbad > t->o.max_errors && t->o.max_errors > 0) {
 		/* --max-errors: this one ends the run as under fail */
 		t->st.errors++;
-		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s "
+		return sz_fail_at(t, status, r->file, r->line, "%s "
 		    "(more than --max-errors=%llu bad records)", vis,
 		    (unsigned long long)t->o.max_errors);
 	}
@@ -568,12 +602,13 @@ bad(sz_tool *t, const sz_rec *r, const char *kind, int json,
 		sz_msg(t, "warning", r->file, r->line, "%s (skipped)", vis);
 		return 0;
 	case SZ_ONERR_DLQ:
+		if (dd != NULL)
+			return dead_write(t, dd);
 		return sz_dead_letter(t, r, kind, json, 1, raw);
 	case SZ_ONERR_FAIL:
 	default:
 		t->st.errors++;
-		return sz_fail_at(t, SZ_EXIT_DATA, r->file, r->line, "%s",
-		    vis);
+		return sz_fail_at(t, status, r->file, r->line, "%s", vis);
 	}
 }
 

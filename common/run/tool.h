@@ -298,6 +298,13 @@ int sz_halt(sz_tool *t, int status, const char *msg, size_t n);
 struct sz_expr;
 int sz_expr_bad(sz_tool *t, const sz_rec *r, const struct sz_expr *e,
     const char *what);
+/*
+ * Bad input that the tool describes in full (sz-exec: a command that
+ * failed for good): as sz_bad with the message d->error, but the dead
+ * letter is d (file, line and record as r has them), and under fail (or
+ * past --max-errors) the status is `status`, not 65.
+ */
+int sz_bad_dead(sz_tool *t, const sz_rec *r, int status, const sz_dead *d);
 /* A failure during the run: message (printed after the flush), status.
  * Returns -1. */
 int sz_fail(sz_tool *t, int status, const char *fmt, ...)

@@ -374,6 +374,78 @@ START_TEST(test_two_children_whole)
 }
 END_TEST
 
+/* SZ_CHILD_STDERR: its standard error comes on a pipe of its own, apart
+ * from its standard output. */
+START_TEST(test_stderr_pipe)
+{
+	char *argv[] = { "sh", "-c", "echo out; echo err >&2", NULL };
+	char err[256];
+	sz_child c;
+	sz_lines l;
+	static struct sink s;
+	int out;
+
+	ck_assert_int_eq(sz_child_spawn(&c, argv, NULL, SZ_CHILD_STDOUT |
+	    SZ_CHILD_STDERR, NULL, err, sizeof(err)), 0);
+	ck_assert_int_ge(c.err, 0);
+	out = c.out;
+	c.out = c.err;		/* drain_child reads c->out */
+	sz_lines_init(&l, 1024);
+	drain_child(&c, &l, &s);
+	c.out = out;
+	ck_assert_str_eq(s.buf, "err\n");
+	ck_assert_int_eq(sz_child_wait(&c), 0);
+	sz_lines_free(&l);
+	sz_child_free(&c);
+	ck_assert_int_eq(c.err, -1);
+}
+END_TEST
+
+/* SZ_CHILD_PDEATHSIG: the child of a process that is SIGKILLed gets
+ * SIGKILL. A middle process starts it and dies; the child's pid, sent
+ * back on a pipe, is then gone (waited for as the middle's orphan). */
+START_TEST(test_pdeathsig)
+{
+	int p[2];
+	pid_t mid, pid = 0;
+	uint64_t end = sz_now() + LIMIT_NS;
+
+	ck_assert_int_eq(pipe(p), 0);
+	mid = fork();
+	ck_assert_int_ge(mid, 0);
+	if (mid == 0) {
+		char *argv[] = { "sleep", "600", NULL };
+		char err[256];
+		sz_child c;
+
+		if (sz_child_spawn(&c, argv, NULL, SZ_CHILD_PDEATHSIG, NULL,
+		    err, sizeof(err)) < 0)
+			_exit(1);
+		(void)!write(p[1], &c.pid, sizeof(c.pid));
+		raise(SIGKILL);
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &pid, sizeof(pid)), sizeof(pid));
+	close(p[0]);
+	ck_assert_int_eq(waitpid(mid, NULL, 0), mid);
+	/* gone, or a zombie of init's for a moment */
+	for (;;) {
+		char path[64], st[512] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((f = fopen(path, "r")) == NULL)
+			break;
+		(void)!fgets(st, sizeof(st), f);
+		fclose(f);
+		if (strstr(st, ") Z ") != NULL)
+			break;
+		ck_assert_int_lt(sz_now(), end);
+		usleep(10000);
+	}
+}
+END_TEST
+
 static Suite *
 child_suite(void)
 {
@@ -390,6 +462,8 @@ child_suite(void)
 	tcase_add_test(tc, test_kill_on_cleanup);
 	tcase_add_test(tc, test_lines_split);
 	tcase_add_test(tc, test_two_children_whole);
+	tcase_add_test(tc, test_stderr_pipe);
+	tcase_add_test(tc, test_pdeathsig);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -264,6 +264,31 @@ START_TEST(test_dashdash)
 }
 END_TEST
 
+/* shortopts starting with '+': options end at the first operand (the rest
+ * is a command with options of its own, sz-exec). */
+START_TEST(test_options_end_at_operand)
+{
+	sz_opts o;
+	char *a[] = { "sz-test", "-f", "-u", "cmd", "-f", "--stats", NULL };
+	size_t n = 0;
+	int c;
+
+	optind = 0;
+	sz_opts_init(&o, "sz-test");
+	while ((c = sz_opts_getopt(&o, 6, a, "+f", tool_long)) != -1) {
+		ck_assert_int_ne(c, '?');
+		seen[n++] = (char)c;
+	}
+	seen[n] = '\0';
+	ck_assert_str_eq(seen, "f");
+	ck_assert_int_eq(o.unbuffered, 1);
+	ck_assert_int_eq(o.stats, 0);
+	ck_assert_int_eq(optind, 3);
+	ck_assert_str_eq(a[optind], "cmd");
+	ck_assert_str_eq(a[optind + 1], "-f");
+}
+END_TEST
+
 /* --max-errors and --fail-at-end imply skip unless --on-error or --dlq
  * chose; with an explicit fail they are usage errors (issue 12, item 6). */
 START_TEST(test_error_limits)
@@ -307,6 +332,7 @@ opts_suite(void)
 	tcase_add_test(tc, test_rates);
 	tcase_add_test(tc, test_counts);
 	tcase_add_test(tc, test_common_options);
+	tcase_add_test(tc, test_options_end_at_operand);
 	tcase_add_test(tc, test_error_limits);
 	tcase_add_test(tc, test_dashdash);
 	suite_add_tcase(s, tc);

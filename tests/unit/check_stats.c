@@ -159,6 +159,34 @@ START_TEST(test_list)
 }
 END_TEST
 
+/* A word: a JSON string, and for Prometheus a gauge 1 labelled with it. */
+START_TEST(test_text)
+{
+	sz_statv v = SZ_STATV_INIT;
+	sz_buf b = SZ_BUF_INIT;
+
+	sz_stat_group(&v, "breaker", NULL);
+	sz_stat_text(&v, "state", "half-open");
+	sz_stat_counter(&v, "opened", 2);
+	ck_assert_int_eq(sz_stats_render_json(&v, &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, ",\"breaker\":{\"state\":\"half-open\","
+	    "\"opened\":2}");
+	sz_buf_reset(&b);
+	ck_assert_int_eq(sz_stats_render_prom(&v, "sz-x", "n", &b), 0);
+	ck_assert_int_eq(sz_buf_addc(&b, '\0'), 0);
+	ck_assert_str_eq(b.p, "# HELP sz_breaker_state the stats line's "
+	    "breaker.state\n"
+	    "# TYPE sz_breaker_state gauge\n"
+	    "sz_breaker_state{tool=\"sz-x\",name=\"n\",state=\"half-open\"} 1\n"
+	    "# HELP sz_breaker_opened_total the stats line's breaker.opened\n"
+	    "# TYPE sz_breaker_opened_total counter\n"
+	    "sz_breaker_opened_total{tool=\"sz-x\",name=\"n\"} 2\n");
+	sz_buf_free(&b);
+	sz_statv_free(&v);
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -168,6 +196,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_prometheus);
 	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
