@@ -85,7 +85,8 @@ static const char usage[] =
 "                         of creating it again\n"
 "      --noack            read without pending entries (XREADGROUP NOACK)\n"
 "      --meta=NAME        the envelope's name (default _redis; empty: none)\n"
-"      --drain            exit 0 when a read finds no new entry\n"
+"      --drain            exit 0 when a read finds no new entry, or when\n"
+"                         --max-inflight entries are pending\n"
 RD_COMMON_HELP;
 
 static const struct option longopts[] = {
@@ -332,6 +333,11 @@ step(struct rd *d)
 		if (s->mine > d->pending_max)
 			d->pending_max = s->mine;
 		if (avail(d) == 0) {
+			if (d->drain) {
+				sz_source_end(d->fed);
+				d->gone = 1;
+				return;
+			}
 			s->phase = PH_WAIT;
 			sz_loop_timer(&d->t->loop, sz_now() + 50000000ULL,
 			    wait_done, d);
@@ -549,11 +555,20 @@ read_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 	int kind = TAG_KIND(tag), si = TAG_SI(tag);
 	int err = r->type == REDIS_REPLY_ERROR;
 
-	(void)c;
-	if (d->gone)
+	if (kind == T_POISON) {
+		if (r->type == REDIS_REPLY_ARRAY)
+			d->dead++;
+		else
+			sz_msg(d->t, "warning", NULL, 0, "the dead stream "
+			    "%s: MULTI/EXEC failed: %s", s->dead[si],
+			    err ? r->str : "");
+	}
+	if (kind == T_POISON || kind == T_ACKBAD || d->gone) {
+		if (d->ending && szr_unconfirmed(c) == 0)
+			sz_tool_finish(d->t);
 		return;
-	if (kind != T_POISON && kind != T_ACKBAD)
-		s->outstanding--;
+	}
+	s->outstanding--;
 	if (err && rd_is_auth_error(r)) {
 		rd_fail(d, SZ_EXIT_UNAVAILABLE, "Redis refused: %s", r->str);
 		return;
@@ -679,15 +694,6 @@ read_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 			}
 		send_xclaim(d);
 		return;
-	case T_POISON:
-		if (r->type == REDIS_REPLY_ARRAY)
-			d->dead++;
-		else
-			sz_msg(d->t, "warning", NULL, 0, "the dead stream "
-			    "%s: MULTI/EXEC failed", s->dead[si]);
-		return;
-	case T_ACKBAD:
-		return;
 	}
 	step(d);
 }
@@ -704,6 +710,20 @@ read_up(struct rd *d)
 	sz_loop_timer(&d->t->loop, sz_now() + d->claim_every, claim_tick, d);
 	send_create(d);
 	s->si = 0;
+}
+
+/* End of the run: no more steps; the acks of bad entries and the moves
+ * to the dead stream already sent are waited for. */
+static int
+read_end(sz_tool *t)
+{
+	struct rd *d = t->ud;
+
+	d->gone = 1;
+	if (d->c == NULL || szr_unconfirmed(d->c) == 0 || t->status != 0)
+		return 0;
+	d->ending = 1;
+	return 1;
 }
 
 static int
@@ -729,6 +749,7 @@ read_stats(sz_tool *t, sz_statv *v)
 
 static const sz_proc read_proc = {
 	.record = read_record,
+	.end = read_end,
 	.stats = read_stats,
 };
 
