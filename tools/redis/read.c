@@ -573,7 +573,10 @@ read_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 		rd_fail(d, SZ_EXIT_UNAVAILABLE, "Redis refused: %s", r->str);
 		return;
 	}
-	if (err && strncmp(r->str, "NOGROUP", 7) == 0) {
+	/* NOGROUP, or a blocked read woken because its stream was
+	 * deleted: the group is gone */
+	if (err && (strncmp(r->str, "NOGROUP", 7) == 0 ||
+	    strncmp(r->str, "UNBLOCKED", 9) == 0)) {
 		if (kind != T_CREATE)
 			s->nogroup = 1;
 		step(d);
