@@ -9,6 +9,8 @@
 #include <hiredis/async.h>
 
 #include "core/buf.h"
+#include "json/json.h"
+#include "json/str.h"
 #include "connect/redis.h"
 
 #define GROUP_MAX 8
@@ -450,24 +452,33 @@ szr_group(void *tag)
 	return e;
 }
 
+/* The command in RESP, appended to the group's text (as hiredis's
+ * redisFormatCommandArgv writes it, without its allocation). */
 int
 szr_group_add(szr_cmd *g, int argc, const char **argv, const size_t *argvlen)
 {
-	char *cmd;
-	int len;
+	size_t len0 = g->b.len;
+	char head[32];
+	int n;
 
 	if (g->n >= GROUP_MAX)
 		return -1;
-	if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
-		return -1;
-	if (sz_buf_add(&g->b, cmd, (size_t)len) < 0) {
-		redisFreeCommand(cmd);
-		return -1;
+	n = snprintf(head, sizeof(head), "*%d\r\n", argc);
+	if (sz_buf_add(&g->b, head, (size_t)n) < 0)
+		goto fail;
+	for (int i = 0; i < argc; i++) {
+		n = snprintf(head, sizeof(head), "$%zu\r\n", argvlen[i]);
+		if (sz_buf_add(&g->b, head, (size_t)n) < 0 ||
+		    sz_buf_add(&g->b, argv[i], argvlen[i]) < 0 ||
+		    sz_buf_add(&g->b, "\r\n", 2) < 0)
+			goto fail;
 	}
-	redisFreeCommand(cmd);
 	g->n++;
 	g->off[g->n] = g->b.len;
 	return 0;
+fail:
+	g->b.len = len0;
+	return -1;
 }
 
 int
@@ -583,4 +594,34 @@ const char *
 szr_where(const szr_conn *c)
 {
 	return c->where;
+}
+
+/* ---- the envelope ------------------------------------------------------ */
+
+int
+szr_envelope(sz_buf *out, const char *meta, const char *p, size_t n,
+    const char *stream, size_t sn, const char *id, size_t idn,
+    long long deliveries)
+{
+	const char *end = p + n, *q = sz_json_ws(p, end);
+
+	sz_buf_reset(out);
+	if (meta[0] == '\0' || q == end || *q != '{')
+		return sz_buf_add(out, p, n) < 0 ? -1 : 1;
+	q = sz_json_ws(q + 1, end);
+	if (sz_buf_addc(out, '{') < 0 ||
+	    sz_buf_add_jstr(out, meta, strlen(meta)) < 0 ||
+	    sz_buf_adds(out, ":{\"stream\":") < 0 ||
+	    sz_buf_add_jstr(out, stream, sn) < 0 ||
+	    sz_buf_adds(out, ",\"id\":") < 0 ||
+	    sz_buf_add_jstr(out, id, idn) < 0)
+		return -1;
+	if (deliveries >= 0 && sz_buf_printf(out, ",\"deliveries\":%lld",
+	    deliveries) < 0)
+		return -1;
+	if (sz_buf_addc(out, '}') < 0)
+		return -1;
+	if (q < end && *q != '}' && sz_buf_addc(out, ',') < 0)
+		return -1;
+	return sz_buf_add(out, q, (size_t)(end - q)) < 0 ? -1 : 0;
 }

@@ -22,6 +22,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "core/buf.h"
 #include "io/loop.h"
 
 /* Where to connect: redis://[user:pass@]host[:port][/db] or
@@ -88,5 +89,15 @@ const char *szr_where(const szr_conn *c);
 /* Is this error reply one of a server that is restarting or busy
  * (LOADING, BUSY, TRYAGAIN, MASTERDOWN)? */
 int szr_is_outage(const redisReply *r);
+
+/*
+ * out = the object p[0..n) with the member "META":{"stream":S,"id":I[,
+ * "deliveries":N]} first (deliveries < 0: left out), the rest of p byte
+ * for byte; or p as it is when meta is "" or p is not an object (answer
+ * 1). Answers 0, 1, or -1 when out of memory.
+ */
+int szr_envelope(sz_buf *out, const char *meta, const char *p, size_t n,
+    const char *stream, size_t sn, const char *id, size_t idn,
+    long long deliveries);
 
 #endif

@@ -84,7 +84,7 @@ add_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 	if (r->type == REDIS_REPLY_STRING) {
 		d->added++;
 		if (d->echo) {
-			if (rd_envelope(&d->b, d->meta, f->rec, f->n, f->key,
+			if (szr_envelope(&d->b, d->meta, f->rec, f->n, f->key,
 			    f->keyn, r->str, (size_t)r->len, -1) < 0) {
 				rd_fail(d, SZ_EXIT_FAIL, "out of memory");
 				goto out;
@@ -112,7 +112,8 @@ add_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 			goto out;
 		}
 	}
-	if (szr_unconfirmed(c) < d->pipeline)
+	/* resume at half the bound: a batch at a time, not one record */
+	if (szr_unconfirmed(c) <= d->pipeline / 2)
 		sz_input_resume(t);
 	maybe_finish(d);
 out:

@@ -212,34 +212,6 @@ rd_is_auth_error(const redisReply *r)
 	    strncmp(r->str, "NOPERM", 6) == 0);
 }
 
-int
-rd_envelope(sz_buf *out, const char *meta, const char *p, size_t n,
-    const char *stream, size_t sn, const char *id, size_t idn,
-    long long deliveries)
-{
-	const char *end = p + n, *q = sz_json_ws(p, end);
-
-	sz_buf_reset(out);
-	if (meta[0] == '\0' || q == end || *q != '{')
-		return sz_buf_add(out, p, n) < 0 ? -1 : 1;
-	q = sz_json_ws(q + 1, end);
-	if (sz_buf_addc(out, '{') < 0 ||
-	    sz_buf_add_jstr(out, meta, strlen(meta)) < 0 ||
-	    sz_buf_adds(out, ":{\"stream\":") < 0 ||
-	    sz_buf_add_jstr(out, stream, sn) < 0 ||
-	    sz_buf_adds(out, ",\"id\":") < 0 ||
-	    sz_buf_add_jstr(out, id, idn) < 0)
-		return -1;
-	if (deliveries >= 0 && sz_buf_printf(out, ",\"deliveries\":%lld",
-	    deliveries) < 0)
-		return -1;
-	if (sz_buf_addc(out, '}') < 0)
-		return -1;
-	if (q < end && *q != '}' && sz_buf_addc(out, ',') < 0)
-		return -1;
-	return sz_buf_add(out, q, (size_t)(end - q)) < 0 ? -1 : 0;
-}
-
 const char *
 rd_member_str(const char *p, size_t n, const char *name, sz_buf *scratch,
     size_t *len)

@@ -481,7 +481,7 @@ entry(struct rd *d, int si, const redisReply *e, long long deliveries)
 	for (size_t i = 0; i < d->b2.len; i++)
 		if (d->b2.p[i] == '\n' || d->b2.p[i] == '\r')
 			d->b2.p[i] = ' ';
-	rc = rd_envelope(&d->b, d->meta, d->b2.p, d->b2.len, d->streams[si],
+	rc = szr_envelope(&d->b, d->meta, d->b2.p, d->b2.len, d->streams[si],
 	    strlen(d->streams[si]), id->str, (size_t)id->len,
 	    d->noack ? -1 : deliveries);
 	if (rc < 0)

@@ -94,14 +94,6 @@ void rd_done(sz_tool *t);
 /* End the run now with status and message (Redis failed). */
 void rd_fail(struct rd *d, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/*
- * out = the object p[0..n) with the member "META":{"stream":S,"id":I[,
- * "deliveries":N]} first (deliveries < 0: left out), or p as it is when
- * meta is "" or p is not an object (answer 1). 0, 1, or -1 out of memory.
- */
-int rd_envelope(sz_buf *out, const char *meta, const char *p, size_t n,
-    const char *stream, size_t sn, const char *id, size_t idn,
-    long long deliveries);
 /* The string member `name` of the object p[0..n), decoded (into
  * scratch when needed): its bytes, or NULL when missing or not a
  * string. */
