@@ -85,8 +85,7 @@ static const char usage[] =
 "                         of creating it again\n"
 "      --noack            read without pending entries (XREADGROUP NOACK)\n"
 "      --meta=NAME        the envelope's name (default _redis; empty: none)\n"
-"      --drain            exit 0 when a read finds no new entry, or when\n"
-"                         --max-inflight entries are pending\n"
+"      --drain            exit 0 when a read finds no new entry\n"
 RD_COMMON_HELP;
 
 static const struct option longopts[] = {
@@ -333,11 +332,6 @@ step(struct rd *d)
 		if (s->mine > d->pending_max)
 			d->pending_max = s->mine;
 		if (avail(d) == 0) {
-			if (d->drain) {
-				sz_source_end(d->fed);
-				d->gone = 1;
-				return;
-			}
 			s->phase = PH_WAIT;
 			sz_loop_timer(&d->t->loop, sz_now() + 50000000ULL,
 			    wait_done, d);
