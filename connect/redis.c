@@ -452,33 +452,57 @@ szr_group(void *tag)
 	return e;
 }
 
+/* n in decimal at p; returns the end. */
+static char *
+put_num(char *p, size_t n)
+{
+	char tmp[24];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	while (k > 0)
+		*p++ = tmp[--k];
+	return p;
+}
+
 /* The command in RESP, appended to the group's text (as hiredis's
- * redisFormatCommandArgv writes it, without its allocation). */
+ * redisFormatCommandArgv writes it, without its allocations: this is
+ * the hot path of sz-redis add). */
 int
 szr_group_add(szr_cmd *g, int argc, const char **argv, const size_t *argvlen)
 {
-	size_t len0 = g->b.len;
-	char head[32];
-	int n;
+	size_t need = 16;
+	char *p;
 
-	if (g->n >= GROUP_MAX)
+	if (g->n >= GROUP_MAX || argc < 0)
 		return -1;
-	n = snprintf(head, sizeof(head), "*%d\r\n", argc);
-	if (sz_buf_add(&g->b, head, (size_t)n) < 0)
-		goto fail;
+	for (int i = 0; i < argc; i++)
+		need += argvlen[i] + 26;
+	if (sz_buf_reserve(&g->b, need) < 0)
+		return -1;
+	p = g->b.p + g->b.len;
+	*p++ = '*';
+	p = put_num(p, (size_t)argc);
+	*p++ = '\r';
+	*p++ = '\n';
 	for (int i = 0; i < argc; i++) {
-		n = snprintf(head, sizeof(head), "$%zu\r\n", argvlen[i]);
-		if (sz_buf_add(&g->b, head, (size_t)n) < 0 ||
-		    sz_buf_add(&g->b, argv[i], argvlen[i]) < 0 ||
-		    sz_buf_add(&g->b, "\r\n", 2) < 0)
-			goto fail;
+		*p++ = '$';
+		p = put_num(p, argvlen[i]);
+		*p++ = '\r';
+		*p++ = '\n';
+		memcpy(p, argv[i], argvlen[i]);
+		p += argvlen[i];
+		*p++ = '\r';
+		*p++ = '\n';
 	}
+	*p = '\0';
+	g->b.len = (size_t)(p - g->b.p);
 	g->n++;
 	g->off[g->n] = g->b.len;
 	return 0;
-fail:
-	g->b.len = len0;
-	return -1;
 }
 
 int
