@@ -46,6 +46,7 @@ struct szr_conn {
 	uint64_t reconnects;
 	struct szr_cmd *head, *tail;
 	size_t n;
+	void (*tag_free)(void *tag);
 	char msg[512];
 };
 
@@ -591,9 +592,17 @@ szr_free(szr_conn *c)
 	}
 	for (e = c->head; e != NULL; e = next) {
 		next = e->next;
+		if (c->tag_free != NULL)
+			c->tag_free(e->tag);
 		szr_group_free(e);
 	}
 	free(c);
+}
+
+void
+szr_tag_free(szr_conn *c, void (*fn)(void *tag))
+{
+	c->tag_free = fn;
 }
 
 size_t

@@ -62,8 +62,10 @@ szr_conn *szr_new(sz_loop *loop, const szr_url *u, uint64_t connect_timeout,
     void *ud);
 /* Connect (asynchronously). 0, or -1 when out of memory. */
 int szr_start(szr_conn *c);
-/* Close and free; no callback runs after it. */
+/* Close and free; no callback runs after it. The tags of commands not
+ * answered are passed to the function szr_tag_free set, if any. */
 void szr_free(szr_conn *c);
+void szr_tag_free(szr_conn *c, void (*fn)(void *tag));
 
 /* A command of argc words; sent now when connected, else when the
  * connection is back. 0, or -1 when out of memory. */

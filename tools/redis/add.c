@@ -313,7 +313,9 @@ add_start(sz_tool *t)
 		return rc;
 	if (d->have_idx && (rc = sz_key_compile(&d->idx, t)) != 0)
 		return rc;
-	return rd_connect(t, add_reply);
+	if ((rc = rd_connect(t, add_reply)) < 0)
+		szr_tag_free(((struct rd *)t->ud)->c, free);
+	return rc;
 }
 
 const sz_tool_def rd_add_def = {

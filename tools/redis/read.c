@@ -816,6 +816,7 @@ read_start(sz_tool *t)
 {
 	struct rd *d = t->ud;
 	struct rstate *s;
+	int rc;
 
 	if (d->nstreams == 0)
 		return sz_usage(t, "read: missing -s KEY");
@@ -840,12 +841,14 @@ read_start(sz_tool *t)
 		snprintf(s->dead[i], sizeof(s->dead[i]), "%s%s",
 		    d->dead_stream ? d->dead_stream : d->streams[i],
 		    d->dead_stream ? "" : ":dead");
+	d->up = read_up;
+	if ((rc = rd_connect(t, read_reply)) >= 0)
+		return rc;
 	if ((d->fed = sz_source_fed(&t->src, "redis")) == NULL) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
 	}
-	d->up = read_up;
-	return rd_connect(t, read_reply);
+	return -1;
 }
 
 static void
