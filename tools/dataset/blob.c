@@ -598,8 +598,6 @@ ds_in_line(ds_in *r, const char **p, size_t *n, sz_buf *err)
 			*n = (size_t)(nl - s);
 			r->dpos += *n + 1;
 			r->lineno++;
-			if (r->hashing)
-				sz_sha256_update(&r->h, s, *n + 1);
 			return 1;
 		}
 		/* Keep the start of the line, read more. */
@@ -752,8 +750,6 @@ ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err)
 	} else
 		return ds_errf(err, "%s:1: an unknown blob \"%s\"", r->path,
 		    kind);
-	r->hashing = 1;
-	sz_sha256_init(&r->h);
 	return 0;
 }
 
@@ -797,8 +793,10 @@ ds_spool_line(ds_spool *s, const char *p, size_t n, sz_buf *err)
 		return -1;
 	if (sz_buf_add(&s->buf, p, n) != 0 || sz_buf_addc(&s->buf, '\n') != 0)
 		return ds_errf(err, "out of memory");
-	sz_sha256_update(&s->h, p, n);
-	sz_sha256_update(&s->h, "\n", 1);
+	if (!s->nohash) {
+		sz_sha256_update(&s->h, p, n);
+		sz_sha256_update(&s->h, "\n", 1);
+	}
 	s->lines++;
 	s->bytes += n + 1;
 	return 0;

@@ -65,7 +65,7 @@ struct diff {
 	const char *oldname, *newname;	/* as the runtime names them */
 	const char *va, *vb;		/* --dir DIR A B */
 	sz_xsort *xs[2];
-	sz_buf canon, line, ptr, scratch, err;
+	sz_buf canon, canon2, line, ptr, scratch, err;
 	uint64_t added, deleted, updated, dups;
 	int differ;
 	sz_tool *t;
@@ -84,11 +84,10 @@ diff_record(sz_tool *t, const sz_rec *r)
 	    strcmp(r->file, d->newname) == 0;
 	if ((rc = sz_key_get(&d->key, t, r)) != 1)
 		return rc;
-	sz_buf_reset(&d->canon);
-	if (sz_json_canon(r->p, r->n, &d->canon) != 0)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	if (sz_xsort_add(d->xs[side], d->key.kb.p, d->key.kb.len, d->canon.p,
-	    d->canon.len) != 0)
+	/* The record's bytes: its canonical text is made only when two
+	 * records of a key differ in bytes (most are the same). */
+	if (sz_xsort_add(d->xs[side], d->key.kb.p, d->key.kb.len, r->p,
+	    r->n) != 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s",
 		    sz_xsort_error(d->xs[side]));
 	return 0;
@@ -173,6 +172,24 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 
 	if (eq)
 		return 0;
+	/* Different bytes: compare the values (canonical texts), and
+	 * write those. */
+	sz_buf_reset(&d->canon);
+	sz_buf_reset(&d->canon2);
+	if ((old != NULL && sz_json_canon(old, on, &d->canon) != 0) ||
+	    (nw != NULL && sz_json_canon(nw, nn, &d->canon2) != 0))
+		return ds_errf(&d->err, "out of memory");
+	if (old != NULL && nw != NULL && d->canon.len == d->canon2.len &&
+	    memcmp(d->canon.p, d->canon2.p, d->canon.len) == 0)
+		return 0;
+	if (old != NULL) {
+		old = d->canon.p;
+		on = d->canon.len;
+	}
+	if (nw != NULL) {
+		nw = d->canon2.p;
+		nn = d->canon2.len;
+	}
 	d->differ = 1;
 	sz_buf_reset(l);
 	if (old == NULL)
@@ -443,6 +460,7 @@ diff_done(sz_tool *t)
 	sz_xsort_free(d->xs[0]);
 	sz_xsort_free(d->xs[1]);
 	sz_buf_free(&d->canon);
+	sz_buf_free(&d->canon2);
 	sz_buf_free(&d->line);
 	sz_buf_free(&d->ptr);
 	sz_buf_free(&d->scratch);

@@ -81,8 +81,6 @@ typedef struct ds_in {
 	int eof;
 	sz_buf line;
 	unsigned long lineno;
-	int hashing;			/* hash the lines after the header */
-	sz_sha256 h;
 	uint64_t bytes;			/* of the file, as read */
 } ds_in;
 
@@ -121,6 +119,7 @@ typedef struct ds_spool {
 	sz_buf buf;
 	sz_sha256 h;
 	char state[72];			/* after ds_spool_end */
+	int nohash;			/* changes, not a dataset: no state */
 	uint64_t lines, bytes;
 } ds_spool;
 

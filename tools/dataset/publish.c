@@ -165,7 +165,7 @@ pub_record(sz_tool *t, const sz_rec *r)
 
 struct out3 {
 	ds_spool snap, fwd, rev;
-	int write_snap;
+	int write_snap, write_ops;
 	uint64_t records, added, changed, removed;
 	sz_buf line;
 };
@@ -202,8 +202,9 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 		o->removed++;
 	else
 		o->changed++;
-	if (op_line(&o->fwd, &o->line, k, kn, nw, nn, join_err) != 0 ||
-	    op_line(&o->rev, &o->line, k, kn, old, on, join_err) != 0)
+	if (o->write_ops && (op_line(&o->fwd, &o->line, k, kn, nw, nn,
+	    join_err) != 0 || op_line(&o->rev, &o->line, k, kn, old, on,
+	    join_err) != 0))
 		return -1;
 	return 0;
 }
@@ -498,7 +499,9 @@ publish(struct pub *p, sz_tool *t)
 	if (ds_spool_open(&o.fwd, p->dir, &err) != 0 ||
 	    ds_spool_open(&o.rev, p->dir, &err) != 0)
 		goto fail;
+	o.fwd.nohash = o.rev.nohash = 1;
 	o.write_snap = 1;
+	o.write_ops = a != 0;	/* the first version has no deltas */
 	join_err = &err;
 	if (ds_join(&olds, &news, on_pair, &o, &err) != 0) {
 		if (p->ondup == DS_DUP_ERROR && p->dups > 0)

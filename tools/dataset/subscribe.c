@@ -121,6 +121,7 @@ queue_state(struct sub *s)
 	in.key = &s->key;
 	if (ds_spool_open(&out, s->dir, &s->err) != 0)
 		return -1;
+	out.nohash = 1;		/* lines to print, not a dataset */
 	if (ds_in_fd(&in.in, s->cs.fd, "the version", &s->err) != 0)
 		goto fail;
 	while ((got = ds_snapin_next(&in, &k, &kn, &r, &rn, &s->err)) == 1) {
@@ -246,6 +247,7 @@ copy_body(struct sub *s, const char *path, ds_spool *out)
 		ds_in_close(&in);
 		return -1;
 	}
+	out->nohash = 1;
 	while ((got = ds_in_line(&in, &p, &n, &s->err)) == 1)
 		if (ds_spool_line(out, p, n, &s->err) != 0) {
 			got = -1;
@@ -351,6 +353,7 @@ snapshot_step(struct sub *s, const ds_list *l, ds_ver v)
 		ds_spool_close(&tv);
 		return -1;
 	}
+	q.out.nohash = 1;
 	if (ds_in_fd(&a.in, s->cs.fd, "the version", &s->err) == 0 &&
 	    ds_in_fd(&b.in, tv.fd, "the version", &s->err) == 0 &&
 	    ds_join(&sa, &sb, on_diff, &q, &s->err) == 0 &&
