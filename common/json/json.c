@@ -1434,6 +1434,14 @@ canon_number(struct canon *c, const uchar *s, const uchar *e)
 static int
 canon_string(struct canon *c, const uchar *s, const uchar *e)
 {
+	const uchar *q = s + 1;
+
+	/* Printable ASCII without escapes (most keys and values): its
+	 * canonical text is its own. */
+	while (q < e - 1 && *q >= 0x20 && *q < 0x80 && *q != '\\')
+		q++;
+	if (q == e - 1)
+		return sz_buf_add(c->out, s, (size_t)(e - s));
 	/* Without escapes the decoded form is the body itself (add_jstr
 	 * turns invalid UTF-8 into U+FFFD as decoding would). */
 	if (memchr(s + 1, '\\', (size_t)(e - s - 2)) == NULL)
