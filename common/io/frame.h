@@ -62,7 +62,8 @@ enum {
 				   chunks could not be kept) */
 };
 
-/* Start a file. `file` must outlive the framer's use. */
+/* Start a file. `file` must outlive the framer's use. The framer keeps
+ * its buffer from one file to the next: zero it before its first init. */
 void sz_framer_init(sz_framer *f, const char *file, size_t max);
 /* Give the next chunk. The chunk must stay unchanged until next() has
  * answered SZ_FR_NEED; the previous chunk must be consumed. */

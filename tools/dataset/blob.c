@@ -162,8 +162,10 @@ ds_list_read(const char *dir, ds_list *l, sz_buf *err)
 		ds_list_free(l);
 		return -1;
 	}
-	qsort(l->snap, l->nsnap, sizeof(*l->snap), ver_cmp);
-	qsort(l->vers, l->nvers, sizeof(*l->vers), ver_cmp);
+	if (l->nsnap > 1)
+		qsort(l->snap, l->nsnap, sizeof(*l->snap), ver_cmp);
+	if (l->nvers > 1)
+		qsort(l->vers, l->nvers, sizeof(*l->vers), ver_cmp);
 	/* Each version once. */
 	size_t k = 0;
 	for (size_t i = 0; i < l->nvers; i++)

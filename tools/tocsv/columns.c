@@ -243,6 +243,7 @@ scan_file(sz_tool *t, struct tocsv *c, const char *path)
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
 	}
+	memset(&fr, 0, sizeof(fr));	/* init keeps (reuses) its buffer */
 	sz_framer_init(&fr, path, t->o.max_record);
 	do {
 		while ((k = read(fd, buf, BUFSZ)) < 0 && errno == EINTR)
