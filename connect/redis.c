@@ -297,7 +297,6 @@ on_handshake(redisAsyncContext *ac, void *reply, void *priv)
 	szr_conn *c = ac->data;
 	redisReply *r = reply;
 
-	(void)priv;
 	if (c == NULL || r == NULL)
 		return;
 	if (szr_is_outage(r)) {
@@ -308,6 +307,15 @@ on_handshake(redisAsyncContext *ac, void *reply, void *priv)
 		ac->data = NULL;
 		redisAsyncFree(ac);
 		fail(c, SZR_FAIL_AUTH);
+	} else if (priv != NULL) {
+		/* the PING after the handshake: a server answers */
+		if (c->timer) {
+			sz_loop_cancel(c->loop, c->timer);
+			c->timer = 0;
+		}
+		if (c->ever_up)
+			c->reconnects++;
+		c->ever_up = 1;
 	}
 }
 
@@ -327,13 +335,8 @@ on_connect(const redisAsyncContext *cac, int status)
 		lost(c, ac->errstr[0] ? ac->errstr : "cannot connect");
 		return;
 	}
-	if (c->timer) {
-		sz_loop_cancel(c->loop, c->timer);
-		c->timer = 0;
-	}
-	if (c->ever_up)
-		c->reconnects++;
-	c->ever_up = 1;
+	/* the connect timeout runs on until the PING below is answered: a
+	 * socket that accepts and never answers is no server */
 	c->up = 1;
 	if (c->u.pass[0] != '\0') {
 		if (c->u.user[0] != '\0')
@@ -347,6 +350,7 @@ on_connect(const redisAsyncContext *cac, int status)
 		snprintf(db, sizeof(db), "%d", c->u.db);
 		redisAsyncCommand(ac, on_handshake, NULL, "SELECT %s", db);
 	}
+	redisAsyncCommand(ac, on_handshake, c, "PING");
 	for (struct szr_cmd *e = c->head; e != NULL; e = e->next)
 		send_cmd(c, e);
 	c->on_state(c, SZR_UP, "", c->ud);

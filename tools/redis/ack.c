@@ -5,7 +5,8 @@
  * record), per stream, in batches of up to 1000 ids or 50 ms, pipelined.
  * A record without them is bad input; under --on-error=fail the ids read
  * before it are acknowledged first (end() sends what is batched and waits
- * for the replies).
+ * for the replies). With --echo a batch's records go with its XACK as its
+ * tag and are written when Redis answered it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,13 @@ struct batch {
 	char *stream;
 	char **ids;
 	size_t n;
+	sz_buf echo;			/* --echo: its records, each + '\n' */
+};
+
+/* An XACK's tag under --echo: the records it acknowledges. */
+struct echoed {
+	sz_buf recs;
+	uint64_t n;
 };
 
 struct astate {
@@ -40,7 +48,8 @@ static const char usage[] =
 "\n"
 "  -g, --group GROUP      the consumer group\n"
 "      --meta=NAME        the envelope's name (default _redis)\n"
-"      --echo             write each record as it came\n"
+"      --echo             write each record as it came, once Redis\n"
+"                         confirmed its XACK\n"
 RD_COMMON_HELP;
 
 static const struct option longopts[] = {
@@ -57,6 +66,17 @@ batch_clear(struct batch *b)
 	for (size_t i = 0; i < b->n; i++)
 		free(b->ids[i]);
 	b->n = 0;
+	sz_buf_reset(&b->echo);
+}
+
+static void
+echoed_free(void *tag)
+{
+	struct echoed *e = tag;
+
+	if (e != NULL)
+		sz_buf_free(&e->recs);
+	free(e);
 }
 
 /* Send the XACK of batch i. */
@@ -64,6 +84,7 @@ static int
 flush_one(struct rd *d, struct batch *b)
 {
 	struct astate *s = d->rs;
+	struct echoed *e = NULL;
 	const char **a;
 	size_t *len;
 	int rc = 0;
@@ -72,9 +93,16 @@ flush_one(struct rd *d, struct batch *b)
 		return 0;
 	a = malloc((b->n + 3) * sizeof(*a));
 	len = malloc((b->n + 3) * sizeof(*len));
-	if (a == NULL || len == NULL) {
+	if (a == NULL || len == NULL ||
+	    (d->echo && (e = calloc(1, sizeof(*e))) == NULL)) {
 		rc = -1;
 		goto out;
+	}
+	if (e != NULL) {
+		/* the records move to the command; the batch starts anew */
+		e->recs = b->echo;
+		e->n = b->n;
+		memset(&b->echo, 0, sizeof(b->echo));
 	}
 	a[0] = "XACK";
 	a[1] = b->stream;
@@ -83,12 +111,17 @@ flush_one(struct rd *d, struct batch *b)
 		a[3 + i] = b->ids[i];
 	for (size_t i = 0; i < b->n + 3; i++)
 		len[i] = strlen(a[i]);
-	rc = szr_send(d->c, NULL, (int)b->n + 3, a, len);
+	rc = szr_send(d->c, e, (int)b->n + 3, a, len);
 	if (rc == 0) {
 		s->batched -= b->n;
 		batch_clear(b);
+	} else if (e != NULL) {
+		b->echo = e->recs;
+		free(e);
 	}
+	e = NULL;
 out:
+	free(e);
 	free(a);
 	free(len);
 	return rc;
@@ -127,21 +160,30 @@ static void
 ack_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 {
 	struct rd *d = ud;
+	struct echoed *e = tag;
 
-	(void)tag;
 	if (d->gone)
-		return;
+		goto out;
 	if (r->type == REDIS_REPLY_INTEGER) {
 		d->acked += (uint64_t)r->integer;
 	} else if (r->type == REDIS_REPLY_ERROR) {
 		rd_fail(d, rd_is_auth_error(r) ? SZ_EXIT_UNAVAILABLE :
 		    SZ_EXIT_FAIL, "XACK: %s", r->str);
-		return;
+		goto out;
+	}
+	/* --echo: the records of this XACK, now that Redis confirmed it */
+	if (e != NULL && sz_emit_lines(d->t, e->recs.p, e->recs.len,
+	    e->n) < 0) {
+		d->gone = 1;
+		sz_tool_finish(d->t);
+		goto out;
 	}
 	if (szr_unconfirmed(c) < ACK_INFLIGHT / 2)
 		sz_input_resume(d->t);
 	if (d->ending && szr_unconfirmed(c) == 0)
 		sz_tool_finish(d->t);
+out:
+	echoed_free(e);
 }
 
 static int
@@ -181,6 +223,7 @@ ack_record(sz_tool *t, const sz_rec *r)
 			for (int i = 0; i < s->nb; i++) {
 				free(s->b[i].stream);
 				free(s->b[i].ids);
+				sz_buf_free(&s->b[i].echo);
 			}
 			s->nb = 0;
 		}
@@ -193,10 +236,11 @@ ack_record(sz_tool *t, const sz_rec *r)
 		}
 		s->nb++;
 	}
+	if (d->echo && (sz_buf_add(&b->echo, r->p, r->n) < 0 ||
+	    sz_buf_addc(&b->echo, '\n') < 0))
+		goto nomem;
 	b->ids[b->n++] = copy;
 	s->batched++;
-	if (d->echo && sz_emit(t, r->p, r->n) < 0)
-		return -1;
 	if (b->n == ACK_BATCH) {
 		if (flush_one(d, b) < 0)
 			goto nomem;
@@ -273,6 +317,7 @@ static int
 ack_start(sz_tool *t)
 {
 	struct rd *d = t->ud;
+	int rc;
 
 	if (d->group == NULL)
 		return sz_usage(t, "ack: missing -g GROUP");
@@ -280,7 +325,9 @@ ack_start(sz_tool *t)
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
 	}
-	return rd_connect(t, ack_reply);
+	if ((rc = rd_connect(t, ack_reply)) < 0)
+		szr_tag_free(d->c, echoed_free);
+	return rc;
 }
 
 static void
@@ -295,6 +342,7 @@ ack_done(sz_tool *t)
 			batch_clear(&s->b[i]);
 			free(s->b[i].stream);
 			free(s->b[i].ids);
+			sz_buf_free(&s->b[i].echo);
 		}
 	free(s);
 }
