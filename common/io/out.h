@@ -105,4 +105,9 @@ uint64_t sz_out_blocked_ns(const sz_out *o);
 /* Bytes waiting in the buffer. */
 static inline size_t sz_out_pending(const sz_out *o) { return o->len; }
 
+/* Write all n bytes at p to the blocking descriptor fd (again after
+ * EINTR and short writes): 0, or -1 with errno. For files written whole
+ * (the $SZ_STATS_DIR file, dataset blobs). */
+int sz_write_all(int fd, const void *p, size_t n);
+
 #endif

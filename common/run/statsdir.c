@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/loop.h"
+#include "io/out.h"
 #include "run/statsdir.h"
 
 static void
@@ -98,23 +99,6 @@ sz_statsdir_state(const sz_statsdir *d, const sz_sdtimes *tm)
 	return "reading";
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int
 sz_statsdir_write(sz_statsdir *d, const char *stats, size_t n,
     const sz_sdtimes *tm, uint64_t q_records, uint64_t q_bound,
@@ -150,7 +134,7 @@ sz_statsdir_write(sz_statsdir *d, const char *stats, size_t n,
 	fd = open(d->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
 		goto fail;
-	if (write_all(fd, b->p, b->len) < 0) {
+	if (sz_write_all(fd, b->p, b->len) < 0) {
 		int e = errno;
 
 		close(fd);

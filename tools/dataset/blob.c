@@ -297,23 +297,6 @@ fsync_dir(const char *dir, sz_buf *err)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* A temporary file beside NAME in DIR: its descriptor and path. */
 static int
 tmp_beside(const char *dir, const char *name, char **path, sz_buf *err)
@@ -383,7 +366,7 @@ ds_write_atomic(const char *dir, const char *name, const char *p, size_t n,
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, p, n) != 0) {
+	if (sz_write_all(fd, p, n) != 0) {
 		ds_errf(err, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -782,7 +765,7 @@ ds_spool_open(ds_spool *s, const char *dir, sz_buf *err)
 static int
 spool_flush(ds_spool *s, sz_buf *err)
 {
-	if (s->buf.len > 0 && write_all(s->fd, s->buf.p, s->buf.len) != 0)
+	if (s->buf.len > 0 && sz_write_all(s->fd, s->buf.p, s->buf.len) != 0)
 		return ds_errf(err, "a temporary file: %s", strerror(errno));
 	sz_buf_reset(&s->buf);
 	return 0;
@@ -883,7 +866,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 				n = (size_t)k;
 			}
 			if (!zstd) {
-				if (write_all(fd, p, n) != 0) {
+				if (sz_write_all(fd, p, n) != 0) {
 					ds_errf(err, "%s: %s", tmp,
 					    strerror(errno));
 					goto out;
@@ -898,7 +881,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 					    &in);
 
 					if (ZSTD_isError(r) ||
-					    write_all(fd, zb, o.pos) != 0) {
+					    sz_write_all(fd, zb, o.pos) != 0) {
 						ds_errf(err, "%s: %s", tmp,
 						    ZSTD_isError(r) ?
 						    ZSTD_getErrorName(r) :
@@ -919,7 +902,7 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 			ZSTD_outBuffer o = { zb, zn, 0 };
 
 			left = ZSTD_endStream(z, &o);
-			if (ZSTD_isError(left) || write_all(fd, zb, o.pos) != 0) {
+			if (ZSTD_isError(left) || sz_write_all(fd, zb, o.pos) != 0) {
 				ds_errf(err, "%s: %s", tmp, ZSTD_isError(left) ?
 				    ZSTD_getErrorName(left) : strerror(errno));
 				goto out;
