@@ -93,15 +93,14 @@ flush_one(struct rd *d, struct batch *b)
 		return 0;
 	a = malloc((b->n + 3) * sizeof(*a));
 	len = malloc((b->n + 3) * sizeof(*len));
-	if (a == NULL || len == NULL ||
-	    (d->echo && (e = calloc(1, sizeof(*e))) == NULL)) {
+	if (a == NULL || len == NULL || (e = calloc(1, sizeof(*e))) == NULL) {
 		rc = -1;
 		goto out;
 	}
-	if (e != NULL) {
+	e->n = b->n;
+	if (d->echo) {
 		/* the records move to the command; the batch starts anew */
 		e->recs = b->echo;
-		e->n = b->n;
 		memset(&b->echo, 0, sizeof(b->echo));
 	}
 	a[0] = "XACK";
@@ -115,8 +114,9 @@ flush_one(struct rd *d, struct batch *b)
 	if (rc == 0) {
 		s->batched -= b->n;
 		batch_clear(b);
-	} else if (e != NULL) {
-		b->echo = e->recs;
+	} else {
+		if (d->echo)
+			b->echo = e->recs;
 		free(e);
 	}
 	e = NULL;
@@ -165,14 +165,22 @@ ack_reply(szr_conn *c, redisReply *r, void *tag, void *ud)
 	if (d->gone)
 		goto out;
 	if (r->type == REDIS_REPLY_INTEGER) {
-		d->acked += (uint64_t)r->integer;
+		uint64_t n = r->integer > 0 ? (uint64_t)r->integer : 0;
+
+		/* the ids Redis did not count were not pending: acknowledged
+		 * already (an XACK that reached Redis before the connection
+		 * was lost, sent again), or never read in the group */
+		if (n > e->n)
+			n = e->n;
+		d->acked += n;
+		d->not_pending += e->n - n;
 	} else if (r->type == REDIS_REPLY_ERROR) {
 		rd_fail(d, rd_is_auth_error(r) ? SZ_EXIT_UNAVAILABLE :
 		    SZ_EXIT_FAIL, "XACK: %s", r->str);
 		goto out;
 	}
 	/* --echo: the records of this XACK, now that Redis confirmed it */
-	if (e != NULL && sz_emit_lines(d->t, e->recs.p, e->recs.len,
+	if (d->echo && sz_emit_lines(d->t, e->recs.p, e->recs.len,
 	    e->n) < 0) {
 		d->gone = 1;
 		sz_tool_finish(d->t);
@@ -279,6 +287,7 @@ ack_stats(sz_tool *t, sz_statv *v)
 	struct rd *d = t->ud;
 
 	sz_stat_counter(v, "acked", d->acked);
+	sz_stat_counter(v, "not_pending", d->not_pending);
 	sz_stat_counter(v, "reconnects", d->c ? szr_reconnects(d->c) : 0);
 }
 

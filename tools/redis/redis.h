@@ -54,7 +54,7 @@ struct rd {
 	void *rs;
 	/* stats */
 	uint64_t added, duplicates, nread, redelivered, claimed, trimmed;
-	uint64_t dead, acked, group_recreated, pending_max;
+	uint64_t dead, acked, not_pending, group_recreated, pending_max;
 };
 
 /* Option codes shared by the subcommands. */
