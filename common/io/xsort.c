@@ -21,10 +21,25 @@
 #define SORTED_MEM ((size_t)4 << 20)
 
 struct ent {
+	/* The key's first 16 bytes as two big-endian numbers (zeros past
+	 * its end): most comparisons end here, without reading the arena. */
+	uint64_t pre[2];
 	size_t off;		/* key, then record, in the arena */
 	size_t kn, rn;
 	uint64_t seq;
 };
+
+/* Eight bytes of the key from byte `at` on (zeros past its end), as a
+ * big-endian number. */
+static uint64_t
+key_pre(const char *k, size_t kn, size_t at)
+{
+	uint64_t v = 0;
+
+	for (size_t i = at; i < at + 8; i++)
+		v = v << 8 | (i < kn ? (unsigned char)k[i] : 0);
+	return v;
+}
 
 /* A source of sorted pairs while merging: a run file, or memory. */
 struct cur {
@@ -92,9 +107,18 @@ static int
 ent_cmp(const void *a, const void *b, const char *base)
 {
 	const struct ent *x = a, *y = b;
-	size_t n = x->kn < y->kn ? x->kn : y->kn;
-	int c = memcmp(base + x->off, base + y->off, n);
+	size_t n;
+	int c;
 
+	/* The same order as memcmp over the first 16 bytes: when they
+	 * differ, a zero past a key's end sorts like its being shorter. */
+	if (x->pre[0] != y->pre[0])
+		return x->pre[0] < y->pre[0] ? -1 : 1;
+	if (x->pre[1] != y->pre[1])
+		return x->pre[1] < y->pre[1] ? -1 : 1;
+	n = x->kn < y->kn ? x->kn : y->kn;
+	c = n > 16 ? memcmp(base + x->off + 16, base + y->off + 16, n - 16) :
+	    0;
 	if (c != 0)
 		return c;
 	if (x->kn != y->kn)
@@ -440,6 +464,8 @@ sz_xsort_add(sz_xsort *x, const char *key, size_t kn, const char *rec,
 	}
 	e->kn = kn;
 	e->rn = rn;
+	e->pre[0] = key_pre(key, kn, 0);
+	e->pre[1] = key_pre(key, kn, 8);
 	e->seq = x->seq++;
 	x->ne++;
 	return 0;
