@@ -57,7 +57,7 @@ sz_buf_reserve(sz_buf *b, size_t extra)
 }
 
 int
-sz_buf_add(sz_buf *b, const void *p, size_t n)
+sz_buf_add_slow(sz_buf *b, const void *p, size_t n)
 {
 	if (sz_buf_reserve(b, n) != 0)
 		return -1;
@@ -69,7 +69,7 @@ sz_buf_add(sz_buf *b, const void *p, size_t n)
 }
 
 int
-sz_buf_addc(sz_buf *b, char c)
+sz_buf_addc_slow(sz_buf *b, char c)
 {
 	if (sz_buf_reserve(b, 1) != 0)
 		return -1;

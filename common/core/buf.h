@@ -11,6 +11,7 @@
 #define SZ_BUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 #define SZ_BUF_DEFAULT_CAP ((size_t)1 << 32)
 
@@ -25,8 +26,39 @@ typedef struct sz_buf {
 
 /* Make room for at least `extra` more bytes (plus the trailing NUL). */
 int sz_buf_reserve(sz_buf *b, size_t extra);
-int sz_buf_add(sz_buf *b, const void *p, size_t n);
-int sz_buf_addc(sz_buf *b, char c);
+int sz_buf_add_slow(sz_buf *b, const void *p, size_t n);
+int sz_buf_addc_slow(sz_buf *b, char c);
+
+/* Is there room for n more bytes and the NUL, within the cap? (The
+ * appends below are inline for this case, the common one.) */
+static inline int
+sz_buf_room(const sz_buf *b, size_t n)
+{
+	return b->p != NULL && n < b->alloc - b->len &&
+	    (b->cap == 0 || (b->len <= b->cap && n <= b->cap - b->len));
+}
+
+static inline int
+sz_buf_add(sz_buf *b, const void *p, size_t n)
+{
+	if (!sz_buf_room(b, n))
+		return sz_buf_add_slow(b, p, n);
+	if (n > 0)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+static inline int
+sz_buf_addc(sz_buf *b, char c)
+{
+	if (!sz_buf_room(b, 1))
+		return sz_buf_addc_slow(b, c);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return 0;
+}
 int sz_buf_adds(sz_buf *b, const char *s);
 /* printf-style append. */
 int sz_buf_printf(sz_buf *b, const char *fmt, ...)

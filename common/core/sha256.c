@@ -7,6 +7,12 @@
 
 #include "core/sha256.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SZ_SHA_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 /* The first 32 bits of the fractional parts of the cube roots of the
  * first 64 primes (FIPS 180-4, 4.2.2). */
 static const uint32_t K[64] = {
@@ -54,8 +60,90 @@ block(uint32_t h[8], const unsigned char *p)
 	h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
-void
-sz_sha256_init(sz_sha256 *c)
+static void
+blocks_portable(uint32_t h[8], const unsigned char *p, size_t nb)
+{
+	for (; nb > 0; nb--, p += 64)
+		block(h, p);
+}
+
+#ifdef SZ_SHA_X86
+/*
+ * The SHA extensions keep the state as two vectors, ABEF and CDGH (words
+ * high to low); sha256rnds2 does two rounds with two message words plus
+ * constants, sha256msg1/msg2 the message schedule (FIPS 180-4, 6.2.2
+ * step 1), four words at a time.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_shani(uint32_t h[8], const unsigned char *p, size_t nb)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+	    0x0405060700010203LL);
+	__m128i st0, st1, t, abef, cdgh, m[4], w, k;
+
+	t = _mm_loadu_si128((const __m128i *)(const void *)&h[0]);
+	st1 = _mm_loadu_si128((const __m128i *)(const void *)&h[4]);
+	t = _mm_shuffle_epi32(t, 0xB1);			/* CDAB */
+	st1 = _mm_shuffle_epi32(st1, 0x1B);		/* EFGH */
+	st0 = _mm_alignr_epi8(t, st1, 8);		/* ABEF */
+	st1 = _mm_blend_epi16(st1, t, 0xF0);		/* CDGH */
+	for (; nb > 0; nb--, p += 64) {
+		abef = st0;
+		cdgh = st1;
+		for (int g = 0; g < 16; g++) {
+			/* m[g % 4] holds words 4g-16.., m[(g + 3) % 4]
+			 * words 4g-4.. */
+			if (g < 4)
+				w = _mm_shuffle_epi8(_mm_loadu_si128(
+				    (const __m128i *)(const void *)(p + 16 * g)),
+				    bswap);
+			else
+				w = _mm_sha256msg2_epu32(_mm_add_epi32(
+				    _mm_sha256msg1_epu32(m[g & 3],
+				    m[(g + 1) & 3]), _mm_alignr_epi8(
+				    m[(g + 3) & 3], m[(g + 2) & 3], 4)),
+				    m[(g + 3) & 3]);
+			m[g & 3] = w;
+			k = _mm_loadu_si128(
+			    (const __m128i *)(const void *)&K[4 * g]);
+			w = _mm_add_epi32(w, k);
+			st1 = _mm_sha256rnds2_epu32(st1, st0, w);
+			w = _mm_shuffle_epi32(w, 0x0E);
+			st0 = _mm_sha256rnds2_epu32(st0, st1, w);
+		}
+		st0 = _mm_add_epi32(st0, abef);
+		st1 = _mm_add_epi32(st1, cdgh);
+	}
+	t = _mm_shuffle_epi32(st0, 0x1B);		/* FEBA */
+	st1 = _mm_shuffle_epi32(st1, 0xB1);		/* DCHG */
+	st0 = _mm_blend_epi16(t, st1, 0xF0);		/* DCBA */
+	st1 = _mm_alignr_epi8(st1, t, 8);		/* HGFE */
+	_mm_storeu_si128((__m128i *)(void *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)(void *)&h[4], st1);
+}
+#endif
+
+int
+sz_sha256_have_shani(void)
+{
+#ifdef SZ_SHA_X86
+	unsigned a, b, c, d;
+
+	/* Leaf 1: SSSE3 (ecx 9), SSE4.1 (ecx 19); leaf 7: SHA (ebx 29). */
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & 1u << 9) ||
+	    !(c & 1u << 19))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return (b & 1u << 29) != 0;
+#else
+	return 0;
+#endif
+}
+
+int
+sz_sha256_init_impl(sz_sha256 *c, int impl)
 {
 	static const uint32_t h0[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -65,6 +153,21 @@ sz_sha256_init(sz_sha256 *c)
 	memcpy(c->h, h0, sizeof(h0));
 	c->len = 0;
 	c->nblk = 0;
+	c->blocks = blocks_portable;
+	if (impl == SZ_SHA256_PORTABLE)
+		return 0;
+	if (!sz_sha256_have_shani())
+		return impl == SZ_SHA256_AUTO ? 0 : -1;
+#ifdef SZ_SHA_X86
+	c->blocks = blocks_shani;
+#endif
+	return 0;
+}
+
+void
+sz_sha256_init(sz_sha256 *c)
+{
+	(void)sz_sha256_init_impl(c, SZ_SHA256_AUTO);
 }
 
 void
@@ -82,11 +185,14 @@ sz_sha256_update(sz_sha256 *c, const void *data, size_t n)
 		n -= k;
 		if (c->nblk < 64)
 			return;
-		block(c->h, c->blk);
+		c->blocks(c->h, c->blk, 1);
 		c->nblk = 0;
 	}
-	for (; n >= 64; p += 64, n -= 64)
-		block(c->h, p);
+	if (n >= 64) {
+		c->blocks(c->h, p, n / 64);
+		p += n / 64 * 64;
+		n %= 64;
+	}
 	memcpy(c->blk, p, n);
 	c->nblk = n;
 }
@@ -101,13 +207,13 @@ sz_sha256_final(sz_sha256 *c, unsigned char out[32])
 	c->blk[c->nblk++] = 0x80;
 	if (c->nblk > 56) {
 		memset(c->blk + c->nblk, 0, 64 - c->nblk);
-		block(c->h, c->blk);
+		c->blocks(c->h, c->blk, 1);
 		c->nblk = 0;
 	}
 	memset(c->blk + c->nblk, 0, 56 - c->nblk);
 	for (i = 0; i < 8; i++)
 		c->blk[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-	block(c->h, c->blk);
+	c->blocks(c->h, c->blk, 1);
 	for (i = 0; i < 8; i++) {
 		out[4 * i] = (unsigned char)(c->h[i] >> 24);
 		out[4 * i + 1] = (unsigned char)(c->h[i] >> 16);

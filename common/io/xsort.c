@@ -21,16 +21,31 @@
 #define SORTED_MEM ((size_t)4 << 20)
 
 struct ent {
+	/* The key's first 16 bytes as two big-endian numbers (zeros past
+	 * its end): most comparisons end here, without reading the arena. */
+	uint64_t pre[2];
 	size_t off;		/* key, then record, in the arena */
 	size_t kn, rn;
 	uint64_t seq;
 };
 
+/* Eight bytes of the key from byte `at` on (zeros past its end), as a
+ * big-endian number. */
+static uint64_t
+key_pre(const char *k, size_t kn, size_t at)
+{
+	uint64_t v = 0;
+
+	for (size_t i = at; i < at + 8; i++)
+		v = v << 8 | (i < kn ? (unsigned char)k[i] : 0);
+	return v;
+}
+
 /* A source of sorted pairs while merging: a run file, or memory. */
 struct cur {
 	FILE *f;		/* NULL: the memory run */
 	size_t i;		/* memory: the next entry */
-	sz_buf kb, rb;		/* the current pair (files) */
+	sz_buf kb;		/* the current pair (files): key, record */
 	const char *k, *r;
 	size_t kn, rn;
 	int idx;		/* order among sources: ties go to the lower */
@@ -92,9 +107,18 @@ static int
 ent_cmp(const void *a, const void *b, const char *base)
 {
 	const struct ent *x = a, *y = b;
-	size_t n = x->kn < y->kn ? x->kn : y->kn;
-	int c = memcmp(base + x->off, base + y->off, n);
+	size_t n;
+	int c;
 
+	/* The same order as memcmp over the first 16 bytes: when they
+	 * differ, a zero past a key's end sorts like its being shorter. */
+	if (x->pre[0] != y->pre[0])
+		return x->pre[0] < y->pre[0] ? -1 : 1;
+	if (x->pre[1] != y->pre[1])
+		return x->pre[1] < y->pre[1] ? -1 : 1;
+	n = x->kn < y->kn ? x->kn : y->kn;
+	c = n > 16 ? memcmp(base + x->off + 16, base + y->off + 16, n - 16) :
+	    0;
 	if (c != 0)
 		return c;
 	if (x->kn != y->kn)
@@ -120,13 +144,13 @@ sort_mem(sz_xsort *x)
 		qsort(x->e, x->ne, sizeof(*x->e), qcmp);
 }
 
-static int
-put_u32(FILE *f, size_t v)
+static void
+put_le32(unsigned char *b, size_t v)
 {
-	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-
-	return fwrite(b, 1, 4, f) == 4 ? 0 : -1;
+	b[0] = (unsigned char)v;
+	b[1] = (unsigned char)(v >> 8);
+	b[2] = (unsigned char)(v >> 16);
+	b[3] = (unsigned char)(v >> 24);
 }
 
 static FILE *
@@ -165,8 +189,12 @@ write_pair(sz_xsort *x, FILE *f, const char *k, size_t kn, const char *r,
 		errno = EFBIG;
 		return fail(x, "a pair too long for a temporary file");
 	}
-	if (put_u32(f, kn) != 0 || put_u32(f, rn) != 0 ||
-	    fwrite(k, 1, kn, f) != kn || fwrite(r, 1, rn, f) != rn)
+	unsigned char h[8];
+
+	put_le32(h, kn);
+	put_le32(h + 4, rn);
+	if (fwrite(h, 1, 8, f) != 8 || fwrite(k, 1, kn, f) != kn ||
+	    fwrite(r, 1, rn, f) != rn)
 		return fail(x, "cannot write a temporary file");
 	return 0;
 }
@@ -191,18 +219,26 @@ spill(sz_xsort *x, FILE *f)
 
 /* ---- merging ---------------------------------------------------------- */
 
-static int
-get_u32(FILE *f, size_t *v)
+static size_t
+get_le32(const unsigned char *b)
 {
-	unsigned char b[4];
-	size_t n = fread(b, 1, 4, f);
+	return (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 |
+	    (size_t)b[3] << 24;
+}
+
+/* A pair's two lengths: 1, 0 at the end of the file, -1. */
+static int
+get_lens(FILE *f, size_t *kn, size_t *rn)
+{
+	unsigned char b[8];
+	size_t n = fread(b, 1, 8, f);
 
 	if (n == 0 && feof(f))
 		return 0;
-	if (n != 4)
+	if (n != 8)
 		return -1;
-	*v = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 |
-	    (size_t)b[3] << 24;
+	*kn = get_le32(b);
+	*rn = get_le32(b + 4);
 	return 1;
 }
 
@@ -224,25 +260,21 @@ cur_next(sz_xsort *x, struct cur *c)
 		c->rn = e->rn;
 		return 1;
 	}
-	if ((k = get_u32(c->f, &c->kn)) <= 0) {
+	if ((k = get_lens(c->f, &c->kn, &c->rn)) <= 0) {
 		if (k < 0 || ferror(c->f))
 			return fail(x, "cannot read a temporary file");
 		return 0;
 	}
-	if (get_u32(c->f, &c->rn) != 1)
-		return fail(x, "cannot read a temporary file");
+	/* The key and the record in one read, into one buffer. */
 	sz_buf_reset(&c->kb);
-	sz_buf_reset(&c->rb);
-	if (sz_buf_reserve(&c->kb, c->kn) != 0 ||
-	    sz_buf_reserve(&c->rb, c->rn) != 0) {
+	if (sz_buf_reserve(&c->kb, c->kn + c->rn) != 0) {
 		errno = ENOMEM;
 		return fail(x, "out of memory reading a temporary file");
 	}
-	if (fread(c->kb.p, 1, c->kn, c->f) != c->kn ||
-	    fread(c->rb.p, 1, c->rn, c->f) != c->rn)
+	if (fread(c->kb.p, 1, c->kn + c->rn, c->f) != c->kn + c->rn)
 		return fail(x, "cannot read a temporary file");
 	c->k = c->kb.p;
-	c->r = c->rb.p;
+	c->r = c->kb.p + c->kn;
 	return 1;
 }
 
@@ -282,10 +314,8 @@ sift_down(sz_xsort *x, int i)
 static void
 free_cursors(sz_xsort *x)
 {
-	for (int i = 0; i < x->ncur; i++) {
+	for (int i = 0; i < x->ncur; i++)
 		sz_buf_free(&x->cur[i].kb);
-		sz_buf_free(&x->cur[i].rb);
-	}
 	free(x->cur);
 	free(x->heap);
 	x->cur = NULL;
@@ -440,6 +470,8 @@ sz_xsort_add(sz_xsort *x, const char *key, size_t kn, const char *rec,
 	}
 	e->kn = kn;
 	e->rn = rn;
+	e->pre[0] = key_pre(key, kn, 0);
+	e->pre[1] = key_pre(key, kn, 8);
 	e->seq = x->seq++;
 	x->ne++;
 	return 0;

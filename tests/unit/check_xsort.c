@@ -12,7 +12,7 @@
 #include "io/xsort.h"
 
 struct pair {
-	char k[16], r[64];
+	char k[32], r[64];
 	size_t kn, rn;
 	size_t seq;
 };
@@ -47,6 +47,10 @@ entries(const char *dir)
 	return n;
 }
 
+/* Keys of up to 3 bytes, or (long) of 12 to 27 bytes that mostly share
+ * their first 14: the order past the 16 bytes an entry holds. */
+static int long_keys;
+
 static void
 run(size_t n, size_t mem, unsigned seed, size_t *runs)
 {
@@ -62,9 +66,11 @@ run(size_t n, size_t mem, unsigned seed, size_t *runs)
 	srand(seed);
 	for (i = 0; i < n; i++) {
 		/* Short keys over a small alphabet: prefixes and ties. */
-		p[i].kn = (size_t)(rand() % 4);
+		p[i].kn = long_keys ? (size_t)(12 + rand() % 16) :
+		    (size_t)(rand() % 4);
 		for (size_t j = 0; j < p[i].kn; j++)
-			p[i].k[j] = "ab\0\377"[rand() % 4];
+			p[i].k[j] = long_keys && j < 14 && rand() % 8 ? 'a' :
+			    "ab\0\377"[rand() % 4];
 		p[i].rn = (size_t)snprintf(p[i].r, sizeof(p[i].r),
 		    "{\"i\":%zu}", i);
 		p[i].seq = i;
@@ -119,6 +125,19 @@ START_TEST(test_runs)
 }
 END_TEST
 
+START_TEST(test_long_keys)
+{
+	size_t runs;
+
+	long_keys = 1;
+	run(5000, 1 << 20, 6, &runs);
+	ck_assert_uint_eq(runs, 0);
+	run(20000, 1 << 16, 7, &runs);
+	ck_assert_uint_gt(runs, 3);
+	long_keys = 0;
+}
+END_TEST
+
 START_TEST(test_bad_dir)
 {
 	sz_xsort *x = sz_xsort_new("/nonexistent/dir", 4096);
@@ -146,6 +165,7 @@ xsort_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_memory_only);
 	tcase_add_test(tc, test_runs);
+	tcase_add_test(tc, test_long_keys);
 	tcase_add_test(tc, test_bad_dir);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1089,7 +1089,12 @@ ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
 	}
 	/* Give the held pair; the next key's (if any) is held. */
 	swap_buf(&u->hk, &u->gk);
-	swap_buf(&u->hr, &u->gr);
+	if (u->canon) {
+		sz_buf_reset(&u->gr);
+		if (sz_json_canon(u->hr.p, u->hr.len, &u->gr) != 0)
+			goto nomem;
+	} else
+		swap_buf(&u->hr, &u->gr);
 	sz_buf_reset(&u->hk);
 	sz_buf_reset(&u->hr);
 	if (got == 1) {

@@ -193,7 +193,9 @@ enum { DS_DUP_LAST, DS_DUP_FIRST, DS_DUP_ERROR };
 
 /* The pairs of an external sort, one per key (the policy ondup): a pair
  * is held until the next key shows. A stream (ds_stream) with
- * ds_uniq_next; *dups counts the records left out. */
+ * ds_uniq_next; *dups counts the records left out. ds_uniq_next fails
+ * with "out of memory" when canon is set and a record has no canonical
+ * text (nested too deep). */
 typedef struct ds_uniq {
 	sz_xsort *x;
 	int ondup;
@@ -201,6 +203,9 @@ typedef struct ds_uniq {
 	sz_buf hk, hr;		/* held */
 	sz_buf gk, gr;		/* given (valid until the next call) */
 	int primed, have;
+	/* The records were sorted as they came: the one given is made the
+	 * canonical text of the one kept (one per key, not every record). */
+	int canon;
 } ds_uniq;
 
 int ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,

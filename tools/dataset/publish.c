@@ -152,11 +152,9 @@ pub_record(sz_tool *t, const sz_rec *r)
 		return take_op(p, t, r);
 	if ((rc = sz_key_get(&p->key, t, r)) != 1)
 		return rc;
-	sz_buf_reset(&p->canon);
-	if (sz_json_canon(r->p, r->n, &p->canon) != 0)
-		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	if (sz_xsort_add(p->xs, p->key.kb.p, p->key.kb.len, p->canon.p,
-	    p->canon.len) != 0)
+	/* The record as it came: the canonical text is made for the one
+	 * kept of each key (ds_uniq's canon). */
+	if (sz_xsort_add(p->xs, p->key.kb.p, p->key.kb.len, r->p, r->n) != 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s", sz_xsort_error(p->xs));
 	return 0;
 }
@@ -435,6 +433,7 @@ publish(struct pub *p, sz_tool *t)
 	u.x = p->xs;
 	u.ondup = p->ondup;
 	u.dups = &p->dups;
+	u.canon = !p->changes;
 	if ((k = ds_lock(p->dir, &lockfd, &err)) != 0) {
 		rc = k == 1 ? SZ_EXIT_TEMP : SZ_EXIT_FAIL;
 		goto fail;
