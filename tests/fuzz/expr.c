@@ -70,8 +70,8 @@ compile(const char *p, size_t n)
 static void
 same_outputs(const sz_buf *a, const sz_buf *b)
 {
-	const char *pa = a->p, *ea = a->p + a->len;
-	const char *pb = b->p, *eb = b->p + b->len;
+	const char *pa = a->p, *ea = a->p ? a->p + a->len : NULL;
+	const char *pb = b->p, *eb = b->p ? b->p + b->len : NULL;
 
 	while (pa < ea && pb < eb) {
 		const char *na = memchr(pa, '\n', (size_t)(ea - pa));
