@@ -19,51 +19,64 @@
 #include "jq/expr.h"
 #include "fuzz.h"
 
-/* The last program, compiled both ways (libjq compiles are slow: kept
- * while the fuzzer mutates only the records). */
-static sz_buf prog;
-static sz_expr fast, slow;
-static int have;		/* 1: both compiled and fast has a plan */
+/* Programs compiled both ways, kept (a libjq compile takes tens of
+ * milliseconds, the fuzzer comes back to the same programs with other
+ * records): a small table, the oldest entry replaced when full. */
+#define NPROG 64
+static struct prog {
+	char *src;		/* NUL-terminated, or NULL: a free slot */
+	size_t n;
+	int plan;		/* both compiled and the fast one has a plan */
+	sz_expr fast, slow;
+} progs[NPROG];
+static size_t next_slot;
 
-static int
+static struct prog *
 compile(const char *p, size_t n)
 {
 	static const sz_jqvars novars;
 	sz_buf err = { 0 };
+	struct prog *g;
+	size_t i;
 	int ok;
 
-	if (have >= 0 && prog.p != NULL && prog.len == n + 1 &&
-	    memcmp(prog.p, p, n) == 0)
-		return have;
-	if (have > 0) {
-		sz_expr_free(&fast);
-		sz_expr_free(&slow);
+	for (i = 0; i < NPROG; i++)
+		if (progs[i].src != NULL && progs[i].n == n &&
+		    memcmp(progs[i].src, p, n) == 0)
+			return &progs[i];
+	g = &progs[next_slot];
+	next_slot = (next_slot + 1) % NPROG;
+	if (g->src != NULL && g->plan) {
+		sz_expr_free(&g->fast);
+		sz_expr_free(&g->slow);
 	}
-	have = 0;
-	sz_buf_reset(&prog);
-	FUZZ_MEM(sz_buf_add(&prog, p, n) == 0 && sz_buf_addc(&prog, 0) == 0);
+	free(g->src);
+	memset(g, 0, sizeof(*g));
+	FUZZ_MEM((g->src = malloc(n + 1)) != NULL);
+	memcpy(g->src, p, n);
+	g->src[n] = '\0';
+	g->n = n;
 	if (memchr(p, '\0', n) != NULL)
-		return 0;
-	memset(&fast, 0, sizeof(fast));
-	memset(&slow, 0, sizeof(slow));
-	if (sz_expr_compile(&fast, prog.p, &novars, 1, &err) < 0) {
+		return g;
+	if (sz_expr_compile(&g->fast, g->src, &novars, 1, &err) < 0) {
 		/* Then libjq alone refuses it too. */
 		sz_buf_reset(&err);
-		FUZZ_CHECK(sz_expr_compile(&slow, prog.p, &novars, 0,
+		FUZZ_CHECK(sz_expr_compile(&g->slow, g->src, &novars, 0,
 		    &err) < 0);
 		sz_buf_free(&err);
-		return 0;
+		return g;
 	}
-	ok = sz_expr_compile(&slow, prog.p, &novars, 0, &err);
+	ok = sz_expr_compile(&g->slow, g->src, &novars, 0, &err);
 	FUZZ_CHECK(ok == 0);
-	FUZZ_CHECK(!sz_expr_is_fast(&slow));
+	FUZZ_CHECK(!sz_expr_is_fast(&g->slow));
 	sz_buf_free(&err);
-	if (!sz_expr_is_fast(&fast)) {
-		sz_expr_free(&fast);
-		sz_expr_free(&slow);
-		return 0;
+	if (!sz_expr_is_fast(&g->fast)) {
+		sz_expr_free(&g->fast);
+		sz_expr_free(&g->slow);
+		return g;
 	}
-	return have = 1;
+	g->plan = 1;
+	return g;
 }
 
 /* Same outputs: as many lines, each the same value for libjq. */
@@ -100,8 +113,9 @@ same_outputs(const sz_buf *a, const sz_buf *b)
 }
 
 static void
-one(const char *p, size_t n, unsigned long line)
+one(struct prog *g, const char *p, size_t n, unsigned long line)
 {
+	sz_expr *const fast = &g->fast, *const slow = &g->slow;
 	sz_jindex ix = { 0 };
 	sz_buf oa = { 0 }, ob = { 0 };
 	sz_rec r = { 0 };
@@ -115,21 +129,21 @@ one(const char *p, size_t n, unsigned long line)
 	r.file = "<fuzz>";
 	r.line = line;
 	r.ix = &ix;
-	ta = sz_expr_test(&fast, &r);
-	tb = sz_expr_test(&slow, &r);
+	ta = sz_expr_test(fast, &r);
+	tb = sz_expr_test(slow, &r);
 	FUZZ_CHECK(ta == tb);
 	if (ta == SZ_EXPR_ERROR)
-		FUZZ_CHECK(strcmp(fast.err.p, slow.err.p) == 0);
-	ka = sz_expr_map(&fast, &r, &oa);
-	kb = sz_expr_map(&slow, &r, &ob);
+		FUZZ_CHECK(strcmp(fast->err.p, slow->err.p) == 0);
+	ka = sz_expr_map(fast, &r, &oa);
+	kb = sz_expr_map(slow, &r, &ob);
 	FUZZ_CHECK(ka == kb);
 	if (ka == SZ_EXPR_ERROR)
-		FUZZ_CHECK(strcmp(fast.err.p, slow.err.p) == 0);
+		FUZZ_CHECK(strcmp(fast->err.p, slow->err.p) == 0);
 	else
 		same_outputs(&oa, &ob);
 	/* The same record without its index (members read from bytes). */
 	r.ix = NULL;
-	FUZZ_CHECK(sz_expr_test(&fast, &r) == ta);
+	FUZZ_CHECK(sz_expr_test(fast, &r) == ta);
 	free(ix.el);
 	sz_buf_free(&oa);
 	sz_buf_free(&ob);
@@ -140,15 +154,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *nl;
 	unsigned long line = 1;
+	struct prog *g;
 
-	if (size > 1 << 14 || (nl = memchr(p, '\n', size)) == NULL)
+	if (size > 1 << 14 || (nl = memchr(p, '\n', size)) == NULL ||
+	    nl - p > 256)
 		return 0;
-	if (nl - p > 256 || !compile(p, (size_t)(nl - p)))
+	if (!(g = compile(p, (size_t)(nl - p)))->plan)
 		return 0;
 	for (p = nl + 1; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		one(p, (size_t)(nl - p), line++);
+		one(g, p, (size_t)(nl - p), line++);
 	}
 	return 0;
 }
