@@ -426,6 +426,13 @@ sz_csvin_finish(sz_csvin *c)
 		c->bom = -1;
 		rc = feed(c, (const char *)bom, (size_t)k);
 	}
+	if (rc == SZ_CSV_OK && c->in_row && c->raw.len > c->max) {
+		/* A row still open at the end of the file: its text runs
+		 * to the end, the last line's terminator included, which
+		 * feed() counted only as ending a line. */
+		c->line_err = c->row_line;
+		return SZ_CSV_TOOLONG;
+	}
 	if (rc == SZ_CSV_OK) {
 		c->open_line = 0;
 		if (c->in_row && c->raw.len > 0) {

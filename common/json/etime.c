@@ -104,11 +104,18 @@ etime_rfc3339(const char *s, size_t n, int64_t *ns, const char **reason)
 	tt = (time_t)(sz_days_from_civil(y, mo, d) * 86400 + h * 3600 +
 	    mi * 60 + sec);
 	tt -= (time_t)sign * (oh * 3600 + om * 60);
+	/* The whole range of int64_t nanoseconds, to its last one:
+	 * 1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z
+	 * (frac is 0 to NS - 1). */
 	*reason = "time out of range (1677 to 2262)";
-	if ((long long)tt > INT64_MAX / NS - 1 ||
-	    (long long)tt < INT64_MIN / NS + 1)
+	if ((long long)tt > INT64_MAX / NS ||
+	    ((long long)tt == INT64_MAX / NS && frac > INT64_MAX % NS) ||
+	    (long long)tt < INT64_MIN / NS - 1 ||
+	    ((long long)tt == INT64_MIN / NS - 1 &&
+	    frac < NS + INT64_MIN % NS))
 		return -1;
-	*ns = (int64_t)tt * NS + frac;
+	*ns = (long long)tt < 0 ? ((int64_t)tt + 1) * NS + (frac - NS) :
+	    (int64_t)tt * NS + frac;
 	return 0;
 }
 
@@ -121,7 +128,7 @@ number(const char *s, size_t n, int64_t *ns, const char **reason)
 	size_t ni = 0, nf = 0;
 	long long ex = 0, x;
 	int neg = 0, exneg = 0;
-	unsigned long long acc = 0;
+	unsigned long long acc = 0, lim;
 	double v = sz_json_num(s, n);
 
 	*reason = "time out of range (1677 to 2262)";
@@ -129,6 +136,8 @@ number(const char *s, size_t n, int64_t *ns, const char **reason)
 		neg = 1;
 		p++;
 	}
+	/* |ns| at most 2^63 - 1, or 2^63 for a negative time */
+	lim = (unsigned long long)INT64_MAX + (unsigned long long)neg;
 	ip = p;
 	while (p < e && *p >= '0' && *p <= '9')
 		p++, ni++;
@@ -155,18 +164,21 @@ number(const char *s, size_t n, int64_t *ns, const char **reason)
 
 		if ((long long)(ni + nf - k) + x <= 0)
 			break;	/* below a nanosecond: truncated */
-		if (acc > (unsigned long long)INT64_MAX / 10)
+		if (acc > lim / 10)
 			return -1;
 		acc = acc * 10 + (unsigned)dgt;
-		if (acc > (unsigned long long)INT64_MAX)
+		if (acc > lim)
 			return -1;
 	}
 	for (; x > 0 && acc != 0; x--) {
-		if (acc > (unsigned long long)INT64_MAX / 10)
+		if (acc > lim / 10)
 			return -1;
 		acc *= 10;
 	}
-	*ns = neg ? -(int64_t)acc : (int64_t)acc;
+	if (acc > lim)
+		return -1;
+	/* -acc without overflow, INT64_MIN included */
+	*ns = neg && acc > 0 ? -(int64_t)(acc - 1) - 1 : (int64_t)acc;
 	return 0;
 }
 
