@@ -492,6 +492,16 @@ sz_opt_when_full(sz_opts *o, int *policy)
 }
 
 int
+sz_print_version(const char *prog)
+{
+	if (printf("%s (sz) %s\nbuilt with libjq %s\n"
+	    "MIT licence: free to use, change and share; no warranty.\n",
+	    prog, SZ_VERSION, SZ_LIBJQ_VERSION) < 0 || fflush(stdout) == EOF)
+		return -1;
+	return 0;
+}
+
+int
 sz_opt_fail(sz_opts *o, const char *fmt, ...)
 {
 	va_list ap;
