@@ -162,9 +162,10 @@ own_dir(const char *argv0, char *dir, size_t size)
 	return 0;
 }
 
-/* sz TOOL ARG...: exec sz-TOOL from sz's directory, else from PATH. */
+/* sz TOOL ARG... (argv, NULL-terminated): exec sz-TOOL from sz's
+ * directory, else from PATH. */
 static int
-run(const char *argv0, int argc, char **argv)
+run(const char *argv0, char **argv)
 {
 	const char *name = tool_name(argv[0]);
 	char prog[NAME_MAX + 1], path[PATH_MAX], dir[PATH_MAX];
@@ -173,7 +174,6 @@ run(const char *argv0, int argc, char **argv)
 	if (name == NULL || strlen(name) + 3 > NAME_MAX)
 		return no_such_tool(argv[0]);
 	snprintf(prog, sizeof(prog), "sz-%s", name);
-	(void)argc;
 	argv[0] = prog;
 	if (own_dir(argv0, dir, sizeof(dir)) == 0 &&
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, prog) <
@@ -225,5 +225,5 @@ main(int argc, char **argv)
 		return list_tools();
 	if (strcmp(argv[0], "help") == 0)
 		return help(argc - 1, argv + 1);
-	return run(argv0, argc, argv);
+	return run(argv0, argv);
 }
