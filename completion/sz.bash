@@ -142,7 +142,9 @@ _sz_tool() {
 		[[ $(_sz_help "$prog" | head -n 1) =~ $w ]] && return
 	fi
 	compopt -o filenames 2>/dev/null
-	COMPREPLY+=($(compgen -f -- "$cur"))
+	local -a files
+	mapfile -t files < <(compgen -f -- "$cur")
+	COMPREPLY+=("${files[@]}")
 }
 
 # The words of the line, "--opt", "=", "val" joined back into one, up to
