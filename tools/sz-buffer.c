@@ -42,7 +42,8 @@ static const char usage[] =
 "\n"
 "  -n, --count=COUNT      records held at most (default 1000)\n"
 "      --max-bytes=SIZE   bytes of records held at most (default 64MiB)\n"
-"      --when-full=POLICY block (stop reading; the default), drop-newest\n"
+"      --when-full=block|drop-newest|drop-oldest\n"
+"                         block (stop reading; the default), drop-newest\n"
 "                         (drop incoming records) or drop-oldest (drop the\n"
 "                         oldest held records)\n"
 "      --dropped=FILE     write the dropped records to FILE\n";

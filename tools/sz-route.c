@@ -57,7 +57,8 @@ static const char usage[] =
 "      --default DEST     where records that match no route go (default:\n"
 "                         stdout)\n"
 "      --buffer N         records queued for each pipe (default 1000)\n"
-"      --when-full=POLICY block (default), drop-newest or drop-oldest\n"
+"      --when-full=block|drop-newest|drop-oldest\n"
+"                         block (default), drop-newest or drop-oldest\n"
 "      --no-fast          always evaluate predicates with libjq\n"
 SZ_JQ_HELP_VARS
 "\n"

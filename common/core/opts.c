@@ -11,7 +11,8 @@
 
 const char sz_opts_help[] =
 "Common options:\n"
-"      --on-error=POLICY  bad input: fail (default: exit 65), skip (warn and\n"
+"      --on-error=fail|skip|dlq\n"
+"                         bad input: fail (default: exit 65), skip (warn and\n"
 "                         count), or dlq (write a dead letter)\n"
 "      --dlq=FILE         append dead letters to FILE (implies --on-error=dlq)\n"
 "      --max-errors=N     under skip or dlq, stop as fail does (exit 65) at\n"
@@ -24,7 +25,7 @@ const char sz_opts_help[] =
 "      --stats-interval=DURATION\n"
 "                         also write the stats line every DURATION\n"
 "      --name=NAME        label this stage in messages and stats\n"
-"      --log=FORMAT       messages as text (default) or json\n"
+"      --log=text|json    messages as text (default) or json\n"
 "  -u, --unbuffered       flush the output after every record\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n";
@@ -489,6 +490,16 @@ sz_opt_when_full(sz_opts *o, int *policy)
 		}
 	return sz_opt_fail(o, "--when-full: '%s' is not block, drop-newest "
 	    "or drop-oldest", optarg);
+}
+
+int
+sz_print_version(const char *prog)
+{
+	if (printf("%s (sz) %s\nbuilt with libjq %s\n"
+	    "MIT licence: free to use, change and share; no warranty.\n",
+	    prog, SZ_VERSION, SZ_LIBJQ_VERSION) < 0 || fflush(stdout) == EOF)
+		return -1;
+	return 0;
 }
 
 int

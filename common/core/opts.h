@@ -134,4 +134,8 @@ int sz_opt_when_full(sz_opts *o, int *policy);
 int sz_opt_fail(sz_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The --version text of every sz program (prog: "sz-NAME", or "sz") on
+ * standard output, flushed. 0, or -1 on a write error (errno set). */
+int sz_print_version(const char *prog);
+
 #endif

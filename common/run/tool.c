@@ -177,11 +177,7 @@ sz_tool_options_done(sz_tool *t, int c, const char *usage)
 		return SZ_EXIT_OK;
 	}
 	if (t->o.version) {
-		if (printf("%s (sz) %s\nbuilt with libjq %s\n"
-		    "MIT licence: free to use, change and share; no "
-		    "warranty.\n", t->o.prog, SZ_VERSION,
-		    SZ_LIBJQ_VERSION) < 0 ||
-		    fflush(stdout) == EOF) {
+		if (sz_print_version(t->o.prog) < 0) {
 			sz_msg(t, "error", NULL, 0, "write error: %s",
 			    strerror(errno));
 			return SZ_EXIT_FAIL;
