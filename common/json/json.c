@@ -261,10 +261,11 @@ sblk_load(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
 	}
 }
 
-/* skip_plain through windows; s never moves back between calls. */
+/* skip_plain through windows, loaded by load (sblk_load with a path's
+ * special64, kept out of line); s never moves back between calls. */
 static ALWAYS_INLINE const uchar *
 skip_plain_blk(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
-    uint64_t (*special64)(const uchar *))
+    void (*load)(sblk *, const uchar *, const uchar *, const uchar *))
 {
 	for (;;) {
 		size_t off = (size_t)(s - k->b);
@@ -278,7 +279,7 @@ skip_plain_blk(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
 		}
 		if (s >= e)
 			return e;
-		sblk_load(k, s, e, lo, special64);
+		load(k, s, e, lo);
 	}
 }
 
@@ -289,6 +290,12 @@ special64_sse2(const uchar *s)
 	return (uint64_t)special16(s) | (uint64_t)special16(s + 16) << 16 |
 	    (uint64_t)special16(s + 32) << 32 |
 	    (uint64_t)special16(s + 48) << 48;
+}
+
+static void
+load_sse2(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+{
+	sblk_load(k, s, e, lo, special64_sse2);
 }
 #endif
 
@@ -348,8 +355,7 @@ add_element(sz_jindex *ix, size_t off, size_t len)
 
 #ifdef SZ_SSE2
 #define JS_(x) x##_sse2
-#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), \
-	special64_sse2)
+#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), load_sse2)
 #define JS_DIGITS(s, e, lo) skip_digits((s), (e), (lo))
 #include "json/jscan.h"
 #undef JS_
@@ -388,9 +394,14 @@ special64_avx2(const uchar *s)
 	return (uint64_t)lo32 | (uint64_t)hi32 << 32;
 }
 
+static void
+load_avx2(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+{
+	sblk_load(k, s, e, lo, special64_avx2);
+}
+
 #define JS_(x) x##_avx2
-#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), \
-	special64_avx2)
+#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), load_avx2)
 #define JS_DIGITS(s, e, lo) skip_digits((s), (e), (lo))
 #include "json/jscan.h"
 #undef JS_
