@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/opts.h"
 #include "json/json.h"
 
 static double
@@ -32,7 +33,8 @@ main(int argc, char **argv)
 {
 	sz_jsimd path = sz_json_simd();
 	sz_jindex ix = { 0 };
-	long reps = 1, r;
+	uint64_t reps = 1, r;
+	char err[256];
 	size_t cap = 0, len = 0, got, bytes = 0, lines = 0;
 	char *buf = NULL, *p, *nl, *end;
 	FILE *f;
@@ -57,8 +59,11 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if ((reps = strtol(optarg, NULL, 10)) < 1)
-				goto usage;
+			if (sz_parse_count("-r", optarg, 1, 1000, &reps, err,
+			    sizeof(err)) != 0) {
+				fprintf(stderr, "jvalid: %s\n", err);
+				return 2;
+			}
 			break;
 		default:
 			goto usage;
