@@ -49,8 +49,8 @@ same(const struct verdict *a, const struct verdict *b)
 	for (i = 0; i < a->ix.n; i++)
 		if (memcmp(&a->ix.m[i], &b->ix.m[i], sizeof(a->ix.m[i])) != 0)
 			return 0;
-	if (a->ix.el_ok && (a->ix.nel != b->ix.nel ||
-	    memcmp(a->ix.el, b->ix.el, 2 * a->ix.nel * sizeof(size_t)) != 0))
+	if (a->ix.el_ok && (a->ix.nel != b->ix.nel || (a->ix.nel > 0 &&
+	    memcmp(a->ix.el, b->ix.el, 2 * a->ix.nel * sizeof(size_t)) != 0)))
 		return 0;
 	return 1;
 }
