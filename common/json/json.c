@@ -78,6 +78,10 @@ skip_ws(const uchar *s, const uchar *e)
 #if defined(SZ_SWAR) && defined(__SSE2__)
 #include <emmintrin.h>
 #define SZ_SSE2 1
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 5)
+#include <immintrin.h>
+#define SZ_AVX2 1
+#endif
 #endif
 
 #define ONES 0x0101010101010101ULL
@@ -109,15 +113,67 @@ nondigit16(const uchar *s)
 	    _mm_cmpeq_epi8(_mm_max_epu8(x, nine), nine)) & 0xFFFF;
 }
 #endif
-
 /*
  * Skip plain string bytes (not '"', '\\' or below 0x20) from s; returns
- * the first other byte or e. [lo, e) must be readable, lo <= s. With
- * SSE2, sixteen bytes at a time; fewer than sixteen before e are read as
- * the last sixteen of [lo, e) when there are that many. Else eight at a
- * time: a word has a special byte iff one of the three zero-byte tests
- * fires, and the lowest flagged byte is the first special one (borrows
- * only run upwards).
+ * the first other byte or e. Eight bytes at a time where words can be
+ * read as little-endian: a word has a special byte iff one of the three
+ * zero-byte tests fires, and the lowest flagged byte is the first special
+ * one (borrows only run upwards). This is the scalar path's; it reads
+ * only [s, e).
+ */
+static ALWAYS_INLINE const uchar *
+skip_plain_swar(const uchar *s, const uchar *e)
+{
+#ifdef SZ_SWAR
+	while (e - s >= 8) {
+		uint64_t x, q, b, m;
+
+		memcpy(&x, s, 8);
+		q = x ^ (ONES * '"');
+		b = x ^ (ONES * '\\');
+		m = (((q - ONES) & ~q) | ((b - ONES) & ~b) |
+		    ((x - ONES * 0x20) & ~x)) & HIGHS;
+		if (m != 0)
+			return s + (__builtin_ctzll(m) >> 3);
+		s += 8;
+	}
+#endif
+	while (s < e && !is_special[*s])
+		s++;
+	return s;
+}
+
+/*
+ * Skip ASCII digits from s; returns the first other byte or e; like
+ * skip_plain_swar: a byte is a digit iff its high nibble is 3 both as it
+ * is and after adding 6; a carry out of a non-digit byte only disturbs
+ * the bytes above it, so the lowest flagged byte is the first non-digit.
+ */
+static ALWAYS_INLINE const uchar *
+skip_digits_swar(const uchar *s, const uchar *e)
+{
+#ifdef SZ_SWAR
+	while (e - s >= 8) {
+		uint64_t x, m;
+
+		memcpy(&x, s, 8);
+		m = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) |
+		    (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
+		m = ((m >> 4) + ONES * 0x0F) & (ONES * 0x10);
+		if (m != 0)
+			return s + (__builtin_ctzll(m) >> 3);
+		s += 8;
+	}
+#endif
+	while (s < e && IS_DIGIT(*s))
+		s++;
+	return s;
+}
+
+/*
+ * skip_plain_swar with SSE2, sixteen bytes at a time; [lo, e) must be
+ * readable, lo <= s: fewer than sixteen before e are read as the last
+ * sixteen of [lo, e) when there are that many.
  */
 static ALWAYS_INLINE const uchar *
 skip_plain(const uchar *s, const uchar *e, const uchar *lo)
@@ -134,35 +190,16 @@ skip_plain(const uchar *s, const uchar *e, const uchar *lo)
 		bits = special16(e - 16) >> (16 - (e - s));
 		return bits != 0 ? s + __builtin_ctz(bits) : e;
 	}
-#elif defined(SZ_SWAR)
-	(void)lo;
-	while (e - s >= 8) {
-		uint64_t x, q, b, m;
-
-		memcpy(&x, s, 8);
-		q = x ^ (ONES * '"');
-		b = x ^ (ONES * '\\');
-		m = (((q - ONES) & ~q) | ((b - ONES) & ~b) |
-		    ((x - ONES * 0x20) & ~x)) & HIGHS;
-		if (m != 0)
-			return s + (__builtin_ctzll(m) >> 3);
-		s += 8;
-	}
-#else
-	(void)lo;
-#endif
 	while (s < e && !is_special[*s])
 		s++;
 	return s;
+#else
+	(void)lo;
+	return skip_plain_swar(s, e);
+#endif
 }
 
-/*
- * Skip ASCII digits from s; returns the first other byte or e; like
- * skip_plain. Without SSE2, eight bytes at a time: a byte is a digit iff
- * its high nibble is 3 both as it is and after adding 6; a carry out of a
- * non-digit byte only disturbs the bytes above it, so the lowest flagged
- * byte is the first non-digit.
- */
+/* skip_digits_swar with SSE2; like skip_plain. */
 static ALWAYS_INLINE const uchar *
 skip_digits(const uchar *s, const uchar *e, const uchar *lo)
 {
@@ -178,53 +215,35 @@ skip_digits(const uchar *s, const uchar *e, const uchar *lo)
 		bits = nondigit16(e - 16) >> (16 - (e - s));
 		return bits != 0 ? s + __builtin_ctz(bits) : e;
 	}
-#elif defined(SZ_SWAR)
-	(void)lo;
-	while (e - s >= 8) {
-		uint64_t x, m;
-
-		memcpy(&x, s, 8);
-		m = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) |
-		    (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
-		m = ((m >> 4) + ONES * 0x0F) & (ONES * 0x10);
-		if (m != 0)
-			return s + (__builtin_ctzll(m) >> 3);
-		s += 8;
-	}
-#else
-	(void)lo;
-#endif
 	while (s < e && IS_DIGIT(*s))
 		s++;
 	return s;
+#else
+	(void)lo;
+	return skip_digits_swar(s, e);
+#endif
 }
 
 /*
- * The validator's string scanning over 64-byte windows: the special bytes
- * of a window are found once (four SSE2 compares) and each string in it
- * then costs a shift and a count of trailing zeros, where skip_plain
- * would compare again for every string. Records hold many short strings,
- * so this made validation 13% faster on bench/gen's records.
+ * The SIMD paths' string scanning over 64-byte windows: the special bytes
+ * of a window are found once (four SSE2 compares, or two AVX2 ones) and
+ * each string in it then costs a shift and a count of trailing zeros,
+ * where skip_plain would compare again for every string. Records hold
+ * many short strings, so this made validation 13% faster on bench/gen's
+ * records.
  */
-#ifdef SZ_SSE2
 typedef struct sblk {
 	const uchar *b;		/* window start: bit 0 of m */
 	uint64_t m;		/* bit i: b[i] is '"', '\\' or below 0x20 */
 	size_t n;		/* bytes of the window, at most 64, not past e */
 } sblk;
 
-static ALWAYS_INLINE uint64_t
-special64(const uchar *s)
-{
-	return (uint64_t)special16(s) | (uint64_t)special16(s + 16) << 16 |
-	    (uint64_t)special16(s + 32) << 32 |
-	    (uint64_t)special16(s + 48) << 48;
-}
-
-/* The window at s (s < e): 64 bytes, or the rest of [s, e) read as the
- * last 64 bytes of [lo, e), or from a copy when [lo, e) is shorter. */
-static void
-sblk_load(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+/* The window at s (s < e) from special64, which reads 64 bytes: the 64
+ * at s, or the rest of [s, e) read as the last 64 bytes of [lo, e), or a
+ * copy when [lo, e) is shorter. */
+static ALWAYS_INLINE void
+sblk_load(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
+    uint64_t (*special64)(const uchar *))
 {
 	size_t left = (size_t)(e - s);
 
@@ -242,9 +261,11 @@ sblk_load(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
 	}
 }
 
-/* skip_plain through windows; s never moves back between calls. */
+/* skip_plain through windows, loaded by load (sblk_load with a path's
+ * special64, kept out of line); s never moves back between calls. */
 static ALWAYS_INLINE const uchar *
-skip_plain_blk(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+skip_plain_blk(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
+    void (*load)(sblk *, const uchar *, const uchar *, const uchar *))
 {
 	for (;;) {
 		size_t off = (size_t)(s - k->b);
@@ -258,124 +279,25 @@ skip_plain_blk(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
 		}
 		if (s >= e)
 			return e;
-		sblk_load(k, s, e, lo);
+		load(k, s, e, lo);
 	}
 }
-#else
-typedef struct sblk {
-	int unused;
-} sblk;
-#define skip_plain_blk(k, s, e, lo) ((void)(k), skip_plain((s), (e), (lo)))
+
+#ifdef SZ_SSE2
+static ALWAYS_INLINE uint64_t
+special64_sse2(const uchar *s)
+{
+	return (uint64_t)special16(s) | (uint64_t)special16(s + 16) << 16 |
+	    (uint64_t)special16(s + 32) << 32 |
+	    (uint64_t)special16(s + 48) << 48;
+}
+
+static void
+load_sse2(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+{
+	sblk_load(k, s, e, lo, special64_sse2);
+}
 #endif
-
-/*
- * Scan a string from just past its opening quote, through the windows k
- * (the validator's). Returns the byte after the closing quote, or NULL
- * with *why and *at saying what is wrong where.
- */
-static ALWAYS_INLINE const uchar *
-scan_string(sblk *k, const uchar *s, const uchar *e, const uchar *lo,
-    const char **why, const uchar **at)
-{
-	int i;
-
-	for (;;) {
-		s = skip_plain_blk(k, s, e, lo);
-		if (s == e) {
-			*why = "unterminated string";
-			break;
-		}
-		if (*s == '"')
-			return s + 1;
-		if (*s != '\\') {
-			*why = "control character in string";
-			break;
-		}
-		if (e - s < 2) {
-			*why = "unterminated string";
-			s = e;
-			break;
-		}
-		switch (s[1]) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n':
-		case 'r': case 't':
-			s += 2;
-			continue;
-		case 'u':
-			for (i = 2; i < 6; i++) {
-				if (s + i == e) {
-					*why = "unterminated string";
-					*at = e;
-					return NULL;
-				}
-				if (!is_hex[s[i]]) {
-					*why = "invalid \\u escape in string";
-					*at = s;
-					return NULL;
-				}
-			}
-			/* jq 1.6 rejects a high surrogate that no low one
-			 * follows (a lone low one reads as U+FFFD). */
-			if (SZ_UTF16_HIGH(sz_jstr_hex4((const char *)s + 2))) {
-				if (sz_jstr_low_at((const char *)s + 6,
-				    (const char *)e) == 0) {
-					*why = "unpaired UTF-16 high surrogate "
-					    "escape in string";
-					*at = s;
-					return NULL;
-				}
-				s += 6;
-			}
-			s += 6;
-			continue;
-		default:
-			*why = "invalid escape in string";
-			break;
-		}
-		break;
-	}
-	*at = s;
-	return NULL;
-}
-
-/* Scan a number (RFC 8259 grammar); like scan_string. */
-static ALWAYS_INLINE const uchar *
-scan_number(const uchar *s, const uchar *e, const uchar *lo,
-    const char **why, const uchar **at)
-{
-	if (*s == '-')
-		s++;
-	if (s == e)
-		goto bad;
-	if (*s == '0') {
-		s++;
-		if (s < e && IS_DIGIT(*s))
-			goto bad;	/* leading zero */
-	} else if (IS_DIGIT(*s)) {
-		s = skip_digits(s + 1, e, lo);
-	} else {
-		goto bad;
-	}
-	if (s < e && *s == '.') {
-		s++;
-		if (s == e || !IS_DIGIT(*s))
-			goto bad;
-		s = skip_digits(s + 1, e, lo);
-	}
-	if (s < e && (*s | 0x20) == 'e') {
-		s++;
-		if (s < e && (*s == '+' || *s == '-'))
-			s++;
-		if (s == e || !IS_DIGIT(*s))
-			goto bad;
-		s = skip_digits(s + 1, e, lo);
-	}
-	return s;
-bad:
-	*why = "invalid number";
-	*at = s;
-	return NULL;
-}
 
 /* ---- validation ----------------------------------------------------- */
 
@@ -390,7 +312,8 @@ bad:
  * parser accepts too: bytes in strings need not be valid UTF-8, but an
  * escaped high surrogate needs an escaped low one after it, and nesting
  * stops at SZ_JSON_MAX_DEPTH. White space is looked for only where a token
- * did not come, so compact input costs no white-space tests.
+ * did not come, so compact input costs no white-space tests. Its body is
+ * json/jscan.h, compiled once for each path below.
  */
 int
 sz_json_validate(const char *p, size_t n, const char **reason, size_t *off)
@@ -421,217 +344,177 @@ add_element(sz_jindex *ix, size_t off, size_t len)
 	ix->nel++;
 }
 
+/* The scalar path: words, or bytes; no window. */
+#define JS_(x) x##_scalar
+#define JS_PLAIN(k, s, e, lo) ((void)(k), (void)(lo), skip_plain_swar((s), (e)))
+#define JS_DIGITS(s, e, lo) ((void)(lo), skip_digits_swar((s), (e)))
+#include "json/jscan.h"
+#undef JS_
+#undef JS_PLAIN
+#undef JS_DIGITS
+
+#ifdef SZ_SSE2
+#define JS_(x) x##_sse2
+#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), load_sse2)
+#define JS_DIGITS(s, e, lo) skip_digits((s), (e), (lo))
+#include "json/jscan.h"
+#undef JS_
+#undef JS_PLAIN
+#undef JS_DIGITS
+#endif
+
+#ifdef SZ_AVX2
+/* Compiled for AVX2 (these functions only: the build keeps its own target
+ * flags) and run only on CPUs that have it. */
+#ifdef __clang__
+#pragma clang attribute push(__attribute__((target("avx2"))), \
+	apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+static ALWAYS_INLINE uint64_t
+special64_avx2(const uchar *s)
+{
+	const __m256i q = _mm256_set1_epi8('"'), b = _mm256_set1_epi8('\\');
+	const __m256i c = _mm256_set1_epi8(0x1F);
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)s);
+	__m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(s +
+	    32));
+	uint32_t lo32, hi32;
+
+	x = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, q),
+	    _mm256_cmpeq_epi8(x, b)),
+	    _mm256_cmpeq_epi8(_mm256_max_epu8(x, c), c));
+	y = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(y, q),
+	    _mm256_cmpeq_epi8(y, b)),
+	    _mm256_cmpeq_epi8(_mm256_max_epu8(y, c), c));
+	lo32 = (uint32_t)_mm256_movemask_epi8(x);
+	hi32 = (uint32_t)_mm256_movemask_epi8(y);
+	return (uint64_t)lo32 | (uint64_t)hi32 << 32;
+}
+
+static void
+load_avx2(sblk *k, const uchar *s, const uchar *e, const uchar *lo)
+{
+	sblk_load(k, s, e, lo, special64_avx2);
+}
+
+#define JS_(x) x##_avx2
+#define JS_PLAIN(k, s, e, lo) skip_plain_blk((k), (s), (e), (lo), load_avx2)
+#define JS_DIGITS(s, e, lo) skip_digits((s), (e), (lo))
+#include "json/jscan.h"
+#undef JS_
+#undef JS_PLAIN
+#undef JS_DIGITS
+#ifdef __clang__
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
 /*
- * The index is kept with three pointers: the name of the member being
- * read (kst, ken) and the start of its value (vst); a top-level value is
- * complete when `after` is reached at depth 1.
+ * The path in use: the best one this CPU has, or the one SZ_SIMD names
+ * (scalar, sse2 or avx2) when this CPU has it; chosen once, before main.
  */
+static int (*validate_fn)(const char *, size_t, const char **, size_t *,
+    sz_jindex *) = validate_scalar;
+static sz_jsimd simd_in_use = SZ_JSIMD_SCALAR;
+
+int
+sz_json_simd_ok(sz_jsimd path)
+{
+	switch (path) {
+	case SZ_JSIMD_SCALAR:
+		return 1;
+#ifdef SZ_SSE2
+	case SZ_JSIMD_SSE2:
+		return 1;
+#endif
+#ifdef SZ_AVX2
+	case SZ_JSIMD_AVX2:
+		__builtin_cpu_init();
+		return __builtin_cpu_supports("avx2") != 0;
+#endif
+	default:
+		return 0;
+	}
+}
+
+const char *
+sz_json_simd_name(sz_jsimd path)
+{
+	switch (path) {
+	case SZ_JSIMD_SSE2: return "sse2";
+	case SZ_JSIMD_AVX2: return "avx2";
+	default: return "scalar";
+	}
+}
+
+sz_jsimd
+sz_json_simd(void)
+{
+	return simd_in_use;
+}
+
+int
+sz_json_validate_with(sz_jsimd path, const char *p, size_t n,
+    const char **reason, size_t *off, sz_jindex *ix)
+{
+	switch (sz_json_simd_ok(path) ? path : SZ_JSIMD_SCALAR) {
+#ifdef SZ_SSE2
+	case SZ_JSIMD_SSE2:
+		return validate_sse2(p, n, reason, off, ix);
+#endif
+#ifdef SZ_AVX2
+	case SZ_JSIMD_AVX2:
+		return validate_avx2(p, n, reason, off, ix);
+#endif
+	default:
+		return validate_scalar(p, n, reason, off, ix);
+	}
+}
+
+__attribute__((constructor)) static void
+simd_choose(void)
+{
+	const char *env = getenv("SZ_SIMD");
+	sz_jsimd want = SZ_JSIMD_AVX2;
+	sz_jsimd path;
+
+	if (env != NULL && strcmp(env, "scalar") == 0)
+		want = SZ_JSIMD_SCALAR;
+	else if (env != NULL && strcmp(env, "sse2") == 0)
+		want = SZ_JSIMD_SSE2;
+	for (path = want; path > SZ_JSIMD_SCALAR && !sz_json_simd_ok(path);
+	    path--)
+		;
+	simd_in_use = path;
+	switch (path) {
+#ifdef SZ_SSE2
+	case SZ_JSIMD_SSE2:
+		validate_fn = validate_sse2;
+		break;
+#endif
+#ifdef SZ_AVX2
+	case SZ_JSIMD_AVX2:
+		validate_fn = validate_avx2;
+		break;
+#endif
+	default:
+		validate_fn = validate_scalar;
+		break;
+	}
+}
+
 int
 sz_json_validate_index(const char *p, size_t n, const char **reason,
     size_t *off, sz_jindex *ix)
 {
-	const uchar *s = (const uchar *)p, *e = s + n, *lo = s, *t;
-	const uchar *kst = NULL, *ken = NULL, *vst = NULL;
-	uint64_t objs[STACK_WORDS];
-	unsigned depth = 0;
-	int in_obj = 0, top_arr = 0;
-	const char *why;
-	sblk win = { 0 };
-
-	if (ix != NULL) {
-		ix->n = -1;
-		ix->el_ok = 0;
-		ix->nel = 0;
-	}
-
-	if (s == e || (is_ws[*s] && (s = skip_ws(s, e)) == e)) {
-		why = "empty input";
-		goto fail;
-	}
-value:	/* s < e, at the first byte of a value or white space before it */
-	if (*s == '"') {	/* the commonest values first */
-		if ((t = scan_string(&win, s + 1, e, lo, &why, &s)) == NULL)
-			goto fail;
-		s = t;
-		goto after;
-	}
-	if (IS_DIGIT(*s) || *s == '-') {
-		if ((t = scan_number(s, e, lo, &why, &s)) == NULL)
-			goto fail;
-		s = t;
-		goto after;
-	}
-	switch (*s) {
-	case 't':
-		if (e - s >= 4 && memcmp(s, "true", 4) == 0) {
-			s += 4;
-			goto after;
-		}
-		goto literal;
-	case 'f':
-		if (e - s >= 5 && memcmp(s, "false", 5) == 0) {
-			s += 5;
-			goto after;
-		}
-		goto literal;
-	case 'n':
-		if (e - s >= 4 && memcmp(s, "null", 4) == 0) {
-			s += 4;
-			goto after;
-		}
-		goto literal;
-	case '{':
-		if (depth == SZ_JSON_MAX_DEPTH)
-			goto deep;
-		if (depth == 0 && ix != NULL)
-			ix->n = 0;
-		objs[depth >> 6] |= (uint64_t)1 << (depth & 63);
-		depth++;
-		in_obj = 1;
-		s++;
-		if (s < e && *s == '"')
-			goto key;
-		s = skip_ws(s, e);
-		if (s < e && *s == '}') {
-			s++;
-			goto close;
-		}
-		goto key;
-	case '[':
-		if (depth == SZ_JSON_MAX_DEPTH)
-			goto deep;
-		objs[depth >> 6] &= ~((uint64_t)1 << (depth & 63));
-		if (depth == 0 && ix != NULL && ix->want_el)
-			top_arr = ix->el_ok = 1;
-		depth++;
-		in_obj = 0;
-		s = skip_ws(s + 1, e);
-		if (s == e)
-			goto eof;
-		if (*s == ']') {
-			s++;
-			goto close;
-		}
-		if (top_arr && depth == 1)
-			vst = s;
-		goto value;
-	case ' ': case '\t': case '\n': case '\r':
-		s = skip_ws(s + 1, e);
-		if (s == e)
-			goto eof;
-		goto value;
-	default:
-		why = unexpected[*s];
-		goto fail;
-	}
-key:	/* inside an object, before a member's name */
-	if (s == e)
-		goto eof;
-	if (*s != '"') {
-		if (is_ws[*s]) {
-			s = skip_ws(s + 1, e);
-			goto key;
-		}
-		why = "expected a string as object key";
-		goto fail;
-	}
-	if ((t = scan_string(&win, s + 1, e, lo, &why, &s)) == NULL)
-		goto fail;
-	if (depth == 1) {
-		kst = s;
-		ken = t;
-	}
-	s = t;
-	if (s < e && *s == ':') {
-		s++;
-	} else {
-		s = skip_ws(s, e);
-		if (s == e)
-			goto eof;
-		if (*s != ':') {
-			why = "expected ':' after object key";
-			goto fail;
-		}
-		s++;
-	}
-	if (s == e)
-		goto eof;
-	if (depth == 1) {
-		if (is_ws[*s] && (s = skip_ws(s, e)) == e)
-			goto eof;
-		vst = s;
-	}
-	goto value;
-close:	/* a container just ended */
-	depth--;
-	in_obj = depth > 0 &&
-	    (objs[(depth - 1) >> 6] >> ((depth - 1) & 63) & 1);
-after:	/* just past a value */
-	if (vst != NULL && depth == 1) {
-		/* a member of the top-level object is complete */
-		if (top_arr)
-			add_element(ix, (size_t)(vst - lo), (size_t)(s - vst));
-		else if (ix != NULL && ix->n >= 0) {
-			if (ix->n < SZ_JINDEX_MAX) {
-				sz_jmember *m = &ix->m[ix->n++];
-
-				m->k = (const char *)kst;
-				m->kn = (size_t)(ken - kst);
-				m->v = (const char *)vst;
-				m->vn = (size_t)(s - vst);
-			} else
-				ix->n = -1;
-		}
-		vst = NULL;
-	}
-	if (depth == 0) {
-		s = skip_ws(s, e);
-		if (s != e) {
-			why = "trailing characters after the value";
-			goto fail;
-		}
-		return 0;
-	}
-	if (s == e)
-		goto eof;
-	if (*s == ',') {
-		s++;
-		if (in_obj)
-			goto key;
-		if (top_arr && depth == 1) {
-			s = skip_ws(s, e);
-			vst = s;
-		}
-		if (s == e)
-			goto eof;
-		goto value;
-	}
-	if (*s == (in_obj ? '}' : ']')) {
-		s++;
-		goto close;
-	}
-	if (is_ws[*s]) {
-		s = skip_ws(s + 1, e);
-		goto after;
-	}
-	why = in_obj ? "expected ',' or '}' after an object member" :
-	    "expected ',' or ']' after an array element";
-	goto fail;
-deep:
-	why = "nesting deeper than " STR(SZ_JSON_MAX_DEPTH);
-	goto fail;
-literal:
-	why = "invalid literal";
-	goto fail;
-eof:
-	why = "unexpected end of input";
-fail:
-	if (reason != NULL)
-		*reason = why;
-	if (off != NULL)
-		*off = (size_t)(s - (const uchar *)p);
-	return -1;
+	return validate_fn(p, n, reason, off, ix);
 }
+
 
 /* ---- walking valid values ------------------------------------------- */
 

@@ -90,6 +90,28 @@ typedef struct sz_jindex {
 int sz_json_validate_index(const char *p, size_t n, const char **reason,
     size_t *off, sz_jindex *ix);
 
+/*
+ * The ways the validator can find string bytes: words or bytes (scalar,
+ * any CPU), SSE2 (the x86-64 baseline) or AVX2 (chosen at run time when
+ * the CPU has it). All give the same results. The path in use is the
+ * best this CPU and build have, or the one the environment variable
+ * SZ_SIMD names (scalar, sse2 or avx2) if this CPU has it; it is chosen
+ * once, when the program starts.
+ */
+typedef enum sz_jsimd {
+	SZ_JSIMD_SCALAR, SZ_JSIMD_SSE2, SZ_JSIMD_AVX2
+} sz_jsimd;
+
+/* The path in use; whether this CPU and build have a path; its name. */
+sz_jsimd sz_json_simd(void);
+int sz_json_simd_ok(sz_jsimd path);
+const char *sz_json_simd_name(sz_jsimd path);
+
+/* sz_json_validate_index through the given path (the scalar one when
+ * this CPU or build does not have it): for tests and benchmarks. */
+int sz_json_validate_with(sz_jsimd path, const char *p, size_t n,
+    const char **reason, size_t *off, sz_jindex *ix);
+
 /* Skip JSON white space; returns the first other byte or end. */
 const char *sz_json_ws(const char *p, const char *end);
 
