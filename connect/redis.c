@@ -300,6 +300,9 @@ on_handshake(redisAsyncContext *ac, void *reply, void *priv)
 	if (c == NULL || r == NULL)
 		return;
 	if (szr_is_outage(r)) {
+		/* A server that answers LOADING or BUSY is there, even at
+		 * the start: an outage to wait out, not exit 69. */
+		c->ever_up = 1;
 		lost(c, r->str);
 	} else if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(c->msg, sizeof(c->msg), "%s: %s", c->where, r->str);

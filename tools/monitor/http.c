@@ -8,9 +8,12 @@
  * The two threads share one thing, under one mutex: what the main thread
  * publishes every 100ms (the metrics text, the count of records and when
  * the last one came) and the list of open connections. Bounds: at most
- * 64 connections (the others are closed at once), a request of more than
- * 16 KiB gets 431, and a request not complete 10 s after its connection
- * (or its previous request) began is cut off by the main thread.
+ * 64 connections (the server's thread accepts the others and closes them
+ * at once, so none waits in the listening socket's queue), a request of
+ * more than 16 KiB gets 431 (its request line alone over 16 KiB, 414:
+ * libmicrohttpd answers that itself, before any callback sees the
+ * request), and a request not complete 10 s after its connection (or its
+ * previous request) began is cut off by the main thread.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +54,8 @@ struct mon_http {
 	uint64_t last;		/* sz_now() of the last record, or start */
 	uint64_t in;
 	struct conn *conns;
+	/* The server thread's alone: */
+	unsigned nconns;	/* connections open */
 	/* Set before the thread starts, read only: */
 	uint64_t stale;
 	const char *tool, *name;
@@ -73,6 +78,7 @@ on_conn(void *cls, struct MHD_Connection *c, void **ctx,
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 
+		h->nconns++;
 		if (ci == NULL || (k = calloc(1, sizeof(*k))) == NULL)
 			return;	/* not cut off, still bounded by MHD's
 				   idle timeout */
@@ -85,7 +91,10 @@ on_conn(void *cls, struct MHD_Connection *c, void **ctx,
 		h->conns = k;
 		pthread_mutex_unlock(&h->mu);
 		*ctx = k;
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && k != NULL) {
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		h->nconns--;
+		if (k == NULL)
+			return;
 		/* Before MHD closes the socket: once it is off the list,
 		 * the main thread never touches the descriptor again. */
 		pthread_mutex_lock(&h->mu);
@@ -99,6 +108,18 @@ on_conn(void *cls, struct MHD_Connection *c, void **ctx,
 		free(k);
 		*ctx = NULL;
 	}
+}
+
+/* A new connection past the 64 open is closed at once: MHD's own limit
+ * would leave it waiting unanswered in the listening socket's queue. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct mon_http *h = cls;
+
+	(void)addr;
+	(void)addrlen;
+	return h->nconns < MAX_CONNS ? MHD_YES : MHD_NO;
 }
 
 /* The request of connection c is complete (due 0) or its next one
@@ -317,10 +338,13 @@ mon_http_start(struct mon *m)
 	 * thread's (its loop and its interrupted writes). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	h->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL,
+	/* One thread accepts, notifies and answers: on_accept and
+	 * on_conn share nconns without a lock. MHD's own limit is only a
+	 * backstop above ours. */
+	h->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, on_accept, h,
 	    answer, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * MAX_CONNS),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(REQUEST_NS / 1000000000),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MAX_REQUEST,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_conn, h,

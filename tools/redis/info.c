@@ -259,24 +259,12 @@ static int
 info_start(sz_tool *t)
 {
 	struct rd *d = t->ud;
-	int rc;
 
 	if (d->nstreams == 0)
 		return sz_usage(t, "info: missing -s KEY");
 	if (sz_tool_operand(t) != NULL)
 		return sz_usage(t, "info: takes no FILE operand");
-	if ((d->rs = calloc(1, sizeof(struct istate))) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	d->up = info_up;
-	if ((rc = rd_connect(t, info_reply)) >= 0)
-		return rc;
-	if ((d->fed = sz_source_fed(&t->src, "redis")) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	return -1;
+	return rd_start(t, sizeof(struct istate), info_up, info_reply);
 }
 
 static void

@@ -190,6 +190,27 @@ rd_connect(sz_tool *t, szr_reply_fn on_reply)
 	return -1;
 }
 
+int
+rd_start(sz_tool *t, size_t size, void (*up)(struct rd *d),
+    szr_reply_fn on_reply)
+{
+	struct rd *d = t->ud;
+	int rc;
+
+	if ((d->rs = calloc(1, size)) == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	d->up = up;
+	if ((rc = rd_connect(t, on_reply)) >= 0)
+		return rc;
+	if ((d->fed = sz_source_fed(&t->src, "redis")) == NULL) {
+		sz_msg(t, "error", NULL, 0, "out of memory");
+		return SZ_EXIT_FAIL;
+	}
+	return -1;
+}
+
 void
 rd_done(sz_tool *t)
 {

@@ -832,22 +832,15 @@ read_start(sz_tool *t)
 	}
 	if (d->start == NULL)
 		d->start = "$";
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	d->rs = s;
+	/* (the connection is made from the loop: the names of the dead
+	 * streams are in place before its first reply) */
+	if ((rc = rd_start(t, sizeof(*s), read_up, read_reply)) >= 0)
+		return rc;
+	s = d->rs;
 	for (int i = 0; i < d->nstreams; i++)
 		snprintf(s->dead[i], sizeof(s->dead[i]), "%s%s",
 		    d->dead_stream ? d->dead_stream : d->streams[i],
 		    d->dead_stream ? "" : ":dead");
-	d->up = read_up;
-	if ((rc = rd_connect(t, read_reply)) >= 0)
-		return rc;
-	if ((d->fed = sz_source_fed(&t->src, "redis")) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
 	return -1;
 }
 

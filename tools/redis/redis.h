@@ -89,6 +89,12 @@ int rd_option(sz_tool *t, int c);
 /* Parse --url and make the connection (started at once); 0 or an exit
  * status after the message. */
 int rd_connect(sz_tool *t, szr_reply_fn on_reply);
+/* The tail of read's and info's start: size bytes of zeroed state in
+ * d->rs, up as the SZR_UP step, the connection (rd_connect) and the
+ * source the records are fed into. -1 to run, or an exit status after
+ * the message. */
+int rd_start(sz_tool *t, size_t size, void (*up)(struct rd *d),
+    szr_reply_fn on_reply);
 /* Free the shared parts. */
 void rd_done(sz_tool *t);
 /* End the run now with status and message (Redis failed). */
