@@ -289,6 +289,9 @@ szc_url(const szc_conf *c, const char *sql, sz_buf *b)
 		if (sz_buf_addc(b, '&') < 0)
 			return -1;
 	}
+	if (c->settings != NULL && *c->settings &&
+	    (sz_buf_adds(b, c->settings) < 0 || sz_buf_addc(b, '&') < 0))
+		return -1;
 	if (sz_buf_adds(b, "query=") < 0)
 		return -1;
 	for (s = sql; *s; s++) {

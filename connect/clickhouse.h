@@ -33,6 +33,8 @@ typedef struct szc_conf {
 	const char *password;
 	uint64_t connect_timeout_ms;
 	uint64_t timeout_ms;
+	const char *settings;	/* NULL, or "NAME=VALUE&..." added to the
+				   URL (URL-encoded already) */
 } szc_conf;
 
 /* A reply. status 0 and curl != 0: no HTTP reply (msg says why). code:

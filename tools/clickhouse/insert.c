@@ -32,7 +32,7 @@ enum { ECHO_NONE, ECHO_RECORDS, ECHO_META };
 enum {
 	OPT_URL = SZ_OPT_TOOL, OPT_USER, OPT_PWFILE, OPT_ROWS, OPT_BYTES,
 	OPT_TIME, OPT_RETRY, OPT_ECHO, OPT_IDCOL, OPT_STOPTO, OPT_CTIMEOUT,
-	OPT_TIMEOUT
+	OPT_TIMEOUT, OPT_SKIPUNK
 };
 
 struct col {
@@ -106,7 +106,7 @@ static const char usage[] =
 "element by element; members _redis and _sz... are not sent.\n"
 "\n"
 "  -t, --table TABLE      the table (DB.TABLE or TABLE)\n"
-"  -u, --url URL          the server's HTTP interface (default\n"
+"      --url URL          the server's HTTP interface (default\n"
 "                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
 "  -d, --database DB      the database (default: the server's)\n"
 "      --user USER        the ClickHouse user\n"
@@ -119,6 +119,8 @@ static const char usage[] =
 "      --retry-for DURATION  how long to retry a batch that failed for a\n"
 "                         reason that may pass, before exit 75 (default\n"
 "                         5m; 0: for ever)\n"
+"      --skip-unknown-fields  members that are not columns are left out\n"
+"                         (else the server refuses their record)\n"
 "      --id-column COL    write _redis.stream \"/\" _redis.id into COL\n"
 "      --echo=none|records|meta  after a batch committed, write nothing,\n"
 "                         its records, or {\"_redis\":...} of each\n"
@@ -130,7 +132,7 @@ static const char usage[] =
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, 't' },
-	{ "url", required_argument, NULL, 'u' },
+	{ "url", required_argument, NULL, OPT_URL },
 	{ "database", required_argument, NULL, 'd' },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "password-file", required_argument, NULL, OPT_PWFILE },
@@ -143,6 +145,7 @@ static const struct option longopts[] = {
 	{ "stop-timeout", required_argument, NULL, OPT_STOPTO },
 	{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "skip-unknown-fields", no_argument, NULL, OPT_SKIPUNK },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -820,7 +823,7 @@ ins_option(sz_tool *t, int o)
 	case 't':
 		c->table = optarg;
 		break;
-	case 'u':
+	case OPT_URL:
 		c->url = optarg;
 		break;
 	case 'd':
@@ -850,6 +853,9 @@ ins_option(sz_tool *t, int o)
 		    &c->connect_timeout);
 	case OPT_TIMEOUT:
 		return sz_opt_duration_pos(&t->o, "--timeout", &c->timeout);
+	case OPT_SKIPUNK:
+		c->conf.settings = "input_format_skip_unknown_fields=1";
+		break;
 	case OPT_IDCOL:
 		c->idcol = optarg;
 		break;
@@ -1042,7 +1048,7 @@ ins_done(sz_tool *t)
 }
 
 const sz_tool_def ch_insert_def = {
-	.prog = "sz-clickhouse", .usage = usage, .shortopts = "t:u:d:",
+	.prog = "sz-clickhouse", .usage = usage, .shortopts = "t:d:",
 	.longopts = longopts, .proc = &ins_proc, .init = ins_init,
 	.option = ins_option, .start = ins_start, .done = ins_done,
 };
