@@ -413,7 +413,7 @@ committed(struct chi *c)
 	c->lat[c->nlat++ % NLAT] = lat;
 	batch_reset(b);
 	c->flying = 0;
-	if (c->fill->closed)
+	if (c->fill->closed && !c->t->stopsig)
 		close_fill(c);
 	if (!c->gone)
 		sz_input_resume(c->t);
