@@ -32,7 +32,7 @@ enum { ECHO_NONE, ECHO_RECORDS, ECHO_META };
 enum {
 	OPT_URL = SZ_OPT_TOOL, OPT_USER, OPT_PWFILE, OPT_ROWS, OPT_BYTES,
 	OPT_TIME, OPT_RETRY, OPT_ECHO, OPT_IDCOL, OPT_STOPTO, OPT_CTIMEOUT,
-	OPT_TIMEOUT, OPT_SKIPUNK
+	OPT_TIMEOUT, OPT_SKIPUNK, OPT_DB
 };
 
 struct col {
@@ -108,7 +108,7 @@ static const char usage[] =
 "  -t, --table TABLE      the table (DB.TABLE or TABLE)\n"
 "      --url URL          the server's HTTP interface (default\n"
 "                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
-"  -d, --database DB      the database (default: the server's)\n"
+"      --database DB      the database (default: the server's)\n"
 "      --user USER        the ClickHouse user\n"
 "      --password-file FILE  the password: the first line of FILE\n"
 "      --batch-rows N     rows in a batch at most (default 100000,\n"
@@ -133,7 +133,7 @@ static const char usage[] =
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, 't' },
 	{ "url", required_argument, NULL, OPT_URL },
-	{ "database", required_argument, NULL, 'd' },
+	{ "database", required_argument, NULL, OPT_DB },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "password-file", required_argument, NULL, OPT_PWFILE },
 	{ "batch-rows", required_argument, NULL, OPT_ROWS },
@@ -826,7 +826,7 @@ ins_option(sz_tool *t, int o)
 	case OPT_URL:
 		c->url = optarg;
 		break;
-	case 'd':
+	case OPT_DB:
 		c->database = optarg;
 		break;
 	case OPT_USER:
@@ -1048,7 +1048,7 @@ ins_done(sz_tool *t)
 }
 
 const sz_tool_def ch_insert_def = {
-	.prog = "sz-clickhouse", .usage = usage, .shortopts = "t:d:",
+	.prog = "sz-clickhouse", .usage = usage, .shortopts = "t:",
 	.longopts = longopts, .proc = &ins_proc, .init = ins_init,
 	.option = ins_option, .start = ins_start, .done = ins_done,
 };
