@@ -442,7 +442,7 @@ static int
 compare(sz_tool *t, struct chd *c, const struct dcol *v, size_t n)
 {
 	szc_reply r;
-	sz_buf sql = SZ_BUF_INIT, line = SZ_BUF_INIT;
+	sz_buf sql = SZ_BUF_INIT;
 	const char *p, *e;
 	size_t i, seen = 0;
 	int rc = -1, bad = 0;
@@ -462,7 +462,7 @@ compare(sz_tool *t, struct chd *c, const struct dcol *v, size_t n)
 	e = p + r.body.len;
 	while (p < e) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		const char *t1, *t2, *t3;
+		const char *t1, *t2;
 		size_t nn, tn;
 
 		if (nl == NULL)
@@ -475,8 +475,6 @@ compare(sz_tool *t, struct chd *c, const struct dcol *v, size_t n)
 		t2 = memchr(t1 + 1, '\t', (size_t)(nl - t1 - 1));
 		if (t2 == NULL)
 			t2 = nl;
-		t3 = t2 < nl ? memchr(t2 + 1, '\t', (size_t)(nl - t2 - 1)) :
-		    NULL;
 		nn = (size_t)(t1 - p);
 		tn = (size_t)(t2 - t1 - 1);
 		for (i = 0; i < n; i++)
@@ -489,8 +487,8 @@ compare(sz_tool *t, struct chd *c, const struct dcol *v, size_t n)
 			    p, (int)tn, t1 + 1);
 			bad = 1;
 		} else {
-			int mat = t3 != NULL && (size_t)(nl - t3 - 1) >= 12 &&
-			    memcmp(t3 + 1, "MATERIALIZED", 12) == 0;
+			int mat = t2 < nl && (size_t)(nl - t2 - 1) >= 12 &&
+			    memcmp(t2 + 1, "MATERIALIZED", 12) == 0;
 
 			got[i] = 1;
 			seen++;
@@ -518,7 +516,6 @@ compare(sz_tool *t, struct chd *c, const struct dcol *v, size_t n)
 out:
 	free(got);
 	sz_buf_free(&sql);
-	sz_buf_free(&line);
 	szc_reply_free(&r);
 	return rc;
 }
