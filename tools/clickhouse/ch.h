@@ -15,6 +15,8 @@ extern const sz_tool_def ch_insert_def;
 extern const size_t ch_insert_size;	/* its state */
 extern const sz_tool_def ch_ddl_def;
 extern const size_t ch_ddl_size;
+extern const sz_tool_def ch_expire_def;
+extern const size_t ch_expire_size;
 
 /* Is the JSON value v[0..n) stored as sent in a column of ClickHouse
  * type `type` (as DESCRIBE TABLE writes it)? 0, or -1 with the reason in

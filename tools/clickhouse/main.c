@@ -1,30 +1,67 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sz-clickhouse - a first version with insert only (chd's main.c, with
- * ddl and expire, replaces it).
+ * sz-clickhouse - NDJSON records into ClickHouse: the CREATE TABLE of an
+ * sz schema (ddl), batched inserts that commit whole or not at all
+ * (insert), and the partitions older than a ttl dropped (expire). This
+ * file chooses the subcommand.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ch.h"
 
+static const char usage[] =
+"Usage: sz-clickhouse ddl|insert|expire [OPTION]... [FILE]...\n"
+"NDJSON records into ClickHouse:\n"
+"  ddl    -s SCHEMA   the CREATE TABLE for an sz schema (--create: run it)\n"
+"  insert -t TABLE    insert the records in batches that commit whole\n"
+"  expire -t TABLE    drop the partitions older than the schema's ttl\n"
+"Run 'sz-clickhouse SUBCOMMAND --help' for a subcommand's options.\n";
+
+static const struct option longopts[] = {
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+top_start(sz_tool *t)
+{
+	const char *w = sz_tool_operand(t);
+
+	if (w == NULL)
+		return sz_usage(t, "missing subcommand (ddl, insert or "
+		    "expire)");
+	return sz_usage(t, "unknown subcommand '%s' (ddl, insert or expire)",
+	    w);
+}
+
+static const sz_tool_def top_def = {
+	.prog = "sz-clickhouse", .usage = usage, .shortopts = "",
+	.longopts = longopts, .start = top_start,
+};
+
 int
 main(int argc, char **argv)
 {
-	void *st = calloc(1, ch_insert_size > ch_ddl_size ? ch_insert_size :
-	    ch_ddl_size);
+	const sz_tool_def *def = &top_def;
+	size_t size = 1;
+	void *st;
+	int rc;
 
-	if (st == NULL)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "ddl") == 0) {
-		argv[1] = argv[0];
-		return sz_tool_main(&ch_ddl_def, st, ch_ddl_size, argc - 1,
-		    argv + 1);
+	if (argc > 1) {
+		if (strcmp(argv[1], "ddl") == 0)
+			def = &ch_ddl_def, size = ch_ddl_size;
+		else if (strcmp(argv[1], "insert") == 0)
+			def = &ch_insert_def, size = ch_insert_size;
+		else if (strcmp(argv[1], "expire") == 0)
+			def = &ch_expire_def, size = ch_expire_size;
 	}
-	if (argc > 1 && strcmp(argv[1], "insert") == 0) {
+	if ((st = calloc(1, size)) == NULL)
+		return SZ_EXIT_FAIL;
+	if (def != &top_def) {
 		argv[1] = argv[0];
-		return sz_tool_main(&ch_insert_def, st, ch_insert_size, argc - 1,
-		    argv + 1);
-	}
-	return sz_tool_main(&ch_insert_def, st, ch_insert_size, argc, argv);
+		rc = sz_tool_main(def, st, size, argc - 1, argv + 1);
+	} else
+		rc = sz_tool_main(def, st, size, argc, argv);
+	free(st);
+	return rc;
 }
