@@ -16,7 +16,18 @@ static const char usage[] =
 "  ddl    -s SCHEMA   the CREATE TABLE for an sz schema (--create: run it)\n"
 "  insert -t TABLE    insert the records in batches that commit whole\n"
 "  expire -t TABLE    drop the partitions older than the schema's ttl\n"
-"Run 'sz-clickhouse SUBCOMMAND --help' for a subcommand's options.\n";
+"Run 'sz-clickhouse SUBCOMMAND --help' for a subcommand's options.\n"
+"\n"
+"Server options (each subcommand):\n"
+"      --url URL          the server's HTTP interface (default\n"
+"                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
+"      --database DB      the database (default: the server's)\n"
+"      --user USER        the ClickHouse user\n"
+"      --password-file FILE  the password: the first line of FILE\n"
+"      --connect-timeout DURATION  (default 5s)\n"
+"insert also takes:\n"
+"      --retry-for DURATION  how long to retry a batch (default 5m)\n"
+"      --timeout DURATION one request at most (default 5m)\n";
 
 static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
