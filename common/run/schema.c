@@ -254,7 +254,7 @@ check_expr_fields(const sz_schema *s, const char *what, const char *e,
 
 static int
 name_list(const sz_schema *s, const char *what, const char *v, size_t n,
-    sz_buf *err)
+    char ***list, size_t *nlist, sz_buf *err)
 {
 	const char *it = NULL, *e;
 	size_t en;
@@ -274,9 +274,21 @@ name_list(const sz_schema *s, const char *what, const char *v, size_t n,
 		if ((x = sz_schema_strdup(e, en)) == NULL)
 			return oom(err);
 		rc = check_expr_fields(s, what, x, err);
-		free(x);
-		if (rc < 0)
+		if (rc < 0) {
+			free(x);
 			return -1;
+		}
+		{
+			char **nl = realloc(*list, (*nlist + 1) *
+			    sizeof(*nl));
+
+			if (nl == NULL) {
+				free(x);
+				return oom(err);
+			}
+			*list = nl;
+			nl[(*nlist)++] = x;
+		}
 	}
 	return 0;
 }
@@ -468,6 +480,7 @@ parse_sz(sz_schema *s, const char *p, size_t n, sz_buf *err)
 				goto out;
 			}
 			free(d);
+			s->ttl_ns = ns;
 		} else if (kn == 10 && memcmp(k, "partitions", 10) == 0) {
 			parts = v;
 			partsn = vn;
@@ -504,9 +517,10 @@ parse_sz(sz_schema *s, const char *p, size_t n, sz_buf *err)
 		}
 	}
 	if (parts != NULL && name_list(s, "partitions", parts, partsn,
-	    err) < 0)
+	    &s->parts, &s->nparts, err) < 0)
 		goto out;
-	if (idx != NULL && name_list(s, "index_fields", idx, idxn, err) < 0)
+	if (idx != NULL && name_list(s, "index_fields", idx, idxn, &s->idx,
+	    &s->nidx, err) < 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -624,6 +638,12 @@ sz_schema_free(sz_schema *s)
 	free(s->f);
 	free(s->name);
 	free(s->slot);
+	for (size_t i = 0; i < s->nparts; i++)
+		free(s->parts[i]);
+	free(s->parts);
+	for (size_t i = 0; i < s->nidx; i++)
+		free(s->idx[i]);
+	free(s->idx);
 	sz_schema_js_free(s->root);
 	memset(s, 0, sizeof(*s));
 }

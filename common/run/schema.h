@@ -51,6 +51,11 @@ typedef struct sz_schema {
 	sz_field *f;		/* fields in the file's order */
 	size_t nf;
 	sz_jsnode *root;	/* the JSON Schema */
+	uint64_t ttl_ns;	/* the sz schema's "ttl" (0: none) */
+	char **parts;		/* its "partitions" expressions */
+	size_t nparts;
+	char **idx;		/* its "index_fields" expressions */
+	size_t nidx;
 	/* private: field lookup by name (open addressing) */
 	int *slot;
 	size_t nslot;
