@@ -45,9 +45,13 @@ typedef struct sz_expr {
 	sz_buf jvs;		/* scratch of sz_jq_parse */
 	sz_buf err;		/* last runtime error message */
 	sz_buf jqerr;
+	sz_buf arena;		/* values a plan computes, per record */
+	sz_buf dec, cat;	/* scratch of a plan: decoded strings, text */
+	sz_buf out;		/* a plan's output when only its truth is asked */
 } sz_expr;
 
-enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT };
+enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT,
+    SZ_PLAN_VALUE };
 
 /* Answers of evaluation. */
 enum {
