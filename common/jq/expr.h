@@ -19,6 +19,17 @@
  *   selections  `select(P) | ... | select(Q) | F`, P and Q predicates, F
  *               one of the forms above; `select(P)` alone is
  *               `select(P) | .`
+ *   values      paths and literals combined with + - * / // and the
+ *               comparisons, and/or, if/elif/else/end, "\(interpolation)",
+ *               and `| f` (or f alone, on `.`) for f one of not, length,
+ *               tostring, tonumber, ascii_downcase, ascii_upcase,
+ *               has("k"), test("text") (no regex syntax), split("s"),
+ *               join("s"); also as projection values
+ *   edits       del(.a, .b) and `.a += v` (-=, *=, /=), top-level keys
+ * A record on which a plan cannot give jq's exact answer (a type the form
+ * does not cover, duplicate keys for an edit, an error inside a computed
+ * value, a division by zero) is run through libjq instead, for that
+ * record only.
  * Literals are JSON numbers, JSON strings, true, false and null.
  * select is jq's: its output is the input when P holds, nothing when it
  * does not, so as a filter `select(P)` passes a record when P holds and
@@ -45,9 +56,13 @@ typedef struct sz_expr {
 	sz_buf jvs;		/* scratch of sz_jq_parse */
 	sz_buf err;		/* last runtime error message */
 	sz_buf jqerr;
+	sz_buf arena;		/* values a plan computes, per record */
+	sz_buf dec, cat;	/* scratch of a plan: decoded strings, text */
+	sz_buf out;		/* a plan's output when only its truth is asked */
 } sz_expr;
 
-enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT };
+enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT,
+    SZ_PLAN_VALUE };
 
 /* Answers of evaluation. */
 enum {
