@@ -313,6 +313,11 @@ sz_parse_duration(const char *opt, const char *s, uint64_t *ns, char *err,
 	size_t next = 0;	/* the first unit the next term may have */
 	double v, sum = 0;
 
+	/* zero needs no unit (--retry-for=0: for ever) */
+	if (strcmp(s, "0") == 0) {
+		*ns = 0;
+		return 0;
+	}
 	do {
 		size_t len, i;
 

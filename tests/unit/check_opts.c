@@ -27,6 +27,9 @@ START_TEST(test_durations)
 		    sizeof(err)), 0);
 		ck_assert_uint_eq(v, ok[i].ns);
 	}
+	ck_assert_int_eq(sz_parse_duration("-t", "0", &v, err, sizeof(err)), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(sz_parse_duration("-t", "00", &v, err, sizeof(err)), -1);
 	ck_assert_int_eq(sz_parse_duration("-t", "5", &v, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "-t: '5' is not a duration (e.g. 250ms, 5s, 1m, 2h, 1d)");
 	ck_assert_int_eq(sz_parse_duration("-t", "-1s", &v, err, sizeof(err)), -1);

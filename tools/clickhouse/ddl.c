@@ -17,16 +17,13 @@
 #include "ch.h"
 #include "run/schema.h"
 
-enum { OPT_URL = 256, OPT_DB, OPT_USER, OPT_PWFILE, OPT_ENGINE, OPT_CREATE,
-	OPT_VERSION, OPT_DATETIME, OPT_CTIMEOUT };
+enum { OPT_ENGINE = SZ_OPT_TOOL, OPT_CREATE, OPT_VERSION, OPT_DATETIME };
 
 struct chd {
-	const char *url, *database, *user, *pwfile, *schema, *table;
+	struct ch_server srv;
+	const char *schema, *table;
 	const char *engine, *version;
 	int create, dt_ms;
-	uint64_t connect_timeout;
-	char *password;
-	szc_conf conf;
 	sz_schema s;
 };
 
@@ -47,12 +44,7 @@ static const char usage[] =
 "      --server-version V the server's version (default: ask it)\n"
 "      --datetime=s|ms    before 20.1: datetime fields as DateTime (s), or\n"
 "                         as F_ms UInt64 and F DateTime MATERIALIZED (ms)\n"
-"      --url URL          the server's HTTP interface (default\n"
-"                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
-"      --database DB      the database (default: the server's)\n"
-"      --user USER        the ClickHouse user\n"
-"      --password-file FILE  the password: the first line of FILE\n"
-"      --connect-timeout DURATION  (default 5s)\n";
+CH_SERVER_HELP;
 
 static const struct option longopts[] = {
 	{ "schema", required_argument, NULL, 's' },
@@ -61,11 +53,7 @@ static const struct option longopts[] = {
 	{ "create", no_argument, NULL, OPT_CREATE },
 	{ "server-version", required_argument, NULL, OPT_VERSION },
 	{ "datetime", required_argument, NULL, OPT_DATETIME },
-	{ "url", required_argument, NULL, OPT_URL },
-	{ "database", required_argument, NULL, OPT_DB },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "password-file", required_argument, NULL, OPT_PWFILE },
-	{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
+	CH_SERVER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -75,14 +63,17 @@ ddl_init(sz_tool *t)
 	struct chd *c = t->ud;
 
 	c->engine = "MergeTree";
-	c->connect_timeout = 5000000000ULL;
+	ch_server_init(&c->srv, 60000000000ULL);
 }
 
 static int
 ddl_option(sz_tool *t, int o)
 {
 	struct chd *c = t->ud;
+	int k;
 
+	if ((k = ch_server_option(t, &c->srv, o)) != 0)
+		return k == '?' ? '?' : 0;
 	switch (o) {
 	case 's':
 		c->schema = optarg;
@@ -112,21 +103,6 @@ ddl_option(sz_tool *t, int o)
 			return sz_opt_fail(&t->o, "--datetime: '%s' is not s "
 			    "or ms", optarg);
 		break;
-	case OPT_URL:
-		c->url = optarg;
-		break;
-	case OPT_DB:
-		c->database = optarg;
-		break;
-	case OPT_USER:
-		c->user = optarg;
-		break;
-	case OPT_PWFILE:
-		c->pwfile = optarg;
-		break;
-	case OPT_CTIMEOUT:
-		return sz_opt_duration_pos(&t->o, "--connect-timeout",
-		    &c->connect_timeout);
 	}
 	return 0;
 }
@@ -401,34 +377,12 @@ statement(const struct chd *c, const struct dialect *d,
 	return 0;
 }
 
-static int
-read_password(sz_tool *t, struct chd *c)
-{
-	FILE *f = fopen(c->pwfile, "r");
-	char buf[1024];
-
-	if (f == NULL) {
-		sz_msg(t, "error", NULL, 0, "--password-file %s: %s",
-		    c->pwfile, strerror(errno));
-		return SZ_EXIT_FAIL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if ((c->password = strdup(buf)) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	return -1;
-}
-
 /* Run sql; -1, or the exit status with the error said. */
 static int
 run_sql(sz_tool *t, struct chd *c, const char *what, const char *sql,
     szc_reply *r)
 {
-	int cls = szc_query(&c->conf, sql, NULL, 0, r);
+	int cls = szc_query(&c->srv.conf, sql, NULL, 0, r);
 
 	if (cls == SZC_OK)
 		return -1;
@@ -566,20 +520,8 @@ ddl_start(sz_tool *t)
 		}
 	need_server = c->create || c->version == NULL;
 	if (need_server) {
-		if (c->pwfile != NULL && (rc = read_password(t, c)) >= 0)
+		if ((rc = ch_server_conf(t, &c->srv)) >= 0)
 			return rc;
-		c->conf.url = c->url ? c->url : getenv("SZ_CLICKHOUSE_URL");
-		if (c->conf.url == NULL || *c->conf.url == '\0')
-			c->conf.url = "http://127.0.0.1:8123";
-		c->conf.database = c->database ? c->database : "";
-		c->conf.user = c->user ? c->user : "";
-		c->conf.password = c->password;
-		c->conf.connect_timeout_ms = c->connect_timeout / 1000000;
-		c->conf.timeout_ms = 60000;
-		if (szc_global_init() < 0) {
-			sz_msg(t, "error", NULL, 0, "libcurl: cannot start");
-			return SZ_EXIT_FAIL;
-		}
 	}
 	if (c->version == NULL) {
 		szc_reply r;
@@ -642,7 +584,7 @@ ddl_done(sz_tool *t)
 	struct chd *c = t->ud;
 
 	sz_schema_free(&c->s);
-	free(c->password);
+	ch_server_free(&c->srv);
 }
 
 const sz_tool_def ch_ddl_def = {

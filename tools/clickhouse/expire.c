@@ -18,15 +18,13 @@
 #include "json/str.h"
 #include "run/schema.h"
 
-enum { OPT_URL = 256, OPT_DB, OPT_USER, OPT_PWFILE, OPT_OLDER, OPT_DRY,
-	OPT_CTIMEOUT };
+enum { OPT_OLDER = SZ_OPT_TOOL, OPT_DRY };
 
 struct che {
-	const char *url, *database, *user, *pwfile, *schema, *table;
-	uint64_t older, connect_timeout;
+	struct ch_server srv;
+	const char *schema, *table;
+	uint64_t older;
 	int have_older, dry;
-	char *password;
-	szc_conf conf;
 };
 
 const size_t ch_expire_size = sizeof(struct che);
@@ -42,23 +40,14 @@ static const char usage[] =
 "  -s, --schema FILE      the sz schema (for its ttl)\n"
 "      --older-than DURATION  drop what is older than this\n"
 "      --dry-run          only write the partitions that would be dropped\n"
-"      --url URL          the server's HTTP interface (default\n"
-"                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
-"      --database DB      the database (default: the server's)\n"
-"      --user USER        the ClickHouse user\n"
-"      --password-file FILE  the password: the first line of FILE\n"
-"      --connect-timeout DURATION  (default 5s)\n";
+CH_SERVER_HELP;
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, 't' },
 	{ "schema", required_argument, NULL, 's' },
 	{ "older-than", required_argument, NULL, OPT_OLDER },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
-	{ "url", required_argument, NULL, OPT_URL },
-	{ "database", required_argument, NULL, OPT_DB },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "password-file", required_argument, NULL, OPT_PWFILE },
-	{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
+	CH_SERVER_LONGOPTS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -67,14 +56,17 @@ ex_init(sz_tool *t)
 {
 	struct che *c = t->ud;
 
-	c->connect_timeout = 5000000000ULL;
+	ch_server_init(&c->srv, 300000000000ULL);
 }
 
 static int
 ex_option(sz_tool *t, int o)
 {
 	struct che *c = t->ud;
+	int k;
 
+	if ((k = ch_server_option(t, &c->srv, o)) != 0)
+		return k == '?' ? '?' : 0;
 	switch (o) {
 	case 't':
 		c->table = optarg;
@@ -88,21 +80,6 @@ ex_option(sz_tool *t, int o)
 	case OPT_DRY:
 		c->dry = 1;
 		break;
-	case OPT_URL:
-		c->url = optarg;
-		break;
-	case OPT_DB:
-		c->database = optarg;
-		break;
-	case OPT_USER:
-		c->user = optarg;
-		break;
-	case OPT_PWFILE:
-		c->pwfile = optarg;
-		break;
-	case OPT_CTIMEOUT:
-		return sz_opt_duration_pos(&t->o, "--connect-timeout",
-		    &c->connect_timeout);
 	}
 	return 0;
 }
@@ -124,34 +101,12 @@ static int
 query(sz_tool *t, struct che *c, const char *what, const char *sql,
     szc_reply *r)
 {
-	int cls = szc_query(&c->conf, sql, NULL, 0, r);
+	int cls = szc_query(&c->srv.conf, sql, NULL, 0, r);
 
 	if (cls == SZC_OK)
 		return -1;
 	sz_msg(t, "error", NULL, 0, "ClickHouse: %s: %s", what, r->msg);
 	return cls == SZC_RETRY ? SZ_EXIT_UNAVAILABLE : szc_class_exit(cls);
-}
-
-static int
-read_password(sz_tool *t, struct che *c)
-{
-	FILE *f = fopen(c->pwfile, "r");
-	char buf[1024];
-
-	if (f == NULL) {
-		sz_msg(t, "error", NULL, 0, "--password-file %s: %s",
-		    c->pwfile, strerror(errno));
-		return SZ_EXIT_FAIL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if ((c->password = strdup(buf)) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	return -1;
 }
 
 static int
@@ -190,21 +145,9 @@ ex_start(sz_tool *t)
 	if (!c->have_older)
 		return sz_usage(t, "expire: give --older-than DURATION or -s "
 		    "SCHEMA with a ttl");
-	if (c->pwfile != NULL && (rc = read_password(t, c)) >= 0)
+	if ((rc = ch_server_conf(t, &c->srv)) >= 0)
 		return rc;
-	c->conf.url = c->url ? c->url : getenv("SZ_CLICKHOUSE_URL");
-	if (c->conf.url == NULL || *c->conf.url == '\0')
-		c->conf.url = "http://127.0.0.1:8123";
-	c->conf.database = c->database ? c->database : "";
-	c->conf.user = c->user ? c->user : "";
-	c->conf.password = c->password;
-	c->conf.connect_timeout_ms = c->connect_timeout / 1000000;
-	c->conf.timeout_ms = 300000;
-	c->conf.settings = "output_format_json_quote_64bit_integers=0";
-	if (szc_global_init() < 0) {
-		sz_msg(t, "error", NULL, 0, "libcurl: cannot start");
-		return SZ_EXIT_FAIL;
-	}
+	c->srv.conf.settings = "output_format_json_quote_64bit_integers=0";
 	szc_reply_init(&r);
 	/* the table must exist (else 69, like insert's DESCRIBE) */
 	if (sz_buf_printf(&sql, "DESCRIBE TABLE %s", c->table) < 0)
@@ -285,7 +228,7 @@ ex_done(sz_tool *t)
 {
 	struct che *c = t->ud;
 
-	free(c->password);
+	ch_server_free(&c->srv);
 }
 
 const sz_tool_def ch_expire_def = {

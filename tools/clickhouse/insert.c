@@ -30,9 +30,8 @@
 enum { ECHO_NONE, ECHO_RECORDS, ECHO_META };
 
 enum {
-	OPT_URL = SZ_OPT_TOOL, OPT_USER, OPT_PWFILE, OPT_ROWS, OPT_BYTES,
-	OPT_TIME, OPT_RETRY, OPT_ECHO, OPT_IDCOL, OPT_STOPTO, OPT_CTIMEOUT,
-	OPT_TIMEOUT, OPT_SKIPUNK, OPT_DB
+	OPT_ROWS = SZ_OPT_TOOL, OPT_BYTES, OPT_TIME, OPT_RETRY, OPT_ECHO,
+	OPT_IDCOL, OPT_STOPTO, OPT_SKIPUNK
 };
 
 struct col {
@@ -69,11 +68,10 @@ struct batch {
 
 struct chi {
 	sz_tool *t;
-	szc_conf conf;
-	const char *url, *database, *user, *pwfile, *table, *idcol;
-	char *password;
+	struct ch_server srv;
+	const char *table, *idcol;
 	uint64_t batch_rows, batch_bytes, batch_time, retry_for;
-	uint64_t stop_timeout, connect_timeout, timeout;
+	uint64_t stop_timeout;
 	int echo;
 	struct col *cols;
 	size_t ncols;
@@ -106,11 +104,6 @@ static const char usage[] =
 "element by element; members _redis and _sz... are not sent.\n"
 "\n"
 "  -t, --table TABLE      the table (DB.TABLE or TABLE)\n"
-"      --url URL          the server's HTTP interface (default\n"
-"                         $SZ_CLICKHOUSE_URL, else http://127.0.0.1:8123)\n"
-"      --database DB      the database (default: the server's)\n"
-"      --user USER        the ClickHouse user\n"
-"      --password-file FILE  the password: the first line of FILE\n"
 "      --batch-rows N     rows in a batch at most (default 100000,\n"
 "                         at most 1000000)\n"
 "      --batch-bytes SIZE a batch's body at most (default 16MiB)\n"
@@ -127,15 +120,10 @@ static const char usage[] =
 "                         (default none)\n"
 "      --stop-timeout DURATION  on SIGTERM, wait this long for the batch\n"
 "                         in flight (default 30s), then abort it\n"
-"      --connect-timeout DURATION  (default 5s)\n"
-"      --timeout DURATION one request at most (default 5m)\n";
+CH_SERVER_HELP;
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, 't' },
-	{ "url", required_argument, NULL, OPT_URL },
-	{ "database", required_argument, NULL, OPT_DB },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "password-file", required_argument, NULL, OPT_PWFILE },
 	{ "batch-rows", required_argument, NULL, OPT_ROWS },
 	{ "batch-bytes", required_argument, NULL, OPT_BYTES },
 	{ "batch-time", required_argument, NULL, OPT_TIME },
@@ -143,8 +131,7 @@ static const struct option longopts[] = {
 	{ "echo", required_argument, NULL, OPT_ECHO },
 	{ "id-column", required_argument, NULL, OPT_IDCOL },
 	{ "stop-timeout", required_argument, NULL, OPT_STOPTO },
-	{ "connect-timeout", required_argument, NULL, OPT_CTIMEOUT },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	CH_SERVER_LONGOPTS,
 	{ "skip-unknown-fields", no_argument, NULL, OPT_SKIPUNK },
 	{ NULL, 0, NULL, 0 }
 };
@@ -800,16 +787,12 @@ ins_init(sz_tool *t)
 	struct chi *c = t->ud;
 
 	c->t = t;
-	c->url = getenv("SZ_CLICKHOUSE_URL");
-	if (c->url == NULL || c->url[0] == '\0')
-		c->url = "http://127.0.0.1:8123";
+	ch_server_init(&c->srv, 300000000000ULL);
 	c->batch_rows = 100000;
 	c->batch_bytes = (uint64_t)16 << 20;
 	c->batch_time = 1000000000ULL;
 	c->retry_for = 300000000000ULL;
 	c->stop_timeout = 30000000000ULL;
-	c->connect_timeout = 5000000000ULL;
-	c->timeout = 300000000000ULL;
 	c->fill = &c->b[0];
 	c->fly = &c->b[1];
 }
@@ -818,22 +801,13 @@ static int
 ins_option(sz_tool *t, int o)
 {
 	struct chi *c = t->ud;
+	int k;
 
+	if ((k = ch_server_option(t, &c->srv, o)) != 0)
+		return k == '?' ? '?' : 0;
 	switch (o) {
 	case 't':
 		c->table = optarg;
-		break;
-	case OPT_URL:
-		c->url = optarg;
-		break;
-	case OPT_DB:
-		c->database = optarg;
-		break;
-	case OPT_USER:
-		c->user = optarg;
-		break;
-	case OPT_PWFILE:
-		c->pwfile = optarg;
 		break;
 	case OPT_ROWS:
 		return sz_opt_count(&t->o, "--batch-rows", 1, 1000000,
@@ -848,13 +822,8 @@ ins_option(sz_tool *t, int o)
 	case OPT_STOPTO:
 		return sz_opt_duration(&t->o, "--stop-timeout",
 		    &c->stop_timeout);
-	case OPT_CTIMEOUT:
-		return sz_opt_duration_pos(&t->o, "--connect-timeout",
-		    &c->connect_timeout);
-	case OPT_TIMEOUT:
-		return sz_opt_duration_pos(&t->o, "--timeout", &c->timeout);
 	case OPT_SKIPUNK:
-		c->conf.settings = "input_format_skip_unknown_fields=1";
+		c->srv.conf.settings = "input_format_skip_unknown_fields=1";
 		break;
 	case OPT_IDCOL:
 		c->idcol = optarg;
@@ -874,30 +843,6 @@ ins_option(sz_tool *t, int o)
 	return 0;
 }
 
-static int
-read_password(sz_tool *t, struct chi *c)
-{
-	FILE *f = fopen(c->pwfile, "r");
-	char buf[1024];
-	size_t k;
-
-	if (f == NULL) {
-		sz_msg(t, "error", NULL, 0, "--password-file %s: %s",
-		    c->pwfile, strerror(errno));
-		return SZ_EXIT_FAIL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	k = strcspn(buf, "\r\n");
-	buf[k] = '\0';
-	if ((c->password = strdup(buf)) == NULL) {
-		sz_msg(t, "error", NULL, 0, "out of memory");
-		return SZ_EXIT_FAIL;
-	}
-	return -1;
-}
-
 /* DESCRIBE TABLE into c->cols. -1, or the exit status. */
 static int
 describe(sz_tool *t, struct chi *c)
@@ -913,7 +858,7 @@ describe(sz_tool *t, struct chi *c)
 		sz_msg(t, "error", NULL, 0, "out of memory");
 		return SZ_EXIT_FAIL;
 	}
-	cls = szc_query(&c->conf, sql.p, NULL, 0, &r);
+	cls = szc_query(&c->srv.conf, sql.p, NULL, 0, &r);
 	sz_buf_free(&sql);
 	if (cls != SZC_OK) {
 		sz_msg(t, "error", NULL, 0, "ClickHouse: DESCRIBE TABLE %s: "
@@ -992,23 +937,13 @@ ins_start(sz_tool *t)
 
 	if (c->table == NULL)
 		return sz_usage(t, "insert: missing -t TABLE");
-	if (c->pwfile != NULL && (rc = read_password(t, c)) >= 0)
+	if ((rc = ch_server_conf(t, &c->srv)) >= 0)
 		return rc;
-	c->conf.url = c->url;
-	c->conf.database = c->database;
-	c->conf.user = c->user;
-	c->conf.password = c->password;
-	c->conf.connect_timeout_ms = c->connect_timeout / 1000000;
-	c->conf.timeout_ms = c->timeout / 1000000;
-	if (szc_global_init() < 0) {
-		sz_msg(t, "error", NULL, 0, "libcurl: cannot initialise");
-		return SZ_EXIT_FAIL;
-	}
 	if ((rc = describe(t, c)) >= 0)
 		return rc;
 	if (sz_buf_printf(&sql, "INSERT INTO %s FORMAT JSONEachRow",
 	    c->table) < 0 || (c->sql = sql.p) == NULL ||
-	    (c->q = szc_req_new(&t->loop, &c->conf, on_done, c)) == NULL) {
+	    (c->q = szc_req_new(&t->loop, &c->srv.conf, on_done, c)) == NULL) {
 		sz_buf_free(&sql);
 		c->sql = NULL;
 		sz_msg(t, "error", NULL, 0, "out of memory");
@@ -1040,7 +975,7 @@ ins_done(sz_tool *t)
 		free(c->files[i]);
 	free(c->files);
 	free(c->sql);
-	free(c->password);
+	ch_server_free(&c->srv);
 	sz_buf_free(&c->send);
 	sz_buf_free(&c->scratch);
 	sz_buf_free(&c->line);
