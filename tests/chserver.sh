@@ -27,14 +27,16 @@ ch_start() {
 	CH_URL=http://127.0.0.1:$CH_HTTP
 	SZ_CLICKHOUSE_URL=$CH_URL
 	export CH_DIR CH_HTTP CH_TCP CH_INTER CH_URL SZ_CLICKHOUSE_URL
-	clickhouse-server --config-file=/etc/clickhouse-server/config.xml -- \
+	# started by a subshell that ends at once, so that it is no job of
+	# the test's shell (whose "Killed" notice would end up in the TAP)
+	(clickhouse-server --config-file=/etc/clickhouse-server/config.xml -- \
 	    --path="$CH_DIR/" --tmp_path="$CH_DIR/tmp/" \
 	    --user_files_path="$CH_DIR/uf/" --format_schema_path="$CH_DIR/fs/" \
 	    --http_port="$CH_HTTP" --tcp_port="$CH_TCP" \
 	    --interserver_http_port="$CH_INTER" --listen_host=127.0.0.1 \
 	    --logger.log="$CH_DIR/log" --logger.errorlog="$CH_DIR/err" \
 	    > "$CH_DIR/out" 2>&1 < /dev/null &
-	echo $! > "$CH_DIR/pid"
+	echo $! > "$CH_DIR/pid")
 	wait_for 60 eval "curl -s '$CH_URL/ping' 2>/dev/null | grep -qx Ok."
 }
 ch_stop() {
@@ -42,9 +44,9 @@ ch_stop() {
 	[ -n "${CH_DIR:-}" ] || return 0
 	pid=$(cat "$CH_DIR/pid" 2>/dev/null) || return 0
 	kill "-${1:-TERM}" "$pid" 2>/dev/null
-	wait_for 60 eval "! kill -0 $pid 2>/dev/null" ||
+	# gone, or a zombie nobody reaped yet (its parent is init)
+	wait_for 60 eval "! ps -o stat= -p $pid 2>/dev/null | grep -qv '^Z'" ||
 	    kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
 	rm -f "$CH_DIR/pid"
 }
 ch_query() {
