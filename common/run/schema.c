@@ -208,13 +208,10 @@ is_field_name(const sz_schema *s, const char *k, size_t kn)
 	return sz_schema_field(s, k, kn) >= 0;
 }
 
-/* A partitions or index_fields entry: every identifier in it that is not
- * a function's name (followed by '(') must be a field. */
-static int
-check_expr_fields(const sz_schema *s, const char *what, const char *e,
-    sz_buf *err)
+const char *
+sz_schema_expr_ident(const char **pp, size_t *len)
 {
-	const char *p = e;
+	const char *p = *pp;
 
 	while (*p) {
 		if (*p == '\'' || *p == '"') {
@@ -234,14 +231,10 @@ check_expr_fields(const sz_schema *s, const char *what, const char *e,
 				p++;
 			for (q = p; *q == ' '; q++)
 				;
-			if (*q != '(' && !is_field_name(s, b, (size_t)(p - b))) {
-				sz_buf_reset(err);
-				sz_buf_printf(err, "%s: ", what);
-				err_name(err, e, strlen(e));
-				sz_buf_adds(err, " names ");
-				err_name(err, b, (size_t)(p - b));
-				sz_buf_adds(err, ", which is not a field");
-				return -1;
+			if (*q != '(') {
+				*pp = p;
+				*len = (size_t)(p - b);
+				return b;
 			}
 		} else if (*p >= '0' && *p <= '9') {
 			while ((*p >= '0' && *p <= '9') || *p == '.')
@@ -249,6 +242,29 @@ check_expr_fields(const sz_schema *s, const char *what, const char *e,
 		} else
 			p++;
 	}
+	*pp = p;
+	return NULL;
+}
+
+/* A partitions or index_fields entry: every identifier in it that is not
+ * a function's name must be a field. */
+static int
+check_expr_fields(const sz_schema *s, const char *what, const char *e,
+    sz_buf *err)
+{
+	const char *p = e, *b;
+	size_t bn;
+
+	while ((b = sz_schema_expr_ident(&p, &bn)) != NULL)
+		if (!is_field_name(s, b, bn)) {
+			sz_buf_reset(err);
+			sz_buf_printf(err, "%s: ", what);
+			err_name(err, e, strlen(e));
+			sz_buf_adds(err, " names ");
+			err_name(err, b, bn);
+			sz_buf_adds(err, ", which is not a field");
+			return -1;
+		}
 	return 0;
 }
 

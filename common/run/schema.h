@@ -78,6 +78,12 @@ void sz_schema_free(sz_schema *s);
  * filled when missing. Returns 0 or -1 (memory). */
 int sz_schema_implicit(sz_schema *s);
 
+/* The next identifier of a partitions or index_fields expression at *pp
+ * that is not a function's name (followed by '('), string literals and
+ * numbers skipped: its first byte, its length in *len, *pp moved past it;
+ * NULL at the end. */
+const char *sz_schema_expr_ident(const char **pp, size_t *len);
+
 /* The field named k[0..kn) (decoded bytes), or -1. */
 int sz_schema_field(const sz_schema *s, const char *k, size_t kn);
 

@@ -175,33 +175,13 @@ col_type(sz_ftype ft, const struct dialect *d)
 static const sz_field *
 optional_in(const sz_schema *s, const char *e)
 {
-	const char *p = e;
+	const char *p = e, *b;
+	size_t bn;
+	int k;
 
-	while (*p) {
-		if (*p == '\'' || *p == '"') {
-			char q = *p++;
-
-			while (*p && *p != q)
-				p += p[0] == '\\' && p[1] ? 2 : 1;
-			if (*p)
-				p++;
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    *p == '_') {
-			const char *b = p, *q;
-			int k;
-
-			while ((*p >= 'a' && *p <= 'z') ||
-			    (*p >= 'A' && *p <= 'Z') || *p == '_' ||
-			    (*p >= '0' && *p <= '9'))
-				p++;
-			for (q = p; *q == ' '; q++)
-				;
-			if (*q != '(' && (k = sz_schema_field(s, b,
-			    (size_t)(p - b))) >= 0 && !s->f[k].required)
-				return &s->f[k];
-		} else
-			p++;
-	}
+	while ((b = sz_schema_expr_ident(&p, &bn)) != NULL)
+		if ((k = sz_schema_field(s, b, bn)) >= 0 && !s->f[k].required)
+			return &s->f[k];
 	return NULL;
 }
 
