@@ -40,13 +40,15 @@ struct astate {
 };
 
 static const char usage[] =
-"Usage: sz-redis ack -g GROUP [OPTION]... [FILE]...\n"
+"Usage: sz-redis ack [-s KEY]... -g GROUP [OPTION]... [FILE]...\n"
 "Acknowledge in the consumer group GROUP the entries whose records (or\n"
 "dead letters of records) come in, by their _redis.stream and _redis.id.\n"
 "Several FILE operands are read at once (e.g. a sink's output and a FIFO\n"
 "of dead letters). Nothing is written on standard output unless --echo.\n"
 "\n"
 "  -g, --group GROUP      the consumer group\n"
+"  -s, --stream KEY       only records of these streams (up to 64): one of\n"
+"                         another stream is bad input\n"
 "      --meta=NAME        the envelope's name (default _redis)\n"
 "      --echo             write each record as it came, once Redis\n"
 "                         confirmed its XACK\n"
@@ -54,6 +56,7 @@ RD_COMMON_HELP;
 
 static const struct option longopts[] = {
 	{ "group", required_argument, NULL, 'g' },
+	{ "stream", required_argument, NULL, 's' },
 	{ "meta", required_argument, NULL, RD_OPT_META },
 	{ "echo", no_argument, NULL, RD_OPT_ECHO },
 	RD_COMMON_LONGOPTS,
@@ -217,6 +220,18 @@ ack_record(sz_tool *t, const sz_rec *r)
 	    &d->scratch, &sn)) == NULL || sn == 0)
 		return sz_bad(t, r, "redis", 1, "no %s.stream and %s.id "
 		    "strings", d->meta, d->meta);
+	if (d->nstreams > 0) {
+		int i;
+
+		for (i = 0; i < d->nstreams; i++)
+			if (strlen(d->streams[i]) == sn &&
+			    memcmp(d->streams[i], stream, sn) == 0)
+				break;
+		if (i == d->nstreams)
+			return sz_bad(t, r, "redis", 1, "%s.stream '%.*s' is "
+			    "not one of -s", d->meta, (int)(sn > 200 ? 200 :
+			    sn), stream);
+	}
 	if ((copy = strndup(id, idn)) == NULL)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	for (int i = 0; i < s->nb; i++)
@@ -310,6 +325,12 @@ ack_option(sz_tool *t, int c)
 	case 'g':
 		d->group = optarg;
 		break;
+	case 's':
+		if (d->nstreams == RD_MAX_STREAMS)
+			return sz_opt_fail(&t->o, "-s: at most %d streams",
+			    RD_MAX_STREAMS);
+		d->streams[d->nstreams++] = optarg;
+		break;
 	case RD_OPT_META:
 		if (optarg[0] == '\0')
 			return sz_opt_fail(&t->o, "--meta: ack needs a name");
@@ -357,7 +378,7 @@ ack_done(sz_tool *t)
 }
 
 const sz_tool_def rd_ack_def = {
-	.prog = "sz-redis", .usage = usage, .shortopts = "g:",
+	.prog = "sz-redis", .usage = usage, .shortopts = "g:s:",
 	.longopts = longopts, .proc = &ack_proc,
 	.init = rd_init, .option = ack_option, .start = ack_start,
 	.done = ack_done,
