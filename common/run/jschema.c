@@ -382,6 +382,8 @@ parse_node(sz_jsnode **out, const char *p, size_t n, sz_buf *path,
 	sz_jtype jt = sz_json_type(p, p + n);
 	sz_jmembers it;
 	sz_buf scratch = SZ_BUF_INIT;
+	char **seen = NULL;
+	size_t *seenlen = NULL, nseen = 0;
 	int rc = 0;
 
 	*out = s;
@@ -398,17 +400,46 @@ parse_node(sz_jsnode **out, const char *p, size_t n, sz_buf *path,
 		    NULL, 0);
 	sz_json_members(&it, p, n, NULL);
 	while (rc == 0 && sz_json_members_next(&it)) {
-		size_t kn;
+		size_t kn, i;
 		const char *k = sz_jmember_name(&it.m, &scratch, &kn);
-		char *kk;
+		char *kk, **ns;
+		size_t *nl;
 
 		if (k == NULL || (kk = dupn(k, kn)) == NULL) {
 			rc = nomem(err);
 			break;
 		}
+		/* a keyword twice in one schema: which one holds is
+		 * anybody's guess (validators differ), so it is an error */
+		for (i = 0; i < nseen; i++)
+			if (seenlen[i] == kn && memcmp(seen[i], kk, kn) == 0)
+				break;
+		if (i < nseen) {
+			rc = fail(err, path, "keyword twice: ", kk, kn);
+			free(kk);
+			break;
+		}
+		if ((ns = realloc(seen, (nseen + 1) * sizeof(*seen))) == NULL) {
+			free(kk);
+			rc = nomem(err);
+			break;
+		}
+		seen = ns;
+		if ((nl = realloc(seenlen, (nseen + 1) * sizeof(*seenlen))) ==
+		    NULL) {
+			free(kk);
+			rc = nomem(err);
+			break;
+		}
+		seenlen = nl;
+		seen[nseen] = kk;
+		seenlen[nseen++] = kn;
 		rc = parse_kw(s, kk, kn, it.m.v, it.m.vn, path, err);
-		free(kk);
 	}
+	for (size_t i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	free(seenlen);
 	sz_buf_free(&scratch);
 	return rc;
 }
