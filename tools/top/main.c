@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/out.h"
 #include "run/tool.h"
 #include "top.h"
 
@@ -262,23 +263,6 @@ term_restore(struct topopts *m)
 	m->raw = 0;
 }
 
-static int
-put(const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(1, p, n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Wait up to ns for a key: 'q' (answer 1), 'p' (pause), or the time. */
 static int
 keys(struct topopts *m, uint64_t ns)
@@ -358,7 +342,7 @@ refresh(sz_tool *t, struct topopts *m, int live)
 	}
 	if (!live && !m->json && !m->once)
 		sz_buf_addc(b, '\n');
-	if (put(b->p, b->len) < 0) {
+	if (sz_write_all(1, b->p, b->len) < 0) {
 		if (errno == EPIPE)
 			return SZ_EXIT_OK;
 		sz_msg(t, "error", NULL, 0, "write error: %s",
