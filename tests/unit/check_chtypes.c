@@ -43,6 +43,65 @@ static const struct {
 	{ "Array(Int8)", "[1,2,200]", -1, "200 does not fit in Int8" },
 	{ "Array(Nullable(Int8))", "[null, 1000]", -1,
 	  "1000 does not fit in Int8" },
+	/* Decimal(P, S): refused by the server (Code 69) without its row,
+	 * so the whole request would fail */
+	{ "Decimal(5, 2)", "1.234", -1,
+	  "1.234 does not fit in Decimal(5, 2): more than 2 digits after "
+	  "the point" },
+	{ "Decimal(5, 2)", "1e-3", -1,
+	  "1e-3 does not fit in Decimal(5, 2): more than 2 digits after "
+	  "the point" },
+	{ "Decimal(5, 2)", "1000", -1,
+	  "1000 does not fit in Decimal(5, 2): more than 3 digits before "
+	  "the point" },
+	{ "Decimal(5, 2)", "-999.999", -1,
+	  "-999.999 does not fit in Decimal(5, 2): more than 2 digits after "
+	  "the point" },
+	{ "Decimal(5, 2)", "0.1e4", -1,
+	  "0.1e4 does not fit in Decimal(5, 2): more than 3 digits before "
+	  "the point" },
+	{ "Decimal32(2)", "12345678.9", -1,
+	  "12345678.9 does not fit in Decimal32(2): more than 7 digits "
+	  "before the point" },
+	/* FixedString(N): a shorter string padded with NUL bytes, a longer
+	 * one refused (131) */
+	{ "FixedString(3)", "\"ab\"", -1,
+	  "\"ab\" is 2 bytes, shorter than FixedString(3)" },
+	{ "FixedString(3)", "\"abcd\"", -1,
+	  "\"abcd\" is 4 bytes, longer than FixedString(3)" },
+	{ "FixedString(3)", "\"\\u00e9\\u00e9\"", -1,
+	  "\"\\u00e9\\u00e9\" is 4 bytes, longer than FixedString(3)" },
+	/* Date: outside 1970-01-01..2105-12-31 stored as 0000-00-00, a day
+	 * past the month's end as a day of the next month, a year of 3
+	 * digits read into the month */
+	{ "Date", "\"1969-12-31\"", -1,
+	  "\"1969-12-31\" is outside Date's range (1970-01-01 to "
+	  "2105-12-31)" },
+	{ "Date", "\"2106-01-01\"", -1,
+	  "\"2106-01-01\" is outside Date's range (1970-01-01 to "
+	  "2105-12-31)" },
+	{ "Date", "\"2020-02-30\"", -1,
+	  "\"2020-02-30\" is not a day of the calendar" },
+	{ "Date", "\"2019-02-29\"", -1,
+	  "\"2019-02-29\" is not a day of the calendar" },
+	{ "Date", "\"2020-13-01\"", -1,
+	  "\"2020-13-01\" is not a day of the calendar" },
+	{ "Date", "\"2020-00-00\"", -1,
+	  "\"2020-00-00\" is not a day of the calendar" },
+	{ "Date", "\"202-01-05\"", -1,
+	  "\"202-01-05\" is not a date (YYYY-MM-DD)" },
+	{ "Date", "\"2020-01-05 10:00:00\"", -1,
+	  "\"2020-01-05 10:00:00\" is not a date (YYYY-MM-DD)" },
+	/* Float32: too large is inf, too small 0 */
+	{ "Float32", "3.5e38", -1, "3.5e38 does not fit in Float32" },
+	{ "Float32", "-1e39", -1, "-1e39 does not fit in Float32" },
+	{ "Float32", "3.4028236e38", -1,
+	  "3.4028236e38 does not fit in Float32" },
+	{ "Float32", "1e-50", -1, "1e-50 is too small for Float32 (it would "
+	  "be 0)" },
+	{ "Float64", "1e-400", -1, "1e-400 is too small for Float64 (it "
+	  "would be 0)" },
+	{ "Nullable(Float32)", "1e39", -1, "1e39 does not fit in Float32" },
 	/* stored as sent */
 	{ "Int64", "9223372036854775807", 0, NULL },
 	{ "Int64", "-9223372036854775808", 0, NULL },
@@ -58,7 +117,34 @@ static const struct {
 	{ "LowCardinality(String)", "\"x\"", 0, NULL },
 	{ "Array(Int8)", "[]", 0, NULL },
 	{ "Array(String)", "[\"a\",\"b\"]", 0, NULL },
+	{ "Decimal(5, 2)", "999.99", 0, NULL },
+	{ "Decimal(5, 2)", "-1.23", 0, NULL },
+	{ "Decimal(5, 2)", "1.2300000", 0, NULL },
+	{ "Decimal(5, 2)", "12.3e1", 0, NULL },
+	{ "Decimal(5, 2)", "0.00", 0, NULL },
+	{ "Decimal(5, 2)", "1E1", 0, NULL },
+	{ "Decimal(5, 2)", "15e-1", 0, NULL },
+	{ "Decimal(38, 10)", "1234567890123456789012345678.0123456789", 0,
+	  NULL },
+	{ "Decimal64(4)", "99999999999999.9999", 0, NULL },
+	{ "FixedString(3)", "\"abc\"", 0, NULL },
+	{ "FixedString(3)", "\"\\u00e9a\"", 0, NULL },
+	{ "FixedString(2)", "\"\xc3\xa9\"", 0, NULL },
+	{ "Date", "\"1970-01-01\"", 0, NULL },
+	{ "Date", "\"2105-12-31\"", 0, NULL },
+	{ "Date", "\"2020-02-29\"", 0, NULL },
+	{ "Date", "\"2020-1-5\"", 0, NULL },
+	{ "Date", "\"2020/01/05\"", 0, NULL },
+	{ "Date", "\"0000-00-00\"", 0, NULL },
+	{ "Nullable(Date)", "null", 0, NULL },
+	{ "Float32", "3.4028235e38", 0, NULL },
+	{ "Float32", "1e-45", 0, NULL },
+	{ "Float32", "0.0e-99", 0, NULL },
+	{ "Float32", "16777217", 0, NULL },
+	{ "Float64", "1e-300", 0, NULL },
 	/* refused by the server itself: left to it */
+	{ "Decimal(5, 2)", "\"1.239\"", 0, NULL },
+	{ "Date", "17000", 0, NULL },
 	{ "Int64", "4.7", 0, NULL },
 	{ "Int64", "\"x\"", 0, NULL },
 	{ "String", "5", 0, NULL },

@@ -6,9 +6,16 @@
  * ''), a number too large for a Float (inf), a fraction of a second into
  * DateTime, more than 3 digits of a second into DateTime64(3), a
  * 36-character string that is not a UUID, a label an Enum does not have
- * (refused for the whole request, without its row); through Nullable(T),
- * LowCardinality(T) and Array(T). What the server refuses itself (4.7 or
- * "x" into an integer, a number into String) is left to it.
+ * (refused for the whole request, without its row); a number with more
+ * digits than a Decimal(P, S) has before or after its point (refused,
+ * Code 69, without the row), a string that is not exactly N bytes into
+ * FixedString(N) (a shorter one is padded with NUL bytes), a Date that
+ * is not a day of the calendar from 1970-01-01 to 2105-12-31 in the form
+ * YYYY-MM-DD (before or after: 0000-00-00; 2020-02-30: 2020-03-01;
+ * "202-01-05": 2017-01-05), a number outside Float32's range (inf) or
+ * too small for it (0); through Nullable(T), LowCardinality(T) and
+ * Array(T). What the server refuses itself (4.7 or "x" into an integer,
+ * a number into String or Date) is left to it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +57,188 @@ int_check(const char *t, const char *v, size_t n, char *why, size_t ws)
 			return 0;
 		snprintf(why, ws, "%.*s does not fit in %s", (int)n, v, t);
 		return -1;
+	}
+	return 0;
+}
+
+/* The number v[0..n) is d * 10^q with d an integer of nd digits, no
+ * leading or trailing zeros (nd 0: the number is 0); q saturates. */
+static void
+num_digits(const char *v, size_t n, long *nd, long *q)
+{
+	const char *p = v, *e = v + n;
+	long k = 0, ip = -1, kf = -1, kl = -1, ex = 0;
+	int neg = 0;
+
+	if (p < e && *p == '-')
+		p++;
+	for (; p < e && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
+		if (*p == '.') {
+			ip = k;
+			continue;
+		}
+		if (*p != '0') {
+			if (kf < 0)
+				kf = k;
+			kl = k;
+		}
+		k++;
+	}
+	if (ip < 0)
+		ip = k;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			neg = *p++ == '-';
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (ex < 1000000)
+				ex = ex * 10 + (*p - '0');
+		if (neg)
+			ex = -ex;
+	}
+	*nd = kf < 0 ? 0 : kl - kf + 1;
+	*q = kf < 0 ? 0 : ip - 1 - kl + ex;	/* the place of the last */
+}
+
+/* Decimal(P, S): more than P - S digits before the point or S after. */
+static int
+decimal_check(const char *t, const char *v, size_t n, char *why, size_t ws)
+{
+	unsigned p = 0, s = 0;
+	long nd, q, before, after;
+	int k = 0;
+
+	if (sscanf(t, "Decimal(%u, %u)%n", &p, &s, &k) != 2 || t[k] != '\0') {
+		k = 0;
+		if (sscanf(t, "Decimal32(%u)%n", &s, &k) == 1 && t[k] == '\0')
+			p = 9;
+		else if (sscanf(t, "Decimal64(%u)%n", &s, &k) == 1 &&
+		    t[k] == '\0')
+			p = 18;
+		else if (sscanf(t, "Decimal128(%u)%n", &s, &k) == 1 &&
+		    t[k] == '\0')
+			p = 38;
+		else
+			return 0;
+	}
+	if (s > p)
+		return 0;
+	num_digits(v, n, &nd, &q);
+	if (nd == 0)
+		return 0;
+	before = nd + q > 0 ? nd + q : 0;
+	after = q < 0 ? -q : 0;
+	if (after > (long)s) {
+		snprintf(why, ws, "%.*s does not fit in %s: more than %u "
+		    "digits after the point", (int)n, v, t, s);
+		return -1;
+	}
+	if (before > (long)(p - s)) {
+		snprintf(why, ws, "%.*s does not fit in %s: more than %u "
+		    "digits before the point", (int)n, v, t, p - s);
+		return -1;
+	}
+	return 0;
+}
+
+/* FixedString(N): a string of exactly N bytes (shorter ones are padded
+ * with NUL bytes, longer ones refused). */
+static int
+fixed_check(const char *t, const char *v, size_t n, char *why, size_t ws)
+{
+	unsigned len = 0;
+	sz_buf s = SZ_BUF_INIT;
+	int k = 0, r = 0;
+
+	if (sscanf(t, "FixedString(%u)%n", &len, &k) != 1 || t[k] != '\0')
+		return 0;
+	if (sz_json_unescape(v, n, &s) < 0)
+		return 0;	/* out of memory: leave it to the server */
+	if (s.len != len) {
+		snprintf(why, ws, "%.*s is %zu bytes, %s %s", (int)n, v, s.len,
+		    s.len < len ? "shorter than" : "longer than", t);
+		r = -1;
+	}
+	sz_buf_free(&s);
+	return r;
+}
+
+static int
+sep(char c)
+{
+	return !(c >= '0' && c <= '9') && c != '\\' && c != '"';
+}
+
+static int
+leap(unsigned y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Date: "YYYY-MM-DD" (a month or day of one digit too, any one byte
+ * that is not a digit between them, as the server reads it), a day of the
+ * calendar from 1970-01-01 to 2105-12-31, or 0000-00-00 (the zero date,
+ * what 1970-01-01 reads back as). */
+static int
+date_check(const char *v, size_t n, char *why, size_t ws)
+{
+	static const unsigned mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	const char *p = v + 1, *e = v + n - 1;
+	unsigned y = 0, m = 0, d = 0;
+	int i, nm = 0, nday = 0;
+
+	for (i = 0; i < 4 && p < e && *p >= '0' && *p <= '9'; i++, p++)
+		y = y * 10 + (unsigned)(*p - '0');
+	if (i < 4 || p >= e || !sep(*p++))
+		goto form;
+	for (; nm < 2 && p < e && *p >= '0' && *p <= '9'; nm++, p++)
+		m = m * 10 + (unsigned)(*p - '0');
+	if (nm == 0 || p >= e || !sep(*p++))
+		goto form;
+	for (; nday < 2 && p < e && *p >= '0' && *p <= '9'; nday++, p++)
+		d = d * 10 + (unsigned)(*p - '0');
+	if (nday == 0 || p != e)
+		goto form;
+	if (y == 0 && m == 0 && d == 0)
+		return 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 &&
+	    leap(y))) {
+		snprintf(why, ws, "%.*s is not a day of the calendar", (int)n,
+		    v);
+		return -1;
+	}
+	if (y < 1970 || y > 2105) {
+		snprintf(why, ws, "%.*s is outside Date's range (1970-01-01 to "
+		    "2105-12-31)", (int)n, v);
+		return -1;
+	}
+	return 0;
+form:
+	snprintf(why, ws, "%.*s is not a date (YYYY-MM-DD)", (int)n, v);
+	return -1;
+}
+
+/* A number of a Float column: inf (too large) or 0 (too small, a digit
+ * of its mantissa not 0) is not what was sent. */
+static int
+float_check(const char *t, const char *v, size_t n, char *why, size_t ws)
+{
+	int f32 = strcmp(t, "Float32") == 0;
+	double d = sz_json_num(v, n), a = d < 0 ? -d : d;
+	long nd, q;
+
+	if (d - d != 0 || (f32 && a >= 0x1.ffffffp+127)) {
+		snprintf(why, ws, "%.*s does not fit in %s", (int)n, v, t);
+		return -1;
+	}
+	if (f32 ? a <= 0x1p-150 : d == 0) {
+		num_digits(v, n, &nd, &q);
+		if (nd > 0) {
+			snprintf(why, ws, "%.*s is too small for %s (it would "
+			    "be 0)", (int)n, v, t);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -142,16 +331,14 @@ ch_value_check(const char *type, const char *v, size_t n, char *why,
 		return -1;
 	}
 	if (jt == SZ_JNUMBER && (strcmp(type, "Float64") == 0 ||
-	    strcmp(type, "Float32") == 0)) {
-		double d = sz_json_num(v, n);
-
-		if (d - d != 0) {
-			snprintf(why, whysize, "%.*s does not fit in %s",
-			    (int)n, v, type);
-			return -1;
-		}
-		return 0;
-	}
+	    strcmp(type, "Float32") == 0))
+		return float_check(type, v, n, why, whysize);
+	if (jt == SZ_JNUMBER && strncmp(type, "Decimal", 7) == 0)
+		return decimal_check(type, v, n, why, whysize);
+	if (jt == SZ_JSTRING && strncmp(type, "FixedString(", 12) == 0)
+		return fixed_check(type, v, n, why, whysize);
+	if (jt == SZ_JSTRING && strcmp(type, "Date") == 0)
+		return date_check(v, n, why, whysize);
 	if (strcmp(type, "DateTime") == 0 && jt == SZ_JSTRING &&
 	    memchr(v, '.', n) != NULL) {
 		snprintf(why, whysize, "%.*s: a fraction of a second into "
