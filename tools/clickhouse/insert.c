@@ -73,6 +73,7 @@ struct chi {
 	uint64_t batch_rows, batch_bytes, batch_time, retry_for;
 	uint64_t stop_timeout;
 	int echo;
+	int skip_unknown;	/* members that are no column left out */
 	struct col *cols;
 	size_t ncols;
 	char *sql;
@@ -502,27 +503,49 @@ find_col(const struct chi *c, const char *name, size_t n)
 	return NULL;
 }
 
-/* The body line of the object v[0..n) into c->line: its members but
+/* The body line of the object v[0..n) added to the fill batch's body
+ * (taken back unless 0 is returned): its members but
  * _redis and _sz..., each value checked. 0, 1 (bad: why set), -1 (out of
  * memory). */
+static int body_members(struct chi *c, sz_buf *o, const char *v, size_t n,
+    const sz_jindex *ix, char *why, size_t ws);
+
 static int
 body_line(struct chi *c, const char *v, size_t n, const sz_jindex *ix,
     char *why, size_t ws)
+{
+	sz_buf *o = &c->fill->body;
+	size_t start = o->len;
+	int rc = body_members(c, o, v, n, ix, why, ws);
+
+	if (rc != 0)
+		o->len = start;
+	return rc;
+}
+
+static int
+body_members(struct chi *c, sz_buf *o, const char *v, size_t n,
+    const sz_jindex *ix, char *why, size_t ws)
 {
 	sz_jmembers it;
 	const char *name, *redis = NULL;
 	size_t namen, redisn = 0, seen = 0, i;
 	int first = 1;
 
-	sz_buf_reset(&c->line);
-	if (sz_buf_addc(&c->line, '{') < 0)
+	if (sz_buf_addc(o, '{') < 0)
 		return -1;
 	sz_json_members(&it, v, n, ix);
 	while (sz_json_members_next(&it)) {
 		const struct col *col;
 
-		if ((name = sz_jmember_name(&it.m, &c->scratch, &namen)) ==
-		    NULL)
+		/* a name without escapes as it is (a byte that is not
+		 * UTF-8 matches no column either way) */
+		if (it.m.kn >= 2 && memchr(it.m.k + 1, '\\', it.m.kn - 2) ==
+		    NULL) {
+			name = it.m.k + 1;
+			namen = it.m.kn - 2;
+		} else if ((name = sz_jmember_name(&it.m, &c->scratch,
+		    &namen)) == NULL)
 			return -1;
 		if (namen == 6 && memcmp(name, "_redis", 6) == 0) {
 			redis = it.m.v;
@@ -535,20 +558,22 @@ body_line(struct chi *c, const char *v, size_t n, const sz_jindex *ix,
 		    memcmp(c->idcol, name, namen) == 0)
 			continue;
 		col = find_col(c, name, namen);
+		if (col == NULL && c->skip_unknown)
+			continue;	/* the server would skip it */
 		if (col != NULL) {
 			seen++;
-			int k = snprintf(why, ws, "column %s: ", col->name);
+			char r[512];
 
-			if (k < 0 || (size_t)k >= ws)
-				k = 0;
-			if (ch_value_check(col->type, it.m.v, it.m.vn,
-			    why + k, ws - (size_t)k) < 0)
+			if (ch_value_check(col->type, it.m.v, it.m.vn, r,
+			    sizeof(r)) < 0) {
+				snprintf(why, ws, "column %s: %s", col->name, r);
 				return 1;
+			}
 		}
-		if ((!first && sz_buf_addc(&c->line, ',') < 0) ||
-		    sz_buf_add(&c->line, it.m.k, it.m.kn) < 0 ||
-		    sz_buf_addc(&c->line, ':') < 0 ||
-		    sz_buf_add(&c->line, it.m.v, it.m.vn) < 0)
+		if ((!first && sz_buf_addc(o, ',') < 0) ||
+		    sz_buf_add(o, it.m.k, it.m.kn) < 0 ||
+		    sz_buf_addc(o, ':') < 0 ||
+		    sz_buf_add(o, it.m.v, it.m.vn) < 0)
 			return -1;
 		first = 0;
 	}
@@ -567,17 +592,17 @@ body_line(struct chi *c, const char *v, size_t n, const sz_jindex *ix,
 			    "_redis.stream and _redis.id", c->idcol);
 			return 1;
 		}
-		if ((!first && sz_buf_addc(&c->line, ',') < 0) ||
-		    sz_buf_add_jstr(&c->line, c->idcol, strlen(c->idcol)) <
-		    0 || sz_buf_addc(&c->line, ':') < 0 ||
-		    sz_buf_add(&c->line, s, sn - 1) < 0 ||
-		    sz_buf_addc(&c->line, '/') < 0 ||
-		    sz_buf_add(&c->line, d + 1, dn - 1) < 0)
+		if ((!first && sz_buf_addc(o, ',') < 0) ||
+		    sz_buf_add_jstr(o, c->idcol, strlen(c->idcol)) <
+		    0 || sz_buf_addc(o, ':') < 0 ||
+		    sz_buf_add(o, s, sn - 1) < 0 ||
+		    sz_buf_addc(o, '/') < 0 ||
+		    sz_buf_add(o, d + 1, dn - 1) < 0)
 			return -1;
 		if (find_col(c, c->idcol, strlen(c->idcol)) != NULL)
 			seen++;
 	}
-	if (sz_buf_adds(&c->line, "}\n") < 0)
+	if (sz_buf_adds(o, "}\n") < 0)
 		return -1;
 	/* a column left out with a DEFAULT gets the type's empty value */
 	for (i = 0; i < c->ncols && seen < c->ncols; i++) {
@@ -611,6 +636,7 @@ add_row(struct chi *c, const sz_rec *r, const char *v, size_t n,
 	struct batch *b = c->fill;
 	struct row *row;
 	char why[600];
+	size_t boff = b->body.len;
 	int rc;
 
 	if (sz_json_type(v, v + n) != SZ_JOBJECT) {
@@ -640,13 +666,12 @@ add_row(struct chi *c, const sz_rec *r, const char *v, size_t n,
 	row = &b->rows[b->n];
 	row->roff = b->recs.len;
 	row->rlen = n;
-	row->boff = b->body.len;
-	row->blen = c->line.len;
+	row->boff = boff;
+	row->blen = b->body.len - boff;
 	row->line = r->line;
 	row->dead = 0;
 	if ((row->file = intern(c, r->file)) == NULL ||
-	    sz_buf_add(&b->recs, v, n) < 0 ||
-	    sz_buf_add(&b->body, c->line.p, c->line.len) < 0)
+	    sz_buf_add(&b->recs, v, n) < 0)
 		return sz_fail(c->t, SZ_EXIT_FAIL, "out of memory");
 	if (b->n++ == 0) {
 		b->first = sz_now();
@@ -824,6 +849,7 @@ ins_option(sz_tool *t, int o)
 		    &c->stop_timeout);
 	case OPT_SKIPUNK:
 		c->srv.conf.settings = "input_format_skip_unknown_fields=1";
+		c->skip_unknown = 1;
 		break;
 	case OPT_IDCOL:
 		c->idcol = optarg;

@@ -300,6 +300,19 @@ ch_value_check(const char *type, const char *v, size_t n, char *why,
 	sz_jtype jt = sz_json_type(v, v + n);
 	char inner[512];
 
+	/* the common cases first, without looking further (one value of
+	 * every column of every record comes here) */
+	if (strcmp(type, "String") == 0) {
+		if (jt != SZ_JNULL)
+			return 0;
+		snprintf(why, whysize, "null into %s (not Nullable)", type);
+		return -1;
+	}
+	if (jt == SZ_JNUMBER && (type[0] == 'I' || type[0] == 'U') &&
+	    strncmp(type, "UUID", 4) != 0)
+		return int_check(type, v, n, why, whysize);
+	if (type[0] != 'L' && type[0] != 'N' && type[0] != 'A')
+		goto plain;
 	if (unwrap(type, "LowCardinality(", inner, sizeof(inner)) == 0)
 		return ch_value_check(inner, v, n, why, whysize);
 	if (unwrap(type, "Nullable(", inner, sizeof(inner)) == 0) {
@@ -326,6 +339,7 @@ ch_value_check(const char *type, const char *v, size_t n, char *why,
 		}
 		return 0;
 	}
+plain:
 	if (jt == SZ_JNULL) {
 		snprintf(why, whysize, "null into %s (not Nullable)", type);
 		return -1;
