@@ -130,6 +130,7 @@ static const struct {
 	{ "FixedString(3)", "\"abc\"", 0, NULL },
 	{ "FixedString(3)", "\"\\u00e9a\"", 0, NULL },
 	{ "FixedString(2)", "\"\xc3\xa9\"", 0, NULL },
+	{ "FixedString(3)", "\"a\xff\xfe\"", 0, NULL },	/* raw bytes */
 	{ "Date", "\"1970-01-01\"", 0, NULL },
 	{ "Date", "\"2105-12-31\"", 0, NULL },
 	{ "Date", "\"2020-02-29\"", 0, NULL },

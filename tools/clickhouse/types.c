@@ -152,7 +152,8 @@ fixed_check(const char *t, const char *v, size_t n, char *why, size_t ws)
 
 	if (sscanf(t, "FixedString(%u)%n", &len, &k) != 1 || t[k] != '\0')
 		return 0;
-	if (sz_json_unescape(v, n, &s) < 0)
+	/* the bytes the server stores: raw bytes as they are */
+	if (sz_json_unescape_bytes(v, n, &s) < 0)
 		return 0;	/* out of memory: leave it to the server */
 	if (s.len != len) {
 		snprintf(why, ws, "%.*s is %zu bytes, %s %s", (int)n, v, s.len,
