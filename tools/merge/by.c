@@ -10,15 +10,48 @@
 
 #include "merge.h"
 
-/* A queue item: the key's length, the key, the record. */
+/*
+ * A queue item: the key's length, whether the key is plain, the key, the
+ * record. A plain key is ["s"] with s a string without a quote or a
+ * backslash: such keys compare as jq compares the strings, by their
+ * bytes (a prefix first), with one memcmp.
+ */
+#define HDR (sizeof(size_t) + 1)
+
 static void
-item_parts(const sz_qitem *it, const char **key, size_t *kn,
+item_parts(const sz_qitem *it, const char **key, size_t *kn, int *plain,
     const char **rec, size_t *rn)
 {
 	memcpy(kn, it->p, sizeof(*kn));
-	*key = it->p + sizeof(*kn);
+	*plain = it->p[sizeof(*kn)];
+	*key = it->p + HDR;
 	*rec = *key + *kn;
-	*rn = it->n - sizeof(*kn) - *kn;
+	*rn = it->n - HDR - *kn;
+}
+
+static int
+key_plain(const char *k, size_t n)
+{
+	if (n < 4 || k[0] != '[' || k[1] != '"' || k[n - 2] != '"' ||
+	    k[n - 1] != ']')
+		return 0;
+	for (size_t i = 2; i < n - 2; i++)
+		if (k[i] == '"' || k[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* Keys in jq's order. */
+static int
+key_cmp(const char *a, size_t an, int ap, const char *b, size_t bn, int bp)
+{
+	if (ap && bp) {
+		size_t la = an - 4, lb = bn - 4;
+		int c = memcmp(a + 2, b + 2, la < lb ? la : lb);
+
+		return c != 0 ? c : (la > lb) - (la < lb);
+	}
+	return sz_json_cmp(a, an, b, bn);
 }
 
 static int
@@ -26,10 +59,37 @@ head_cmp(const sz_qitem *a, const sz_qitem *b)
 {
 	const char *ka, *kb, *ra, *rb;
 	size_t kan, kbn, ran, rbn;
+	int pa, pb;
 
-	item_parts(a, &ka, &kan, &ra, &ran);
-	item_parts(b, &kb, &kbn, &rb, &rbn);
-	return sz_json_cmp(ka, kan, kb, kbn);
+	item_parts(a, &ka, &kan, &pa, &ra, &ran);
+	item_parts(b, &kb, &kbn, &pb, &rb, &rbn);
+	return key_cmp(ka, kan, pa, kb, kbn, pb);
+}
+
+int
+by_setup(struct merge *g)
+{
+	const char *s = g->bysrc, *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if (*s++ != '.' || !(*s == '_' || (*s >= 'a' && *s <= 'z') ||
+	    (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	for (e = s; *e == '_' || (*e >= 'a' && *e <= 'z') ||
+	    (*e >= 'A' && *e <= 'Z') || (*e >= '0' && *e <= '9'); e++)
+		;
+	for (const char *x = e; *x != '\0'; x++)
+		if (*x != ' ' && *x != '\t' && *x != '\n')
+			return 0;
+	g->bynamen = (size_t)(e - s) + 2;
+	if ((g->byname = malloc(g->bynamen + 1)) == NULL)
+		return -1;
+	g->byname[0] = '"';
+	memcpy(g->byname + 1, s, (size_t)(e - s));
+	g->byname[g->bynamen - 1] = '"';
+	g->byname[g->bynamen] = '\0';
+	return 0;
 }
 
 static void idle_fire(sz_loop *l, void *ud);
@@ -49,7 +109,7 @@ by_drain(sz_tool *t, int final)
 		const char *k, *p;
 		size_t kn, n;
 		sz_qitem *it;
-		int rc;
+		int rc, plain;
 
 		/* A source waited for without a record: nothing yet (and
 		 * no comparison made). */
@@ -76,19 +136,21 @@ by_drain(sz_tool *t, int final)
 		if (best == NULL)
 			return 0;
 		it = sz_queue_pop(&best->q);
-		item_parts(it, &k, &kn, &p, &n);
+		item_parts(it, &k, &kn, &plain, &p, &n);
 		/* Keys kept beyond their item: the source's last one when
 		 * its queue empties, what was written (only --idle needs
 		 * it: a source waited for cannot sort before it). */
 		if (best->q.count == 0) {
 			sz_buf_reset(&best->last);
 			rc = sz_buf_add(&best->last, k, kn);
+			best->last_plain = plain;
 		} else
 			rc = 0;
 		if (g->idle_ns) {
 			sz_buf_reset(&g->written);
 			rc |= sz_buf_add(&g->written, k, kn);
 			g->have_written = 1;
+			g->written_plain = plain;
 		}
 		if (rc < 0) {
 			free(it);
@@ -129,6 +191,45 @@ idle_fire(sz_loop *l, void *ud)
 }
 
 /*
+ * --by .NAME on an object record (its index ix): the key from the bytes,
+ * ["s"] or [null], when its value is a string of ASCII characters without
+ * escapes, or when it has no such member (names written with escapes
+ * aside). 0, 1 (take the long way) or -1 (memory).
+ */
+static int
+member_key(const struct merge *g, const sz_jindex *ix, sz_buf *b)
+{
+	const char *v = NULL;
+	size_t vn = 0;
+
+	for (int i = 0; i < ix->n; i++) {
+		const sz_jmember *m = &ix->m[i];
+
+		if (memchr(m->k, '\\', m->kn) != NULL)
+			return 1;
+		if (m->kn == g->bynamen && memcmp(m->k, g->byname,
+		    m->kn) == 0) {
+			v = m->v;	/* the last one, as jq */
+			vn = m->vn;
+		}
+	}
+	if (v == NULL)
+		return sz_buf_add(b, "[null]", 6) < 0 ? -1 : 0;
+	if (vn < 2 || v[0] != '"')
+		return 1;
+	for (size_t i = 1; i < vn - 1; i++)
+		if (v[i] == '\\' || (unsigned char)v[i] >= 0x80)
+			return 1;
+	if (sz_buf_reserve(b, vn + 2) < 0)
+		return -1;
+	b->p[0] = '[';
+	memcpy(b->p + 1, v, vn);
+	b->p[vn + 1] = ']';
+	b->len = vn + 2;
+	return 0;
+}
+
+/*
  * The key of r, in g->key: the array of EXPR's outputs, as sort_by
  * compares [EXPR]. The outputs are compact with valid UTF-8 (expr.h), so
  * the array is already canonical (json.h) unless an output is an array
@@ -143,6 +244,15 @@ by_key(sz_tool *t, const sz_rec *r)
 	long k;
 
 	sz_buf_reset(b);
+	if (g->byname != NULL && r->ix != NULL && r->ix->n >= 0) {
+		switch (member_key(g, r->ix, b)) {
+		case 0:
+			return 0;
+		case -1:
+			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		}
+		sz_buf_reset(b);
+	}
 	if (sz_buf_add(b, "[", 1) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	if ((k = sz_expr_map(&g->by, r, b)) == SZ_EXPR_ERROR)
@@ -172,13 +282,13 @@ by_key(sz_tool *t, const sz_rec *r)
  * to write: every other source waited for has a head, and sorts after it
  * (or equal, from a later source)? */
 static int
-least(struct merge *g, struct msrc *m, const char *key, size_t kn)
+least(struct merge *g, struct msrc *m, const char *key, size_t kn, int plain)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		struct msrc *o = &g->v[i];
 		const char *k, *p;
 		size_t okn, n;
-		int c;
+		int c, op;
 
 		if (o == m)
 			continue;
@@ -187,8 +297,9 @@ least(struct merge *g, struct msrc *m, const char *key, size_t kn)
 				return 0;
 			continue;
 		}
-		item_parts(sz_queue_head(&o->q), &k, &okn, &p, &n);
-		if ((c = sz_json_cmp(key, kn, k, okn)) > 0 || (c == 0 && o < m))
+		item_parts(sz_queue_head(&o->q), &k, &okn, &op, &p, &n);
+		if ((c = key_cmp(key, kn, plain, k, okn, op)) > 0 ||
+		    (c == 0 && o < m))
 			return 0;
 	}
 	return 1;
@@ -197,18 +308,20 @@ least(struct merge *g, struct msrc *m, const char *key, size_t kn)
 /* The record is the least: written at once, never queued. */
 static int
 by_direct(sz_tool *t, struct msrc *m, const char *key, size_t kn,
-    const sz_rec *r)
+    int plain, const sz_rec *r)
 {
 	struct merge *g = t->ud;
 
 	sz_buf_reset(&m->last);
 	if (sz_buf_add(&m->last, key, kn) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	m->last_plain = plain;
 	if (g->idle_ns) {
 		sz_buf_reset(&g->written);
 		if (sz_buf_add(&g->written, key, kn) < 0)
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 		g->have_written = 1;
+		g->written_plain = plain;
 	}
 	m->have_last = 1;
 	m->last_line = r->line;
@@ -224,7 +337,7 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 	const char *key, *lk = m->last.p, *rp;
 	size_t kn, lkn = m->last.len, rn;
 	sz_qitem *it;
-	int k;
+	int k, plain, lplain = m->last_plain;
 
 	if (g->idle_ns)
 		m->seen = sz_now();
@@ -232,26 +345,28 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 		return k < 0 ? -1 : 0;
 	key = g->key.p;
 	kn = g->key.len;
+	plain = key_plain(key, kn);
 	/* The source's last key: its newest queued record's, or kept. */
 	if (m->q.tail != NULL)
-		item_parts(m->q.tail, &lk, &lkn, &rp, &rn);
-	if (m->have_last && sz_json_cmp(key, kn, lk, lkn) < 0)
+		item_parts(m->q.tail, &lk, &lkn, &lplain, &rp, &rn);
+	if (m->have_last && key_cmp(key, kn, plain, lk, lkn, lplain) < 0)
 		return sz_bad(t, r, "order", 1, "--by: out of order: sorts "
 		    "before line %lu, the source's previous record",
 		    m->last_line);
-	if (g->have_written && sz_json_cmp(key, kn, g->written.p,
-	    g->written.len) < 0)
+	if (g->have_written && key_cmp(key, kn, plain, g->written.p,
+	    g->written.len, g->written_plain) < 0)
 		return sz_bad(t, r, "order", 1, "--by: out of order: sorts "
 		    "before records already written (%s was idle)", m->name);
 	m->idle = 0;
-	if (m->q.count == 0 && least(g, m, key, kn))
-		return by_direct(t, m, key, kn, r);
-	if ((it = sz_queue_push_n(&m->q, sizeof(kn) + kn + r->n, r->file,
+	if (m->q.count == 0 && least(g, m, key, kn, plain))
+		return by_direct(t, m, key, kn, plain, r);
+	if ((it = sz_queue_push_n(&m->q, HDR + kn + r->n, r->file,
 	    r->line)) == NULL)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	memcpy(it->p, &kn, sizeof(kn));
-	memcpy(it->p + sizeof(kn), key, kn);
-	memcpy(it->p + sizeof(kn) + kn, r->p, r->n);
+	it->p[sizeof(kn)] = (char)plain;
+	memcpy(it->p + HDR, key, kn);
+	memcpy(it->p + HDR + kn, r->p, r->n);
 	m->have_last = 1;
 	m->last_line = r->line;
 	if (sz_queue_full(&m->q, 0) && !t->stopsig && !m->paused) {

@@ -305,6 +305,10 @@ merge_start(sz_tool *t)
 		    "--by")) >= 0)
 			return rc;
 		g->have_by = 1;
+		if (by_setup(g) < 0) {
+			sz_msg(t, "error", NULL, 0, "out of memory");
+			return SZ_EXIT_FAIL;
+		}
 	}
 	return -1;
 }
@@ -326,6 +330,7 @@ merge_done(sz_tool *t)
 	sz_buf_free(&g->out);
 	sz_buf_free(&g->key);
 	sz_buf_free(&g->written);
+	free(g->byname);
 }
 
 static void

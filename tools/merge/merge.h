@@ -29,6 +29,7 @@ struct msrc {
 	sz_buf last;		/* --by: the key of its last record taken,
 				   once its queue is empty (else the
 				   queue's newest has it) */
+	int last_plain;		/* last is a plain key (by.c) */
 	unsigned long last_line;
 	int have_last;
 	int paused;		/* by us: its queue is full */
@@ -50,6 +51,10 @@ struct merge {
 	sz_buf key;		/* a record's key */
 	sz_buf written;		/* --idle: the key of the last record written */
 	int have_written;
+	int written_plain;
+	char *byname;		/* --by .NAME: "NAME" (quoted), read from the
+				   record's index (by.c), or NULL */
+	size_t bynamen;
 	int ending;		/* end() waits for children */
 	uint64_t idled;
 };
@@ -61,5 +66,8 @@ int merge_put(sz_tool *t, struct msrc *m, const char *p, size_t n);
  * (all that is held when `final`). 0 or -1. */
 int by_record(sz_tool *t, struct msrc *m, const sz_rec *r);
 int by_drain(sz_tool *t, int final);
+/* by.c, once --by is compiled: see whether it is a top-level member. 0 or
+ * -1 (memory). */
+int by_setup(struct merge *g);
 
 #endif
