@@ -190,6 +190,42 @@ idle_fire(sz_loop *l, void *ud)
 		(void)by_drain(t, 0);
 }
 
+/* Has s[0..n) no backslash (and, when `ascii`, only ASCII)? Eight bytes
+ * at a time. */
+static inline int
+plain_bytes(const char *s, size_t n, int ascii)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	const uint64_t bs = 0x5c5c5c5c5c5c5c5cu;	/* '\\' */
+	const uint64_t mask = ascii ? ~(uint64_t)0 : 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, s + i, 8);
+		y = x ^ bs;	/* a zero byte where s has a backslash */
+		if ((((x & mask) | ((y - ones) & ~y)) & high) != 0)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (s[i] == '\\' || (ascii && (unsigned char)s[i] >= 0x80))
+			return 0;
+	return 1;
+}
+
+static int
+ascii_plain(const char *s, size_t n)
+{
+	return plain_bytes(s, n, 1);
+}
+
+static int
+backslash_free(const char *s, size_t n)
+{
+	return plain_bytes(s, n, 0);
+}
+
 /*
  * --by .NAME on an object record (its index ix): the key from the bytes,
  * ["s"] or [null], when its value is a string of ASCII characters without
@@ -205,21 +241,20 @@ member_key(const struct merge *g, const sz_jindex *ix, sz_buf *b)
 	for (int i = 0; i < ix->n; i++) {
 		const sz_jmember *m = &ix->m[i];
 
-		if (memchr(m->k, '\\', m->kn) != NULL)
+		/* A name written with escapes is longer than its text. */
+		if (m->kn == g->bynamen) {
+			if (memcmp(m->k, g->byname, m->kn) == 0) {
+				v = m->v;	/* the last one, as jq */
+				vn = m->vn;
+			}
+		} else if (m->kn > g->bynamen && !backslash_free(m->k + 1,
+		    m->kn - 2))
 			return 1;
-		if (m->kn == g->bynamen && memcmp(m->k, g->byname,
-		    m->kn) == 0) {
-			v = m->v;	/* the last one, as jq */
-			vn = m->vn;
-		}
 	}
 	if (v == NULL)
 		return sz_buf_add(b, "[null]", 6) < 0 ? -1 : 0;
-	if (vn < 2 || v[0] != '"')
+	if (vn < 2 || v[0] != '"' || !ascii_plain(v + 1, vn - 2))
 		return 1;
-	for (size_t i = 1; i < vn - 1; i++)
-		if (v[i] == '\\' || (unsigned char)v[i] >= 0x80)
-			return 1;
 	if (sz_buf_reserve(b, vn + 2) < 0)
 		return -1;
 	b->p[0] = '[';
@@ -236,7 +271,7 @@ member_key(const struct merge *g, const sz_jindex *ix, sz_buf *b)
  * or an object. 0, 1 (bad input said, go on) or -1.
  */
 static int
-by_key(sz_tool *t, const sz_rec *r)
+by_key(sz_tool *t, const sz_rec *r, int *plain)
 {
 	struct merge *g = t->ud;
 	sz_buf *b = &g->key;
@@ -247,6 +282,7 @@ by_key(sz_tool *t, const sz_rec *r)
 	if (g->byname != NULL && r->ix != NULL && r->ix->n >= 0) {
 		switch (member_key(g, r->ix, b)) {
 		case 0:
+			*plain = b->len > 6;	/* not [null] */
 			return 0;
 		case -1:
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
@@ -275,6 +311,7 @@ by_key(sz_tool *t, const sz_rec *r)
 		if (sz_buf_add(b, g->out.p, g->out.len) < 0)
 			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
 	}
+	*plain = key_plain(b->p, b->len);
 	return 0;
 }
 
@@ -337,15 +374,14 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 	const char *key, *lk = m->last.p, *rp;
 	size_t kn, lkn = m->last.len, rn;
 	sz_qitem *it;
-	int k, plain, lplain = m->last_plain;
+	int k, plain = 0, lplain = m->last_plain;
 
 	if (g->idle_ns)
 		m->seen = sz_now();
-	if ((k = by_key(t, r)) != 0)
+	if ((k = by_key(t, r, &plain)) != 0)
 		return k < 0 ? -1 : 0;
 	key = g->key.p;
 	kn = g->key.len;
-	plain = key_plain(key, kn);
 	/* The source's last key: its newest queued record's, or kept. */
 	if (m->q.tail != NULL)
 		item_parts(m->q.tail, &lk, &lkn, &lplain, &rp, &rn);
