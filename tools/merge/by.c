@@ -291,6 +291,10 @@ by_key(sz_tool *t, const sz_rec *r, int *plain)
 	}
 	if (sz_buf_add(b, "[", 1) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+	if (!g->compiled && (k = by_compile(t)) >= 0) {
+		t->status = (int)k;	/* libjq said no after all (said) */
+		return -1;
+	}
 	if ((k = sz_expr_map(&g->by, r, b)) == SZ_EXPR_ERROR)
 		return sz_expr_bad(t, r, &g->by, "--by") < 0 ? -1 : 1;
 	/* "[o1\no2\n" -> "[o1,o2]" */

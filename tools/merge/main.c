@@ -267,6 +267,32 @@ nomem:
 	return SZ_EXIT_FAIL;
 }
 
+int
+by_compile(sz_tool *t)
+{
+	struct merge *g = t->ud;
+	int rc = sz_tool_compile(t, &g->by, g->bysrc, 1, "--by");
+
+	g->compiled = rc < 0;
+	return rc;
+}
+
+/* May the compile of --by wait for a record that needs it? */
+static int
+lazy_ok(const sz_tool *t)
+{
+	const char *home = getenv("HOME");
+	char path[4096];
+
+	if (t->vars.n > 0 || t->vars.nlib > 0 ||
+	    t->vars.posmode != SZ_JQ_POS_NONE)
+		return 0;
+	if (home == NULL || (size_t)snprintf(path, sizeof(path), "%s/.jq",
+	    home) >= sizeof(path))
+		return 0;
+	return access(path, F_OK) != 0;
+}
+
 static int
 merge_start(sz_tool *t)
 {
@@ -301,14 +327,17 @@ merge_start(sz_tool *t)
 		t->vars.prog_used = 1;
 	}
 	if (g->bysrc != NULL) {
-		if ((rc = sz_tool_compile(t, &g->by, g->bysrc, 1,
-		    "--by")) >= 0)
-			return rc;
 		g->have_by = 1;
 		if (by_setup(g) < 0) {
 			sz_msg(t, "error", NULL, 0, "out of memory");
 			return SZ_EXIT_FAIL;
 		}
+		/* --by .NAME with nothing that could make libjq say no
+		 * (jq variables or libraries, a ~/.jq) is compiled by
+		 * the first record that needs libjq (by.c), if any. */
+		if ((g->byname == NULL || !lazy_ok(t)) &&
+		    (rc = by_compile(t)) >= 0)
+			return rc;
 	}
 	return -1;
 }
@@ -325,7 +354,7 @@ merge_done(sz_tool *t)
 		sz_queue_clear(&g->v[i].q);
 	}
 	free(g->v);
-	if (g->have_by)
+	if (g->compiled)
 		sz_expr_free(&g->by);
 	sz_buf_free(&g->out);
 	sz_buf_free(&g->key);

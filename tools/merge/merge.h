@@ -43,6 +43,7 @@ struct merge {
 	const char *bysrc;	/* --by EXPR */
 	sz_expr by;
 	int have_by;
+	int compiled;		/* by is compiled (main.c: by_compile) */
 	uint64_t idle_ns;	/* --idle */
 	uint64_t timer;		/* the --idle timer, or 0 */
 	struct msrc *v;
@@ -66,7 +67,10 @@ int merge_put(sz_tool *t, struct msrc *m, const char *p, size_t n);
  * (all that is held when `final`). 0 or -1. */
 int by_record(sz_tool *t, struct msrc *m, const sz_rec *r);
 int by_drain(sz_tool *t, int final);
-/* by.c, once --by is compiled: see whether it is a top-level member. 0 or
+/* main.c: compile --by: -1, or the exit status (said). */
+int by_compile(sz_tool *t);
+
+/* by.c, once --by is read: see whether it is a top-level member. 0 or
  * -1 (memory). */
 int by_setup(struct merge *g);
 
