@@ -11,22 +11,119 @@
 #include "merge.h"
 
 /*
- * A queue item: the key's length, whether the key is plain, the key, the
- * record. A plain key is ["s"] with s a string without a quote or a
- * backslash: such keys compare as jq compares the strings, by their
- * bytes (a prefix first), with one memcmp.
+ * A queue item: the key's length, the record's, whether the key is plain,
+ * the key, the record. A plain key is ["s"] with s a string without a
+ * quote or a backslash: such keys compare as jq compares the strings, by
+ * their bytes (a prefix first), with one memcmp.
  */
-#define HDR (sizeof(size_t) + 1)
+#define HDR (2 * sizeof(size_t) + 1)
 
 static void
-item_parts(const sz_qitem *it, const char **key, size_t *kn, int *plain,
+item_parts(const char *it, const char **key, size_t *kn, int *plain,
     const char **rec, size_t *rn)
 {
-	memcpy(kn, it->p, sizeof(*kn));
-	*plain = it->p[sizeof(*kn)];
-	*key = it->p + HDR;
+	memcpy(kn, it, sizeof(*kn));
+	memcpy(rn, it + sizeof(*kn), sizeof(*rn));
+	*plain = it[2 * sizeof(size_t)];
+	*key = it + HDR;
 	*rec = *key + *kn;
-	*rn = it->n - HDR - *kn;
+}
+
+static size_t
+item_size(const char *it)
+{
+	size_t kn, rn;
+
+	memcpy(&kn, it, sizeof(kn));
+	memcpy(&rn, it + sizeof(kn), sizeof(rn));
+	return HDR + kn + rn;
+}
+
+/* ---- the queue of a source -------------------------------------------- */
+
+static const char *
+byq_head(const byq *q)
+{
+	return q->count > 0 ? q->buf + q->head : NULL;
+}
+
+static const char *
+byq_tail(const byq *q)
+{
+	return q->count > 0 ? q->buf + q->tail : NULL;
+}
+
+/* As a queue of QUEUE_RECORDS records and QUEUE_BYTES bytes is full (a
+ * record beyond the bytes still goes into an empty one). */
+static int
+byq_full(const byq *q)
+{
+	return q->count >= QUEUE_RECORDS ||
+	    (q->count > 0 && q->bytes > QUEUE_BYTES);
+}
+
+/* Append an item; 0 or -1 (memory). Items already queued may move. */
+static int
+byq_push(byq *q, const char *key, size_t kn, int plain, const char *rec,
+    size_t rn)
+{
+	size_t need = HDR + kn + rn;
+	char *it;
+
+	if (q->count == 0)
+		q->head = q->end = 0;
+	if (q->end + need > q->cap && q->head > 0 &&
+	    q->head >= q->end - q->head) {
+		/* move what is left to the start: it is no more than what
+		 * was taken out since the last move */
+		memmove(q->buf, q->buf + q->head, q->end - q->head);
+		q->tail -= q->head;
+		q->end -= q->head;
+		q->head = 0;
+	}
+	if (q->end + need > q->cap) {
+		size_t nc = q->cap ? 2 * q->cap : 64 * 1024;
+		char *nb;
+
+		while (nc < q->end + need)
+			nc *= 2;
+		if ((nb = realloc(q->buf, nc)) == NULL)
+			return -1;
+		q->buf = nb;
+		q->cap = nc;
+	}
+	it = q->buf + q->end;
+	memcpy(it, &kn, sizeof(kn));
+	memcpy(it + sizeof(kn), &rn, sizeof(rn));
+	it[2 * sizeof(size_t)] = (char)plain;
+	memcpy(it + HDR, key, kn);
+	memcpy(it + HDR + kn, rec, rn);
+	q->tail = q->end;
+	q->end += need;
+	q->count++;
+	q->bytes += need;
+	return 0;
+}
+
+/* Take the head item out: its bytes stay where they are until the next
+ * push. */
+static const char *
+byq_pop(byq *q)
+{
+	const char *it = q->buf + q->head;
+	size_t n = item_size(it);
+
+	q->head += n;
+	q->count--;
+	q->bytes -= n;
+	return it;
+}
+
+void
+byq_free(byq *q)
+{
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
 }
 
 static int
@@ -55,7 +152,7 @@ key_cmp(const char *a, size_t an, int ap, const char *b, size_t bn, int bp)
 }
 
 static int
-head_cmp(const sz_qitem *a, const sz_qitem *b)
+head_cmp(const char *a, const char *b)
 {
 	const char *ka, *kb, *ra, *rb;
 	size_t kan, kbn, ran, rbn;
@@ -108,7 +205,7 @@ by_drain(sz_tool *t, int final)
 		struct msrc *best = NULL, *wait = NULL;
 		const char *k, *p;
 		size_t kn, n;
-		sz_qitem *it;
+		const char *it;
 		int rc, plain;
 
 		/* A source waited for without a record: nothing yet (and
@@ -127,15 +224,15 @@ by_drain(sz_tool *t, int final)
 		}
 		for (size_t i = 0; i < g->n; i++) {
 			struct msrc *m = &g->v[i];
-			sz_qitem *h = sz_queue_head(&m->q);
+			const char *h = byq_head(&m->q);
 
 			if (h != NULL && (best == NULL ||
-			    head_cmp(h, sz_queue_head(&best->q)) < 0))
+			    head_cmp(h, byq_head(&best->q)) < 0))
 				best = m;
 		}
 		if (best == NULL)
 			return 0;
-		it = sz_queue_pop(&best->q);
+		it = byq_pop(&best->q);
 		item_parts(it, &k, &kn, &plain, &p, &n);
 		/* Keys kept beyond their item: the source's last one when
 		 * its queue empties, what was written (only --idle needs
@@ -152,15 +249,11 @@ by_drain(sz_tool *t, int final)
 			g->have_written = 1;
 			g->written_plain = plain;
 		}
-		if (rc < 0) {
-			free(it);
-			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-		}
-		rc = merge_put(t, best, p, n);
-		free(it);
 		if (rc < 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+		if (merge_put(t, best, p, n) < 0)
 			return -1;
-		if (best->paused && !sz_queue_full(&best->q, 0)) {
+		if (best->paused && !byq_full(&best->q)) {
 			best->paused = 0;
 			sz_source_resume(best->s);
 		}
@@ -338,7 +431,7 @@ least(struct merge *g, struct msrc *m, const char *key, size_t kn, int plain)
 				return 0;
 			continue;
 		}
-		item_parts(sz_queue_head(&o->q), &k, &okn, &op, &p, &n);
+		item_parts(byq_head(&o->q), &k, &okn, &op, &p, &n);
 		if ((c = key_cmp(key, kn, plain, k, okn, op)) > 0 ||
 		    (c == 0 && o < m))
 			return 0;
@@ -377,7 +470,6 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 	struct merge *g = t->ud;
 	const char *key, *lk = m->last.p, *rp;
 	size_t kn, lkn = m->last.len, rn;
-	sz_qitem *it;
 	int k, plain = 0, lplain = m->last_plain;
 
 	if (g->idle_ns)
@@ -387,8 +479,8 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 	key = g->key.p;
 	kn = g->key.len;
 	/* The source's last key: its newest queued record's, or kept. */
-	if (m->q.tail != NULL)
-		item_parts(m->q.tail, &lk, &lkn, &lplain, &rp, &rn);
+	if (m->q.count > 0)
+		item_parts(byq_tail(&m->q), &lk, &lkn, &lplain, &rp, &rn);
 	if (m->have_last && key_cmp(key, kn, plain, lk, lkn, lplain) < 0)
 		return sz_bad(t, r, "order", 1, "--by: out of order: sorts "
 		    "before line %lu, the source's previous record",
@@ -400,16 +492,11 @@ by_record(sz_tool *t, struct msrc *m, const sz_rec *r)
 	m->idle = 0;
 	if (m->q.count == 0 && least(g, m, key, kn, plain))
 		return by_direct(t, m, key, kn, plain, r);
-	if ((it = sz_queue_push_n(&m->q, HDR + kn + r->n, r->file,
-	    r->line)) == NULL)
+	if (byq_push(&m->q, key, kn, plain, r->p, r->n) < 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
-	memcpy(it->p, &kn, sizeof(kn));
-	it->p[sizeof(kn)] = (char)plain;
-	memcpy(it->p + HDR, key, kn);
-	memcpy(it->p + HDR + kn, r->p, r->n);
 	m->have_last = 1;
 	m->last_line = r->line;
-	if (sz_queue_full(&m->q, 0) && !t->stopsig && !m->paused) {
+	if (byq_full(&m->q) && !t->stopsig && !m->paused) {
 		m->paused = 1;
 		sz_source_pause(m->s);
 	}

@@ -260,7 +260,6 @@ open_source(sz_tool *t, struct msrc *m)
 	    sz_buf_add(&m->tag, ":", 1) < 0 ||
 	    sz_buf_add_jstr(&m->tag, m->name, strlen(m->name)) < 0))
 		goto nomem;
-	sz_queue_init(&m->q, QUEUE_RECORDS, QUEUE_BYTES);
 	return -1;
 nomem:
 	sz_msg(t, "error", NULL, 0, "out of memory");
@@ -351,7 +350,7 @@ merge_done(sz_tool *t)
 		sz_child_free(&g->v[i].ch);
 		sz_buf_free(&g->v[i].tag);
 		sz_buf_free(&g->v[i].last);
-		sz_queue_clear(&g->v[i].q);
+		byq_free(&g->v[i].q);
 	}
 	free(g->v);
 	if (g->compiled)

@@ -9,7 +9,6 @@
 
 #include <stdint.h>
 
-#include "core/queue.h"
 #include "io/child.h"
 #include "jq/expr.h"
 #include "run/tool.h"
@@ -18,6 +17,16 @@
 #define QUEUE_RECORDS 1024
 #define QUEUE_BYTES (4 * 1024 * 1024)
 
+/* --by: the records of a source waiting to be written, each with its
+ * key, one after the other in one buffer (by.c). */
+typedef struct byq {
+	char *buf;
+	size_t cap;
+	size_t head, end;	/* the first item, the end of the last */
+	size_t tail;		/* the last item */
+	size_t count, bytes;	/* items, their bytes */
+} byq;
+
 struct msrc {
 	const char *text;	/* the SOURCE as given */
 	const char *name;	/* in messages and --tag: "<stdin>" for - */
@@ -25,7 +34,7 @@ struct msrc {
 	sz_child ch;		/* <COMMAND, |COMMAND */
 	int child, said;	/* a child; its end was looked at */
 	sz_buf tag;		/* ,"NAME":"<source>" */
-	sz_queue q;		/* --by: key and record of each waiting */
+	byq q;			/* --by: key and record of each waiting */
 	sz_buf last;		/* --by: the key of its last record taken,
 				   once its queue is empty (else the
 				   queue's newest has it) */
@@ -73,5 +82,6 @@ int by_compile(sz_tool *t);
 /* by.c, once --by is read: see whether it is a top-level member. 0 or
  * -1 (memory). */
 int by_setup(struct merge *g);
+void byq_free(byq *q);
 
 #endif
