@@ -19,6 +19,10 @@
  * gives its buffer back. */
 #define BUF_MIN ((size_t)64 * 1024)
 #define BUF_KEEP ((size_t)1 << 20)
+/* With a read end known, how much may be written and not yet seen read
+ * before the queue asks the pipe again (FIONREAD, which takes the pipe's
+ * lock the reader needs); it asks, too, whenever the pipe is full. */
+#define ACK_BYTES ((size_t)256 * 1024)
 
 int
 sz_fd_is_pipe(int fd)
@@ -295,7 +299,7 @@ advance(sz_wq *w, size_t k)
 		/* No way to know more: written is delivered. */
 		while (w->sent > 0)
 			delivered(w);
-	} else
+	} else if (w->sentbytes >= ACK_BYTES || !sz_wq_pending(w))
 		sz_wq_ack(w);
 }
 
