@@ -143,10 +143,28 @@ static int
 key_cmp(const char *a, size_t an, int ap, const char *b, size_t bn, int bp)
 {
 	if (ap && bp) {
-		size_t la = an - 4, lb = bn - 4;
-		int c = memcmp(a + 2, b + 2, la < lb ? la : lb);
+		size_t la = an - 4, lb = bn - 4, n = la < lb ? la : lb, i = 0;
 
-		return c != 0 ? c : (la > lb) - (la < lb);
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* eight bytes at a time, as unsigned big-endian numbers */
+		for (; i + 8 <= n; i += 8) {
+			uint64_t x, y;
+
+			memcpy(&x, a + 2 + i, 8);
+			memcpy(&y, b + 2 + i, 8);
+			if (x != y) {
+				x = __builtin_bswap64(x);
+				y = __builtin_bswap64(y);
+				return x < y ? -1 : 1;
+			}
+		}
+#endif
+		for (; i < n; i++)
+			if (a[2 + i] != b[2 + i])
+				return (unsigned char)a[2 + i] <
+				    (unsigned char)b[2 + i] ? -1 : 1;
+		return (la > lb) - (la < lb);
 	}
 	return sz_json_cmp(a, an, b, bn);
 }
@@ -319,6 +337,16 @@ backslash_free(const char *s, size_t n)
 	return plain_bytes(s, n, 0);
 }
 
+/* memcmp(a, b, n) == 0, for short names. */
+static inline int
+same(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /*
  * --by .NAME on an object record (its index ix): the key from the bytes,
  * ["s"] or [null], when its value is a string of ASCII characters without
@@ -336,7 +364,7 @@ member_key(const struct merge *g, const sz_jindex *ix, sz_buf *b)
 
 		/* A name written with escapes is longer than its text. */
 		if (m->kn == g->bynamen) {
-			if (memcmp(m->k, g->byname, m->kn) == 0) {
+			if (same(m->k, g->byname, m->kn)) {
 				v = m->v;	/* the last one, as jq */
 				vn = m->vn;
 			}
