@@ -11,10 +11,18 @@
 
 #include "io/wq.h"
 
-/* Records per writev(2): two vectors each (the bytes, the newline). */
-#define IOV_RECS 64
-
-static char newline[] = "\n";
+/* Vectors per writev(2) (one per run of records that lie one after the
+ * other: one, unless records were dropped), and bytes gathered for one. */
+#define IOV_MAX_RUNS 64
+#define WRITE_MAX ((size_t)1 << 20)
+/* The buffer's least size, and the size above which an empty queue
+ * gives its buffer back. */
+#define BUF_MIN ((size_t)64 * 1024)
+#define BUF_KEEP ((size_t)1 << 20)
+/* With a read end known, how much may be written and not yet seen read
+ * before the queue asks the pipe again (FIONREAD, which takes the pipe's
+ * lock the reader needs); it asks, too, whenever the pipe is full. */
+#define ACK_BYTES ((size_t)256 * 1024)
 
 int
 sz_fd_is_pipe(int fd)
@@ -53,116 +61,187 @@ sz_wq_init(sz_wq *w, sz_loop *loop, int fd, size_t max_count,
 	w->ud = ud;
 	w->max_count = max_count ? max_count : 1;
 	w->max_bytes = max_bytes;
-	sz_queue_init(&w->q, w->max_count, max_bytes);
 }
 
 void
 sz_wq_free(sz_wq *w)
 {
 	sz_wq_stop(w);
-	sz_queue_clear(&w->q);
-	free(w->tags);
-	w->tags = NULL;
-	w->tagcap = w->tag0 = 0;
-	w->cur = w->last = NULL;
-	w->sent = w->sentbytes = w->off = 0;
+	free(w->buf);
+	free(w->rec);
+	w->buf = NULL;
+	w->rec = NULL;
+	w->cap = w->end = w->rcap = w->r0 = 0;
+	w->count = w->bytes = w->sent = w->sentbytes = w->off = 0;
 }
 
 size_t
 sz_wq_unsent(const sz_wq *w)
 {
-	return w->q.count - w->sent;
+	return w->count - w->sent;
 }
 
 int
 sz_wq_full(const sz_wq *w)
 {
 	size_t n = sz_wq_unsent(w);
-	size_t bytes = w->q.bytes - (w->sentbytes - w->sent);
+	size_t bytes = sz_wq_unsent_bytes(w);
 
 	return n >= w->max_count || (n > 0 && bytes >= w->max_bytes);
 }
 
-/* The tag of queued record i (0 is the head). */
-static uint32_t *
-tag_at(sz_wq *w, size_t i)
+/* Queued record i (0 is the head). */
+static inline sz_wqrec *
+rec_at(const sz_wq *w, size_t i)
 {
-	return &w->tags[(w->tag0 + i) % w->tagcap];
+	return &w->rec[(w->r0 + i) & (w->rcap - 1)];
 }
 
+/* Room for one more record in the ring; 0 or -1. */
 static int
-tag_push(sz_wq *w, uint32_t tag)
+rec_room(sz_wq *w)
 {
-	size_t n = w->q.count;	/* tags held before this one */
+	size_t nc;
+	sz_wqrec *nr;
 
-	if (n == w->tagcap) {
-		size_t nc = w->tagcap ? 2 * w->tagcap : 64;
-		uint32_t *nt = malloc(nc * sizeof(*nt));
-
-		if (nt == NULL)
-			return -1;
-		for (size_t i = 0; i < n; i++)
-			nt[i] = *tag_at(w, i);
-		free(w->tags);
-		w->tags = nt;
-		w->tagcap = nc;
-		w->tag0 = 0;
-	}
-	w->tags[(w->tag0 + n) % w->tagcap] = tag;
+	if (w->count < w->rcap)
+		return 0;
+	nc = w->rcap ? 2 * w->rcap : 64;
+	if ((nr = malloc(nc * sizeof(*nr))) == NULL)
+		return -1;
+	for (size_t i = 0; i < w->count; i++)
+		nr[i] = *rec_at(w, i);
+	free(w->rec);
+	w->rec = nr;
+	w->rcap = nc;
+	w->r0 = 0;
 	return 0;
 }
 
-static uint32_t
-tag_pop(sz_wq *w)
+/* Move the records to the start of the buffer, one after the other (the
+ * holes of dropped ones and the space of delivered ones taken back). */
+static void
+pack(sz_wq *w)
 {
-	uint32_t tag = *tag_at(w, 0);
+	size_t dst = 0;
 
-	w->tag0 = (w->tag0 + 1) % w->tagcap;
-	return tag;
+	for (size_t i = 0; i < w->count;) {
+		size_t start = rec_at(w, i)->pos, at = start, j = i;
+
+		/* a run of records that lie one after the other */
+		for (; j < w->count && rec_at(w, j)->pos == at; j++) {
+			rec_at(w, j)->pos = at - start + dst;
+			at += rec_at(w, j)->n + 1;
+		}
+		if (dst != start)
+			memmove(w->buf + dst, w->buf + start, at - start);
+		dst += at - start;
+		i = j;
+	}
+	w->end = dst;
+}
+
+/* Room for `need` more bytes at the end of the buffer; 0 or -1. */
+static int
+buf_room(sz_wq *w, size_t need)
+{
+	size_t live, nc;
+	char *nb;
+
+	if (w->cap - w->end >= need)
+		return 0;
+	live = w->bytes + w->count;	/* with the newlines */
+	if (2 * (live + need) <= w->cap) {
+		pack(w);	/* costs what it gives back, at most */
+		return 0;
+	}
+	nc = w->cap ? 2 * w->cap : BUF_MIN;
+	while (nc < 2 * (live + need))
+		nc *= 2;
+	if ((nb = realloc(w->buf, nc)) == NULL)
+		return -1;
+	w->buf = nb;
+	w->cap = nc;
+	pack(w);
+	return 0;
 }
 
 int
 sz_wq_push(sz_wq *w, const char *p, size_t n, const char *file,
     unsigned long line, uint32_t tag)
 {
-	if (tag_push(w, tag) < 0)
+	sz_wqrec *r;
+
+	if (rec_room(w) < 0 || buf_room(w, n + 1) < 0)
 		return -1;
-	if (sz_queue_push(&w->q, p, n, file, line) < 0)
-		return -1;
-	if (w->cur == NULL)
-		w->cur = w->q.tail;
+	r = rec_at(w, w->count);
+	r->pos = w->end;
+	r->n = n;
+	r->file = file;
+	r->line = line;
+	r->tag = tag;
+	memcpy(w->buf + w->end, p, n);
+	w->buf[w->end + n] = '\n';
+	w->end += n + 1;
+	w->count++;
+	w->bytes += n;
 	return 0;
 }
 
-sz_qitem *
-sz_wq_take(sz_wq *w, uint32_t *tag)
+/* The queue is empty: start the buffer again from its start (or give a
+ * big one back). */
+static void
+emptied(sz_wq *w)
 {
-	sz_qitem *it = sz_queue_pop(&w->q);
-
-	if (it == NULL)
-		return NULL;
-	*tag = tag_pop(w);
-	if (it == w->cur) {
-		w->cur = it->next;
-		w->off = 0;
-	} else {
-		w->sent--;
-		w->sentbytes -= it->n + 1;
-		if (w->last == it)
-			w->last = NULL;
+	w->end = 0;
+	if (w->cap > BUF_KEEP) {
+		free(w->buf);
+		w->buf = NULL;
+		w->cap = 0;
 	}
-	return it;
+}
+
+/* Take the head record out (its bytes stay in the buffer until the next
+ * push); its entry. */
+static sz_wqrec
+take_head(sz_wq *w)
+{
+	sz_wqrec r = *rec_at(w, 0);
+
+	w->r0 = (w->r0 + 1) & (w->rcap - 1);
+	w->count--;
+	w->bytes -= r.n;
+	if (w->sent > 0) {
+		w->sent--;
+		w->sentbytes -= r.n + 1;
+	} else
+		w->off = 0;
+	return r;
+}
+
+int
+sz_wq_take(sz_wq *w, sz_wqrec *r, const char **p)
+{
+	if (w->count == 0)
+		return -1;
+	*r = take_head(w);
+	w->buf[r->pos + r->n] = '\0';	/* its newline: the record is out */
+	*p = w->buf + r->pos;
+	if (w->count == 0)
+		w->end = 0;	/* not emptied(): *p must stay */
+	return 0;
 }
 
 /* The head record was delivered. */
 static void
 delivered(sz_wq *w)
 {
-	uint32_t tag;
+	sz_wqrec r = take_head(w);
 
-	free(sz_wq_take(w, &tag));
+	if (w->count == 0)
+		emptied(w);
 	if (w->delivered != NULL)
-		w->delivered(w->ud, tag);
+		w->delivered(w->ud, r.tag);
 }
 
 void
@@ -171,11 +250,12 @@ sz_wq_ack(sz_wq *w)
 	int unread = 0;
 	size_t done;
 
-	if (w->rfd < 0 || ioctl(w->rfd, FIONREAD, &unread) < 0)
+	if (w->rfd < 0 || w->sent == 0 ||
+	    ioctl(w->rfd, FIONREAD, &unread) < 0)
 		return;
 	done = w->sentbytes + w->off - (size_t)unread;
-	while (w->sent > 0 && w->q.head->n + 1 <= done) {
-		done -= w->q.head->n + 1;
+	while (w->sent > 0 && rec_at(w, 0)->n + 1 <= done) {
+		done -= rec_at(w, 0)->n + 1;
 		delivered(w);
 	}
 }
@@ -183,49 +263,28 @@ sz_wq_ack(sz_wq *w)
 int
 sz_wq_drop_oldest(sz_wq *w, uint32_t *tag)
 {
-	sz_qitem *it, *pred;
-	size_t i;
+	size_t i = w->sent + (w->off > 0);
 
-	if (w->cur == NULL)
+	if (i >= w->count)
 		return -1;
-	if (w->off == 0) {
-		it = w->cur;
-		pred = w->last;
-		i = w->sent;
-	} else {
-		it = w->cur->next;
-		pred = w->cur;
-		i = w->sent + 1;
-	}
-	if (it == NULL)
-		return -1;
-	if (pred == NULL) {
-		free(sz_wq_take(w, tag));
-		return 0;
-	}
-	pred->next = it->next;
-	if (w->q.tail == it)
-		w->q.tail = pred;
-	w->q.count--;
-	w->q.bytes -= it->n;
-	if (w->cur == it)
-		w->cur = it->next;
-	/* take tag i out: the ones before it move up one */
-	*tag = *tag_at(w, i);
+	*tag = rec_at(w, i)->tag;
+	w->bytes -= rec_at(w, i)->n;
+	/* its bytes are a hole now; the entries before it move up one */
 	for (; i > 0; i--)
-		*tag_at(w, i) = *tag_at(w, i - 1);
-	w->tag0 = (w->tag0 + 1) % w->tagcap;
-	free(it);
+		*rec_at(w, i) = *rec_at(w, i - 1);
+	w->r0 = (w->r0 + 1) & (w->rcap - 1);
+	w->count--;
+	if (w->count == 0)
+		emptied(w);
 	return 0;
 }
 
-/* `k` more bytes were written from cur on. */
+/* `k` more bytes were written from the first unsent record on. */
 static void
 advance(sz_wq *w, size_t k)
 {
 	while (k > 0) {
-		sz_qitem *it = w->cur;
-		size_t rest = it->n + 1 - w->off;
+		size_t rest = rec_at(w, w->sent)->n + 1 - w->off;
 
 		if (k < rest) {
 			w->off += k;
@@ -233,16 +292,14 @@ advance(sz_wq *w, size_t k)
 		}
 		k -= rest;
 		w->off = 0;
+		w->sentbytes += rec_at(w, w->sent)->n + 1;
 		w->sent++;
-		w->sentbytes += it->n + 1;
-		w->last = it;
-		w->cur = it->next;
 	}
 	if (w->rfd < 0) {
 		/* No way to know more: written is delivered. */
 		while (w->sent > 0)
 			delivered(w);
-	} else
+	} else if (w->sentbytes >= ACK_BYTES || !sz_wq_pending(w))
 		sz_wq_ack(w);
 }
 
@@ -268,28 +325,46 @@ sz_wq_stop(sz_wq *w)
 	watch(w, 0);
 }
 
+/* The vectors of what is not written yet (runs of records that lie one
+ * after the other), at most WRITE_MAX bytes of them unless one record is
+ * longer; their count. */
+static int
+gather(const sz_wq *w, struct iovec *iov)
+{
+	size_t total = 0;
+	int n = 0;
+
+	for (size_t i = w->sent; i < w->count && n <= IOV_MAX_RUNS &&
+	    total < WRITE_MAX; i++) {
+		const sz_wqrec *r = rec_at(w, i);
+		size_t skip = i == w->sent ? w->off : 0;
+		char *p = w->buf + r->pos + skip;
+		size_t len = r->n + 1 - skip;
+
+		if (n > 0 && (char *)iov[n - 1].iov_base +
+		    iov[n - 1].iov_len == p)
+			iov[n - 1].iov_len += len;
+		else if (n == IOV_MAX_RUNS)
+			break;
+		else {
+			iov[n].iov_base = p;
+			iov[n].iov_len = len;
+			n++;
+		}
+		total += len;
+	}
+	return n;
+}
+
 int
 sz_wq_write(sz_wq *w)
 {
-	while (w->cur != NULL) {
-		struct iovec iov[2 * IOV_RECS];
-		size_t off = w->off;
-		int n = 0;
-		ssize_t k;
+	while (sz_wq_pending(w)) {
+		struct iovec iov[IOV_MAX_RUNS];
+		int n = gather(w, iov);
+		ssize_t k = n == 1 ? write(w->fd, iov[0].iov_base,
+		    iov[0].iov_len) : writev(w->fd, iov, n);
 
-		for (sz_qitem *it = w->cur; it != NULL && n + 2 <= 2 * IOV_RECS;
-		    it = it->next) {
-			if (off < it->n) {
-				iov[n].iov_base = it->p + off;
-				iov[n].iov_len = it->n - off;
-				n++;
-			}
-			iov[n].iov_base = newline;
-			iov[n].iov_len = 1;
-			n++;
-			off = 0;
-		}
-		k = writev(w->fd, iov, n);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;

@@ -4,8 +4,10 @@
  * (a pipe to a child, a FIFO, a socket): the writer of sz-route's and
  * sz-partition's pipes, and of sz-tap's copy next.
  *
- * Records are copied into the queue (each with a 32-bit tag of the
- * owner's) and written with writev(2), as many as the descriptor takes.
+ * Records are copied into one buffer of the queue's, each followed by its
+ * newline (each with a 32-bit tag of the owner's), and written with as
+ * few write(2) calls as the descriptor allows: the records lie one after
+ * the other, so a run of them is one vector (no allocation per record).
  * When it takes no more, the queue watches the descriptor for POLLOUT in
  * the owner's loop and the owner's callback writes again; once all is
  * written the watch ends, so a stalled reader costs no CPU.
@@ -28,8 +30,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/queue.h"
 #include "io/loop.h"
+
+/* A queued record: where its bytes are in the buffer (its newline
+ * follows them), and where it came from. */
+typedef struct sz_wqrec {
+	size_t pos;		/* offset in buf */
+	size_t n;		/* bytes, without the newline */
+	const char *file;	/* not owned: framer file names live on */
+	unsigned long line;
+	uint32_t tag;
+} sz_wqrec;
 
 typedef struct sz_wq {
 	int fd;			/* where records go */
@@ -40,17 +51,24 @@ typedef struct sz_wq {
 	void (*delivered)(void *ud, uint32_t tag);
 	size_t max_count, max_bytes;
 	/*
-	 * First the records written whole but maybe not read yet (`sent`
-	 * of them, `sentbytes` bytes with their newlines), then those not
-	 * written yet, from `cur` (`off` of its bytes written).
+	 * The records' bytes, in queue order, each followed by its newline;
+	 * a dropped record leaves a hole, taken back when the buffer is
+	 * packed (before it grows). `end` is where the next one goes.
 	 */
-	sz_queue q;
-	uint32_t *tags;		/* the tag of each queued record (a ring) */
-	size_t tag0, tagcap;
+	char *buf;
+	size_t cap, end;
+	/*
+	 * The records (a ring of rcap, a power of two, from r0): first the
+	 * records written whole but maybe not read yet (`sent` of them,
+	 * `sentbytes` bytes with their newlines), then those not written
+	 * yet, the first of them `off` bytes written.
+	 */
+	sz_wqrec *rec;
+	size_t rcap, r0;
+	size_t count;		/* records queued */
+	size_t bytes;		/* their bytes, without the newlines */
 	size_t sent, sentbytes;
-	sz_qitem *cur;		/* the first record not written whole */
-	sz_qitem *last;		/* the record before cur, or NULL */
-	size_t off;		/* bytes of cur already written */
+	size_t off;		/* bytes of the first unsent record written */
 	int watching;		/* POLLOUT watch on fd */
 } sz_wq;
 
@@ -73,10 +91,15 @@ void sz_wq_free(sz_wq *w);
 
 /* Records queued and not written whole yet. */
 size_t sz_wq_unsent(const sz_wq *w);
+/* Their bytes, without the newlines. */
+static inline size_t sz_wq_unsent_bytes(const sz_wq *w)
+{
+	return w->bytes - (w->sentbytes - w->sent);
+}
 /* Are the records not written yet at a bound? */
 int sz_wq_full(const sz_wq *w);
 /* Is anything left to write? */
-static inline int sz_wq_pending(const sz_wq *w) { return w->cur != NULL; }
+static inline int sz_wq_pending(const sz_wq *w) { return w->count > w->sent; }
 
 /* Append a copy of p[0..n) (a record, without its newline); 0, or -1
  * when memory ran out. */
@@ -93,9 +116,10 @@ int sz_wq_write(sz_wq *w);
 void sz_wq_ack(sz_wq *w);
 /* Drop the oldest record not begun; its tag in *tag. 0, or -1 if none. */
 int sz_wq_drop_oldest(sz_wq *w, uint32_t *tag);
-/* Take the head record out, delivered or not (for dead letters; the
- * caller frees it); NULL when empty. */
-sz_qitem *sz_wq_take(sz_wq *w, uint32_t *tag);
+/* Take the head record out, delivered or not (for dead letters): 0 with
+ * *r filled in and its bytes in *p (NUL-terminated, there until the next
+ * call on w), or -1 when the queue is empty. */
+int sz_wq_take(sz_wq *w, sz_wqrec *r, const char **p);
 /* No more writes: end the POLLOUT watch (fd is the owner's to close). */
 void sz_wq_stop(sz_wq *w);
 

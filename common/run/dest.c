@@ -15,7 +15,7 @@
 
 /* A pipe's queue is written out once it holds this much (and whenever
  * the input is idle). */
-#define BATCH_RECS 64
+#define BATCH_RECS 256
 #define BATCH_BYTES (64 * 1024)
 /* Reads of a child's output per wake-up. */
 #define READS_PER_WAKE 4
@@ -375,8 +375,8 @@ dest_fail(sz_dest *d, const char *kind, const char *fmt, ...)
 	sz_tool *t = s->t;
 	char text[1024];
 	va_list ap;
-	sz_qitem *it;
-	uint32_t tag;
+	sz_wqrec it;
+	const char *p;
 
 	if (d->failed)
 		return;
@@ -389,11 +389,10 @@ dest_fail(sz_dest *d, const char *kind, const char *fmt, ...)
 		d->err = NULL;
 	sz_msg(t, "error", NULL, 0, "%s", d->err ? d->err : text);
 	sz_wq_ack(&d->wq);
-	while ((it = sz_wq_take(&d->wq, &tag)) != NULL) {
-		sz_rec r = { it->p, it->n, it->file, it->line, NULL };
+	while (sz_wq_take(&d->wq, &it, &p) == 0) {
+		sz_rec r = { p, it.n, it.file, it.line, NULL };
 
 		sz_dead_letter(t, &r, kind, 1, 1, d->err ? d->err : text);
-		free(it);
 	}
 	update_full(d);
 	close_input(d);
@@ -424,7 +423,7 @@ dest_write(sz_dest *d)
 		if (errno == EPIPE)
 			dest_fail(d, "write", "the reader of the pipe went "
 			    "away with %zu records not delivered",
-			    d->wq.q.count);
+			    d->wq.count);
 		else
 			dest_fail(d, "write", "write error: %s",
 			    strerror(errno));
@@ -502,7 +501,7 @@ sz_dest_put(sz_dests *s, sz_dest *d, const sz_rec *r, uint32_t tag)
 	/* While POLLOUT is watched the pipe is full: the loop writes when
 	 * it takes more (a writev now would only say EAGAIN). */
 	if (!d->wq.watching && (sz_wq_unsent(&d->wq) >= BATCH_RECS ||
-	    d->wq.q.bytes >= BATCH_BYTES || t->o.unbuffered))
+	    sz_wq_unsent_bytes(&d->wq) >= BATCH_BYTES || t->o.unbuffered))
 		return dest_write(d) < 0 ? -1 : 0;
 	return 0;
 }
@@ -589,14 +588,14 @@ child_exited(sz_dest *d)
 	if (d->failed)
 		return;
 	if (sz_child_ok(st)) {
-		if (d->wq.q.count > 0)
+		if (d->wq.count > 0)
 			dest_fail(d, "exit", "the command exited with %zu "
-			    "records not read", d->wq.q.count);
+			    "records not read", d->wq.count);
 		else if (!d->set->ending)
 			close_input(d);	/* a later record fails */
 		return;
 	}
-	if (WIFSIGNALED(st) && t->stopsig && d->wq.q.count == 0 &&
+	if (WIFSIGNALED(st) && t->stopsig && d->wq.count == 0 &&
 	    (WTERMSIG(st) == SIGINT || WTERMSIG(st) == SIGTERM))
 		return;		/* stopped with us, nothing lost */
 	dest_fail(d, "exit", "the command %s",

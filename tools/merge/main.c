@@ -260,11 +260,36 @@ open_source(sz_tool *t, struct msrc *m)
 	    sz_buf_add(&m->tag, ":", 1) < 0 ||
 	    sz_buf_add_jstr(&m->tag, m->name, strlen(m->name)) < 0))
 		goto nomem;
-	sz_queue_init(&m->q, QUEUE_RECORDS, QUEUE_BYTES);
 	return -1;
 nomem:
 	sz_msg(t, "error", NULL, 0, "out of memory");
 	return SZ_EXIT_FAIL;
+}
+
+int
+by_compile(sz_tool *t)
+{
+	struct merge *g = t->ud;
+	int rc = sz_tool_compile(t, &g->by, g->bysrc, 1, "--by");
+
+	g->compiled = rc < 0;
+	return rc;
+}
+
+/* May the compile of --by wait for a record that needs it? */
+static int
+lazy_ok(const sz_tool *t)
+{
+	const char *home = getenv("HOME");
+	char path[4096];
+
+	if (t->vars.n > 0 || t->vars.nlib > 0 ||
+	    t->vars.posmode != SZ_JQ_POS_NONE)
+		return 0;
+	if (home == NULL || (size_t)snprintf(path, sizeof(path), "%s/.jq",
+	    home) >= sizeof(path))
+		return 0;
+	return access(path, F_OK) != 0;
 }
 
 static int
@@ -301,10 +326,17 @@ merge_start(sz_tool *t)
 		t->vars.prog_used = 1;
 	}
 	if (g->bysrc != NULL) {
-		if ((rc = sz_tool_compile(t, &g->by, g->bysrc, 1,
-		    "--by")) >= 0)
-			return rc;
 		g->have_by = 1;
+		if (by_setup(g) < 0) {
+			sz_msg(t, "error", NULL, 0, "out of memory");
+			return SZ_EXIT_FAIL;
+		}
+		/* --by .NAME with nothing that could make libjq say no
+		 * (jq variables or libraries, a ~/.jq) is compiled by
+		 * the first record that needs libjq (by.c), if any. */
+		if ((g->byname == NULL || !lazy_ok(t)) &&
+		    (rc = by_compile(t)) >= 0)
+			return rc;
 	}
 	return -1;
 }
@@ -318,14 +350,15 @@ merge_done(sz_tool *t)
 		sz_child_free(&g->v[i].ch);
 		sz_buf_free(&g->v[i].tag);
 		sz_buf_free(&g->v[i].last);
-		sz_queue_clear(&g->v[i].q);
+		byq_free(&g->v[i].q);
 	}
 	free(g->v);
-	if (g->have_by)
+	if (g->compiled)
 		sz_expr_free(&g->by);
 	sz_buf_free(&g->out);
 	sz_buf_free(&g->key);
 	sz_buf_free(&g->written);
+	free(g->byname);
 }
 
 static void
