@@ -116,6 +116,11 @@ int ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err);
  * hashed as it is written; then copied after its header into the blob. */
 typedef struct ds_spool {
 	int fd;
+	/* ds_spool_open_blob: the body is written at `base` of an unnamed
+	 * file in the directory (O_TMPFILE), which becomes the blob when
+	 * its header is `base` bytes long. */
+	int direct;
+	uint64_t base;
 	sz_buf buf;
 	sz_sha256 h;
 	char state[72];			/* after ds_spool_end */
@@ -124,6 +129,13 @@ typedef struct ds_spool {
 } ds_spool;
 
 int ds_spool_open(ds_spool *s, const char *dir, sz_buf *err);
+/* A spool for the body of a blob whose header will likely be `base`
+ * bytes long (plain, not compressed): where the directory's file system
+ * has unnamed files, the body is written in place and ds_blob_write only
+ * adds the header (another length: the body is copied, as from any
+ * spool). */
+int ds_spool_open_blob(ds_spool *s, const char *dir, size_t base,
+    sz_buf *err);
 int ds_spool_line(ds_spool *s, const char *p, size_t n, sz_buf *err);
 int ds_spool_end(ds_spool *s, sz_buf *err);
 void ds_spool_close(ds_spool *s);
