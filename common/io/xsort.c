@@ -127,6 +127,7 @@ ent_cmp(const void *a, const void *b, const char *base)
 }
 
 static const char *sort_base;
+static const struct ent *sort_ents;
 
 static int
 qcmp(const void *a, const void *b)
@@ -134,14 +135,116 @@ qcmp(const void *a, const void *b)
 	return ent_cmp(a, b, sort_base);
 }
 
+/* An entry's place while sorting: its first 8 key bytes and index. */
+struct rx {
+	uint64_t k;
+	uint32_t i;
+};
+
+static int
+rxcmp(const void *a, const void *b)
+{
+	const struct rx *x = a, *y = b;
+
+	return ent_cmp(&sort_ents[x->i], &sort_ents[y->i], sort_base);
+}
+
+/*
+ * Sort the entries by (key, seq): a stable radix sort (least significant
+ * byte first) of their first 8 key bytes, skipping the bytes that are
+ * the same in every key, then each run of equal first bytes by the whole
+ * comparison (insertion, or qsort for long runs), then the entries moved
+ * into that order in place (cycle by cycle). -1 when out of memory (the
+ * caller then uses qsort alone).
+ */
+static int
+radix_sort(sz_xsort *x)
+{
+	size_t n = x->ne, cnt[8][256];
+	struct rx *a, *b, *t;
+	struct ent tmp;
+
+	if (n > UINT32_MAX || (a = malloc(2 * n * sizeof(*a))) == NULL)
+		return -1;
+	b = a + n;
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = x->e[i].pre[0];
+
+		a[i].k = k;
+		a[i].i = (uint32_t)i;
+		for (int d = 0; d < 8; d++)
+			cnt[d][(k >> (8 * d)) & 0xff]++;
+	}
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0, *c = cnt[d];
+		int shift = 8 * d;
+
+		if (c[(a[0].k >> shift) & 0xff] == n)
+			continue;	/* one value in every key */
+		for (int v = 0; v < 256; v++) {
+			size_t m = c[v];
+
+			c[v] = sum;
+			sum += m;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[c[(a[i].k >> shift) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	/* Runs of equal first bytes: by the whole key, then seq. */
+	sort_ents = x->e;
+	sort_base = x->arena.p;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].k == a[i].k; j++)
+			;
+		if (j - i > 24)
+			qsort(a + i, j - i, sizeof(*a), rxcmp);
+		else
+			for (size_t p = i + 1; p < j; p++) {
+				struct rx v = a[p];
+				size_t q = p;
+
+				while (q > i && rxcmp(&a[q - 1], &v) > 0) {
+					a[q] = a[q - 1];
+					q--;
+				}
+				a[q] = v;
+			}
+	}
+	/* e[p] = old e[a[p].i], cycle by cycle (a[p].i = p once done). */
+	for (size_t p = 0; p < n; p++) {
+		size_t q = p, k;
+
+		if (a[p].i == p)
+			continue;
+		tmp = x->e[p];
+		for (;;) {
+			k = a[q].i;
+			a[q].i = (uint32_t)q;
+			if (k == p) {
+				x->e[q] = tmp;
+				break;
+			}
+			x->e[q] = x->e[k];
+			q = k;
+		}
+	}
+	free(a < b ? a : b);
+	return 0;
+}
+
 static void
 sort_mem(sz_xsort *x)
 {
+	if (x->ne < 2)
+		return;
+	if (x->ne > 64 && radix_sort(x) == 0)
+		return;
 	/* qsort has no context argument in C11: the arena through a
 	 * static (the sort is not re-entered). */
 	sort_base = x->arena.p;
-	if (x->ne > 1)
-		qsort(x->e, x->ne, sizeof(*x->e), qcmp);
+	qsort(x->e, x->ne, sizeof(*x->e), qcmp);
 }
 
 static void
