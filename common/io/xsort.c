@@ -57,6 +57,8 @@ struct sz_xsort {
 	sz_buf arena;
 	struct ent *e;
 	size_t ne, ae;
+	struct rx *ord;		/* the sorted order of e, or NULL: e's */
+	struct rx *ordbuf;	/* what ord's allocation starts at */
 	uint64_t seq;
 	FILE *runs[MAX_RUNS];
 	int nruns;
@@ -135,9 +137,9 @@ qcmp(const void *a, const void *b)
 	return ent_cmp(a, b, sort_base);
 }
 
-/* An entry's place while sorting: its first 8 key bytes and index. */
+/* An entry's place while sorting: its first 16 key bytes and index. */
 struct rx {
-	uint64_t k;
+	uint64_t k, k2;
 	uint32_t i;
 };
 
@@ -146,6 +148,8 @@ rxcmp(const void *a, const void *b)
 {
 	const struct rx *x = a, *y = b;
 
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2 ? -1 : 1;
 	return ent_cmp(&sort_ents[x->i], &sort_ents[y->i], sort_base);
 }
 
@@ -153,16 +157,15 @@ rxcmp(const void *a, const void *b)
  * Sort the entries by (key, seq): a stable radix sort (least significant
  * byte first) of their first 8 key bytes, skipping the bytes that are
  * the same in every key, then each run of equal first bytes by the whole
- * comparison (insertion, or qsort for long runs), then the entries moved
- * into that order in place (cycle by cycle). -1 when out of memory (the
- * caller then uses qsort alone).
+ * comparison (insertion, or qsort for long runs; the next 8 bytes are at
+ * hand). The order is kept in x->ord (the entries do not move). -1 when
+ * out of memory (the caller then uses qsort alone).
  */
 static int
 radix_sort(sz_xsort *x)
 {
 	size_t n = x->ne, cnt[8][256];
 	struct rx *a, *b, *t;
-	struct ent tmp;
 
 	if (n > UINT32_MAX || (a = malloc(2 * n * sizeof(*a))) == NULL)
 		return -1;
@@ -172,6 +175,7 @@ radix_sort(sz_xsort *x)
 		uint64_t k = x->e[i].pre[0];
 
 		a[i].k = k;
+		a[i].k2 = x->e[i].pre[1];
 		a[i].i = (uint32_t)i;
 		for (int d = 0; d < 8; d++)
 			cnt[d][(k >> (8 * d)) & 0xff]++;
@@ -212,25 +216,8 @@ radix_sort(sz_xsort *x)
 				a[q] = v;
 			}
 	}
-	/* e[p] = old e[a[p].i], cycle by cycle (a[p].i = p once done). */
-	for (size_t p = 0; p < n; p++) {
-		size_t q = p, k;
-
-		if (a[p].i == p)
-			continue;
-		tmp = x->e[p];
-		for (;;) {
-			k = a[q].i;
-			a[q].i = (uint32_t)q;
-			if (k == p) {
-				x->e[q] = tmp;
-				break;
-			}
-			x->e[q] = x->e[k];
-			q = k;
-		}
-	}
-	free(a < b ? a : b);
+	x->ord = a;
+	x->ordbuf = a < b ? a : b;
 	return 0;
 }
 
@@ -239,6 +226,8 @@ sort_mem(sz_xsort *x)
 {
 	if (x->ne < 2)
 		return;
+	free(x->ordbuf);
+	x->ord = x->ordbuf = NULL;
 	if (x->ne > 64 && radix_sort(x) == 0)
 		return;
 	/* qsort has no context argument in C11: the arena through a
@@ -309,13 +298,15 @@ spill(sz_xsort *x, FILE *f)
 	if (x->unsorted)
 		sort_mem(x);
 	for (size_t i = 0; i < x->ne; i++) {
-		const struct ent *e = &x->e[i];
+		const struct ent *e = &x->e[x->ord ? x->ord[i].i : i];
 
 		if (write_pair(x, f, x->arena.p + e->off, e->kn,
 		    x->arena.p + e->off + e->kn, e->rn) != 0)
 			return -1;
 	}
 	x->ne = 0;
+	free(x->ordbuf);
+	x->ord = x->ordbuf = NULL;
 	sz_buf_reset(&x->arena);
 	return 0;
 }
@@ -356,7 +347,8 @@ cur_next(sz_xsort *x, struct cur *c)
 
 		if (c->i >= x->ne)
 			return 0;
-		e = &x->e[c->i++];
+		e = &x->e[x->ord ? x->ord[c->i].i : c->i];
+		c->i++;
 		c->k = x->arena.p + e->off;
 		c->kn = e->kn;
 		c->r = c->k + e->kn;
@@ -637,6 +629,7 @@ sz_xsort_free(sz_xsort *x)
 	sz_buf_free(&x->arena);
 	sz_buf_free(&x->lastk);
 	free(x->e);
+	free(x->ordbuf);
 	free(x->dir);
 	free(x->outbuf);
 	free(x);
