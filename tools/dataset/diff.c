@@ -708,6 +708,7 @@ diff_dir(struct diff *d, sz_tool *t, const char *as, const char *bs)
 		goto out1;
 	hb = 1;
 	ia.key = ib.key = &key;
+	ia.trusted = ib.trusted = 1;	/* loaded and checked */
 	if (ds_in_fd(&ia.in, sa.fd, "version A", &d->err) != 0 ||
 	    ds_in_fd(&ib.in, sb.fd, "version B", &d->err) != 0)
 		goto out1;

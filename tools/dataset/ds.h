@@ -162,6 +162,9 @@ typedef struct ds_snapin {
 	sz_expr *key;
 	sz_buf kb;
 	int checkorder;			/* keys must ascend strictly */
+	/* A copy this process wrote and whose state it checked (a loaded
+	 * version's spool): its lines are not validated again. */
+	int trusted;
 	sz_buf last;
 	int have_last;
 } ds_snapin;

@@ -483,6 +483,7 @@ publish(struct pub *p, sz_tool *t)
 	ap.old.next = empty_next;
 	ap.ops = &u;
 	ap.in.key = &p->key.key;
+	ap.in.trusted = oldin.trusted = 1;	/* loaded and checked */
 	if (p->changes) {
 		if (have_old) {
 			ds_spool copy;
