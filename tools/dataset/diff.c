@@ -95,6 +95,7 @@ struct diff {
 	const char *va, *vb;		/* --dir DIR A B */
 	sz_xsort *xs[2];
 	int merging;		/* the merge join (else the external sort) */
+	int abandoned;		/* the run failed: records are ignored */
 	struct side sd[2];
 	struct defer df;
 	sz_buf canon, canon2, line, ptr, scratch, err;
@@ -286,8 +287,9 @@ diff_record(sz_tool *t, const sz_rec *r)
 	s = &d->sd[side];
 	if ((rc = sz_key_get(&d->key, t, r)) != 1)
 		return rc;
-	/* A stop: records still delivered are not compared (no output). */
-	if (t->stopsig != 0)
+	/* A stop or a failure: records still delivered are not compared
+	 * (no output). */
+	if (t->stopsig != 0 || d->abandoned)
 		return 0;
 	if (d->merging && s->held) {
 		c = ds_keycmp(d->key.kb.p, d->key.kb.len, s->hk.p, s->hk.len);
@@ -352,8 +354,19 @@ diff_idle(sz_tool *t)
 	struct diff *d = t->ud;
 	int more = 0;
 
-	if (!d->merging || t->status != 0 || t->stopsig != 0)
+	if (!d->merging)
 		return;
+	if (t->status != 0 || t->stopsig != 0) {
+		/* A failure (a FILE that cannot be opened): nothing will be
+		 * written; the input is read to its end as before. */
+		d->abandoned = 1;
+		for (int i = 0; i < 2; i++)
+			if (d->sd[i].paused) {
+				d->sd[i].paused = 0;
+				sz_source_resume(d->sd[i].src);
+			}
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct side *s = &d->sd[i];
 
