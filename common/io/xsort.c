@@ -612,6 +612,12 @@ sz_xsort_error(const sz_xsort *x)
 	return x->err[0] ? x->err : NULL;
 }
 
+int
+sz_xsort_stable(const sz_xsort *x)
+{
+	return x->finished && x->nruns == 0;
+}
+
 size_t
 sz_xsort_runs(const sz_xsort *x)
 {

@@ -1172,6 +1172,25 @@ swap_buf(sz_buf *x, sz_buf *y)
 	*y = t;
 }
 
+/* Hold the pair (k, r) as the current key's: where it is, when the sort
+ * keeps its pairs in memory to its end (stable), else copied. */
+static int
+uniq_hold(ds_uniq *u, const char *k, size_t kn, const char *r, size_t rn)
+{
+	if (u->stable) {
+		u->hkp = k, u->hkn = kn;
+		u->hrp = r, u->hrn = rn;
+		return 0;
+	}
+	sz_buf_reset(&u->hk);
+	sz_buf_reset(&u->hr);
+	if (sz_buf_add(&u->hk, k, kn) != 0 || sz_buf_add(&u->hr, r, rn) != 0)
+		return -1;
+	u->hkp = u->hk.p, u->hkn = u->hk.len;
+	u->hrp = u->hr.p, u->hrn = u->hr.len;
+	return 0;
+}
+
 int
 ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
     size_t *rn, sz_buf *err)
@@ -1183,11 +1202,11 @@ ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
 
 	if (!u->primed) {
 		u->primed = 1;
+		u->stable = sz_xsort_stable(u->x);
 		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
 			return -1;
 		if (got == 1) {
-			if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-			    sz_buf_add(&u->hr, xr, xrn) != 0)
+			if (uniq_hold(u, xk, xkn, xr, xrn) != 0)
 				goto nomem;
 			u->have = 1;
 		}
@@ -1197,39 +1216,45 @@ ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
 	for (;;) {
 		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
 			return -1;
-		if (got == 0 || ds_keycmp(xk, xkn, u->hk.p, u->hk.len) != 0)
+		if (got == 0 || ds_keycmp(xk, xkn, u->hkp, u->hkn) != 0)
 			break;
 		(*u->dups)++;
 		if (u->ondup == DS_DUP_ERROR)
 			return ds_errf(err, "the key %.*s is in more than one "
 			    "record (--on-duplicate=error)",
-			    (int)(u->hk.len > 100 ? 100 : u->hk.len), u->hk.p);
+			    (int)(u->hkn > 100 ? 100 : u->hkn), u->hkp);
 		if (u->ondup == DS_DUP_LAST) {
-			sz_buf_reset(&u->hr);
-			if (sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
+			if (u->stable)
+				u->hrp = xr, u->hrn = xrn;
+			else {
+				sz_buf_reset(&u->hr);
+				if (sz_buf_add(&u->hr, xr, xrn) != 0)
+					goto nomem;
+				u->hrp = u->hr.p, u->hrn = u->hr.len;
+			}
 		}
 	}
 	/* Give the held pair; the next key's (if any) is held. */
-	swap_buf(&u->hk, &u->gk);
-	if (u->canon) {
-		sz_buf_reset(&u->gr);
-		if (sz_json_canon(u->hr.p, u->hr.len, &u->gr) != 0)
-			goto nomem;
-	} else
+	if (u->stable) {
+		*k = u->hkp, *kn = u->hkn;
+		*r = u->hrp, *rn = u->hrn;
+	} else {
+		swap_buf(&u->hk, &u->gk);
 		swap_buf(&u->hr, &u->gr);
-	sz_buf_reset(&u->hk);
-	sz_buf_reset(&u->hr);
+		*k = u->gk.p, *kn = u->gk.len;
+		*r = u->gr.p, *rn = u->gr.len;
+	}
+	if (u->canon) {
+		sz_buf_reset(&u->cr);
+		if (sz_json_canon(*r, *rn, &u->cr) != 0)
+			goto nomem;
+		*r = u->cr.p, *rn = u->cr.len;
+	}
 	if (got == 1) {
-		if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-		    sz_buf_add(&u->hr, xr, xrn) != 0)
+		if (uniq_hold(u, xk, xkn, xr, xrn) != 0)
 			goto nomem;
 	} else
 		u->have = 0;
-	*k = u->gk.p;
-	*kn = u->gk.len;
-	*r = u->gr.p;
-	*rn = u->gr.len;
 	return 1;
 nomem:
 	return ds_errf(err, "out of memory");
@@ -1242,4 +1267,5 @@ ds_uniq_free(ds_uniq *u)
 	sz_buf_free(&u->hr);
 	sz_buf_free(&u->gk);
 	sz_buf_free(&u->gr);
+	sz_buf_free(&u->cr);
 }

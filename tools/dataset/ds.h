@@ -215,8 +215,13 @@ typedef struct ds_uniq {
 	sz_xsort *x;
 	int ondup;
 	uint64_t *dups;
-	sz_buf hk, hr;		/* held */
+	sz_buf hk, hr;		/* held (copies) */
 	sz_buf gk, gr;		/* given (valid until the next call) */
+	sz_buf cr;		/* the canonical text given */
+	const char *hkp, *hrp;	/* the held pair: in hk, hr, or (stable)
+				   where the sort keeps it */
+	size_t hkn, hrn;
+	int stable;		/* the sort's pairs stay put to its end */
 	int primed, have;
 	/* The records were sorted as they came: the one given is made the
 	 * canonical text of the one kept (one per key, not every record). */
