@@ -857,7 +857,8 @@ pwrite_all(int fd, const char *p, size_t n, off_t at)
 
 /* The body written in place (ds_spool_open_blob) and a header of its
  * length: the header at the start, then the unnamed file gets a
- * temporary name and is committed. 0, or -1 (err). */
+ * temporary name and is committed. 0, 1 when it cannot be named (the
+ * caller copies it), or -1 (err). */
 static int
 blob_in_place(const char *dir, const char *name, const char *hdr, size_t hn,
     ds_spool *body, uint64_t *size, sz_buf *err)
@@ -872,11 +873,16 @@ blob_in_place(const char *dir, const char *name, const char *hdr, size_t hn,
 		return -1;
 	close(fd);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", body->fd);
-	if (unlink(tmp) != 0 || linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
-	    AT_SYMLINK_FOLLOW) != 0) {
+	if (unlink(tmp) != 0) {
 		ds_errf(err, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return -1;
+	}
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+		/* No /proc, or a file system that will not link it: the
+		 * body is copied instead. */
+		free(tmp);
+		return 1;
 	}
 	*size = hn + body->bytes;
 	/* commit() closes the descriptor: the spool no longer has it. */
@@ -934,8 +940,10 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 	off_t at = (off_t)body->base;
 
 	*size = 0;
-	if (body->direct && !zstd && hn == body->base)
-		return blob_in_place(dir, name, hdr, hn, body, size, err);
+	if (body->direct && !zstd && hn == body->base &&
+	    (rc = blob_in_place(dir, name, hdr, hn, body, size, err)) != 1)
+		return rc;
+	rc = -1;
 	if ((fd = tmp_beside(dir, name, &tmp, err)) < 0)
 		return -1;
 	if ((buf = malloc(SPOOL_BUF)) == NULL) {
