@@ -282,7 +282,7 @@ diff_record(sz_tool *t, const sz_rec *r)
 	struct side *s;
 	int side, rc, c;
 
-	/* Which operand: the runtime reads OLD, then NEW. */
+	/* Which operand: the runtime adds the source of OLD, then NEW's. */
 	side = sz_tool_source(t) == side_src(d, 1);
 	s = &d->sd[side];
 	if ((rc = sz_key_get(&d->key, t, r)) != 1)
