@@ -57,6 +57,8 @@ struct sz_xsort {
 	sz_buf arena;
 	struct ent *e;
 	size_t ne, ae;
+	struct rx *ord;		/* the sorted order of e, or NULL: e's */
+	struct rx *ordbuf;	/* what ord's allocation starts at */
 	uint64_t seq;
 	FILE *runs[MAX_RUNS];
 	int nruns;
@@ -127,6 +129,7 @@ ent_cmp(const void *a, const void *b, const char *base)
 }
 
 static const char *sort_base;
+static const struct ent *sort_ents;
 
 static int
 qcmp(const void *a, const void *b)
@@ -134,14 +137,103 @@ qcmp(const void *a, const void *b)
 	return ent_cmp(a, b, sort_base);
 }
 
+/* An entry's place while sorting: its first 16 key bytes and index. */
+struct rx {
+	uint64_t k, k2;
+	uint32_t i;
+};
+
+static int
+rxcmp(const void *a, const void *b)
+{
+	const struct rx *x = a, *y = b;
+
+	if (x->k2 != y->k2)
+		return x->k2 < y->k2 ? -1 : 1;
+	return ent_cmp(&sort_ents[x->i], &sort_ents[y->i], sort_base);
+}
+
+/*
+ * Sort the entries by (key, seq): a stable radix sort (least significant
+ * byte first) of their first 8 key bytes, skipping the bytes that are
+ * the same in every key, then each run of equal first bytes by the whole
+ * comparison (insertion, or qsort for long runs; the next 8 bytes are at
+ * hand). The order is kept in x->ord (the entries do not move). -1 when
+ * out of memory (the caller then uses qsort alone).
+ */
+static int
+radix_sort(sz_xsort *x)
+{
+	size_t n = x->ne, cnt[8][256];
+	struct rx *a, *b, *t;
+
+	if (n > UINT32_MAX || (a = malloc(2 * n * sizeof(*a))) == NULL)
+		return -1;
+	b = a + n;
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = x->e[i].pre[0];
+
+		a[i].k = k;
+		a[i].k2 = x->e[i].pre[1];
+		a[i].i = (uint32_t)i;
+		for (int d = 0; d < 8; d++)
+			cnt[d][(k >> (8 * d)) & 0xff]++;
+	}
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0, *c = cnt[d];
+		int shift = 8 * d;
+
+		if (c[(a[0].k >> shift) & 0xff] == n)
+			continue;	/* one value in every key */
+		for (int v = 0; v < 256; v++) {
+			size_t m = c[v];
+
+			c[v] = sum;
+			sum += m;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[c[(a[i].k >> shift) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	/* Runs of equal first bytes: by the whole key, then seq. */
+	sort_ents = x->e;
+	sort_base = x->arena.p;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].k == a[i].k; j++)
+			;
+		if (j - i > 24)
+			qsort(a + i, j - i, sizeof(*a), rxcmp);
+		else
+			for (size_t p = i + 1; p < j; p++) {
+				struct rx v = a[p];
+				size_t q = p;
+
+				while (q > i && rxcmp(&a[q - 1], &v) > 0) {
+					a[q] = a[q - 1];
+					q--;
+				}
+				a[q] = v;
+			}
+	}
+	x->ord = a;
+	x->ordbuf = a < b ? a : b;
+	return 0;
+}
+
 static void
 sort_mem(sz_xsort *x)
 {
+	if (x->ne < 2)
+		return;
+	free(x->ordbuf);
+	x->ord = x->ordbuf = NULL;
+	if (x->ne > 64 && radix_sort(x) == 0)
+		return;
 	/* qsort has no context argument in C11: the arena through a
 	 * static (the sort is not re-entered). */
 	sort_base = x->arena.p;
-	if (x->ne > 1)
-		qsort(x->e, x->ne, sizeof(*x->e), qcmp);
+	qsort(x->e, x->ne, sizeof(*x->e), qcmp);
 }
 
 static void
@@ -206,13 +298,15 @@ spill(sz_xsort *x, FILE *f)
 	if (x->unsorted)
 		sort_mem(x);
 	for (size_t i = 0; i < x->ne; i++) {
-		const struct ent *e = &x->e[i];
+		const struct ent *e = &x->e[x->ord ? x->ord[i].i : i];
 
 		if (write_pair(x, f, x->arena.p + e->off, e->kn,
 		    x->arena.p + e->off + e->kn, e->rn) != 0)
 			return -1;
 	}
 	x->ne = 0;
+	free(x->ordbuf);
+	x->ord = x->ordbuf = NULL;
 	sz_buf_reset(&x->arena);
 	return 0;
 }
@@ -253,7 +347,8 @@ cur_next(sz_xsort *x, struct cur *c)
 
 		if (c->i >= x->ne)
 			return 0;
-		e = &x->e[c->i++];
+		e = &x->e[x->ord ? x->ord[c->i].i : c->i];
+		c->i++;
 		c->k = x->arena.p + e->off;
 		c->kn = e->kn;
 		c->r = c->k + e->kn;
@@ -517,6 +612,12 @@ sz_xsort_error(const sz_xsort *x)
 	return x->err[0] ? x->err : NULL;
 }
 
+int
+sz_xsort_stable(const sz_xsort *x)
+{
+	return x->finished && x->nruns == 0;
+}
+
 size_t
 sz_xsort_runs(const sz_xsort *x)
 {
@@ -534,6 +635,7 @@ sz_xsort_free(sz_xsort *x)
 	sz_buf_free(&x->arena);
 	sz_buf_free(&x->lastk);
 	free(x->e);
+	free(x->ordbuf);
 	free(x->dir);
 	free(x->outbuf);
 	free(x);

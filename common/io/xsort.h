@@ -36,6 +36,10 @@ int sz_xsort_finish(sz_xsort *x);
  * -1 on an error. */
 int sz_xsort_next(sz_xsort *x, const char **key, size_t *kn,
     const char **rec, size_t *rn);
+/* After sz_xsort_finish: 1 when every pair was kept in memory (no run
+ * file), so that the pointers sz_xsort_next gives stay valid until
+ * sz_xsort_free, else 0. */
+int sz_xsort_stable(const sz_xsort *x);
 /* What failed ("write to a temporary file in DIR: No space left on
  * device"), or NULL. */
 const char *sz_xsort_error(const sz_xsort *x);

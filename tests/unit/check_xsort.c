@@ -66,10 +66,12 @@ run(size_t n, size_t mem, unsigned seed, size_t *runs)
 	srand(seed);
 	for (i = 0; i < n; i++) {
 		/* Short keys over a small alphabet: prefixes and ties. */
-		p[i].kn = long_keys ? (size_t)(12 + rand() % 16) :
-		    (size_t)(rand() % 4);
+		p[i].kn = long_keys == 2 ? (size_t)(rand() % 21) : long_keys ?
+		    (size_t)(12 + rand() % 16) : (size_t)(rand() % 4);
 		for (size_t j = 0; j < p[i].kn; j++)
-			p[i].k[j] = long_keys && j < 14 && rand() % 8 ? 'a' :
+			p[i].k[j] = long_keys == 2 ? (char)(j < 3 ? 'k' :
+			    j < 9 ? '0' + rand() % 3 : rand() % 256) :
+			    long_keys && j < 14 && rand() % 8 ? 'a' :
 			    "ab\0\377"[rand() % 4];
 		p[i].rn = (size_t)snprintf(p[i].r, sizeof(p[i].r),
 		    "{\"i\":%zu}", i);
@@ -133,6 +135,13 @@ START_TEST(test_long_keys)
 	run(5000, 1 << 20, 6, &runs);
 	ck_assert_uint_eq(runs, 0);
 	run(20000, 1 << 16, 7, &runs);
+	ck_assert_uint_gt(runs, 3);
+	/* A common prefix, then bytes of every value: the radix passes,
+	 * short and long runs of equal first bytes. */
+	long_keys = 2;
+	run(30000, 16 << 20, 8, &runs);
+	ck_assert_uint_eq(runs, 0);
+	run(30000, 1 << 18, 9, &runs);
 	ck_assert_uint_gt(runs, 3);
 	long_keys = 0;
 }

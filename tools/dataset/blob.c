@@ -762,6 +762,30 @@ ds_spool_open(ds_spool *s, const char *dir, sz_buf *err)
 	return 0;
 }
 
+int
+ds_spool_open_blob(ds_spool *s, const char *dir, size_t base, sz_buf *err)
+{
+#ifdef O_TMPFILE
+	memset(s, 0, sizeof(*s));
+	s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	if (s->fd >= 0) {
+		if (lseek(s->fd, (off_t)base, SEEK_SET) != (off_t)base) {
+			int e = errno;
+
+			close(s->fd);
+			s->fd = -1;
+			return ds_errf(err, "%s: %s", dir, strerror(e));
+		}
+		s->direct = 1;
+		s->base = base;
+		sz_sha256_init(&s->h);
+		return 0;
+	}
+#endif
+	(void)base;
+	return ds_spool_open(s, dir, err);
+}
+
 static int
 spool_flush(ds_spool *s, sz_buf *err)
 {
@@ -796,7 +820,7 @@ ds_spool_end(ds_spool *s, sz_buf *err)
 		return -1;
 	sz_sha256_hex(&s->h, hex);
 	snprintf(s->state, sizeof(s->state), "sha256:%s", hex);
-	if (lseek(s->fd, 0, SEEK_SET) != 0)
+	if (lseek(s->fd, (off_t)s->base, SEEK_SET) != (off_t)s->base)
 		return ds_errf(err, "a temporary file: %s", strerror(errno));
 	return 0;
 }
@@ -811,20 +835,116 @@ ds_spool_close(ds_spool *s)
 	s->fd = -1;
 }
 
+static int
+pwrite_all(int fd, const char *p, size_t n, off_t at)
+{
+	while (n > 0) {
+		ssize_t k = pwrite(fd, p, n, at);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+		at += k;
+	}
+	return 0;
+}
+
+/* The body written in place (ds_spool_open_blob) and a header of its
+ * length: the header at the start, then the unnamed file gets a
+ * temporary name and is committed. 0, 1 when it cannot be named (the
+ * caller copies it), or -1 (err). */
+static int
+blob_in_place(const char *dir, const char *name, const char *hdr, size_t hn,
+    ds_spool *body, uint64_t *size, sz_buf *err)
+{
+	char proc[64], *tmp;
+	int fd, rc;
+
+	if (pwrite_all(body->fd, hdr, hn, 0) != 0)
+		return ds_errf(err, "%s/%s: %s", dir, name, strerror(errno));
+	/* A free temporary name (mkstemp's), then the file linked there. */
+	if ((fd = tmp_beside(dir, name, &tmp, err)) < 0)
+		return -1;
+	close(fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", body->fd);
+	if (unlink(tmp) != 0) {
+		ds_errf(err, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+		/* No /proc, or a file system that will not link it: the
+		 * body is copied instead. */
+		free(tmp);
+		return 1;
+	}
+	*size = hn + body->bytes;
+	/* commit() closes the descriptor: the spool no longer has it. */
+	fd = body->fd;
+	body->fd = -1;
+	rc = commit(fd, tmp, dir, name, err);
+	free(tmp);
+	return rc;
+}
+
+/* Copy the body's bytes after the header of fd, in the kernel when it
+ * can. 0, or -1 with errno. */
+static int
+copy_body(int fd, ds_spool *body, char *buf, uint64_t *size)
+{
+	off_t at = (off_t)body->base;
+	ssize_t k;
+
+	for (;;) {
+		k = copy_file_range(body->fd, &at, fd, NULL, 1 << 30, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		*size += (uint64_t)k;
+	}
+	if (k == 0)
+		return 0;
+	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+	    errno != EOPNOTSUPP)
+		return -1;
+	for (;;) {
+		do
+			k = pread(body->fd, buf, SPOOL_BUF, at);
+		while (k < 0 && errno == EINTR);
+		if (k <= 0)
+			return k < 0 ? -1 : 0;
+		at += k;
+		if (sz_write_all(fd, buf, (size_t)k) != 0)
+			return -1;
+		*size += (uint64_t)k;
+	}
+}
+
 int
 ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
     ds_spool *body, int zstd, uint64_t *size, sz_buf *err)
 {
 	char *tmp, *buf = NULL;
-	int fd = tmp_beside(dir, name, &tmp, err), rc = -1;
+	int fd, rc = -1;
 	ZSTD_CStream *z = NULL;
 	size_t zn = ZSTD_CStreamOutSize();
 	char *zb = NULL;
 	ssize_t k;
-	off_t at = 0;
+	off_t at = (off_t)body->base;
 
 	*size = 0;
-	if (fd < 0)
+	if (body->direct && !zstd && hn == body->base &&
+	    (rc = blob_in_place(dir, name, hdr, hn, body, size, err)) != 1)
+		return rc;
+	rc = -1;
+	if ((fd = tmp_beside(dir, name, &tmp, err)) < 0)
 		return -1;
 	if ((buf = malloc(SPOOL_BUF)) == NULL) {
 		ds_errf(err, "out of memory");
@@ -840,6 +960,17 @@ ds_blob_write(const char *dir, const char *name, const char *hdr, size_t hn,
 		 * level that keeps pace with writing it. */
 		ZSTD_initCStream(z, strncmp(name, "snapshot-", 9) == 0 ? 3 :
 		    19);
+	}
+	if (!zstd) {
+		if (sz_write_all(fd, hdr, hn) != 0 ||
+		    copy_body(fd, body, buf, size) != 0) {
+			ds_errf(err, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+		*size += hn;
+		rc = commit(fd, tmp, dir, name, err);
+		fd = -1;
+		goto out;
 	}
 	/* The header, then the body from the spool's start. */
 	for (int part = 0; part < 2; part++) {
@@ -950,7 +1081,7 @@ ds_snapin_next(void *ud, const char **k, size_t *kn, const char **r,
 
 	if ((got = ds_in_line(&s->in, &p, &n, err)) <= 0)
 		return got;
-	if (sz_json_validate(p, n, &reason, &off) != 0)
+	if (!s->trusted && sz_json_validate(p, n, &reason, &off) != 0)
 		return ds_errf(err, "%s:%lu: not JSON (%s)", s->in.path,
 		    s->in.lineno, reason);
 	memset(&rec, 0, sizeof(rec));
@@ -1049,6 +1180,25 @@ swap_buf(sz_buf *x, sz_buf *y)
 	*y = t;
 }
 
+/* Hold the pair (k, r) as the current key's: where it is, when the sort
+ * keeps its pairs in memory to its end (stable), else copied. */
+static int
+uniq_hold(ds_uniq *u, const char *k, size_t kn, const char *r, size_t rn)
+{
+	if (u->stable) {
+		u->hkp = k, u->hkn = kn;
+		u->hrp = r, u->hrn = rn;
+		return 0;
+	}
+	sz_buf_reset(&u->hk);
+	sz_buf_reset(&u->hr);
+	if (sz_buf_add(&u->hk, k, kn) != 0 || sz_buf_add(&u->hr, r, rn) != 0)
+		return -1;
+	u->hkp = u->hk.p, u->hkn = u->hk.len;
+	u->hrp = u->hr.p, u->hrn = u->hr.len;
+	return 0;
+}
+
 int
 ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
     size_t *rn, sz_buf *err)
@@ -1060,11 +1210,11 @@ ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
 
 	if (!u->primed) {
 		u->primed = 1;
+		u->stable = sz_xsort_stable(u->x);
 		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
 			return -1;
 		if (got == 1) {
-			if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-			    sz_buf_add(&u->hr, xr, xrn) != 0)
+			if (uniq_hold(u, xk, xkn, xr, xrn) != 0)
 				goto nomem;
 			u->have = 1;
 		}
@@ -1074,39 +1224,45 @@ ds_uniq_next(void *ud, const char **k, size_t *kn, const char **r,
 	for (;;) {
 		if ((got = ds_xsort_next(u->x, &xk, &xkn, &xr, &xrn, err)) < 0)
 			return -1;
-		if (got == 0 || ds_keycmp(xk, xkn, u->hk.p, u->hk.len) != 0)
+		if (got == 0 || ds_keycmp(xk, xkn, u->hkp, u->hkn) != 0)
 			break;
 		(*u->dups)++;
 		if (u->ondup == DS_DUP_ERROR)
 			return ds_errf(err, "the key %.*s is in more than one "
 			    "record (--on-duplicate=error)",
-			    (int)(u->hk.len > 100 ? 100 : u->hk.len), u->hk.p);
+			    (int)(u->hkn > 100 ? 100 : u->hkn), u->hkp);
 		if (u->ondup == DS_DUP_LAST) {
-			sz_buf_reset(&u->hr);
-			if (sz_buf_add(&u->hr, xr, xrn) != 0)
-				goto nomem;
+			if (u->stable)
+				u->hrp = xr, u->hrn = xrn;
+			else {
+				sz_buf_reset(&u->hr);
+				if (sz_buf_add(&u->hr, xr, xrn) != 0)
+					goto nomem;
+				u->hrp = u->hr.p, u->hrn = u->hr.len;
+			}
 		}
 	}
 	/* Give the held pair; the next key's (if any) is held. */
-	swap_buf(&u->hk, &u->gk);
-	if (u->canon) {
-		sz_buf_reset(&u->gr);
-		if (sz_json_canon(u->hr.p, u->hr.len, &u->gr) != 0)
-			goto nomem;
-	} else
+	if (u->stable) {
+		*k = u->hkp, *kn = u->hkn;
+		*r = u->hrp, *rn = u->hrn;
+	} else {
+		swap_buf(&u->hk, &u->gk);
 		swap_buf(&u->hr, &u->gr);
-	sz_buf_reset(&u->hk);
-	sz_buf_reset(&u->hr);
+		*k = u->gk.p, *kn = u->gk.len;
+		*r = u->gr.p, *rn = u->gr.len;
+	}
+	if (u->canon) {
+		sz_buf_reset(&u->cr);
+		if (sz_json_canon(*r, *rn, &u->cr) != 0)
+			goto nomem;
+		*r = u->cr.p, *rn = u->cr.len;
+	}
 	if (got == 1) {
-		if (sz_buf_add(&u->hk, xk, xkn) != 0 ||
-		    sz_buf_add(&u->hr, xr, xrn) != 0)
+		if (uniq_hold(u, xk, xkn, xr, xrn) != 0)
 			goto nomem;
 	} else
 		u->have = 0;
-	*k = u->gk.p;
-	*kn = u->gk.len;
-	*r = u->gr.p;
-	*rn = u->gr.len;
 	return 1;
 nomem:
 	return ds_errf(err, "out of memory");
@@ -1119,4 +1275,5 @@ ds_uniq_free(ds_uniq *u)
 	sz_buf_free(&u->hr);
 	sz_buf_free(&u->gk);
 	sz_buf_free(&u->gr);
+	sz_buf_free(&u->cr);
 }

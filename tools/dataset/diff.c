@@ -4,15 +4,23 @@
  * any order; records compared by their canonical text), or two versions
  * of a dataset directory, as change ops in key order.
  *
- * Each file's records go into an external sort by key (sorted input is
- * passed through to disk without sorting, so memory stays small), then
- * the two are merged.
+ * Files sorted by key (snapshots, sz-diff's and sort(1)'s output) are
+ * merged as they are read, both at once (a merge join): each side holds
+ * the record of its last key (the last of a key wins) and one record
+ * ready for the join; a side with one ready and nothing to join it with
+ * is paused. The ops are held (in memory, then in a temporary file) until
+ * both files have ended in order. A file found out of order turns the
+ * run into an external sort of both files: every record read so far goes
+ * into it (read again from a regular file, or kept from the start for
+ * standard input and pipes, which cannot be read twice), then the rest.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json/json.h"
 #include "json/str.h"
@@ -57,6 +65,27 @@ static const struct option longopts[] = {
 };
 
 
+/* One operand while the files are merged as read. */
+struct side {
+	sz_source *src;		/* once its first record came */
+	sz_buf hk, hr;		/* the record of the last key so far */
+	sz_buf fk, fr;		/* a record ready for the join */
+	int held, ready;
+	int ended;		/* its source has ended (held made ready) */
+	int paused;
+	int regular;		/* a regular file: read again if need be */
+	unsigned long line;	/* of the last record delivered */
+};
+
+/* Ops held until both files have ended in order. */
+struct defer {
+	sz_buf b;
+	int fd;			/* -1 until b outgrows DEFER_MEM */
+	uint64_t lines;
+};
+
+#define DEFER_MEM ((size_t)1 << 20)
+
 struct diff {
 	sz_key key;
 	const char *dir;
@@ -65,6 +94,10 @@ struct diff {
 	const char *oldname, *newname;	/* as the runtime names them */
 	const char *va, *vb;		/* --dir DIR A B */
 	sz_xsort *xs[2];
+	int merging;		/* the merge join (else the external sort) */
+	int abandoned;		/* the run failed: records are ignored */
+	struct side sd[2];
+	struct defer df;
 	sz_buf canon, canon2, line, ptr, scratch, err;
 	uint64_t added, deleted, updated, dups;
 	int differ;
@@ -73,24 +106,277 @@ struct diff {
 
 /* ---- reading ------------------------------------------------------------ */
 
+static int on_pair(void *ud, const char *k, size_t kn, const char *old,
+    size_t on, const char *nw, size_t nn, int eq);
+
+static int
+nomem(sz_tool *t)
+{
+	return sz_fail(t, SZ_EXIT_FAIL, "out of memory");
+}
+
+static int
+set_pair(sz_buf *kb, sz_buf *rb, const char *k, size_t kn, const char *r,
+    size_t rn)
+{
+	sz_buf_reset(kb);
+	sz_buf_reset(rb);
+	return sz_buf_add(kb, k, kn) != 0 || sz_buf_add(rb, r, rn) != 0 ?
+	    -1 : 0;
+}
+
+static void
+swap_bufs(sz_buf *x, sz_buf *y)
+{
+	sz_buf t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+/* The source of OLD (0) or NEW (1): the runtime adds them in turn. */
+static sz_source *
+side_src(struct diff *d, int i)
+{
+	if (d->sd[i].src == NULL && d->t->src.n == 2) {
+		d->sd[0].src = d->t->src.v[0];
+		d->sd[1].src = d->t->src.v[1];
+	}
+	return d->sd[i].src;
+}
+
+/* Join the ready records while both sides have one (or a side has
+ * ended), then resume a paused side that has room again. 0 or -1. */
+static int
+join_ready(struct diff *d)
+{
+	struct side *o = &d->sd[0], *n = &d->sd[1];
+	int c;
+
+	for (;;) {
+		for (int i = 0; i < 2; i++) {
+			struct side *s = &d->sd[i];
+
+			if (!s->ready && s->held && s->ended) {
+				swap_bufs(&s->hk, &s->fk);
+				swap_bufs(&s->hr, &s->fr);
+				s->held = 0;
+				s->ready = 1;
+			}
+		}
+		if ((!o->ready && !o->ended) || (!n->ready && !n->ended) ||
+		    (!o->ready && !n->ready))
+			break;
+		c = !o->ready ? 1 : !n->ready ? -1 : ds_keycmp(o->fk.p,
+		    o->fk.len, n->fk.p, n->fk.len);
+		if (c < 0 ? on_pair(d, o->fk.p, o->fk.len, o->fr.p, o->fr.len,
+		    NULL, 0, 0) : c > 0 ? on_pair(d, n->fk.p, n->fk.len, NULL,
+		    0, n->fr.p, n->fr.len, 0) : on_pair(d, o->fk.p, o->fk.len,
+		    o->fr.p, o->fr.len, n->fr.p, n->fr.len, o->fr.len ==
+		    n->fr.len && memcmp(o->fr.p, n->fr.p, o->fr.len) == 0))
+			return -1;
+		if (c <= 0)
+			o->ready = 0;
+		if (c >= 0)
+			n->ready = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &d->sd[i];
+
+		if (s->paused && !s->ready) {
+			s->paused = 0;
+			sz_source_resume(s->src);
+		}
+	}
+	return 0;
+}
+
+/* Records that were read from the regular file `path` before line
+ * `last` (1 to last - 1) into the sort x again: those valid, with a key,
+ * as the runtime took them (the others were reported then). 0 or -1. */
+static int
+read_again(struct diff *d, const char *path, unsigned long last,
+    sz_xsort *x)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long no = 0;
+	int rc = 0;
+
+	if (f == NULL)
+		return sz_fail(d->t, SZ_EXIT_FAIL, "%s: %s (reading it again "
+		    "to sort it)", path, strerror(errno));
+	while (++no < last && (n = getline(&line, &cap, f)) >= 0) {
+		const char *reason;
+		size_t off;
+		sz_rec r;
+
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (sz_json_validate(line, (size_t)n, &reason, &off) != 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.p = line;
+		r.n = (size_t)n;
+		r.file = path;
+		r.line = no;
+		if (sz_key_eval(&d->key, &r) != SZ_KEY_OK)
+			continue;
+		if (sz_xsort_add(x, d->key.kb.p, d->key.kb.len, line,
+		    (size_t)n) != 0) {
+			rc = sz_fail(d->t, SZ_EXIT_FAIL, "%s",
+			    sz_xsort_error(x));
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+		rc = sz_fail(d->t, SZ_EXIT_FAIL, "%s: %s (reading it again "
+		    "to sort it)", path, strerror(errno));
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/*
+ * Side `bad` is out of order at record r: from here on every record goes
+ * into the external sort. What the join held or wrote is dropped; the
+ * records read so far are put in the sorts (kept from the start for a
+ * side that is not a regular file), in the order they came. 0 or -1.
+ */
+static int
+to_sort(struct diff *d, int bad, const sz_rec *r)
+{
+	d->merging = 0;
+	sz_buf_reset(&d->df.b);
+	if (d->df.fd >= 0)
+		close(d->df.fd);
+	d->df.fd = -1;
+	d->df.lines = 0;
+	d->added = d->deleted = d->updated = d->dups = 0;
+	d->differ = 0;
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &d->sd[i];
+		unsigned long last = i == bad ? r->line : s->line + 1;
+
+		if (s->regular && s->line > 0 && read_again(d, i ? d->newname :
+		    d->oldname, last, d->xs[i]) != 0)
+			return -1;
+		if (s->paused) {
+			s->paused = 0;
+			sz_source_resume(s->src);
+		}
+		s->held = s->ready = 0;
+	}
+	/* Reading again used the key's buffer: r's key once more. */
+	if (sz_key_eval(&d->key, r) != SZ_KEY_OK)
+		return nomem(d->t);
+	return 0;
+}
+
 static int
 diff_record(sz_tool *t, const sz_rec *r)
 {
 	struct diff *d = t->ud;
-	int side, rc;
+	struct side *s;
+	int side, rc, c;
 
-	/* Which operand: the runtime reads OLD, then NEW. */
-	side = r->file == d->newname ? 1 : r->file == d->oldname ? 0 :
-	    strcmp(r->file, d->newname) == 0;
+	/* Which operand: the runtime adds the source of OLD, then NEW's. */
+	side = sz_tool_source(t) == side_src(d, 1);
+	s = &d->sd[side];
 	if ((rc = sz_key_get(&d->key, t, r)) != 1)
 		return rc;
-	/* The record's bytes: its canonical text is made only when two
-	 * records of a key differ in bytes (most are the same). */
-	if (sz_xsort_add(d->xs[side], d->key.kb.p, d->key.kb.len, r->p,
-	    r->n) != 0)
+	/* A stop or a failure: records still delivered are not compared
+	 * (no output). */
+	if (t->stopsig != 0 || d->abandoned)
+		return 0;
+	if (d->merging && s->held) {
+		c = ds_keycmp(d->key.kb.p, d->key.kb.len, s->hk.p, s->hk.len);
+		if (c < 0 && to_sort(d, side, r) != 0)
+			return -1;
+		if (c == 0) {
+			d->dups++;
+			if (d->ondup == DS_DUP_ERROR)
+				return sz_fail(t, SZ_EXIT_DATA, "the key %.*s is "
+				    "in more than one record "
+				    "(--on-duplicate=error)", (int)(s->hk.len >
+				    100 ? 100 : s->hk.len), s->hk.p);
+			if (d->ondup == DS_DUP_LAST) {
+				sz_buf_reset(&s->hr);
+				if (sz_buf_add(&s->hr, r->p, r->n) != 0)
+					return nomem(t);
+			}
+		} else if (c > 0) {
+			/* The held record is its key's: ready. */
+			if (s->ready && join_ready(d) != 0)
+				return sz_fail(t, SZ_EXIT_FAIL, "%s", d->err.p);
+			if (s->ready) {
+				/* Only after a stop's resume. */
+				return sz_fail(t, SZ_EXIT_FAIL, "the join "
+				    "lost its place");
+			}
+			swap_bufs(&s->hk, &s->fk);
+			swap_bufs(&s->hr, &s->fr);
+			s->ready = 1;
+			s->held = 0;
+		}
+	}
+	s->line = r->line;
+	/* Kept from the start where the file cannot be read again. */
+	if ((!d->merging || !s->regular) && sz_xsort_add(d->xs[side],
+	    d->key.kb.p, d->key.kb.len, r->p, r->n) != 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s",
 		    sz_xsort_error(d->xs[side]));
+	if (!d->merging || s->held)
+		return 0;
+	if (set_pair(&s->hk, &s->hr, d->key.kb.p, d->key.kb.len, r->p,
+	    r->n) != 0)
+		return nomem(t);
+	s->held = 1;
+	if (s->ready) {
+		if (join_ready(d) != 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "%s", d->err.p ?
+			    d->err.p : "failed");
+		if (s->ready) {
+			s->paused = 1;
+			sz_source_pause(s->src);
+		}
+	}
 	return 0;
+}
+
+/* The input has nothing ready: a side that ended makes its last record
+ * ready, which may let the other go on. */
+static void
+diff_idle(sz_tool *t)
+{
+	struct diff *d = t->ud;
+	int more = 0;
+
+	if (!d->merging)
+		return;
+	if (t->status != 0 || t->stopsig != 0) {
+		/* A failure (a FILE that cannot be opened): nothing will be
+		 * written; the input is read to its end as before. */
+		d->abandoned = 1;
+		for (int i = 0; i < 2; i++)
+			if (d->sd[i].paused) {
+				d->sd[i].paused = 0;
+				sz_source_resume(d->sd[i].src);
+			}
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &d->sd[i];
+
+		if (!s->ended && side_src(d, i) != NULL && s->src->done) {
+			s->ended = 1;
+			more = 1;
+		}
+	}
+	if (more && join_ready(d) != 0)
+		sz_fail(t, SZ_EXIT_FAIL, "%s", d->err.p ? d->err.p : "failed");
 }
 
 /* ---- what changed -------------------------------------------------------- */
@@ -162,6 +448,93 @@ changed(struct diff *d, const char *a, size_t an, const char *b, size_t bn,
 	return 0;
 }
 
+/* ---- ops held while merging ------------------------------------------ */
+
+static int
+defer_flush(struct diff *d)
+{
+	struct defer *f = &d->df;
+
+	if (f->fd < 0) {
+		const char *dir = getenv("TMPDIR");
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/.sz-diff.XXXXXX",
+		    dir != NULL && *dir ? dir : "/tmp");
+		if ((f->fd = mkstemp(path)) < 0)
+			return ds_errf(&d->err, "cannot create a temporary file "
+			    "in %s: %s", dir != NULL && *dir ? dir : "/tmp",
+			    strerror(errno));
+		unlink(path);
+	}
+	if (sz_write_all(f->fd, f->b.p, f->b.len) != 0)
+		return ds_errf(&d->err, "cannot write a temporary file: %s",
+		    strerror(errno));
+	sz_buf_reset(&f->b);
+	return 0;
+}
+
+/* One op line held. 0, or -1 (d->err). */
+static int
+defer_line(struct diff *d, const char *p, size_t n)
+{
+	struct defer *f = &d->df;
+
+	sz_buf_reset(&d->err);
+	if (f->b.len + n + 1 > DEFER_MEM && f->b.len > 0 &&
+	    defer_flush(d) != 0)
+		return -1;
+	if (sz_buf_add(&f->b, p, n) != 0 || sz_buf_addc(&f->b, '\n') != 0)
+		return ds_errf(&d->err, "out of memory");
+	f->lines++;
+	return 0;
+}
+
+/* Write the held ops: 0, or -1 (the status set). */
+static int
+defer_out(struct diff *d)
+{
+	struct defer *f = &d->df;
+	sz_tool *t = d->t;
+	char *buf;
+	ssize_t k;
+
+	if (f->fd < 0)
+		return sz_emit_lines(t, f->b.p, f->b.len, f->lines);
+	if (f->b.len > 0 && defer_flush(d) != 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "%s", d->err.p);
+	if (lseek(f->fd, 0, SEEK_SET) != 0 || (buf = malloc(DEFER_MEM)) ==
+	    NULL)
+		return sz_fail(t, SZ_EXIT_FAIL, "a temporary file: %s",
+		    strerror(errno));
+	/* Pieces of whole lines and parts of lines: each line's newline
+	 * counts it. */
+	for (;;) {
+		uint64_t lines = 0;
+		const char *nl = buf;
+
+		do
+			k = read(f->fd, buf, DEFER_MEM);
+		while (k < 0 && errno == EINTR);
+		if (k <= 0)
+			break;
+		while ((nl = memchr(nl, '\n', (size_t)(buf + k - nl))) !=
+		    NULL) {
+			nl++;
+			lines++;
+		}
+		if (sz_emit_lines(t, buf, (size_t)k, lines) != 0) {
+			free(buf);
+			return -1;
+		}
+	}
+	free(buf);
+	if (k < 0)
+		return sz_fail(t, SZ_EXIT_FAIL, "a temporary file: %s",
+		    strerror(errno));
+	return 0;
+}
+
 static int
 on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
     const char *nw, size_t nn, int eq)
@@ -227,9 +600,10 @@ on_pair(void *ud, const char *k, size_t kn, const char *old, size_t on,
 		sz_buf_adds(&d->err, "out of memory");
 		return -1;
 	}
-	if (sz_emit(d->t, l->p, l->len) != 0) {
-		sz_buf_reset(&d->err);
-		sz_buf_adds(&d->err, "write error");
+	if (d->merging ? defer_line(d, l->p, l->len) != 0 :
+	    sz_emit(d->t, l->p, l->len) != 0) {
+		if (d->err.len == 0)
+			sz_buf_adds(&d->err, "write error");
 		return -1;
 	}
 	return 0;
@@ -257,6 +631,19 @@ diff_end(sz_tool *t)
 		if (rc != 0 && t->status == 0)
 			t->status = rc;
 		return rc == 0 ? 0 : -1;
+	}
+	if (d->merging) {
+		/* Both files ended in order: the last records, then the
+		 * ops held. */
+		d->sd[0].ended = d->sd[1].ended = 1;
+		if (join_ready(d) != 0)
+			return sz_fail(t, SZ_EXIT_FAIL, "%s", d->err.p ?
+			    d->err.p : "failed");
+		if (defer_out(d) != 0)
+			return -1;
+		if (d->exit_code && d->differ)
+			t->exit_ok = SZ_EXIT_FAIL;
+		return 0;
 	}
 	memset(u, 0, sizeof(u));
 	for (int i = 0; i < 2; i++) {
@@ -297,6 +684,10 @@ static const sz_proc diff_proc = {
 	.record = diff_record,
 	.end = diff_end,
 	.stats = diff_stats,
+	.idle = diff_idle,
+	/* Both files at once, for the merge join (each side paused while
+	 * it waits for the other). */
+	.files_at_once = 1,
 };
 
 /* ---- --dir DIR A B ------------------------------------------------------- */
@@ -330,6 +721,7 @@ diff_dir(struct diff *d, sz_tool *t, const char *as, const char *bs)
 		goto out1;
 	hb = 1;
 	ia.key = ib.key = &key;
+	ia.trusted = ib.trusted = 1;	/* loaded and checked */
 	if (ds_in_fd(&ia.in, sa.fd, "version A", &d->err) != 0 ||
 	    ds_in_fd(&ib.in, sb.fd, "version B", &d->err) != 0)
 		goto out1;
@@ -367,6 +759,7 @@ diff_init(sz_tool *t)
 	t->o.moved_hint = "use --dir; -d is only --delimiter, in the CSV tools";
 
 	d->t = t;
+	d->df.fd = -1;
 	sz_key_init(&d->key);
 	t->key = &d->key;
 	d->max_mem = UINT64_C(256) << 20;
@@ -443,6 +836,13 @@ diff_start(sz_tool *t)
 	d->newname = strcmp(t->argv[1], "-") == 0 ? "<stdin>" : t->argv[1];
 	if ((rc = sz_key_compile(&d->key, t)) != 0)
 		return rc;
+	d->merging = 1;
+	for (int i = 0; i < 2; i++) {
+		struct stat st;
+
+		d->sd[i].regular = strcmp(t->argv[i], "-") != 0 &&
+		    stat(t->argv[i], &st) == 0 && S_ISREG(st.st_mode);
+	}
 	for (int i = 0; i < 2; i++)
 		if ((d->xs[i] = sz_xsort_new(NULL, (size_t)d->max_mem)) ==
 		    NULL) {
@@ -459,6 +859,17 @@ diff_done(sz_tool *t)
 
 	sz_xsort_free(d->xs[0]);
 	sz_xsort_free(d->xs[1]);
+	for (int i = 0; i < 2; i++) {
+		struct side *s = &d->sd[i];
+
+		sz_buf_free(&s->hk);
+		sz_buf_free(&s->hr);
+		sz_buf_free(&s->fk);
+		sz_buf_free(&s->fr);
+	}
+	sz_buf_free(&d->df.b);
+	if (d->df.fd >= 0)
+		close(d->df.fd);
 	sz_buf_free(&d->canon);
 	sz_buf_free(&d->canon2);
 	sz_buf_free(&d->line);

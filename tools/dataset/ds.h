@@ -116,6 +116,11 @@ int ds_in_header(ds_in *r, ds_hdr *h, sz_buf *err);
  * hashed as it is written; then copied after its header into the blob. */
 typedef struct ds_spool {
 	int fd;
+	/* ds_spool_open_blob: the body is written at `base` of an unnamed
+	 * file in the directory (O_TMPFILE), which becomes the blob when
+	 * its header is `base` bytes long. */
+	int direct;
+	uint64_t base;
 	sz_buf buf;
 	sz_sha256 h;
 	char state[72];			/* after ds_spool_end */
@@ -124,6 +129,13 @@ typedef struct ds_spool {
 } ds_spool;
 
 int ds_spool_open(ds_spool *s, const char *dir, sz_buf *err);
+/* A spool for the body of a blob whose header will likely be `base`
+ * bytes long (plain, not compressed): where the directory's file system
+ * has unnamed files, the body is written in place and ds_blob_write only
+ * adds the header (another length: the body is copied, as from any
+ * spool). */
+int ds_spool_open_blob(ds_spool *s, const char *dir, size_t base,
+    sz_buf *err);
 int ds_spool_line(ds_spool *s, const char *p, size_t n, sz_buf *err);
 int ds_spool_end(ds_spool *s, sz_buf *err);
 void ds_spool_close(ds_spool *s);
@@ -150,6 +162,9 @@ typedef struct ds_snapin {
 	sz_expr *key;
 	sz_buf kb;
 	int checkorder;			/* keys must ascend strictly */
+	/* A copy this process wrote and whose state it checked (a loaded
+	 * version's spool): its lines are not validated again. */
+	int trusted;
 	sz_buf last;
 	int have_last;
 } ds_snapin;
@@ -200,8 +215,13 @@ typedef struct ds_uniq {
 	sz_xsort *x;
 	int ondup;
 	uint64_t *dups;
-	sz_buf hk, hr;		/* held */
+	sz_buf hk, hr;		/* held (copies) */
 	sz_buf gk, gr;		/* given (valid until the next call) */
+	sz_buf cr;		/* the canonical text given */
+	const char *hkp, *hrp;	/* the held pair: in hk, hr, or (stable)
+				   where the sort keeps it */
+	size_t hkn, hrn;
+	int stable;		/* the sort's pairs stay put to its end */
 	int primed, have;
 	/* The records were sorted as they came: the one given is made the
 	 * canonical text of the one kept (one per key, not every record). */

@@ -180,9 +180,20 @@ load_snapshot(const char *dir, ds_ver v, sz_tool *t, sz_expr *key,
 	if ((rc = take_key(&h, path, t, key, keysrc, err)) != 0)
 		goto out;
 	rc = -1;
-	while ((got = ds_in_line(&in, &p, &n, err)) == 1)
+	/* Validated here, once: a loaded version's spool is read without
+	 * (ds_snapin's trusted). */
+	while ((got = ds_in_line(&in, &p, &n, err)) == 1) {
+		const char *why;
+		size_t off;
+
+		if (sz_json_validate(p, n, &why, &off) != 0) {
+			ds_errf(err, "%s:%lu: not JSON (%s)", path, in.lineno,
+			    why);
+			goto out;
+		}
 		if (ds_spool_line(out, p, n, err) != 0)
 			goto out;
+	}
 	if (got < 0 || ds_spool_end(out, err) != 0)
 		goto out;
 	if (strcmp(out->state, h.state) != 0 || out->lines != h.records) {
@@ -212,6 +223,7 @@ step(const char *dir, const char *path, ds_ver a, ds_ver b, sz_expr *key,
 
 	memset(&s, 0, sizeof(s));
 	s.key = key;
+	s.trusted = 1;		/* cur: a loaded, checked version */
 	if (ds_in_open(&d, path, err) != 0)
 		return -1;
 	if (ds_in_header(&d, &h, err) != 0)

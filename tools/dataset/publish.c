@@ -85,6 +85,7 @@ struct pub {
 	int have_max_change;
 	uint64_t snap_every, keep, max_mem;
 	sz_xsort *xs;
+	uint64_t nin;			/* records (or ops) taken */
 	sz_buf canon, val, tmp;
 	uint64_t dups;
 	sz_tool *t;
@@ -139,6 +140,7 @@ take_op(struct pub *p, sz_tool *t, const sz_rec *r)
 	if (sz_xsort_add(p->xs, p->canon.p, p->canon.len, p->val.p,
 	    p->val.len) != 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s", sz_xsort_error(p->xs));
+	p->nin++;
 	return 0;
 }
 
@@ -156,6 +158,7 @@ pub_record(sz_tool *t, const sz_rec *r)
 	 * kept of each key (ds_uniq's canon). */
 	if (sz_xsort_add(p->xs, p->key.kb.p, p->key.kb.len, r->p, r->n) != 0)
 		return sz_fail(t, SZ_EXIT_FAIL, "%s", sz_xsort_error(p->xs));
+	p->nin++;
 	return 0;
 }
 
@@ -335,6 +338,20 @@ put_blob(struct pub *p, const char *name, sz_buf *hdr, ds_spool *body,
 	return sz_buf_printf(summary, "\"%s\":%" PRIu64, name, size);
 }
 
+/* A snapshot's header line (without its newline) into hdr: 0, or -1. */
+static int
+snap_header(sz_buf *hdr, const char *vv, const char *keysrc,
+    uint64_t records, const char *state, const char *created)
+{
+	sz_buf_reset(hdr);
+	return sz_buf_printf(hdr, "{\"sz_blob\":\"snapshot\",\"version\":"
+	    "\"%s\",\"key\":", vv) != 0 ||
+	    sz_buf_add_jstr(hdr, keysrc, strlen(keysrc)) != 0 ||
+	    sz_buf_printf(hdr, ",\"records\":%" PRIu64 ",\"state\":"
+	    "\"%s\",\"created\":\"%s\"}", records, state, created) != 0 ?
+	    -1 : 0;
+}
+
 /* Remove what no longer serves the last --keep versions. */
 static int
 prune(struct pub *p, sz_buf *err)
@@ -466,6 +483,7 @@ publish(struct pub *p, sz_tool *t)
 	ap.old.next = empty_next;
 	ap.ops = &u;
 	ap.in.key = &p->key.key;
+	ap.in.trusted = oldin.trusted = 1;	/* loaded and checked */
 	if (p->changes) {
 		if (have_old) {
 			ds_spool copy;
@@ -491,8 +509,25 @@ publish(struct pub *p, sz_tool *t)
 		olds.next = ds_snapin_next;
 		olds.ud = &oldin;
 	}
-	/* Merge: the new version, the delta and the reverse delta. */
-	if (ds_spool_open(&o.snap, p->dir, &err) != 0)
+	/* Merge: the new version, the delta and the reverse delta. A
+	 * snapshot's body goes in place in its blob, after room for a
+	 * header as long as the likely one (the version's and the record
+	 * count's digits guessed; another length costs a copy). */
+	if (!p->zstd && (a == 0 || since_snapshot(&l, a) + 1 >=
+	    p->snap_every)) {
+		char g[DS_VER_MAX], st[72];
+
+		ds_ver_fmt(p->counter ? a + 1 : ds_time_version(a), g);
+		memset(st, 'x', 71);
+		st[71] = '\0';
+		now_rfc3339(created);
+		if (snap_header(&hdr, g, p->key.keysrc, a == 0 || p->changes ?
+		    p->nin + old_records : old_records, st, created) != 0)
+			goto nomem;
+		k = ds_spool_open_blob(&o.snap, p->dir, hdr.len + 1, &err);
+	} else
+		k = ds_spool_open(&o.snap, p->dir, &err);
+	if (k != 0)
 		goto fail;
 	have_o = 1;
 	if (ds_spool_open(&o.fwd, p->dir, &err) != 0 ||
@@ -563,14 +598,8 @@ publish(struct pub *p, sz_tool *t)
 	if (a == 0 || since_snapshot(&l, a) + 1 >= p->snap_every) {
 		char name[80];
 
-		sz_buf_reset(&hdr);
-		if (sz_buf_printf(&hdr, "{\"sz_blob\":\"snapshot\",\"version\":"
-		    "\"%s\",\"key\":", vv) != 0 ||
-		    sz_buf_add_jstr(&hdr, p->key.keysrc,
-		    strlen(p->key.keysrc)) != 0 ||
-		    sz_buf_printf(&hdr, ",\"records\":%" PRIu64 ",\"state\":"
-		    "\"%s\",\"created\":\"%s\"}", o.records, o.snap.state,
-		    created) != 0)
+		if (snap_header(&hdr, vv, p->key.keysrc, o.records,
+		    o.snap.state, created) != 0)
 			goto nomem;
 		snprintf(name, sizeof(name), "snapshot-%s", vv);
 		if (put_blob(p, name, &hdr, &o.snap, &blobs, &err) != 0)

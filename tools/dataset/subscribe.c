@@ -119,6 +119,7 @@ queue_state(struct sub *s)
 
 	memset(&in, 0, sizeof(in));
 	in.key = &s->key;
+	in.trusted = 1;		/* s->cs: a checked copy */
 	if (ds_spool_open(&out, s->dir, &s->err) != 0)
 		return -1;
 	out.nohash = 1;		/* lines to print, not a dataset */
@@ -280,6 +281,7 @@ delta_step(struct sub *s, ds_ver b, int reverse)
 	    "%s/delta-%s-%s", s->dir, va, vb);
 	memset(&in, 0, sizeof(in));
 	in.key = &s->key;
+	in.trusted = 1;		/* s->cs: a checked copy */
 	if (ds_in_open(&d, path, &s->err) != 0)
 		return -1;
 	if (ds_in_header(&d, &h, &s->err) != 0 || h.kind != DS_DELTA ||
@@ -501,9 +503,22 @@ first_version(struct sub *s, ds_ver v)
 			return -1;
 		}
 		s->have_cs = 1;
-		while ((got = ds_in_line(&in, &p, &n, &s->err)) == 1)
-			if (ds_spool_line(&s->cs, p, n, &s->err) != 0)
+		/* Validated here: the copy is trusted from now on. */
+		while ((got = ds_in_line(&in, &p, &n, &s->err)) == 1) {
+			const char *why;
+			size_t off;
+
+			if (sz_json_validate(p, n, &why, &off) != 0) {
+				ds_errf(&s->err, "%s:%lu: not JSON (%s)",
+				    s->state_path, in.lineno, why);
 				got = -1;
+				break;
+			}
+			if (ds_spool_line(&s->cs, p, n, &s->err) != 0) {
+				got = -1;
+				break;
+			}
+		}
 		ds_in_close(&in);
 		if (got < 0 || ds_spool_end(&s->cs, &s->err) != 0)
 			return -1;
