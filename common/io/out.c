@@ -278,6 +278,9 @@ sz_out_write(sz_out *o, const void *p, size_t n)
  * a watched pipe), again after EINTR and short writes. 0, or -1 with
  * o->err set.
  */
+#if defined(__GNUC__)
+__attribute__((noinline))	/* so that sz_out_record needs no frame */
+#endif
 static int
 put_direct(sz_out *o, const void *p, size_t n)
 {
@@ -332,39 +335,24 @@ put_direct(sz_out *o, const void *p, size_t n)
 	return 0;
 }
 
-/* A record that does not go the short way of sz_out_record (out of line,
- * so that the short way needs no stack frame). */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static int
-record_slow(sz_out *o, const void *p, size_t n)
+int
+sz_out_record(sz_out *o, const void *p, size_t n)
 {
-	if (n >= SZ_OUT_DIRECT && !o->nonblock) {
+	if (o->err)
+		return -1;
+	if (o->len + n + 1 <= o->cap && n < SZ_OUT_DIRECT) {
+		/* The common case, kept short. */
+		memcpy(o->buf + o->len, p, n);
+		o->buf[o->len + n] = '\n';
+		o->len += n + 1;
+		o->bytes += n + 1;
+	} else if (n >= SZ_OUT_DIRECT && !o->nonblock) {
 		/* A big record (sz-batch's arrays) is not copied. */
 		if (put_direct(o, p, n) < 0)
 			return -1;
 		o->bytes += n + 1;
 	} else if (sz_out_write(o, p, n) < 0 || sz_out_write(o, "\n", 1) < 0)
 		return -1;
-	o->records++;
-	if (o->unbuffered && sz_out_flush(o) < 0)
-		return -1;
-	return 0;
-}
-
-int
-sz_out_record(sz_out *o, const void *p, size_t n)
-{
-	if (o->err)
-		return -1;
-	if (o->len + n + 1 > o->cap || n >= SZ_OUT_DIRECT)
-		return record_slow(o, p, n);
-	/* The common case, kept short. */
-	memcpy(o->buf + o->len, p, n);
-	o->buf[o->len + n] = '\n';
-	o->len += n + 1;
-	o->bytes += n + 1;
 	o->records++;
 	if (o->unbuffered && sz_out_flush(o) < 0)
 		return -1;
