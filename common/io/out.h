@@ -17,6 +17,13 @@
 #include <stdint.h>
 
 #define SZ_OUT_BUFSIZE (256 * 1024)
+/*
+ * A record at least this long is not copied into the buffer: it is
+ * written from where it lies, after what the buffer holds, in one
+ * writev(2) (a descriptor in blocking mode). sz-batch's arrays of 1,000
+ * bench records (166 KB) so go out with one copy fewer.
+ */
+#define SZ_OUT_DIRECT (64 * 1024)
 
 typedef struct sz_out {
 	int fd;
@@ -57,7 +64,9 @@ int sz_out_reopen(sz_out *o);
 
 /* Append bytes. Returns 0, or -1 with o->err set. */
 int sz_out_write(sz_out *o, const void *p, size_t n);
-/* Append one record: its bytes and a newline; flushes if unbuffered. */
+/* Append one record: its bytes and a newline; flushes if unbuffered. A
+ * record of SZ_OUT_DIRECT bytes or more is written at once (blocking
+ * descriptors), after the bytes buffered before it. */
 int sz_out_record(sz_out *o, const void *p, size_t n);
 /*
  * Write the buffer out. Blocking descriptors: everything, retrying after

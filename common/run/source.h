@@ -60,6 +60,11 @@ typedef struct sz_source {
 	int fed;		/* the tool feeds it */
 	sz_framer fr;
 	char *rbuf;		/* read buffer (descriptor sources) */
+	size_t rcap;		/* its size */
+	size_t rlen;		/* bytes in it */
+	size_t rfed;		/* of them, given to the framer: the rest is
+				   the start of a line whose end has not
+				   been read (see on_readable in source.c) */
 	sz_buf chunk, next;	/* fed: bytes being framed, bytes waiting */
 	int started;		/* opened / framer set up */
 	int need;		/* the framer wants bytes */

@@ -174,6 +174,67 @@ START_TEST(test_nonblocking_pipe)
 }
 END_TEST
 
+/* A watched pipe nobody reads but the wait's callback, which keeps what
+ * it reads. */
+static int rfd;
+static char *got;
+static size_t ngot, calls;
+
+static void
+drain(void *ud)
+{
+	ssize_t k;
+
+	(void)ud;
+	calls++;
+	while ((k = read(rfd, got + ngot, 65536)) > 0)
+		ngot += (size_t)k;
+}
+
+/* A big record goes out from where it lies, after what was buffered, in
+ * order and whole, also in pieces through a watched pipe. */
+START_TEST(test_direct_records)
+{
+	sz_out o;
+	int fd[2];
+	size_t big = 3 * SZ_PIPE_SIZE + 5, want = 2 + big + 1 + 2 + SZ_OUT_DIRECT + 1;
+	char *p = malloc(big);
+
+	ck_assert_ptr_nonnull(p);
+	got = malloc(want + 65536);
+	ck_assert_ptr_nonnull(got);
+	for (size_t i = 0; i < big; i++)
+		p[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(pipe(fd), 0);
+	rfd = fd[0];
+	ck_assert_int_eq(fcntl(rfd, F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(sz_out_fd(&o, fd[1]), 0);
+	ck_assert_int_eq(sz_out_watch(&o, 10000000, drain, NULL), 1);
+	ck_assert_int_eq(sz_out_record(&o, "a", 1), 0);
+	ck_assert_int_eq(sz_out_record(&o, p, big), 0);
+	ck_assert_uint_eq(sz_out_pending(&o), 0);	/* written, not kept */
+	ck_assert_int_eq(sz_out_record(&o, "b", 1), 0);
+	ck_assert_uint_eq(sz_out_pending(&o), 2);
+	ck_assert_int_eq(sz_out_record(&o, p, SZ_OUT_DIRECT), 0);
+	ck_assert_uint_eq(sz_out_pending(&o), 0);
+	ck_assert_int_eq(sz_out_close(&o), 0);
+	drain(NULL);
+	ck_assert_uint_eq(ngot, want);
+	ck_assert_int_eq(memcmp(got, "a\n", 2), 0);
+	ck_assert_int_eq(memcmp(got + 2, p, big), 0);
+	ck_assert_int_eq(memcmp(got + 2 + big, "\nb\n", 3), 0);
+	ck_assert_int_eq(memcmp(got + 5 + big, p, SZ_OUT_DIRECT), 0);
+	ck_assert_int_eq(got[ngot - 1], '\n');
+	ck_assert_uint_ge(calls, 2);	/* it waited for the reader */
+	ck_assert_uint_eq(o.records, 4);
+	ck_assert_uint_eq(o.bytes, ngot);
+	close(fd[0]);
+	close(fd[1]);
+	free(got);
+	free(p);
+}
+END_TEST
+
 static Suite *
 out_suite(void)
 {
@@ -188,6 +249,7 @@ out_suite(void)
 	tcase_add_test(tc, test_dev_full);
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_nonblocking_pipe);
+	tcase_add_test(tc, test_direct_records);
 	suite_add_tcase(s, tc);
 	return s;
 }

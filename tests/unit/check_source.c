@@ -471,6 +471,114 @@ START_TEST(test_tool_nonblock_unblocked_while_busy)
 }
 END_TEST
 
+/* Records through a pipe read R bytes at a time, for every R from 1 to
+ * past the longest line: the same records and lines whatever the reads
+ * (lines split between reads, a begun line kept and read after, lines
+ * longer than a read, which the framer carries; a line over the bound). */
+static void
+read_in_pieces(size_t r, size_t max, char *out, size_t cap)
+{
+	static const char text[] =
+	    "\xef\xbb\xbf{\"a\":1}\r\n\n  \n"
+	    "{\"long\":\"0123456789012345678901234567890123456789\"}\n"
+	    "[1,2]\r\r\n\t\r\n\"x\"\n"
+	    "{\"also\":\"long, and the last, without newline\"}";
+	sz_srcset set;
+	sz_loop l;
+	int p[2];
+
+	setup(&set, &l, SZ_SRC_IN_ORDER);
+	set.read_size = r;
+	set.max_record = max;
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], text, sizeof(text) - 1),
+	    (int)sizeof(text) - 1);
+	close(p[1]);
+	ck_assert_ptr_nonnull(sz_source_fd(&set, p[0], "p", 1));
+	ck_assert_int_eq(sz_srcset_start(&set), 0);
+	/* As the runtime does, nothing is taken after a line too long. */
+	for (int i = 0; i < 10000 && !sz_srcset_done(&set) &&
+	    strstr(seen, "toolong") == NULL; i++) {
+		if (sz_srcset_pump(&set) || sz_srcset_done(&set))
+			continue;
+		sz_srcset_watch(&set);
+		ck_assert_int_eq(sz_loop_once(&l, 1), 0);
+	}
+	ck_assert(sz_srcset_done(&set) || strstr(seen, "toolong") != NULL);
+	ck_assert_uint_lt(strlen(seen), cap);
+	strcpy(out, seen);
+	sz_srcset_free(&set);
+	sz_loop_free(&l);
+}
+
+START_TEST(test_read_sizes)
+{
+	static char one[4096], got[4096];
+
+	read_in_pieces(256 * 1024, SIZE_MAX / 2, one, sizeof(one));
+	ck_assert_str_eq(one, "p:1:{\"a\":1}\n"
+	    "p:4:{\"long\":\"0123456789012345678901234567890123456789\"}\n"
+	    "p:5:[1,2]\np:7:\"x\"\n"
+	    "p:8:{\"also\":\"long, and the last, without newline\"}\n"
+	    "p:end\n");
+	for (size_t r = 1; r <= 80; r++) {
+		read_in_pieces(r, SIZE_MAX / 2, got, sizeof(got));
+		ck_assert_str_eq(got, one);
+	}
+	/* A line over --max-record is reported at its line, whatever the
+	 * reads, and nothing after it is delivered. */
+	for (size_t r = 1; r <= 80; r++) {
+		read_in_pieces(r, 20, got, sizeof(got));
+		ck_assert_str_eq(got, "p:1:{\"a\":1}\np:4:toolong\n");
+	}
+}
+END_TEST
+
+/* A line begun but not ended is the source's partial line, whether it
+ * waits in the read buffer or in the framer (longer than the read buffer
+ * keeps: 5000 bytes). */
+START_TEST(test_partial_line)
+{
+	static char text[8192];
+
+	memcpy(text, "1\n\n{\"b\":", 8);
+	memset(text + 8, 'x', sizeof(text) - 8);
+	for (size_t r = 2; r <= 64; r *= 2) {
+		for (size_t part = 5; part <= 5000; part += 4995) {
+			sz_srcset set;
+			sz_loop l;
+			int p[2];
+			const char *b;
+			unsigned long line = 0;
+			size_t n;
+
+			setup(&set, &l, SZ_SRC_IN_ORDER);
+			set.read_size = r;
+			ck_assert_int_eq(pipe(p), 0);
+			ck_assert_int_eq(write(p[1], text, 3 + part),
+			    (int)(3 + part));
+			ck_assert_ptr_nonnull(sz_source_fd(&set, p[0], "p",
+			    1));
+			ck_assert_int_eq(sz_srcset_start(&set), 0);
+			for (int i = 0; i < 5000; i++) {
+				sz_srcset_pump(&set);
+				sz_srcset_watch(&set);
+				ck_assert_int_eq(sz_loop_once(&l, 0), 0);
+			}
+			ck_assert_str_eq(seen, "p:1:1\n");
+			n = sz_source_partial(set.v[0], &b, &line);
+			ck_assert_uint_eq(n, part);
+			ck_assert_int_eq(memcmp(b, text + 3, part), 0);
+			ck_assert_uint_eq(line, 3);
+			ck_assert_int_eq(set.v[0]->fr.carrying, part > 4096);
+			close(p[1]);
+			sz_srcset_free(&set);
+			sz_loop_free(&l);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 source_suite(void)
 {
@@ -485,6 +593,8 @@ source_suite(void)
 	tcase_add_test(tc, test_record_stops_round);
 	tcase_add_test(tc, test_too_long);
 	tcase_add_test(tc, test_raw_bytes);
+	tcase_add_test(tc, test_read_sizes);
+	tcase_add_test(tc, test_partial_line);
 	tcase_add_test(tc, test_tool_fed_source);
 	tcase_add_test(tc, test_tool_nonblock_unblocked_while_busy);
 	suite_add_tcase(s, tc);
