@@ -660,6 +660,50 @@ parse_pipe(parser *p)
 	return a;
 }
 
+/*
+ * An object's value in jq 1.6's grammar (ExpD): a term (no operators, no
+ * `if`, which is not a term in 1.6) then `| f` ..., as in `{a: .b |
+ * length}`; `{a: .b + 1}` is a syntax error there, `{a: (.b + 1)}` not.
+ */
+static sz_node *
+parse_expd(parser *p)
+{
+	sz_node *a, *n;
+
+	if (peek(p, "if")) {
+		p->bad = 1;
+		return NULL;
+	}
+	a = parse_primary(p);
+	while (!p->bad && accept_op(p, "|")) {
+		if (accept(p, "not")) {
+			if ((n = new_node(p, N_NOT)) == NULL)
+				break;
+			n->a = a;
+		} else if ((n = parse_func(p, a)) == NULL) {
+			p->bad = 1;
+			break;
+		}
+		a = n;
+	}
+	return a;
+}
+
+/* jq 1.6's keywords: `{if: 1}` is an object, `{if}` a syntax error. */
+static int
+is_keyword(const char *s, size_t n)
+{
+	static const char *const kw[] = { "as", "def", "module", "import",
+		"include", "if", "then", "elif", "else", "end", "and", "or",
+		"reduce", "foreach", "try", "catch", "label", "break",
+		"__loc__" };
+
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* A field's name: name or "name" (NULL and p->bad otherwise). */
 static char *
 take_name(parser *p, size_t *len)
@@ -693,7 +737,10 @@ parse_project(parser *p)
 	do {
 		struct field f = { NULL, 0, NULL };
 		struct field *nf;
+		int quoted;
 
+		skipws(p);
+		quoted = p->s < p->end && *p->s == '"';
 		f.name = take_name(p, &f.namelen);
 		if (p->bad) {
 			free(f.name);
@@ -704,9 +751,11 @@ parse_project(parser *p)
 			    memcmp(n->f[i].name, f.name, f.namelen) == 0)
 				p->bad = 1;
 		if (accept(p, ":")) {
-			f.val = parse_pipe(p);
+			f.val = parse_expd(p);
 			if (f.val == NULL)
 				p->bad = 1;
+		} else if (!quoted && is_keyword(f.name, f.namelen)) {
+			p->bad = 1;
 		} else if (f.name[0] != '\0' || f.namelen == 0) {
 			/* `{name}` is `{name: .name}` */
 			sz_step st = { SZ_STEP_KEY, NULL, f.namelen, 0 };
@@ -798,7 +847,8 @@ parse_update(parser *p)
 			k->nsteps = 0;
 			node_free(k);
 			p->s = q.s;
-			n->a = parse_alt(p);
+			/* `.a += x // y` is `(.a += x) // y` in jq */
+			n->a = parse_or(p);
 			return n;
 		}
 	node_free(k);
@@ -1635,10 +1685,19 @@ sz_expr_compile(sz_expr *e, const char *src, const sz_jqvars *v, int fast,
     sz_buf *err)
 {
 	memset(e, 0, sizeof(*e));
-	if (sz_jq_compile(&e->jq, src, v, err) < 0)
-		return -1;
 	if (fast)
 		e->plan = plan(src, &e->kind);
+	/*
+	 * A program with a plan is one that jq 1.6 compiles (the plan's
+	 * grammar is a part of jq's: tests/fuzz/expr.c checks it), so libjq
+	 * compiles it only when a record first needs it.
+	 */
+	if ((e->plan != NULL ? sz_jq_prepare(&e->jq, src, v, err) :
+	    sz_jq_compile(&e->jq, src, v, err)) < 0) {
+		node_free(e->plan);
+		e->plan = NULL;
+		return -1;
+	}
 	return 0;
 }
 
