@@ -1937,6 +1937,9 @@ sz_expr_free(sz_expr *e)
 	sz_buf_free(&e->dec);
 	sz_buf_free(&e->cat);
 	sz_buf_free(&e->out);
+	sz_jvcache_free(e->jvc);
+	free(e->jvc);
+	e->jvc = NULL;
 }
 
 int
@@ -1949,7 +1952,10 @@ sz_expr_is_fast(const sz_expr *e)
 static int
 parse(sz_expr *e, const char *rec, size_t n, jv *out)
 {
-	*out = sz_jq_parse(rec, n, &e->jvs);
+	/* names and short strings of one record are the next one's too */
+	if (e->jvc == NULL)
+		e->jvc = calloc(1, sizeof(*e->jvc));	/* NULL: no cache */
+	*out = sz_jv_from_json_c(rec, n, &e->jvs, e->jvc);
 	if (jv_is_valid(*out))
 		return 0;
 	sz_buf_reset(&e->err);

@@ -59,6 +59,7 @@ typedef struct sz_expr {
 	sz_buf arena;		/* values a plan computes, per record */
 	sz_buf dec, cat;	/* scratch of a plan: decoded strings, text */
 	sz_buf out;		/* a plan's output when only its truth is asked */
+	struct sz_jvcache *jvc;	/* strings kept for libjq's runs, or NULL */
 } sz_expr;
 
 enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT,
