@@ -76,12 +76,13 @@ string(rd *r, int key)
 	const uchar *s = r->p, *q = s + 1;
 	int esc = 0;
 
-	/* Valid text: the closing quote comes before the end. */
-	for (; *q != '"'; q++)
-		if (*q == '\\') {
-			esc = 1;
-			q++;
-		}
+	/* Valid text: the closing quote comes before the end; the first
+	 * quote is it when no backslash comes before. */
+	q = memchr(q, '"', (size_t)(r->end - q));
+	if (memchr(s + 1, '\\', (size_t)(q - s - 1)) != NULL)
+		for (esc = 1, q = s + 1; *q != '"'; q++)
+			if (*q == '\\')
+				q++;
 	r->p = q + 1;
 	if (!esc)
 		return cached(r->c, s + 1, (size_t)(q - s - 1), key);
