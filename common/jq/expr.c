@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* expr.c - simple jq expressions on raw bytes, libjq for the rest; see expr.h. */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <oniguruma.h>
 
 #include "jq/expr.h"
 #include "jq/jvtext.h"
@@ -19,7 +23,7 @@ enum { N_PATH, N_LIT, N_CMP, N_AND, N_OR, N_NOT, N_PROJECT, N_SELECT,
     N_ARITH, N_ALT, N_IF, N_FUNC, N_INTERP, N_DEL, N_UPDATE };
 enum { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
 enum { F_LENGTH, F_TOSTRING, F_TONUMBER, F_DOWNCASE, F_UPCASE, F_HAS,
-    F_TEST, F_SPLIT, F_JOIN, F_KEYS };
+    F_TEST, F_SPLIT, F_JOIN, F_KEYS, F_KEYS_UNSORTED };
 
 /* An answer of evaluation besides SZ_EXPR_*: the plan cannot answer this
  * record exactly, libjq does. */
@@ -50,7 +54,79 @@ struct sz_node {
 	size_t litn;
 	struct field *f;	/* N_PROJECT, N_INTERP, N_DEL */
 	size_t nf;
+	OnigRegex re;		/* N_FUNC F_TEST: lit compiled */
 };
+
+/*
+ * Oniguruma, as libjq 1.6 uses it for test/2: jq's ONIG_SYNTAX_PERL_NT,
+ * which is OnigSyntaxPerl_NG in Oniguruma 6 (the symbol Debian's libjq
+ * refers to), UTF-8, ONIG_OPTION_CAPTURE_GROUP and the modifiers' options. libjq brings
+ * libonig into the process; it is not linked into the tools themselves
+ * (libonig has its own regcomp and regexec, which would take libc's
+ * place: see configure.ac), so its functions are looked up once, at run
+ * time. Without them (a libjq built without Oniguruma) test has no plan.
+ */
+static struct {
+	int (*new_)(OnigRegex *, const OnigUChar *, const OnigUChar *,
+	    OnigOptionType, OnigEncoding, OnigSyntaxType *, OnigErrorInfo *);
+	int (*search)(OnigRegex, const OnigUChar *, const OnigUChar *,
+	    const OnigUChar *, const OnigUChar *, OnigRegion *,
+	    OnigOptionType);
+	void (*free_)(OnigRegex);
+	OnigEncoding utf8;
+	OnigSyntaxType *perl_ng;
+	int ok;
+} onig;
+static pthread_once_t onig_once = PTHREAD_ONCE_INIT;
+
+static void
+onig_load(void)
+{
+	int (*init)(OnigEncoding *, int);
+
+	*(void **)&onig.new_ = dlsym(RTLD_DEFAULT, "onig_new");
+	*(void **)&onig.search = dlsym(RTLD_DEFAULT, "onig_search");
+	*(void **)&onig.free_ = dlsym(RTLD_DEFAULT, "onig_free");
+	*(void **)&init = dlsym(RTLD_DEFAULT, "onig_initialize");
+	onig.utf8 = dlsym(RTLD_DEFAULT, "OnigEncodingUTF8");
+	onig.perl_ng = dlsym(RTLD_DEFAULT, "OnigSyntaxPerl_NG");
+	if (onig.new_ == NULL || onig.search == NULL || onig.free_ == NULL ||
+	    init == NULL || onig.utf8 == NULL || onig.perl_ng == NULL)
+		return;
+	/* once, here: onig_new would do it unasked, in whichever thread
+	 * came first */
+	onig.ok = init(&onig.utf8, 1) == ONIG_NORMAL;
+}
+
+/* Compile the regex s[0..n) with jq's modifier letters m[0..mn) (m NULL:
+ * none); NULL when jq would refuse them (its error is libjq's to give)
+ * or Oniguruma is not there. */
+static OnigRegex
+regex_new(const char *s, size_t n, const char *m, size_t mn)
+{
+	OnigOptionType opt = ONIG_OPTION_CAPTURE_GROUP;
+	OnigErrorInfo ei;
+	OnigRegex re;
+
+	if (pthread_once(&onig_once, onig_load) != 0 || !onig.ok)
+		return NULL;
+	for (size_t i = 0; m != NULL && i < mn; i++)
+		switch (m[i]) {
+		case 'g': break;	/* test stops at the first match */
+		case 'i': opt |= ONIG_OPTION_IGNORECASE; break;
+		case 'x': opt |= ONIG_OPTION_EXTEND; break;
+		case 'n': opt |= ONIG_OPTION_FIND_NOT_EMPTY; break;
+		case 's': opt |= ONIG_OPTION_SINGLELINE; break;
+		case 'p': opt |= ONIG_OPTION_MULTILINE |
+		    ONIG_OPTION_SINGLELINE; break;
+		case 'l': opt |= ONIG_OPTION_FIND_LONGEST; break;
+		default: return NULL;
+		}
+	if (onig.new_(&re, (const OnigUChar *)s, (const OnigUChar *)s + n,
+	    opt, onig.utf8, onig.perl_ng, &ei) != ONIG_NORMAL)
+		return NULL;
+	return re;
+}
 
 static void
 node_free(sz_node *n)
@@ -69,6 +145,8 @@ node_free(sz_node *n)
 		node_free(n->f[i].val);
 	}
 	free(n->f);
+	if (n->re != NULL)
+		onig.free_(n->re);
 	free(n);
 }
 
@@ -344,7 +422,8 @@ accept_op(parser *p, const char *tok)
 	return 1;
 }
 
-/* A string literal argument of a function: `("text")`, decoded. */
+/* A string literal argument of a function: `("text")`, decoded (for
+ * test, without the `)`: a second argument may follow). */
 static int
 parse_arg(parser *p, sz_node *n)
 {
@@ -354,7 +433,8 @@ parse_arg(parser *p, sz_node *n)
 	}
 	skipws(p);
 	if (p->s >= p->end || *p->s != '"' ||
-	    (n->lit = take_string(p, &n->litn)) == NULL || !accept(p, ")")) {
+	    (n->lit = take_string(p, &n->litn)) == NULL ||
+	    (n->fn != F_TEST && !accept(p, ")"))) {
 		p->bad = 1;
 		return -1;
 	}
@@ -371,7 +451,8 @@ parse_func(parser *p, sz_node *in)
 		{ "length", F_LENGTH, 0 }, { "tostring", F_TOSTRING, 0 },
 		{ "tonumber", F_TONUMBER, 0 },
 		{ "ascii_downcase", F_DOWNCASE, 0 },
-		{ "ascii_upcase", F_UPCASE, 0 }, { "keys", F_KEYS, 0 },
+		{ "ascii_upcase", F_UPCASE, 0 },
+		{ "keys_unsorted", F_KEYS_UNSORTED, 0 }, { "keys", F_KEYS, 0 },
 		{ "has", F_HAS, 1 }, { "test", F_TEST, 1 },
 		{ "split", F_SPLIT, 1 }, { "join", F_JOIN, 1 },
 	};
@@ -391,13 +472,24 @@ parse_func(parser *p, sz_node *in)
 			if (p->s < p->end && *p->s == '(')
 				p->bad = 1;
 		}
-		/* test: only text without regex syntax (a substring) */
-		if (n->fn == F_TEST && n->lit != NULL &&
-		    strpbrk(n->lit, ".^$|?*+()[]{}\\") != NULL)
-			p->bad = 1;
-		if (n->fn == F_TEST && n->lit != NULL &&
-		    strlen(n->lit) != n->litn)
-			p->bad = 1;
+		if (n->fn == F_TEST && !p->bad) {
+			/* test("re") or test("re"; "flags"), both literals */
+			char *m = NULL;
+			size_t mn = 0;
+
+			if (accept(p, ";")) {
+				skipws(p);
+				if (p->s >= p->end || *p->s != '"' ||
+				    (m = take_string(p, &mn)) == NULL)
+					p->bad = 1;
+			}
+			if (!p->bad && !accept(p, ")"))
+				p->bad = 1;
+			if (!p->bad && (n->re = regex_new(n->lit, n->litn, m,
+			    mn)) == NULL)
+				p->bad = 1;
+			free(m);
+		}
 		return n;
 	}
 	return NULL;
@@ -546,6 +638,18 @@ parse_primary(parser *p)
 	return n;
 }
 
+/* Made of literals alone (jq 1.6 folds such operands while parsing)? */
+static int
+constant(const sz_node *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->op == N_LIT)
+		return 1;
+	return (n->op == N_ARITH || n->op == N_CMP) && constant(n->a) &&
+	    constant(n->b);
+}
+
 /* `a * b`, `a / b` (left to right), then `+` and `-` over them. */
 static sz_node *
 parse_arith(parser *p, int add)
@@ -570,6 +674,14 @@ parse_arith(parser *p, int add)
 		n->cmp = op;
 		n->a = a;
 		n->b = add ? parse_arith(p, 0) : parse_primary(p);
+		/*
+		 * jq 1.6 computes `1 / 0` (and `(1 + 2) / 0`, `1e400 / 1`)
+		 * while compiling and refuses a quotient that is infinite
+		 * ("Division by zero?"); 0 / 0 it folds to NaN. Left to
+		 * libjq, which also compiles the program at start.
+		 */
+		if (op == '/' && constant(n->a) && constant(n->b))
+			p->bad = 1;
 		a = n;
 	}
 	return a;
@@ -660,6 +772,50 @@ parse_pipe(parser *p)
 	return a;
 }
 
+/*
+ * An object's value in jq 1.6's grammar (ExpD): a term (no operators, no
+ * `if`, which is not a term in 1.6) then `| f` ..., as in `{a: .b |
+ * length}`; `{a: .b + 1}` is a syntax error there, `{a: (.b + 1)}` not.
+ */
+static sz_node *
+parse_expd(parser *p)
+{
+	sz_node *a, *n;
+
+	if (peek(p, "if")) {
+		p->bad = 1;
+		return NULL;
+	}
+	a = parse_primary(p);
+	while (!p->bad && accept_op(p, "|")) {
+		if (accept(p, "not")) {
+			if ((n = new_node(p, N_NOT)) == NULL)
+				break;
+			n->a = a;
+		} else if ((n = parse_func(p, a)) == NULL) {
+			p->bad = 1;
+			break;
+		}
+		a = n;
+	}
+	return a;
+}
+
+/* jq 1.6's keywords: `{if: 1}` is an object, `{if}` a syntax error. */
+static int
+is_keyword(const char *s, size_t n)
+{
+	static const char *const kw[] = { "as", "def", "module", "import",
+		"include", "if", "then", "elif", "else", "end", "and", "or",
+		"reduce", "foreach", "try", "catch", "label", "break",
+		"__loc__" };
+
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (strlen(kw[i]) == n && memcmp(kw[i], s, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* A field's name: name or "name" (NULL and p->bad otherwise). */
 static char *
 take_name(parser *p, size_t *len)
@@ -693,7 +849,10 @@ parse_project(parser *p)
 	do {
 		struct field f = { NULL, 0, NULL };
 		struct field *nf;
+		int quoted;
 
+		skipws(p);
+		quoted = p->s < p->end && *p->s == '"';
 		f.name = take_name(p, &f.namelen);
 		if (p->bad) {
 			free(f.name);
@@ -704,9 +863,11 @@ parse_project(parser *p)
 			    memcmp(n->f[i].name, f.name, f.namelen) == 0)
 				p->bad = 1;
 		if (accept(p, ":")) {
-			f.val = parse_pipe(p);
+			f.val = parse_expd(p);
 			if (f.val == NULL)
 				p->bad = 1;
+		} else if (!quoted && is_keyword(f.name, f.namelen)) {
+			p->bad = 1;
 		} else if (f.name[0] != '\0' || f.namelen == 0) {
 			/* `{name}` is `{name: .name}` */
 			sz_step st = { SZ_STEP_KEY, NULL, f.namelen, 0 };
@@ -798,7 +959,8 @@ parse_update(parser *p)
 			k->nsteps = 0;
 			node_free(k);
 			p->s = q.s;
-			n->a = parse_alt(p);
+			/* `.a += x // y` is `(.a += x) // y` in jq */
+			n->a = parse_or(p);
 			return n;
 		}
 	node_free(k);
@@ -1159,6 +1321,108 @@ is_record(const sz_rec *r, const char *p)
 	return p == q;
 }
 
+/* A name of an object, decoded into e->cat. */
+struct key {
+	size_t off, n;
+};
+
+/* jq's order of strings: bytes, then length. */
+static int
+key_cmp(const char *base, const struct key *x, const struct key *y)
+{
+	int c = memcmp(base + x->off, base + y->off,
+	    x->n < y->n ? x->n : y->n);
+
+	return c != 0 ? c : x->n < y->n ? -1 : x->n > y->n;
+}
+
+/*
+ * keys (sorted as jq sorts strings) and keys_unsorted (jq's member order:
+ * the first place of each name) of an object, and the indexes of an
+ * array; other inputs (jq's error) and objects of more than 64 members
+ * are libjq's.
+ */
+static int
+keys(sz_expr *e, int sorted, const sz_rec *r, const val *in, val *v)
+{
+	struct key ks[64];
+	const char *p = vp(e, in);
+	sz_jtype t = vtype(e, in);
+	size_t mark = e->cat.len, nk = 0;
+	sz_jmembers it;
+	int rc = 0;
+
+	if (t == SZ_JARRAY) {
+		size_t c = count_elements(p, in->n);
+		char b[24];
+
+		v->off = (long)e->arena.len;
+		v->p = NULL;
+		rc |= sz_buf_addc(&e->arena, '[');
+		for (size_t i = 0; i < c; i++) {
+			int k = snprintf(b, sizeof(b), "%s%zu", i ? "," : "",
+			    i);
+
+			rc |= sz_buf_add(&e->arena, b, (size_t)k);
+		}
+		rc |= sz_buf_addc(&e->arena, ']');
+		if (rc)
+			return no_memory(e);
+		v->n = e->arena.len - (size_t)v->off;
+		return 0;
+	}
+	if (t != SZ_JOBJECT)
+		return FALLBACK;
+	sz_json_members(&it, p, in->n, is_record(r, p) ? r->ix : NULL);
+	while (sz_json_members_next(&it)) {
+		size_t len, j;
+		const char *k = sz_jmember_name(&it.m, &e->dec, &len);
+
+		if (k == NULL)
+			return no_memory(e);
+		for (j = 0; j < nk; j++)
+			if (ks[j].n == len && memcmp(e->cat.p + ks[j].off, k,
+			    len) == 0)
+				break;
+		if (j < nk)
+			continue;	/* a name again: its first place */
+		if (nk == sizeof(ks) / sizeof(ks[0])) {
+			e->cat.len = mark;
+			return FALLBACK;
+		}
+		ks[nk].off = e->cat.len;
+		ks[nk].n = len;
+		if (sz_buf_add(&e->cat, k, len) < 0) {
+			e->cat.len = mark;
+			return no_memory(e);
+		}
+		nk++;
+	}
+	for (size_t i = 1; sorted && i < nk; i++) {
+		struct key x = ks[i];
+		size_t j = i;
+
+		for (; j > 0 && key_cmp(e->cat.p, &x, &ks[j - 1]) < 0; j--)
+			ks[j] = ks[j - 1];
+		ks[j] = x;
+	}
+	v->off = (long)e->arena.len;
+	v->p = NULL;
+	rc |= sz_buf_addc(&e->arena, '[');
+	for (size_t i = 0; i < nk; i++) {
+		if (i > 0)
+			rc |= sz_buf_addc(&e->arena, ',');
+		rc |= sz_buf_add_jqstr(&e->arena, e->cat.p + ks[i].off,
+		    ks[i].n);
+	}
+	rc |= sz_buf_addc(&e->arena, ']');
+	e->cat.len = mark;
+	if (rc)
+		return no_memory(e);
+	v->n = e->arena.len - (size_t)v->off;
+	return 0;
+}
+
 static int
 func(sz_expr *e, const sz_node *n, const sz_rec *r, const val *in, val *v)
 {
@@ -1246,10 +1510,18 @@ func(sz_expr *e, const sz_node *n, const sz_rec *r, const val *in, val *v)
 		if (t != SZ_JSTRING ||
 		    (s = sz_jstr_decode(p, in->n, &e->dec, &len)) == NULL)
 			return FALLBACK;
-		for (size_t i = 0; i + n->litn <= len; i++)
-			if (memcmp(s + i, n->lit, n->litn) == 0)
-				return boolean(v, 1);
-		return boolean(v, 0);
+		{
+			const OnigUChar *b = (const OnigUChar *)s;
+			int m = onig.search(n->re, b, b + len, b, b + len, NULL,
+			    ONIG_OPTION_NONE);
+
+			if (m < 0 && m != ONIG_MISMATCH)
+				return FALLBACK;	/* jq's "Regex failure" */
+			return boolean(v, m >= 0);
+		}
+	case F_KEYS:
+	case F_KEYS_UNSORTED:
+		return keys(e, n->fn == F_KEYS, r, in, v);
 	case F_SPLIT:
 		if (t != SZ_JSTRING || n->litn == 0 || (k = cat_str(e, in)) < 0)
 			return FALLBACK;
@@ -1635,10 +1907,19 @@ sz_expr_compile(sz_expr *e, const char *src, const sz_jqvars *v, int fast,
     sz_buf *err)
 {
 	memset(e, 0, sizeof(*e));
-	if (sz_jq_compile(&e->jq, src, v, err) < 0)
-		return -1;
 	if (fast)
 		e->plan = plan(src, &e->kind);
+	/*
+	 * A program with a plan is one that jq 1.6 compiles (the plan's
+	 * grammar is a part of jq's: tests/fuzz/expr.c checks it), so libjq
+	 * compiles it only when a record first needs it.
+	 */
+	if ((e->plan != NULL ? sz_jq_prepare(&e->jq, src, v, err) :
+	    sz_jq_compile(&e->jq, src, v, err)) < 0) {
+		node_free(e->plan);
+		e->plan = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -1656,6 +1937,9 @@ sz_expr_free(sz_expr *e)
 	sz_buf_free(&e->dec);
 	sz_buf_free(&e->cat);
 	sz_buf_free(&e->out);
+	sz_jvcache_free(e->jvc);
+	free(e->jvc);
+	e->jvc = NULL;
 }
 
 int
@@ -1668,7 +1952,10 @@ sz_expr_is_fast(const sz_expr *e)
 static int
 parse(sz_expr *e, const char *rec, size_t n, jv *out)
 {
-	*out = sz_jq_parse(rec, n, &e->jvs);
+	/* names and short strings of one record are the next one's too */
+	if (e->jvc == NULL)
+		e->jvc = calloc(1, sizeof(*e->jvc));	/* NULL: no cache */
+	*out = sz_jv_from_json_c(rec, n, &e->jvs, e->jvc);
 	if (jv_is_valid(*out))
 		return 0;
 	sz_buf_reset(&e->err);

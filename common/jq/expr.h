@@ -3,10 +3,12 @@
  * expr.h - jq expressions answered on raw bytes when they are simple,
  * by libjq otherwise.
  *
- * sz_expr_compile() always compiles the program with libjq (so a program
- * jq rejects is rejected, with jq's message) and, when the program is one
- * of the simple forms below, also builds a plan that evaluates it on the
- * record's bytes without parsing it into jq values. Every answer of the
+ * sz_expr_compile() builds, when the program is one of the simple forms
+ * below, a plan that evaluates it on the record's bytes without parsing
+ * it into jq values. The forms are a part of jq 1.6's grammar (a program
+ * with a plan is one that jq compiles), so libjq compiles such a program
+ * only when a record first needs it; a program without a plan is compiled
+ * at once (so a program jq rejects is rejected, with jq's message). Every answer of the
  * plan equals jq 1.6's, errors included (same messages); the tests in
  * tests/cases/ compare the two.
  *
@@ -23,8 +25,10 @@
  *               comparisons, and/or, if/elif/else/end, "\(interpolation)",
  *               and `| f` (or f alone, on `.`) for f one of not, length,
  *               tostring, tonumber, ascii_downcase, ascii_upcase,
- *               has("k"), test("text") (no regex syntax), split("s"),
- *               join("s"); also as projection values
+ *               keys, keys_unsorted, has("k"), test("re"), test("re";
+ *               "flags") (Oniguruma, as libjq runs it), split("s"),
+ *               join("s"); also as projection values (jq's terms there:
+ *               `{a: (.b + 1)}`, `{a: .b | length}`)
  *   edits       del(.a, .b) and `.a += v` (-=, *=, /=), top-level keys
  * A record on which a plan cannot give jq's exact answer (a type the form
  * does not cover, duplicate keys for an edit, an error inside a computed
@@ -59,6 +63,7 @@ typedef struct sz_expr {
 	sz_buf arena;		/* values a plan computes, per record */
 	sz_buf dec, cat;	/* scratch of a plan: decoded strings, text */
 	sz_buf out;		/* a plan's output when only its truth is asked */
+	struct sz_jvcache *jvc;	/* strings kept for libjq's runs, or NULL */
 } sz_expr;
 
 enum { SZ_PLAN_NONE, SZ_PLAN_PRED, SZ_PLAN_PATH, SZ_PLAN_PROJECT,

@@ -737,7 +737,7 @@ compile_mode(sz_jq *q, int mode, sz_buf *err)
 }
 
 int
-sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
+sz_jq_prepare(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 {
 	long b;
 
@@ -747,6 +747,9 @@ sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 		sz_buf_adds(err, "jq: cannot compile (out of memory)");
 		return -1;
 	}
+	/* here, in the thread that starts the tool, not in a worker that
+	 * compiles on first use */
+	install_fault_handlers();
 	if ((b = body_start(expr)) < 0)
 		q->nowrap = 1;
 	else
@@ -763,6 +766,16 @@ sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
 	/* input_filename in the program itself (a module's own use of it
 	 * reads libjq's, null); a program beyond body_start is not wrapped. */
 	q->wantfile = !q->nowrap && strstr(expr, "input_filename") != NULL;
+	q->lazy = 1;
+	return 0;
+}
+
+int
+sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v, sz_buf *err)
+{
+	if (sz_jq_prepare(q, expr, v, err) < 0)
+		return -1;
+	q->lazy = 0;
 	if (q->wantfile && compile_mode(q, SZ_JQ_ALL, NULL) == 0)
 		return 0;
 	/* Not wrapped for input_filename (or the wrapped form did not
@@ -804,6 +817,19 @@ state_for(sz_jq *q, int *mode, int *drain, sz_buf *err)
 	*drain = want != SZ_JQ_ALL && q->pathy;
 	if (want != SZ_JQ_ALL && (!q->pathy || q->nowrap))
 		*mode = SZ_JQ_ALL;
+	if (q->lazy) {
+		/* The first run of a program prepared only: compiled now, as
+		 * sz_jq_compile would have (input_filename wrapped when it
+		 * can be), with jq's messages as the run's error. */
+		q->lazy = 0;
+		if (q->wantfile && compile_mode(q, SZ_JQ_ALL, NULL) < 0)
+			q->wantfile = 0;
+		if (q->st[SZ_JQ_ALL] == NULL &&
+		    compile_mode(q, SZ_JQ_ALL, err) < 0) {
+			q->lazy = 1;
+			return NULL;
+		}
+	}
 	if (q->st[*mode] == NULL && compile_mode(q, *mode, NULL) < 0) {
 		if (*mode == SZ_JQ_ALL) {
 			sz_buf_adds(err, "jq: cannot compile the program "

@@ -150,6 +150,8 @@ typedef struct sz_jq {
 	 */
 	int wantfile;			/* the program names input_filename */
 	const char *file;		/* the next run's FILE */
+	int lazy;			/* prepared only: compiled by the
+					 * first run */
 } sz_jq;
 
 /*
@@ -158,6 +160,14 @@ typedef struct sz_jq {
  * newline).
  */
 int sz_jq_compile(sz_jq *q, const char *expr, const sz_jqvars *v,
+    sz_buf *err);
+/*
+ * The same, but libjq compiles the program only when it first runs (jq
+ * compiling its builtins costs about 25 ms): for a program known to
+ * compile. A run then gives jq's compile messages as its error should it
+ * not. Returns 0, or -1 (out of memory) with a message in err.
+ */
+int sz_jq_prepare(sz_jq *q, const char *expr, const sz_jqvars *v,
     sz_buf *err);
 void sz_jq_free(sz_jq *q);
 

@@ -17,7 +17,47 @@ typedef unsigned char uchar;
 typedef struct rd {
 	const uchar *p, *end;
 	sz_buf *tmp;
+	sz_jvcache *c;
 } rd;
+
+void
+sz_jvcache_free(sz_jvcache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < SZ_JVCACHE_N; i++)
+		if (c->e[i].n > 0)
+			jv_free(c->e[i].v);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * The string of the bytes s[0..n) (no escapes): from the cache when it
+ * is there (a copy of the cached value: refcounts, no allocation, no
+ * UTF-8 check, and its hash, once jq took it, kept), else made and
+ * kept. Strings of 1 to SZ_JVCACHE_LEN bytes; one entry a slot, the
+ * newer one winning.
+ */
+static jv
+cached(sz_jvcache *c, const uchar *s, size_t n, int key)
+{
+	uint32_t h = 2166136261u;
+	struct sz_jvcache_e *e;
+
+	if (c == NULL || n == 0 || n > SZ_JVCACHE_LEN)
+		return jv_string_sized((const char *)s, (int)n);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	e = &c->e[((h >> 7) * 2 + (unsigned)key) % SZ_JVCACHE_N];
+	if (e->n == n && memcmp(e->s, s, n) == 0)
+		return jv_copy(e->v);
+	if (e->n > 0)
+		jv_free(e->v);
+	e->v = jv_string_sized((const char *)s, (int)n);
+	memcpy(e->s, s, n);
+	e->n = (unsigned char)n;
+	return jv_copy(e->v);
+}
 
 static jv value(rd *r);
 
@@ -29,22 +69,23 @@ skip_ws(rd *r)
 		r->p++;
 }
 
-/* A string literal at r->p (the opening quote). */
+/* A string literal at r->p (the opening quote); key: an object's name. */
 static jv
-string(rd *r)
+string(rd *r, int key)
 {
 	const uchar *s = r->p, *q = s + 1;
 	int esc = 0;
 
-	/* Valid text: the closing quote comes before the end. */
-	for (; *q != '"'; q++)
-		if (*q == '\\') {
-			esc = 1;
-			q++;
-		}
+	/* Valid text: the closing quote comes before the end; the first
+	 * quote is it when no backslash comes before. */
+	q = memchr(q, '"', (size_t)(r->end - q));
+	if (memchr(s + 1, '\\', (size_t)(q - s - 1)) != NULL)
+		for (esc = 1, q = s + 1; *q != '"'; q++)
+			if (*q == '\\')
+				q++;
 	r->p = q + 1;
 	if (!esc)
-		return jv_string_sized((const char *)s + 1, (int)(q - s - 1));
+		return cached(r->c, s + 1, (size_t)(q - s - 1), key);
 	sz_buf_reset(r->tmp);
 	if (sz_json_unescape((const char *)s, (size_t)(r->p - s), r->tmp) < 0)
 		abort();		/* out of memory, as libjq's allocator */
@@ -70,7 +111,7 @@ value(rd *r)
 
 	switch (*r->p) {
 	case '"':
-		return string(r);
+		return string(r, 0);
 	case 't':
 		r->p += 4;
 		return jv_true();
@@ -105,7 +146,7 @@ value(rd *r)
 		}
 		for (;;) {
 			skip_ws(r);
-			k = string(r);
+			k = string(r, 1);
 			skip_ws(r);
 			r->p++;		/* : */
 			skip_ws(r);
@@ -122,7 +163,13 @@ value(rd *r)
 jv
 sz_jv_from_json(const char *p, size_t n, sz_buf *scratch)
 {
-	rd r = { (const uchar *)p, (const uchar *)p + n, scratch };
+	return sz_jv_from_json_c(p, n, scratch, NULL);
+}
+
+jv
+sz_jv_from_json_c(const char *p, size_t n, sz_buf *scratch, sz_jvcache *c)
+{
+	rd r = { (const uchar *)p, (const uchar *)p + n, scratch, c };
 
 	skip_ws(&r);
 	return value(&r);

@@ -43,6 +43,29 @@
 jv sz_jv_from_json(const char *p, size_t n, sz_buf *scratch);
 
 /*
+ * Short strings made before (object names, values such as "purchase"),
+ * kept for the next records: sz_jv_from_json_c() gives a copy of the
+ * kept value instead of a new string. Used by one thread (the values'
+ * refcounts are libjq's plain integers), like the sz_jq that runs them.
+ * Zeroed memory is an empty cache.
+ */
+#define SZ_JVCACHE_N 128
+#define SZ_JVCACHE_LEN 22
+typedef struct sz_jvcache {
+	struct sz_jvcache_e {
+		jv v;
+		unsigned char n;	/* 0: empty */
+		char s[SZ_JVCACHE_LEN];
+	} e[SZ_JVCACHE_N];
+} sz_jvcache;
+
+/* sz_jv_from_json() with the cache c (NULL: none); the same value. */
+jv sz_jv_from_json_c(const char *p, size_t n, sz_buf *scratch,
+    sz_jvcache *c);
+/* Drop what c keeps (c itself is the caller's). */
+void sz_jvcache_free(sz_jvcache *c);
+
+/*
  * Append the compact JSON text of v (not consumed) to b, exactly as
  * jv_dump_string(v, 0) would write it. Returns 0, or -1 when b cannot
  * grow.
