@@ -471,6 +471,26 @@ sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n)
 }
 
 void
+sz_keymap_prefetch_value(const sz_keymap *m, const char *key, size_t n)
+{
+	uint32_t h;
+	const char *e;
+
+	if (n > UINT32_MAX)
+		return;
+	h = hash_key(m->seed, key, n);
+	for (size_t i = h & m->mask; m->table[i].idx != NIL;
+	    i = (i + 1) & m->mask)
+		if (m->table[i].hash == h) {
+			e = (const char *)E(m, m->table[i].idx);
+			for (size_t o = 0; o < m->stride; o += 64)
+				__builtin_prefetch(e + o);
+			__builtin_prefetch(e + m->stride - 1);
+			return;
+		}
+}
+
+void
 sz_keymap_touch(sz_keymap *m, void *value)
 {
 	ent *e = OF(value);

@@ -41,6 +41,10 @@ void *sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created);
 /* A hint that key will be looked up soon: start fetching its part of
  * the table, so that a caller can do other work meanwhile. */
 void sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n);
+/* The next step, once that part of the table has come: start fetching
+ * the key's entry and value (if the key is there). */
+void sz_keymap_prefetch_value(const sz_keymap *m, const char *key,
+    size_t n);
 /* Make the key of this value the most recent. */
 void sz_keymap_touch(sz_keymap *m, void *value);
 /* Remove the key of this value. */

@@ -50,9 +50,20 @@ struct reducer {
 	int have;
 	int same;		/* index of an earlier reducer whose value
 				   this one takes, or -1 */
+	int shares;		/* index of an earlier reducer whose state is
+				   this one's too (SUM and AVG of the same
+				   value), or -1 */
 	int k;			/* the answer of evaluating e */
 	const sz_buf *val;	/* v, or the earlier reducer's */
 	struct num x;		/* numeric reducers: the value read */
+	/* A top-level member read from the record's index (src is .NAME):
+	 * the name, or NULL; the value's text as it is in the record (or
+	 * v's); whether v is filled (a reducer that takes text reads it). */
+	const char *dname;
+	size_t dlen;
+	const char *raw;
+	size_t rawn;
+	int needtext;
 };
 
 
@@ -92,12 +103,29 @@ struct rstate {
 	} u;
 };
 
-/* A group: its states, then (whole input) its fields' text,
- * "name":value,... of the group-by. */
+/* A group: its states and (whole input) its fields' text,
+ * "name":value,... of the group-by. Whole input, the group is the value
+ * of its key in the map of groups, so that a record's lookup lands on its
+ * states. */
 struct group {
 	size_t bytes;		/* held by its states, counted */
-	size_t flen;		/* bytes of the fields after the states */
+	char *fields;		/* (allocated) */
+	size_t flen;
 	struct rstate r[];
+};
+
+/*
+ * The pipeline of the whole input: a record's group is looked up two
+ * records after its values were read, so that the lookups of the records
+ * in between can fetch its part of the table and then its group from
+ * memory meanwhile. Records go through it in arrival order; a record
+ * that cannot (see agg_record) waits until the earlier ones are done.
+ */
+#define AGG_LAG 2
+struct pending {
+	sz_buf key;
+	struct num *x;		/* per reducer */
+	unsigned char *have;
 };
 
 struct agg {
@@ -111,11 +139,21 @@ struct agg {
 	struct reducer *red;
 	int nred;
 	int strict, slow;
+	int folds;		/* a --reduce is given */
+	int plain;		/* the key is of strings read from the index
+				   that are their own canonical text */
+	int piped;		/* the pipeline can be used */
+	struct pending pend[AGG_LAG + 1];
+	int npend, pfirst;	/* waiting; the earliest */
 	uint64_t max_keys, max_distinct, max_exact, max_bytes;
 	int max_keys_set;
 	sz_keymap *groups;
 	sz_buf key, gvals, tmp, out;
 	sz_buf *gv;		/* the group-by values of the record */
+	const char **gdname;	/* --group-by .NAME read from the index */
+	size_t *gdlen;
+	const char *kp;		/* the record's group key: key.p, or its */
+	size_t kn;		/* bytes in the record */
 	uint64_t skipped, forced, estimated, ngroups;
 	uint64_t held;		/* bytes held by all groups */
 	uint64_t seq;		/* arrival number of the current record */
@@ -142,6 +180,15 @@ void agg_state_free(struct reducer *red, struct rstate *st);
 /* The text of a FIRST, LAST or REDUCE state (allocated when first
  * needed; NULL out of memory). */
 sz_buf *agg_text(struct rstate *st);
-int agg_numeric(int kind);
+/* Add x to a SUM or AVG state (not its count). */
+void agg_sum_add(struct rstate *st, const struct num *x);
+
+/* Does the reducer take numbers? */
+static inline int
+agg_numeric(int kind)
+{
+	return kind == R_SUM || kind == R_AVG || kind == R_MIN ||
+	    kind == R_MAX || kind == R_STDDEV || kind == R_PERCENTILE;
+}
 
 #endif
