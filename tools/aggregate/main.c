@@ -779,11 +779,23 @@ pipe_take(struct agg *a)
 	a->npend--;
 	if ((g = group_of(a, NULL, p->key.p, p->key.len)) == NULL)
 		return -1;
+	/* Its values in the reducers for apply_record; the ones there
+	 * (a record read since) back after. */
+	for (int i = 0; i < a->nred; i++) {
+		struct num x = a->red[i].x;
+		unsigned char h = (unsigned char)a->red[i].have;
+
+		a->red[i].have = p->have[i];
+		a->red[i].x = p->x[i];
+		p->have[i] = h;
+		p->x[i] = x;
+	}
+	k = apply_record(a, a->t, NULL, g);
 	for (int i = 0; i < a->nred; i++) {
 		a->red[i].have = p->have[i];
 		a->red[i].x = p->x[i];
 	}
-	if ((k = apply_record(a, a->t, NULL, g)) != 0)
+	if (k != 0)
 		return k;
 	return over_bytes(a);
 }
