@@ -115,13 +115,13 @@ struct group {
 };
 
 /*
- * The pipeline of the whole input: a record's group is looked up two
- * records after its values were read, so that the lookups of the records
- * in between can fetch its part of the table and then its group from
- * memory meanwhile. Records go through it in arrival order; a record
- * that cannot (see agg_record) waits until the earlier ones are done.
+ * The pipeline of the whole input: a record's group is looked up AGG_LAG
+ * records after its values were read, so that memory can bring its part
+ * of the table meanwhile, and then (from AGG_LAG / 2 records after) its
+ * group. Records go through it in arrival order; a record that cannot
+ * (see agg_record) waits until the earlier ones are done.
  */
-#define AGG_LAG 2
+#define AGG_LAG 4
 struct pending {
 	sz_buf key;
 	struct num *x;		/* per reducer */

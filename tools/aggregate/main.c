@@ -812,8 +812,8 @@ pipe_drain(struct agg *a)
 	return 0;
 }
 
-/* The record just read into the pipeline; the one read two records ago
- * to its group. */
+/* The record just read into the pipeline; the one read AGG_LAG records
+ * ago to its group. */
 static int
 pipe_put(struct agg *a)
 {
@@ -829,9 +829,9 @@ pipe_put(struct agg *a)
 	}
 	a->npend++;
 	sz_keymap_prefetch(a->groups, p->key.p, p->key.len);
-	if (a->npend > 1) {
-		const struct pending *q = &a->pend[(w + AGG_LAG) %
-		    (AGG_LAG + 1)];
+	if (a->npend > AGG_LAG / 2) {
+		const struct pending *q = &a->pend[(w + AGG_LAG + 1 -
+		    AGG_LAG / 2) % (AGG_LAG + 1)];
 
 		sz_keymap_prefetch_value(a->groups, q->key.p, q->key.len);
 	}
