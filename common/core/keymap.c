@@ -415,7 +415,21 @@ sz_keymap_get(sz_keymap *m, const char *key, size_t n)
 void *
 sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 {
-	uint32_t h, i;
+	return sz_keymap_put_hash(m, key, n, hash_key(m->seed, key, n),
+	    created);
+}
+
+uint32_t
+sz_keymap_hash(const sz_keymap *m, const char *key, size_t n)
+{
+	return hash_key(m->seed, key, n);
+}
+
+void *
+sz_keymap_put_hash(sz_keymap *m, const char *key, size_t n, uint32_t h,
+    int *created)
+{
+	uint32_t i;
 	size_t s;
 	char *copy = NULL;
 	ent *e;
@@ -424,7 +438,6 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 		*created = 0;
 	if (n > UINT32_MAX)
 		return NULL;
-	h = hash_key(m->seed, key, n);
 	s = probe(m, key, n, h);
 	if (m->table[s].idx != NIL)
 		return VAL(E(m, m->table[s].idx));
@@ -488,14 +501,16 @@ sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n)
 }
 
 void
-sz_keymap_prefetch_value(const sz_keymap *m, const char *key, size_t n)
+sz_keymap_prefetch_hash(const sz_keymap *m, uint32_t h)
 {
-	uint32_t h;
+	__builtin_prefetch(&m->table[h & m->mask]);
+}
+
+void
+sz_keymap_prefetch_value(const sz_keymap *m, uint32_t h)
+{
 	const char *e;
 
-	if (n > UINT32_MAX)
-		return;
-	h = hash_key(m->seed, key, n);
 	for (size_t i = h & m->mask; m->table[i].idx != NIL;
 	    i = (i + 1) & m->mask)
 		if (m->table[i].hash == h) {

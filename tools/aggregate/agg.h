@@ -45,9 +45,9 @@ struct reducer {
 	double q[AGG_MAX_Q];	/* PERCENTILE: the Qs, in percent */
 	char *qname[AGG_MAX_Q];
 	int nq;
-	/* Per record: the value read (text) and whether there is one. */
+	/* Per record: the value read (text); whether there is one and
+	 * its number are the record's struct pending. */
 	sz_buf v;
-	int have;
 	int same;		/* index of an earlier reducer whose value
 				   this one takes, or -1 */
 	int shares;		/* index of an earlier reducer whose state is
@@ -55,7 +55,6 @@ struct reducer {
 				   value), or -1 */
 	int k;			/* the answer of evaluating e */
 	const sz_buf *val;	/* v, or the earlier reducer's */
-	struct num x;		/* numeric reducers: the value read */
 	/* A top-level member read from the record's index (src is .NAME):
 	 * the name, or NULL; the value's text as it is in the record (or
 	 * v's); whether v is filled (a reducer that takes text reads it). */
@@ -124,8 +123,10 @@ struct group {
 #define AGG_LAG 4
 struct pending {
 	sz_buf key;
-	struct num *x;		/* per reducer */
-	unsigned char *have;
+	uint32_t hash;		/* of key in the map of groups */
+	struct num *x;		/* per reducer: the number read (numeric
+				   reducers) */
+	unsigned char *have;	/* and whether there is a value */
 };
 
 struct agg {
@@ -145,6 +146,7 @@ struct agg {
 	int piped;		/* the pipeline can be used */
 	struct pending pend[AGG_LAG + 1];
 	int npend, pfirst;	/* waiting; the earliest */
+	struct pending *cur;	/* the record being read */
 	uint64_t max_keys, max_distinct, max_exact, max_bytes;
 	int max_keys_set;
 	sz_keymap *groups;
@@ -164,10 +166,11 @@ struct agg {
 /* reduce.c */
 int agg_num(const char *p, size_t n, struct num *x);
 int agg_is_number(const char *p, size_t n);
-/* Take the reducer's value (red->v) into st; 0, or -1 out of memory.
+/* Take the reducer's value (red->val's text; x, its number; have: there
+ * is one) into st; 0, or -1 out of memory.
  * *grown is what st holds more. */
 int agg_take(struct agg *a, struct reducer *red, struct rstate *st,
-    size_t *grown);
+    int have, const struct num *x, size_t *grown);
 /* Append the reducer's result ("name":value) to out; 0 or -1. */
 int agg_result(struct agg *a, struct reducer *red, struct rstate *st,
     sz_buf *out);

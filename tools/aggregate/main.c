@@ -484,6 +484,7 @@ static int
 eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 {
 	const sz_jindex *ix = r->ix != NULL && r->ix->n >= 0 ? r->ix : NULL;
+	struct pending *c = a->cur;
 	const char *v;
 	size_t vn;
 	int k;
@@ -548,7 +549,7 @@ eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 		struct reducer *red = &a->red[i];
 		const struct reducer *src = red;
 
-		red->have = 0;
+		c->have[i] = 0;
 		if (red->kind == R_COUNT || red->kind == R_REDUCE)
 			continue;
 		if (red->same >= 0) {
@@ -581,28 +582,28 @@ eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 			red->raw = red->v.p;
 			red->rawn = red->v.len;
 		}
-		red->have = red->k == SZ_EXPR_TRUE;
+		c->have[i] = red->k == SZ_EXPR_TRUE;
 		if (!agg_numeric(red->kind))
 			continue;
 		/* A valid value that starts so is a number. */
-		if (!red->have || src->rawn == 0 || !(src->raw[0] == '-' ||
+		if (!c->have[i] || src->rawn == 0 || !(src->raw[0] == '-' ||
 		    (src->raw[0] >= '0' && src->raw[0] <= '9'))) {
 			if (a->strict) {
 				sz_buf_reset(&a->tmp);
-				if (red->have && sz_json_compact(src->raw,
+				if (c->have[i] && sz_json_compact(src->raw,
 				    src->rawn, &a->tmp) != 0)
 					return sz_fail(t, 1, "out of memory");
 				return sz_bad(t, r, "validation", 1,
 				    "%s %s: %s is not a number", red->opt,
-				    red->src, red->have ? a->tmp.p :
+				    red->src, c->have[i] ? a->tmp.p :
 				    "no value");
 			}
-			red->have = 0;
+			c->have[i] = 0;
 			a->skipped++;
 		} else if (red->same >= 0 && agg_numeric(src->kind))
-			red->x = src->x;	/* read already */
+			c->x[i] = c->x[red->same];	/* read already */
 		else
-			agg_num(src->raw, src->rawn, &red->x);
+			agg_num(src->raw, src->rawn, &c->x[i]);
 	}
 	return 1;
 }
@@ -652,9 +653,11 @@ fields_of_key(struct agg *a, const char *k, size_t n)
 	return 0;
 }
 
-/* Give r's values to the group g (a window's state when windowed). */
+/* Give r's values c to the group g (a window's state when windowed); r
+ * NULL: a record of the pipeline (no fold). */
 static int
-apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
+apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g,
+    struct pending *c)
 {
 	size_t grown = 0;
 	int k;
@@ -691,7 +694,7 @@ apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
 		k = sz_expr_value(&red->e, &in, &red->v);
 		if (k == SZ_EXPR_ERROR)
 			return sz_expr_bad(t, r, &red->e, red->opt);
-		red->have = k == SZ_EXPR_TRUE;
+		c->have[i] = k == SZ_EXPR_TRUE;
 	}
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
@@ -704,14 +707,14 @@ apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
 			st->n++;
 			continue;
 		}
-		if (!red->have)
+		if (!c->have[i])
 			continue;
 		if (red->kind == R_SUM || red->kind == R_AVG) {
-			agg_sum_add(st, &red->x);
+			agg_sum_add(st, &c->x[i]);
 			st->n++;
 			continue;
 		}
-		if (agg_take(a, red, st, &grown) != 0)
+		if (agg_take(a, red, st, 1, &c->x[i], &grown) != 0)
 			return sz_fail(t, 1, "out of memory");
 	}
 	g->bytes += grown;
@@ -723,12 +726,13 @@ apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
  * group starts; NULL: from the key), created if new. NULL after a
  * failure (reported). */
 static struct group *
-group_of(struct agg *a, const sz_rec *r, const char *k, size_t n)
+group_of(struct agg *a, const sz_rec *r, const char *k, size_t n,
+    uint32_t h)
 {
 	struct group *g;
 	int created;
 
-	g = sz_keymap_put(a->groups, k, n, &created);
+	g = sz_keymap_put_hash(a->groups, k, n, h, &created);
 	if (g == NULL) {
 		sz_fail(a->t, 1, "out of memory");
 		return NULL;
@@ -777,25 +781,9 @@ pipe_take(struct agg *a)
 
 	a->pfirst = (a->pfirst + 1) % (AGG_LAG + 1);
 	a->npend--;
-	if ((g = group_of(a, NULL, p->key.p, p->key.len)) == NULL)
+	if ((g = group_of(a, NULL, p->key.p, p->key.len, p->hash)) == NULL)
 		return -1;
-	/* Its values in the reducers for apply_record; the ones there
-	 * (a record read since) back after. */
-	for (int i = 0; i < a->nred; i++) {
-		struct num x = a->red[i].x;
-		unsigned char h = (unsigned char)a->red[i].have;
-
-		a->red[i].have = p->have[i];
-		a->red[i].x = p->x[i];
-		p->have[i] = h;
-		p->x[i] = x;
-	}
-	k = apply_record(a, a->t, NULL, g);
-	for (int i = 0; i < a->nred; i++) {
-		a->red[i].have = p->have[i];
-		a->red[i].x = p->x[i];
-	}
-	if (k != 0)
+	if ((k = apply_record(a, a->t, NULL, g, p)) != 0)
 		return k;
 	return over_bytes(a);
 }
@@ -812,29 +800,23 @@ pipe_drain(struct agg *a)
 	return 0;
 }
 
-/* The record just read into the pipeline; the one read AGG_LAG records
- * ago to its group. */
+/* The record just read (its values in a->cur) into the pipeline; the
+ * one read AGG_LAG records ago to its group. */
 static int
 pipe_put(struct agg *a)
 {
-	int w = (a->pfirst + a->npend) % (AGG_LAG + 1);
-	struct pending *p = &a->pend[w];
+	struct pending *p = a->cur;
+	int w = (int)(p - a->pend);
 
 	sz_buf_reset(&p->key);
 	if (sz_buf_add(&p->key, a->kp, a->kn) != 0)
 		return sz_fail(a->t, 1, "out of memory");
-	for (int i = 0; i < a->nred; i++) {
-		p->have[i] = (unsigned char)a->red[i].have;
-		p->x[i] = a->red[i].x;
-	}
+	p->hash = sz_keymap_hash(a->groups, p->key.p, p->key.len);
 	a->npend++;
-	sz_keymap_prefetch(a->groups, p->key.p, p->key.len);
-	if (a->npend > AGG_LAG / 2) {
-		const struct pending *q = &a->pend[(w + AGG_LAG + 1 -
-		    AGG_LAG / 2) % (AGG_LAG + 1)];
-
-		sz_keymap_prefetch_value(a->groups, q->key.p, q->key.len);
-	}
+	sz_keymap_prefetch_hash(a->groups, p->hash);
+	if (a->npend > AGG_LAG / 2)
+		sz_keymap_prefetch_value(a->groups, a->pend[(w + AGG_LAG + 1 -
+		    AGG_LAG / 2) % (AGG_LAG + 1)].hash);
 	return a->npend > AGG_LAG ? pipe_take(a) : 0;
 }
 
@@ -846,6 +828,8 @@ agg_record(sz_tool *t, const sz_rec *r)
 	int k;
 
 	a->seq++;
+	/* (a free place: at most AGG_LAG records wait between records) */
+	a->cur = &a->pend[(a->pfirst + a->npend) % (AGG_LAG + 1)];
 	if ((k = eval_record(a, t, r)) != 1)
 		return k;
 	if (a->windowed && group_fields(a, NULL) != 0)
@@ -857,9 +841,10 @@ agg_record(sz_tool *t, const sz_rec *r)
 		return pipe_put(a);
 	if ((k = pipe_drain(a)) != 0)
 		return k;
-	if ((g = group_of(a, r, a->kp, a->kn)) == NULL)
+	if ((g = group_of(a, r, a->kp, a->kn, sz_keymap_hash(a->groups,
+	    a->kp, a->kn))) == NULL)
 		return -1;
-	if ((k = apply_record(a, t, r, g)) != 0)
+	if ((k = apply_record(a, t, r, g, a->cur)) != 0)
 		return k;
 	return over_bytes(a);
 }
@@ -881,7 +866,7 @@ win_add(void *ud, void *state, const sz_rec *r)
 {
 	struct agg *a = ud;
 
-	return apply_record(a, a->t, r, state);
+	return apply_record(a, a->t, r, state, a->cur);
 }
 
 /* --reduce's MERGE on the states of two sessions: $a the earlier. */
@@ -1204,7 +1189,7 @@ agg_start(sz_tool *t)
 	for (int i = 0; i < a->nred; i++)
 		if (a->red[i].kind != R_COUNT && !agg_numeric(a->red[i].kind))
 			a->piped = 0;
-	for (int i = 0; a->piped && i <= AGG_LAG; i++)
+	for (int i = 0; i <= AGG_LAG; i++)
 		if ((a->pend[i].x = calloc((size_t)a->nred,
 		    sizeof(struct num))) == NULL || (a->pend[i].have =
 		    calloc((size_t)a->nred, 1)) == NULL)

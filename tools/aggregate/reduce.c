@@ -462,12 +462,11 @@ text_bytes(const struct rstate *st)
 }
 
 int
-agg_take(struct agg *a, struct reducer *red, struct rstate *st,
-    size_t *grown)
+agg_take(struct agg *a, struct reducer *red, struct rstate *st, int have,
+    const struct num *x, size_t *grown)
 {
 	const char *p = red->val->p;
 	size_t n = red->val->len, before;
-	const struct num *x = &red->x;
 	sz_buf *t;
 	int rc = 0;
 
@@ -475,7 +474,7 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		st->n++;
 		return 0;
 	}
-	if (!red->have)
+	if (!have)
 		return 0;
 	switch (red->kind) {
 	case R_SUM:
