@@ -81,6 +81,15 @@ struct sz_keymap {
 
 /* ---- hashing ---------------------------------------------------------- */
 
+static inline uint32_t
+load32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
 static inline uint64_t
 load64(const unsigned char *p)
 {
@@ -107,7 +116,8 @@ static uint32_t
 hash_key(uint64_t seed, const char *key, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)key;
-	uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ULL);
+	uint64_t h = seed ^ ((uint64_t)n * 0x9e3779b97f4a7c15ULL), t;
+	size_t len = n;
 
 	while (n >= 8) {
 		h = (h ^ load64(p)) * 0xff51afd7ed558ccdULL;
@@ -116,9 +126,16 @@ hash_key(uint64_t seed, const char *key, size_t n)
 		n -= 8;
 	}
 	if (n > 0) {
-		uint64_t t = 0;
-
-		memcpy(&t, p, n);
+		/* The last n bytes by whole loads, not through a copy on the
+		 * stack (a short store then a long load stalls): the 8
+		 * ending there, or two overlapping halves, or three bytes. */
+		if (len >= 8)
+			t = load64(p + n - 8) >> (8 * (8 - n));
+		else if (n >= 4)
+			t = load32(p) | (uint64_t)load32(p + n - 4) << 32;
+		else
+			t = p[0] | (uint64_t)p[n / 2] << 8 |
+			    (uint64_t)p[n - 1] << 16;
 		h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
 	}
 	return (uint32_t)mix(h);
@@ -398,7 +415,21 @@ sz_keymap_get(sz_keymap *m, const char *key, size_t n)
 void *
 sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 {
-	uint32_t h, i;
+	return sz_keymap_put_hash(m, key, n, hash_key(m->seed, key, n),
+	    created);
+}
+
+uint32_t
+sz_keymap_hash(const sz_keymap *m, const char *key, size_t n)
+{
+	return hash_key(m->seed, key, n);
+}
+
+void *
+sz_keymap_put_hash(sz_keymap *m, const char *key, size_t n, uint32_t h,
+    int *created)
+{
+	uint32_t i;
 	size_t s;
 	char *copy = NULL;
 	ent *e;
@@ -407,7 +438,6 @@ sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created)
 		*created = 0;
 	if (n > UINT32_MAX)
 		return NULL;
-	h = hash_key(m->seed, key, n);
 	s = probe(m, key, n, h);
 	if (m->table[s].idx != NIL)
 		return VAL(E(m, m->table[s].idx));
@@ -468,6 +498,28 @@ sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n)
 	if (n <= UINT32_MAX)
 		__builtin_prefetch(&m->table[hash_key(m->seed, key, n) &
 		    m->mask]);
+}
+
+void
+sz_keymap_prefetch_hash(const sz_keymap *m, uint32_t h)
+{
+	__builtin_prefetch(&m->table[h & m->mask]);
+}
+
+void
+sz_keymap_prefetch_value(const sz_keymap *m, uint32_t h)
+{
+	const char *e;
+
+	for (size_t i = h & m->mask; m->table[i].idx != NIL;
+	    i = (i + 1) & m->mask)
+		if (m->table[i].hash == h) {
+			e = (const char *)E(m, m->table[i].idx);
+			for (size_t o = 0; o < m->stride; o += 64)
+				__builtin_prefetch(e + o);
+			__builtin_prefetch(e + m->stride - 1);
+			return;
+		}
 }
 
 void

@@ -41,6 +41,15 @@ void *sz_keymap_put(sz_keymap *m, const char *key, size_t n, int *created);
 /* A hint that key will be looked up soon: start fetching its part of
  * the table, so that a caller can do other work meanwhile. */
 void sz_keymap_prefetch(const sz_keymap *m, const char *key, size_t n);
+/* The same in steps, for a caller that looks keys up a few at a time
+ * in a pipeline: the key's hash (computed once); start fetching its part
+ * of the table; then, once that has come, its entry and value (if the
+ * key is there); then sz_keymap_put_hash with that hash. */
+uint32_t sz_keymap_hash(const sz_keymap *m, const char *key, size_t n);
+void sz_keymap_prefetch_hash(const sz_keymap *m, uint32_t h);
+void sz_keymap_prefetch_value(const sz_keymap *m, uint32_t h);
+void *sz_keymap_put_hash(sz_keymap *m, const char *key, size_t n,
+    uint32_t h, int *created);
 /* Make the key of this value the most recent. */
 void sz_keymap_touch(sz_keymap *m, void *value);
 /* Remove the key of this value. */

@@ -45,14 +45,24 @@ struct reducer {
 	double q[AGG_MAX_Q];	/* PERCENTILE: the Qs, in percent */
 	char *qname[AGG_MAX_Q];
 	int nq;
-	/* Per record: the value read (text) and whether there is one. */
+	/* Per record: the value read (text); whether there is one and
+	 * its number are the record's struct pending. */
 	sz_buf v;
-	int have;
 	int same;		/* index of an earlier reducer whose value
 				   this one takes, or -1 */
+	int shares;		/* index of an earlier reducer whose state is
+				   this one's too (SUM and AVG of the same
+				   value), or -1 */
 	int k;			/* the answer of evaluating e */
 	const sz_buf *val;	/* v, or the earlier reducer's */
-	struct num x;		/* numeric reducers: the value read */
+	/* A top-level member read from the record's index (src is .NAME):
+	 * the name, or NULL; the value's text as it is in the record (or
+	 * v's); whether v is filled (a reducer that takes text reads it). */
+	const char *dname;
+	size_t dlen;
+	const char *raw;
+	size_t rawn;
+	int needtext;
 };
 
 
@@ -92,12 +102,31 @@ struct rstate {
 	} u;
 };
 
-/* A group: its states, then (whole input) its fields' text,
- * "name":value,... of the group-by. */
+/* A group: its states and (whole input) its fields' text,
+ * "name":value,... of the group-by. Whole input, the group is the value
+ * of its key in the map of groups, so that a record's lookup lands on its
+ * states. */
 struct group {
 	size_t bytes;		/* held by its states, counted */
-	size_t flen;		/* bytes of the fields after the states */
+	char *fields;		/* (allocated) */
+	size_t flen;
 	struct rstate r[];
+};
+
+/*
+ * The pipeline of the whole input: a record's group is looked up AGG_LAG
+ * records after its values were read, so that memory can bring its part
+ * of the table meanwhile, and then (from AGG_LAG / 2 records after) its
+ * group. Records go through it in arrival order; a record that cannot
+ * (see agg_record) waits until the earlier ones are done.
+ */
+#define AGG_LAG 4
+struct pending {
+	sz_buf key;
+	uint32_t hash;		/* of key in the map of groups */
+	struct num *x;		/* per reducer: the number read (numeric
+				   reducers) */
+	unsigned char *have;	/* and whether there is a value */
 };
 
 struct agg {
@@ -111,11 +140,22 @@ struct agg {
 	struct reducer *red;
 	int nred;
 	int strict, slow;
+	int folds;		/* a --reduce is given */
+	int plain;		/* the key is of strings read from the index
+				   that are their own canonical text */
+	int piped;		/* the pipeline can be used */
+	struct pending pend[AGG_LAG + 1];
+	int npend, pfirst;	/* waiting; the earliest */
+	struct pending *cur;	/* the record being read */
 	uint64_t max_keys, max_distinct, max_exact, max_bytes;
 	int max_keys_set;
 	sz_keymap *groups;
 	sz_buf key, gvals, tmp, out;
 	sz_buf *gv;		/* the group-by values of the record */
+	const char **gdname;	/* --group-by .NAME read from the index */
+	size_t *gdlen;
+	const char *kp;		/* the record's group key: key.p, or its */
+	size_t kn;		/* bytes in the record */
 	uint64_t skipped, forced, estimated, ngroups;
 	uint64_t held;		/* bytes held by all groups */
 	uint64_t seq;		/* arrival number of the current record */
@@ -126,10 +166,11 @@ struct agg {
 /* reduce.c */
 int agg_num(const char *p, size_t n, struct num *x);
 int agg_is_number(const char *p, size_t n);
-/* Take the reducer's value (red->v) into st; 0, or -1 out of memory.
+/* Take the reducer's value (red->val's text; x, its number; have: there
+ * is one) into st; 0, or -1 out of memory.
  * *grown is what st holds more. */
 int agg_take(struct agg *a, struct reducer *red, struct rstate *st,
-    size_t *grown);
+    int have, const struct num *x, size_t *grown);
 /* Append the reducer's result ("name":value) to out; 0 or -1. */
 int agg_result(struct agg *a, struct reducer *red, struct rstate *st,
     sz_buf *out);
@@ -142,6 +183,15 @@ void agg_state_free(struct reducer *red, struct rstate *st);
 /* The text of a FIRST, LAST or REDUCE state (allocated when first
  * needed; NULL out of memory). */
 sz_buf *agg_text(struct rstate *st);
-int agg_numeric(int kind);
+/* Add x to a SUM or AVG state (not its count). */
+void agg_sum_add(struct rstate *st, const struct num *x);
+
+/* Does the reducer take numbers? */
+static inline int
+agg_numeric(int kind)
+{
+	return kind == R_SUM || kind == R_AVG || kind == R_MIN ||
+	    kind == R_MAX || kind == R_STDDEV || kind == R_PERCENTILE;
+}
 
 #endif

@@ -341,20 +341,15 @@ group_size(const struct agg *a)
 	return sizeof(struct group) + (size_t)a->nred * sizeof(struct rstate);
 }
 
-/* The fields' text of a group of the whole input. */
-static char *
-group_fieldtext(const struct agg *a, struct group *g)
-{
-	return (char *)(g->r + a->nred);
-}
-
+/* What a group holds, freed (not the group: the map's value). */
 static void
 group_free(struct agg *a, struct group *g)
 {
 	for (int i = 0; i < a->nred; i++)
 		agg_state_free(&a->red[i], &g->r[i]);
 	a->held -= g->bytes < a->held ? g->bytes : a->held;
-	free(g);
+	free(g->fields);
+	g->fields = NULL;
 }
 
 /* Write a group's line. */
@@ -367,10 +362,11 @@ group_write(struct agg *a, struct group *g)
 	if (a->write_err)
 		return;
 	if (sz_buf_addc(o, '{') != 0 ||
-	    sz_buf_add(o, group_fieldtext(a, g), g->flen) != 0)
+	    (g->flen > 0 && sz_buf_add(o, g->fields, g->flen) != 0))
 		goto nomem;
 	for (int i = 0; i < a->nred; i++)
-		if (agg_result(a, &a->red[i], &g->r[i], o) != 0)
+		if (agg_result(a, &a->red[i], &g->r[a->red[i].shares >= 0 ?
+		    a->red[i].shares : i], o) != 0)
 			goto nomem;
 	if (sz_buf_addc(o, '}') != 0)
 		goto nomem;
@@ -387,7 +383,7 @@ static void
 group_evict(void *ud, const char *key, size_t n, void *value)
 {
 	struct agg *a = ud;
-	struct group *g = *(struct group **)value;
+	struct group *g = value;
 
 	(void)key, (void)n;
 	a->forced++;
@@ -397,17 +393,136 @@ group_evict(void *ud, const char *key, size_t n, void *value)
 
 /* ---- records ---------------------------------------------------------- */
 
+/*
+ * .NAME read straight from the record's index. A program of that form
+ * (with a raw-bytes plan: not --no-fast) is answered by jq with the last
+ * member of that name, or null; the index holds the members of an object
+ * record of at most SZ_JINDEX_MAX members, so the value comes without
+ * evaluating anything. The name, or NULL when src is not .NAME.
+ */
+static const char *
+direct_name(const sz_expr *e, const char *src, size_t *len)
+{
+	const char *p = src, *s;
+
+	if (!sz_expr_is_fast(e) || e->kind != SZ_PLAN_PATH)
+		return NULL;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '.' || !(isalpha((unsigned char)*p) || *p == '_'))
+		return NULL;
+	for (s = p; isalnum((unsigned char)*p) || *p == '_'; p++)
+		;
+	*len = (size_t)(p - s);
+	while (*p == ' ')
+		p++;
+	return *p == '\0' ? s : NULL;
+}
+
+static inline int
+same_bytes(const char *x, const char *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+static int
+has_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\\')
+			return 1;
+	return 0;
+}
+
+/* The value of the member `name` (an identifier) of the record indexed
+ * by ix, the last of that name (jq's), or null: its text, as it is in
+ * the record (no white space around it). */
+static void
+member_value(const sz_jindex *ix, const char *name, size_t len,
+    const char **v, size_t *vn)
+{
+	for (int j = ix->n; --j >= 0;) {
+		const sz_jmember *m = &ix->m[j];
+
+		/* Escapes make a literal longer than the text it stands
+		 * for: a literal of the name's length (and its quotes) is
+		 * the name or not by its bytes; a longer one can be only
+		 * with an escape. */
+		if (m->kn == len + 2 ? same_bytes(m->k + 1, name, len) :
+		    m->kn > len + 2 && (m->k[1] == name[0] ||
+		    m->k[1] == '\\') && has_escape(m->k + 1, m->kn - 2) &&
+		    sz_json_str_eq(m->k, m->kn, name, len)) {
+			*v = m->v;
+			*vn = m->vn;
+			return;
+		}
+	}
+	*v = "null";
+	*vn = 4;
+}
+
+/* A string of printable ASCII without escapes: its own canonical text
+ * (json.h), so that a key can be its bytes in the record. */
+static int
+plain_string(const char *v, size_t n)
+{
+	if (n < 2 || v[0] != '"')
+		return 0;
+	for (size_t i = 1; i < n - 1; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] >= 0x80 ||
+		    v[i] == '\\')
+			return 0;
+	return 1;
+}
+
 /* The group key and every value of r: 1 to go on, else what record()
  * returns. */
 static int
 eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 {
+	const sz_jindex *ix = r->ix != NULL && r->ix->n >= 0 ? r->ix : NULL;
+	struct pending *c = a->cur;
+	const char *v;
+	size_t vn;
 	int k;
 
 	sz_buf_reset(&a->key);
+	a->kp = NULL;
+	a->plain = 1;
 	for (int i = 0; i < a->ng; i++) {
 		if (i > 0 && sz_buf_addc(&a->key, ',') != 0)
 			return sz_fail(t, 1, "out of memory");
+		if (ix != NULL && a->gdname[i] != NULL) {
+			size_t len0 = a->key.len;
+
+			member_value(ix, a->gdname[i], a->gdlen[i], &v, &vn);
+			if (a->windowed) {
+				sz_buf_reset(&a->gv[i]);
+				if (sz_json_compact(v, vn, &a->gv[i]) != 0)
+					goto slow;
+				v = a->gv[i].p;
+				vn = a->gv[i].len;
+			}
+			if (plain_string(v, vn)) {
+				if (a->ng == 1 && !a->windowed) {
+					a->kp = v;	/* no copy */
+					a->kn = vn;
+					continue;
+				}
+				if (sz_buf_add(&a->key, v, vn) != 0)
+					return sz_fail(t, 1, "out of memory");
+				continue;
+			}
+			a->plain = 0;
+			if (sz_json_canon(v, vn, &a->key) == 0)
+				continue;
+			a->key.len = len0;	/* (canon left it as it was) */
+		}
+	slow:
+		a->plain = 0;
 		/* The key straight from the record; the values themselves
 		 * only when a group starts (windowed: the engine may start
 		 * one at any record). */
@@ -425,40 +540,70 @@ eval_record(struct agg *a, sz_tool *t, const sz_rec *r)
 			return sz_bad(t, r, "key", 1, "--group-by %s yields "
 			    "no value", a->gsrc[i]);
 	}
+	if (a->kp == NULL) {
+		a->kp = a->key.p ? a->key.p : "";
+		a->kn = a->key.len;
+	}
 	/* Every value first: a bad record is left out of every reducer. */
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
+		const struct reducer *src = red;
 
-		red->have = 0;
+		c->have[i] = 0;
 		if (red->kind == R_COUNT || red->kind == R_REDUCE)
 			continue;
 		if (red->same >= 0) {
-			red->k = a->red[red->same].k;
+			src = &a->red[red->same];
+			red->k = src->k;
+		} else if (ix != NULL && red->dname != NULL) {
+			member_value(ix, red->dname, red->dlen, &v, &vn);
+			red->raw = v;
+			red->rawn = vn;
+			red->k = SZ_EXPR_TRUE;
+			if (red->needtext) {
+				sz_buf_reset(&red->v);
+				if (red->kind == R_DISTINCT && plain_string(v, vn))
+					k = sz_buf_add(&red->v, v, vn);
+				else if (red->kind == R_DISTINCT)
+					k = sz_json_canon(v, vn, &red->v);
+				else
+					k = sz_json_compact(v, vn, &red->v);
+				if (k != 0)
+					goto eval;
+			}
 		} else {
+		eval:
 			sz_buf_reset(&red->v);
 			red->k = red->kind == R_DISTINCT ?
 			    sz_expr_key(&red->e, r, &red->v) :
 			    sz_expr_value(&red->e, r, &red->v);
 			if (red->k == SZ_EXPR_ERROR)
 				return sz_expr_bad(t, r, &red->e, red->opt);
+			red->raw = red->v.p;
+			red->rawn = red->v.len;
 		}
-		red->have = red->k == SZ_EXPR_TRUE;
+		c->have[i] = red->k == SZ_EXPR_TRUE;
 		if (!agg_numeric(red->kind))
 			continue;
-		if (!red->have || !agg_is_number(red->val->p,
-		    red->val->len)) {
-			if (a->strict)
+		/* A valid value that starts so is a number. */
+		if (!c->have[i] || src->rawn == 0 || !(src->raw[0] == '-' ||
+		    (src->raw[0] >= '0' && src->raw[0] <= '9'))) {
+			if (a->strict) {
+				sz_buf_reset(&a->tmp);
+				if (c->have[i] && sz_json_compact(src->raw,
+				    src->rawn, &a->tmp) != 0)
+					return sz_fail(t, 1, "out of memory");
 				return sz_bad(t, r, "validation", 1,
 				    "%s %s: %s is not a number", red->opt,
-				    red->src, red->have ? red->val->p :
+				    red->src, c->have[i] ? a->tmp.p :
 				    "no value");
-			red->have = 0;
+			}
+			c->have[i] = 0;
 			a->skipped++;
-		} else if (red->same >= 0 &&
-		    agg_numeric(a->red[red->same].kind))
-			red->x = a->red[red->same].x;	/* read already */
+		} else if (red->same >= 0 && agg_numeric(src->kind))
+			c->x[i] = c->x[red->same];	/* read already */
 		else
-			agg_num(red->val->p, red->val->len, &red->x);
+			agg_num(src->raw, src->rawn, &c->x[i]);
 	}
 	return 1;
 }
@@ -484,15 +629,41 @@ group_fields(struct agg *a, const sz_rec *r)
 	return 0;
 }
 
-/* Give r's values to the group g (a window's state when windowed). */
+/* The group's fields into a->gvals from a key of strings that are their
+ * own compact text too (a->plain): "NAME":"...",... */
 static int
-apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
+fields_of_key(struct agg *a, const char *k, size_t n)
+{
+	const char *e = k + n, *q;
+
+	sz_buf_reset(&a->gvals);
+	for (int i = 0; i < a->ng; i++) {
+		/* "...", then ',' before the next: no '"' inside */
+		q = memchr(k + 1, '"', (size_t)(e - k - 1));
+		if (q == NULL)
+			return sz_fail(a->t, 1, "internal error: key");
+		if ((i > 0 && sz_buf_addc(&a->gvals, ',') != 0) ||
+		    sz_buf_add_jstr(&a->gvals, a->gname[i],
+		    strlen(a->gname[i])) != 0 ||
+		    sz_buf_addc(&a->gvals, ':') != 0 ||
+		    sz_buf_add(&a->gvals, k, (size_t)(q + 1 - k)) != 0)
+			return sz_fail(a->t, 1, "out of memory");
+		k = q + 2;
+	}
+	return 0;
+}
+
+/* Give r's values c to the group g (a window's state when windowed); r
+ * NULL: a record of the pipeline (no fold). */
+static int
+apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g,
+    struct pending *c)
 {
 	size_t grown = 0;
 	int k;
 
 	/* Folds: the new state of each, before any reducer takes. */
-	for (int i = 0; i < a->nred; i++) {
+	for (int i = 0; i < a->nred && a->folds; i++) {
 		struct reducer *red = &a->red[i];
 		struct rstate *st = &g->r[i];
 		sz_rec in = *r;
@@ -523,55 +694,74 @@ apply_record(struct agg *a, sz_tool *t, const sz_rec *r, struct group *g)
 		k = sz_expr_value(&red->e, &in, &red->v);
 		if (k == SZ_EXPR_ERROR)
 			return sz_expr_bad(t, r, &red->e, red->opt);
-		red->have = k == SZ_EXPR_TRUE;
+		c->have[i] = k == SZ_EXPR_TRUE;
 	}
-	for (int i = 0; i < a->nred; i++)
-		if (agg_take(a, &a->red[i], &g->r[i], &grown) != 0)
+	for (int i = 0; i < a->nred; i++) {
+		struct reducer *red = &a->red[i];
+		struct rstate *st = &g->r[i];
+
+		/* The usual reducers without agg_take's dispatch. */
+		if (red->shares >= 0)
+			continue;
+		if (red->kind == R_COUNT) {
+			st->n++;
+			continue;
+		}
+		if (!c->have[i])
+			continue;
+		if (red->kind == R_SUM || red->kind == R_AVG) {
+			agg_sum_add(st, &c->x[i]);
+			st->n++;
+			continue;
+		}
+		if (agg_take(a, red, st, 1, &c->x[i], &grown) != 0)
 			return sz_fail(t, 1, "out of memory");
+	}
 	g->bytes += grown;
 	a->held += grown;
 	return 0;
 }
 
-static int
-agg_record(sz_tool *t, const sz_rec *r)
+/* The group of key k (r: the record, to read its fields from when the
+ * group starts; NULL: from the key), created if new. NULL after a
+ * failure (reported). */
+static struct group *
+group_of(struct agg *a, const sz_rec *r, const char *k, size_t n,
+    uint32_t h)
 {
-	struct agg *a = t->ud;
-	struct group *g, **slot;
-	int k, created;
+	struct group *g;
+	int created;
 
-	a->seq++;
-	if ((k = eval_record(a, t, r)) != 1)
-		return k;
-	if (a->windowed && group_fields(a, NULL) != 0)
-		return -1;
-	if (a->windowed)
-		return sz_win_add(&a->win, t, r, a->key.p ? a->key.p : "",
-		    a->key.len, a->gvals.p ? a->gvals.p : "", a->gvals.len);
-	slot = sz_keymap_put(a->groups, a->key.p ? a->key.p : "",
-	    a->key.len, &created);
-	if (slot == NULL)
-		return sz_fail(t, 1, "out of memory");
+	g = sz_keymap_put_hash(a->groups, k, n, h, &created);
+	if (g == NULL) {
+		sz_fail(a->t, 1, "out of memory");
+		return NULL;
+	}
 	if (created) {
-		if (group_fields(a, r) != 0) {
-			sz_keymap_del(a->groups, slot);
-			return -1;
+		if ((r != NULL ? group_fields(a, r) : fields_of_key(a, k, n))
+		    != 0) {
+			sz_keymap_del(a->groups, g);
+			return NULL;
 		}
-		/* The fields' text after the states, in one allocation. */
-		if ((g = calloc(1, group_size(a) + a->gvals.len + 1)) == NULL) {
-			sz_keymap_del(a->groups, slot);
-			return sz_fail(t, 1, "out of memory");
+		if (a->gvals.len > 0 &&
+		    (g->fields = malloc(a->gvals.len)) == NULL) {
+			sz_keymap_del(a->groups, g);
+			sz_fail(a->t, 1, "out of memory");
+			return NULL;
 		}
 		g->flen = a->gvals.len;
 		if (g->flen > 0)
-			memcpy(group_fieldtext(a, g), a->gvals.p, g->flen);
-		*slot = g;
+			memcpy(g->fields, a->gvals.p, g->flen);
 		a->ngroups++;
 	}
-	g = *slot;
-	if ((k = apply_record(a, t, r, g)) != 0)
-		return k;
-	/* Over --max-bytes: the groups seen first go out early. */
+	return g;
+}
+
+/* After a group took a record: over --max-bytes, the groups seen first
+ * go out early. */
+static int
+over_bytes(struct agg *a)
+{
 	while (a->held > a->max_bytes && sz_keymap_count(a->groups) > 0) {
 		void *v = sz_keymap_oldest(a->groups);
 
@@ -579,6 +769,84 @@ agg_record(sz_tool *t, const sz_rec *r)
 		sz_keymap_del(a->groups, v);
 	}
 	return a->write_err ? -1 : 0;
+}
+
+/* The earliest record of the pipeline to its group. */
+static int
+pipe_take(struct agg *a)
+{
+	struct pending *p = &a->pend[a->pfirst];
+	struct group *g;
+	int k;
+
+	a->pfirst = (a->pfirst + 1) % (AGG_LAG + 1);
+	a->npend--;
+	if ((g = group_of(a, NULL, p->key.p, p->key.len, p->hash)) == NULL)
+		return -1;
+	if ((k = apply_record(a, a->t, NULL, g, p)) != 0)
+		return k;
+	return over_bytes(a);
+}
+
+/* Every record of the pipeline to its group. */
+static int
+pipe_drain(struct agg *a)
+{
+	int k;
+
+	while (a->npend > 0)
+		if ((k = pipe_take(a)) != 0)
+			return k;
+	return 0;
+}
+
+/* The record just read (its values in a->cur) into the pipeline; the
+ * one read AGG_LAG records ago to its group. */
+static int
+pipe_put(struct agg *a)
+{
+	struct pending *p = a->cur;
+	int w = (int)(p - a->pend);
+
+	sz_buf_reset(&p->key);
+	if (sz_buf_add(&p->key, a->kp, a->kn) != 0)
+		return sz_fail(a->t, 1, "out of memory");
+	p->hash = sz_keymap_hash(a->groups, p->key.p, p->key.len);
+	a->npend++;
+	sz_keymap_prefetch_hash(a->groups, p->hash);
+	if (a->npend > AGG_LAG / 2)
+		sz_keymap_prefetch_value(a->groups, a->pend[(w + AGG_LAG + 1 -
+		    AGG_LAG / 2) % (AGG_LAG + 1)].hash);
+	return a->npend > AGG_LAG ? pipe_take(a) : 0;
+}
+
+static int
+agg_record(sz_tool *t, const sz_rec *r)
+{
+	struct agg *a = t->ud;
+	struct group *g;
+	int k;
+
+	a->seq++;
+	/* (a free place: at most AGG_LAG records wait between records) */
+	a->cur = &a->pend[(a->pfirst + a->npend) % (AGG_LAG + 1)];
+	if ((k = eval_record(a, t, r)) != 1)
+		return k;
+	if (a->windowed && group_fields(a, NULL) != 0)
+		return -1;
+	if (a->windowed)
+		return sz_win_add(&a->win, t, r, a->kp, a->kn,
+		    a->gvals.p ? a->gvals.p : "", a->gvals.len);
+	if (a->piped && a->plain)
+		return pipe_put(a);
+	if ((k = pipe_drain(a)) != 0)
+		return k;
+	if ((g = group_of(a, r, a->kp, a->kn, sz_keymap_hash(a->groups,
+	    a->kp, a->kn))) == NULL)
+		return -1;
+	if ((k = apply_record(a, t, r, g, a->cur)) != 0)
+		return k;
+	return over_bytes(a);
 }
 
 /* ---- windows: each window x group is one state ---------------------- */
@@ -598,7 +866,7 @@ win_add(void *ud, void *state, const sz_rec *r)
 {
 	struct agg *a = ud;
 
-	return apply_record(a, a->t, r, state);
+	return apply_record(a, a->t, r, state, a->cur);
 }
 
 /* --reduce's MERGE on the states of two sessions: $a the earlier. */
@@ -642,6 +910,8 @@ win_merge(void *ud, void *dst, void *src)
 		struct reducer *red = &a->red[i];
 		struct rstate *x = &d->r[i], *y = &s->r[i];
 
+		if (red->shares >= 0)
+			continue;	/* merged as the other's */
 		if (red->kind != R_REDUCE) {
 			if (agg_merge(a, red, x, y, &grown) != 0)
 				return sz_fail(a->t, 1, "out of memory");
@@ -695,7 +965,8 @@ win_close(void *ud, void *state, const sz_winfo *w)
 	    sz_buf_add(o, w->key, w->keylen) != 0)))
 		return sz_fail(a->t, 1, "out of memory writing a window");
 	for (int i = 0; i < a->nred; i++)
-		if (agg_result(a, &a->red[i], &g->r[i], o) != 0)
+		if (agg_result(a, &a->red[i], &g->r[a->red[i].shares >= 0 ?
+		    a->red[i].shares : i], o) != 0)
 			return sz_fail(a->t, 1, "out of memory writing a "
 			    "window");
 	if (sz_buf_addc(o, '}') != 0)
@@ -724,10 +995,12 @@ agg_end(sz_tool *t)
 
 	if (a->windowed)
 		return sz_win_end(&a->win, t);
+	if (pipe_drain(a) != 0)
+		return -1;
 	for (v = sz_keymap_oldest(a->groups); v != NULL; v = next) {
 		next = sz_keymap_next(a->groups, v);
-		group_write(a, *(struct group **)v);
-		group_free(a, *(struct group **)v);
+		group_write(a, v);
+		group_free(a, v);
 		sz_keymap_del(a->groups, v);
 	}
 	return a->write_err ? -1 : 0;
@@ -845,8 +1118,14 @@ agg_start(sz_tool *t)
 		if ((rc = sz_tool_compile(t, &a->ge[i], a->gsrc[i], !a->slow,
 		    "--group-by")) >= 0)
 			return rc;
-	if ((a->gv = calloc((size_t)a->ng + 1, sizeof(*a->gv))) == NULL)
+	if ((a->gv = calloc((size_t)a->ng + 1, sizeof(*a->gv))) == NULL ||
+	    (a->gdname = calloc((size_t)a->ng + 1, sizeof(*a->gdname))) ==
+	    NULL || (a->gdlen = calloc((size_t)a->ng + 1,
+	    sizeof(*a->gdlen))) == NULL)
 		{ sz_msg(t, "error", NULL, 0, "out of memory"); return 1; }
+	for (int i = 0; i < a->ng; i++)
+		a->gdname[i] = direct_name(&a->ge[i], a->gsrc[i],
+		    &a->gdlen[i]);
 	for (int i = 0; i < a->nred; i++) {
 		struct reducer *red = &a->red[i];
 
@@ -865,10 +1144,35 @@ agg_start(sz_tool *t)
 				break;
 			}
 		}
+		/* SUM and AVG of the same value keep the same state: one
+		 * is kept for both. */
+		red->shares = -1;
+		for (int j = 0; j < i && (red->kind == R_SUM ||
+		    red->kind == R_AVG); j++) {
+			struct reducer *o = &a->red[j];
+
+			if ((o->kind == R_SUM || o->kind == R_AVG) &&
+			    o->shares < 0 && (o->same < 0 ? j : o->same) ==
+			    (red->same < 0 ? i : red->same)) {
+				red->shares = j;
+				break;
+			}
+		}
 		if (red->src != NULL && red->same < 0 &&
 		    (rc = sz_tool_compile(t, &red->e, red->src, !a->slow,
 		    red->opt)) >= 0)
 			return rc;
+		if (red->src != NULL && red->same < 0 &&
+		    red->kind != R_REDUCE)
+			red->dname = direct_name(&red->e, red->src,
+			    &red->dlen);
+		/* Who reads the value's text (not only its number) needs
+		 * it written out. */
+		if (red->kind != R_COUNT && !agg_numeric(red->kind))
+			(red->same >= 0 ? &a->red[red->same] : red)->needtext
+			    = 1;
+		if (red->kind == R_REDUCE)
+			a->folds = 1;
 		if (red->init != NULL && (rc = sz_tool_compile(t, &red->ie,
 		    red->init, !a->slow, red->opt)) >= 0)
 			return rc;
@@ -876,7 +1180,21 @@ agg_start(sz_tool *t)
 		    red->merge, !a->slow, red->opt)) >= 0)
 			return rc;
 	}
-	a->groups = sz_keymap_new(a->max_keys, sizeof(struct group *),
+	/* The pipeline: the reducers that take numbers only (and --count),
+	 * groups by .NAME. */
+	a->piped = !a->windowed && a->ng > 0;
+	for (int i = 0; i < a->ng; i++)
+		if (a->gdname[i] == NULL)
+			a->piped = 0;
+	for (int i = 0; i < a->nred; i++)
+		if (a->red[i].kind != R_COUNT && !agg_numeric(a->red[i].kind))
+			a->piped = 0;
+	for (int i = 0; i <= AGG_LAG; i++)
+		if ((a->pend[i].x = calloc((size_t)a->nred,
+		    sizeof(struct num))) == NULL || (a->pend[i].have =
+		    calloc((size_t)a->nred, 1)) == NULL)
+			{ sz_msg(t, "error", NULL, 0, "out of memory"); return 1; }
+	a->groups = sz_keymap_new(a->max_keys, group_size(a),
 	    group_evict, a);
 	if (a->groups == NULL) {
 		sz_msg(t, "error", NULL, 0, "out of memory");
@@ -894,7 +1212,7 @@ agg_done(sz_tool *t)
 	if (a->groups != NULL) {
 		for (void *v = sz_keymap_oldest(a->groups); v != NULL;
 		    v = sz_keymap_next(a->groups, v))
-			group_free(a, *(struct group **)v);
+			group_free(a, v);
 		sz_keymap_free(a->groups);
 	}
 	for (int i = 0; i < a->ng; i++) {
@@ -908,6 +1226,8 @@ agg_done(sz_tool *t)
 		for (int i = 0; i < a->ng; i++)
 			sz_buf_free(&a->gv[i]);
 	free(a->gv);
+	free(a->gdname);
+	free(a->gdlen);
 	free(a->gname);
 	free(a->gsrc);
 	for (int i = 0; i < a->nred; i++) {
@@ -928,6 +1248,11 @@ agg_done(sz_tool *t)
 		sz_buf_free(&red->v);
 	}
 	free(a->red);
+	for (int i = 0; i <= AGG_LAG; i++) {
+		sz_buf_free(&a->pend[i].key);
+		free(a->pend[i].x);
+		free(a->pend[i].have);
+	}
 	sz_buf_free(&a->key);
 	sz_buf_free(&a->gvals);
 	sz_buf_free(&a->tmp);

@@ -33,57 +33,48 @@
 #define SK_ALPHA 0.01
 
 int
-agg_numeric(int kind)
-{
-	return kind == R_SUM || kind == R_AVG || kind == R_MIN ||
-	    kind == R_MAX || kind == R_STDDEV || kind == R_PERCENTILE;
-}
-
-int
 agg_is_number(const char *p, size_t n)
 {
 	return sz_json_type(p, p + n) == SZ_JNUMBER;
 }
 
-/* The number literal p[0..n) (trimmed). */
+/* The number literal p[0..n) (white space around it allowed). */
 int
 agg_num(const char *p, size_t n, struct num *x)
 {
 	char buf[32];
 
-	sz_json_trim(&p, &n);
+	/* (JSON white space is below '!', a number's bytes are not) */
+	if (n > 0 && ((unsigned char)p[0] <= ' ' ||
+	    (unsigned char)p[n - 1] <= ' '))
+		sz_json_trim(&p, &n);
 	x->isint = 0;
 	if (n > 0 && n <= 19) {
 		/* Fast path: [-]digits[.digits], at most 18 digits: an
 		 * integer, or digits / 10^k, one correctly rounded division
-		 * (the answer strtod gives). */
-		size_t i = p[0] == '-', nd = 0;
-		int frac = -1;
+		 * (the answer strtod gives). The literal is valid JSON: no
+		 * leading zeros, digits after a '.'. */
+		const char *s = p, *e = p + n, *d0, *f0;
+		int neg = *s == '-';
 		uint64_t m = 0;
 
-		for (; i < n; i++) {
-			if (p[i] >= '0' && p[i] <= '9') {
-				m = m * 10 + (uint64_t)(p[i] - '0');
-				nd++;
-				if (frac >= 0)
-					frac++;
-			} else if (p[i] == '.' && frac < 0)
-				frac = 0;
-			else
-				break;
-		}
-		if (i == n && nd > 0 && nd <= 18 && frac != 0) {
-			int neg = p[0] == '-';
-
-			if (frac < 0 && !(neg && m == 0)) {
+		s += neg;
+		for (d0 = s; s < e && (unsigned char)(*s - '0') < 10; s++)
+			m = m * 10 + (uint64_t)(*s - '0');
+		if (s == e && s - d0 <= 18) {
+			if (!(neg && m == 0)) {
 				x->isint = 1;
 				x->i = neg ? -(int64_t)m : (int64_t)m;
 				x->d = (double)x->i;
 				return 0;
 			}
-			if (m < (UINT64_C(1) << 53)) {
-				x->d = frac < 0 ? (double)m :
-				    (double)m / sz_json_pow10[frac];
+		} else if (s < e && *s == '.') {
+			for (f0 = ++s; s < e && (unsigned char)(*s - '0') < 10;
+			    s++)
+				m = m * 10 + (uint64_t)(*s - '0');
+			if (s == e && (f0 - d0) - 1 + (e - f0) <= 18 &&
+			    m < (UINT64_C(1) << 53)) {
+				x->d = (double)m / sz_json_pow10[e - f0];
 				if (neg)
 					x->d = -x->d;
 				return 0;
@@ -136,8 +127,8 @@ sum_inexact(struct rstate *st)
 		    (int64_t)st->u.sum.s);
 }
 
-static void
-sum_add(struct rstate *st, const struct num *x)
+void
+agg_sum_add(struct rstate *st, const struct num *x)
 {
 	int64_t r;
 
@@ -471,12 +462,11 @@ text_bytes(const struct rstate *st)
 }
 
 int
-agg_take(struct agg *a, struct reducer *red, struct rstate *st,
-    size_t *grown)
+agg_take(struct agg *a, struct reducer *red, struct rstate *st, int have,
+    const struct num *x, size_t *grown)
 {
 	const char *p = red->val->p;
 	size_t n = red->val->len, before;
-	const struct num *x = &red->x;
 	sz_buf *t;
 	int rc = 0;
 
@@ -484,12 +474,12 @@ agg_take(struct agg *a, struct reducer *red, struct rstate *st,
 		st->n++;
 		return 0;
 	}
-	if (!red->have)
+	if (!have)
 		return 0;
 	switch (red->kind) {
 	case R_SUM:
 	case R_AVG:
-		sum_add(st, x);
+		agg_sum_add(st, x);
 		break;
 	case R_MIN:
 		if (st->n == 0 || num_less(x, &st->u.best))
@@ -639,7 +629,7 @@ agg_merge(struct agg *a, struct reducer *red, struct rstate *d,
 		if (!s->u.sum.inexact) {
 			struct num x = { 1, s->u.sum.isum, (double)s->u.sum.isum };
 
-			sum_add(d, &x);
+			agg_sum_add(d, &x);
 		} else {
 			neumaier(d, s->u.sum.s);
 			neumaier(d, s->u.sum.c);
