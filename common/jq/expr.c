@@ -752,11 +752,11 @@ parse_alt(parser *p)
 	return n;
 }
 
-/* `e | f | ...`, each f `not` or a function of its input. */
+/* After a: `| f | ...`, each f `not` or a function of its input. */
 static sz_node *
-parse_pipe(parser *p)
+parse_pipe_rest(parser *p, sz_node *a)
 {
-	sz_node *a = parse_alt(p), *n;
+	sz_node *n;
 
 	while (!p->bad && accept_op(p, "|")) {
 		if (accept(p, "not")) {
@@ -772,6 +772,13 @@ parse_pipe(parser *p)
 	return a;
 }
 
+/* `e | f | ...`, each f `not` or a function of its input. */
+static sz_node *
+parse_pipe(parser *p)
+{
+	return parse_pipe_rest(p, parse_alt(p));
+}
+
 /*
  * An object's value in jq 1.6's grammar (ExpD): a term (no operators, no
  * `if`, which is not a term in 1.6) then `| f` ..., as in `{a: .b |
@@ -780,25 +787,11 @@ parse_pipe(parser *p)
 static sz_node *
 parse_expd(parser *p)
 {
-	sz_node *a, *n;
-
 	if (peek(p, "if")) {
 		p->bad = 1;
 		return NULL;
 	}
-	a = parse_primary(p);
-	while (!p->bad && accept_op(p, "|")) {
-		if (accept(p, "not")) {
-			if ((n = new_node(p, N_NOT)) == NULL)
-				break;
-			n->a = a;
-		} else if ((n = parse_func(p, a)) == NULL) {
-			p->bad = 1;
-			break;
-		}
-		a = n;
-	}
-	return a;
+	return parse_pipe_rest(p, parse_primary(p));
 }
 
 /* jq 1.6's keywords: `{if: 1}` is an object, `{if}` a syntax error. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "io/out.h"
+#include "json/json.h"
 #include "run/source.h"
 
 /* A begun line up to this long is moved to the front of the read buffer
@@ -417,16 +418,6 @@ sz_srcset_done(const sz_srcset *set)
 	return 1;
 }
 
-/* Only spaces, tabs and CRs? */
-static int
-blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
 size_t
 sz_source_partial(const sz_source *s, const char **p, unsigned long *line)
 {
@@ -441,7 +432,7 @@ sz_source_partial(const sz_source *s, const char **p, unsigned long *line)
 		b = s->rbuf + s->rfed;
 		n = s->rbuf != NULL ? s->rlen - s->rfed : 0;
 	}
-	if (n == 0 || blank(b, n))
+	if (n == 0 || sz_json_ws(b, b + n) == b + n)	/* only white space */
 		return 0;
 	*p = b;
 	*line = f->line;
