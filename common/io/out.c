@@ -179,6 +179,8 @@ room(sz_out *o, size_t n)
 	return n < PAGE ? n : PAGE;
 }
 
+static int put_direct(sz_out *o, const void *p, size_t n, int nl);
+
 /* write(2), through room() for a watched pipe. */
 static ssize_t
 put(sz_out *o, const void *p, size_t n)
@@ -243,28 +245,8 @@ sz_out_write(sz_out *o, const void *p, size_t n)
 		} else {
 			if (sz_out_flush(o) < 0)
 				return -1;
-			if (n >= o->cap) {
-				/* Too big to buffer: write it directly. */
-				const char *s = p;
-
-				while (n > 0) {
-					ssize_t k = put(o, s, n);
-
-					if (k < 0) {
-						if (errno == EINTR) {
-							interrupted();
-							continue;
-						}
-						o->err = errno;
-						return -1;
-					}
-					if ((size_t)k < n)
-						interrupted();
-					s += k;
-					n -= (size_t)k;
-				}
-				return 0;
-			}
+			if (n >= o->cap)	/* too big to buffer */
+				return put_direct(o, p, n, 0);
 		}
 	}
 	memcpy(o->buf + o->len, p, n);
@@ -273,7 +255,7 @@ sz_out_write(sz_out *o, const void *p, size_t n)
 }
 
 /*
- * Write what the buffer holds, then n bytes at p and a newline, with
+ * Write what the buffer holds, then n bytes at p and (nl) a newline, with
  * writev(2) from where they lie (blocking descriptors; through room() for
  * a watched pipe), again after EINTR and short writes. 0, or -1 with
  * o->err set.
@@ -282,13 +264,13 @@ sz_out_write(sz_out *o, const void *p, size_t n)
 __attribute__((noinline))	/* so that sz_out_record needs no frame */
 #endif
 static int
-put_direct(sz_out *o, const void *p, size_t n)
+put_direct(sz_out *o, const void *p, size_t n, int nl)
 {
 	struct iovec v[3] = {
 		{ o->buf, o->len }, { (void *)p, n }, { "\n", 1 }
 	};
 	struct iovec *iv = v[0].iov_len ? v : v + 1;
-	int cnt = v[0].iov_len ? 3 : 2;
+	int cnt = (v[0].iov_len ? 3 : 2) - !nl;
 
 	while (cnt > 0) {
 		struct iovec cut[3];
@@ -348,7 +330,7 @@ sz_out_record(sz_out *o, const void *p, size_t n)
 		o->bytes += n + 1;
 	} else if (n >= SZ_OUT_DIRECT && !o->nonblock) {
 		/* A big record (sz-batch's arrays) is not copied. */
-		if (put_direct(o, p, n) < 0)
+		if (put_direct(o, p, n, 1) < 0)
 			return -1;
 		o->bytes += n + 1;
 	} else if (sz_out_write(o, p, n) < 0 || sz_out_write(o, "\n", 1) < 0)
