@@ -158,11 +158,13 @@ typedef struct parser {
 	int bad;		/* not a simple form (or out of memory) */
 } parser;
 
+/* jq 1.6's white space: space, tab and newline (a CR is an invalid
+ * character there, and a program with a plan must be one jq accepts). */
 static void
 skipws(parser *p)
 {
 	while (p->s < p->end && (*p->s == ' ' || *p->s == '\t' ||
-	    *p->s == '\n' || *p->s == '\r'))
+	    *p->s == '\n'))
 		p->s++;
 }
 
