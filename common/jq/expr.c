@@ -263,6 +263,28 @@ add_step(parser *p, sz_node *n, sz_step st)
 	return 0;
 }
 
+/*
+ * Does jq 1.6's lexer read the dot and the name at b (n bytes) as a
+ * number? Its numeric literal may be a dot and an exponent: `.e3` and
+ * `.e+3` are (invalid) numbers there, not the key e3 or `.e + 3`, when the
+ * exponent is at least as long as the name (`.e3x` is the key e3x).
+ */
+static int
+number_after_dot(const char *b, const char *end, size_t n)
+{
+	const char *s = b + 1;
+
+	if (*b != 'e' && *b != 'E')
+		return 0;
+	if (s < end && (*s == '+' || *s == '-'))
+		s++;
+	if (s == end || *s < '0' || *s > '9')
+		return 0;
+	while (s < end && *s >= '0' && *s <= '9')
+		s++;
+	return (size_t)(s - b) >= n;
+}
+
 /* One step after its dot (or a bracket): a name, "name", [N], ["name"].
  * Returns 1 for a step, 0 when nothing step-like is here. */
 static int
@@ -278,6 +300,10 @@ parse_step(parser *p, sz_node *n)
 
 		while (p->s < p->end && is_ident(*p->s))
 			p->s++;
+		if (number_after_dot(b, p->end, (size_t)(p->s - b))) {
+			p->bad = 1;
+			return 0;
+		}
 		st.kind = SZ_STEP_KEY;
 		st.keylen = (size_t)(p->s - b);
 		if ((st.key = strndup(b, st.keylen)) == NULL) {
