@@ -1106,9 +1106,12 @@ static int
 raw_error(sz_expr *e, const sz_step *st, sz_jtype t)
 {
 	sz_buf_reset(&e->err);
-	if (st->kind == SZ_STEP_KEY)
+	if (st->kind == SZ_STEP_KEY && st->keylen < 30)
 		sz_buf_printf(&e->err, "Cannot index %s with string \"%.*s\"",
 		    sz_jtype_name(t), (int)st->keylen, st->key);
+	else if (st->kind == SZ_STEP_KEY)	/* jq 1.6 names short keys only */
+		sz_buf_printf(&e->err, "Cannot index %s with string",
+		    sz_jtype_name(t));
 	else
 		sz_buf_printf(&e->err, "Cannot index %s with number",
 		    sz_jtype_name(t));
