@@ -518,6 +518,30 @@ sz_json_validate_index(const char *p, size_t n, const char **reason,
 
 /* ---- walking valid values ------------------------------------------- */
 
+int
+sz_jindex_member(const sz_jindex *ix, const char *name, size_t len,
+    const char **v, size_t *vn)
+{
+	for (int j = ix->n; --j >= 0;) {
+		const sz_jmember *m = &ix->m[j];
+
+		/* An escape makes a literal longer than the text it stands
+		 * for: a literal of the name's length (and its quotes) is
+		 * the name or not by its bytes; a longer one can be only
+		 * with an escape. */
+		if (m->kn == len + 2 ? memcmp(m->k + 1, name, len) == 0 :
+		    m->kn > len + 2 && len > 0 &&
+		    (m->k[1] == name[0] || m->k[1] == '\\') &&
+		    memchr(m->k + 1, '\\', m->kn - 2) != NULL &&
+		    sz_json_str_eq(m->k, m->kn, name, len)) {
+			*v = m->v;
+			*vn = m->vn;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 const char *
 sz_json_ws(const char *p, const char *end)
 {

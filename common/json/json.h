@@ -85,6 +85,14 @@ typedef struct sz_jindex {
 	size_t nel, elcap;
 } sz_jindex;
 
+/* The value of the top-level member whose name is the len bytes at name
+ * (no '"', '\\' or control characters in it), in a record whose index ix
+ * sz_json_validate_index filled (ix->n >= 0): the last one of that name,
+ * as jq reads it, names written with escapes included. 1 with *v and *vn
+ * (the value's text, no white space) set, or 0 when there is none. */
+int sz_jindex_member(const sz_jindex *ix, const char *name, size_t len,
+    const char **v, size_t *vn);
+
 /* sz_json_validate that also fills *ix (which may be NULL; it must start
  * zeroed, e.g. `sz_jindex ix = { 0 };`, and be kept for the next call). */
 int sz_json_validate_index(const char *p, size_t n, const char **reason,

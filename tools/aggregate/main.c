@@ -419,24 +419,6 @@ direct_name(const sz_expr *e, const char *src, size_t *len)
 	return *p == '\0' ? s : NULL;
 }
 
-static inline int
-same_bytes(const char *x, const char *y, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != y[i])
-			return 0;
-	return 1;
-}
-
-static int
-has_escape(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '\\')
-			return 1;
-	return 0;
-}
-
 /* The value of the member `name` (an identifier) of the record indexed
  * by ix, the last of that name (jq's), or null: its text, as it is in
  * the record (no white space around it). */
@@ -444,24 +426,10 @@ static void
 member_value(const sz_jindex *ix, const char *name, size_t len,
     const char **v, size_t *vn)
 {
-	for (int j = ix->n; --j >= 0;) {
-		const sz_jmember *m = &ix->m[j];
-
-		/* Escapes make a literal longer than the text it stands
-		 * for: a literal of the name's length (and its quotes) is
-		 * the name or not by its bytes; a longer one can be only
-		 * with an escape. */
-		if (m->kn == len + 2 ? same_bytes(m->k + 1, name, len) :
-		    m->kn > len + 2 && (m->k[1] == name[0] ||
-		    m->k[1] == '\\') && has_escape(m->k + 1, m->kn - 2) &&
-		    sz_json_str_eq(m->k, m->kn, name, len)) {
-			*v = m->v;
-			*vn = m->vn;
-			return;
-		}
+	if (!sz_jindex_member(ix, name, len, v, vn)) {
+		*v = "null";
+		*vn = 4;
 	}
-	*v = "null";
-	*vn = 4;
 }
 
 /* A string of printable ASCII without escapes: its own canonical text

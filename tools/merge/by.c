@@ -331,48 +331,19 @@ ascii_plain(const char *s, size_t n)
 	return plain_bytes(s, n, 1);
 }
 
-static int
-backslash_free(const char *s, size_t n)
-{
-	return plain_bytes(s, n, 0);
-}
-
-/* memcmp(a, b, n) == 0, for short names. */
-static inline int
-same(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
 /*
  * --by .NAME on an object record (its index ix): the key from the bytes,
  * ["s"] or [null], when its value is a string of ASCII characters without
- * escapes, or when it has no such member (names written with escapes
- * aside). 0, 1 (take the long way) or -1 (memory).
+ * escapes, or when it has no such member. 0, 1 (take the long way) or -1
+ * (memory).
  */
 static int
 member_key(const struct merge *g, const sz_jindex *ix, sz_buf *b)
 {
-	const char *v = NULL;
-	size_t vn = 0;
+	const char *v;
+	size_t vn;
 
-	for (int i = 0; i < ix->n; i++) {
-		const sz_jmember *m = &ix->m[i];
-
-		/* A name written with escapes is longer than its text. */
-		if (m->kn == g->bynamen) {
-			if (same(m->k, g->byname, m->kn)) {
-				v = m->v;	/* the last one, as jq */
-				vn = m->vn;
-			}
-		} else if (m->kn > g->bynamen && !backslash_free(m->k + 1,
-		    m->kn - 2))
-			return 1;
-	}
-	if (v == NULL)
+	if (!sz_jindex_member(ix, g->byname + 1, g->bynamen - 2, &v, &vn))
 		return sz_buf_add(b, "[null]", 6) < 0 ? -1 : 0;
 	if (vn < 2 || v[0] != '"' || !ascii_plain(v + 1, vn - 2))
 		return 1;
